@@ -1,0 +1,82 @@
+"""The contract shared by the Lambda code and the CDK app.
+
+Environment variable names, the IAM actions the function needs, metric names and the skip tag are
+defined here once. `infra/` imports this module (and only this module) from the Lambda code, so it
+must stay free of heavy imports.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Environment variables the function reads (see settings.Settings.from_env).
+ENV_TOPIC_ARN: Final = "TOPIC_ARN"
+ENV_DRY_RUN: Final = "DRY_RUN"
+ENV_EXPIRY_WARNING_DAYS: Final = "EXPIRY_WARNING_DAYS"
+ENV_EXTRA_CA_BUNDLE: Final = "EXTRA_CA_BUNDLE"
+ENV_NOTIFY_ON: Final = "NOTIFY_ON"
+ENV_CONNECT_TIMEOUT: Final = "CONNECT_TIMEOUT_SECONDS"
+ENV_READ_TIMEOUT: Final = "READ_TIMEOUT_SECONDS"
+ENV_HOST_BUDGET: Final = "HOST_BUDGET_SECONDS"
+ENV_MAX_WORKERS: Final = "MAX_WORKERS"
+
+SETTINGS_ENV_NAMES: Final = (
+    ENV_TOPIC_ARN,
+    ENV_DRY_RUN,
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_NOTIFY_ON,
+    ENV_CONNECT_TIMEOUT,
+    ENV_READ_TIMEOUT,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+)
+
+# Powertools variables the stack sets; read by Powertools itself, not by our settings.
+ENV_POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+SERVICE_NAME: Final = "oidc-thumbprint-remediator"
+METRICS_NAMESPACE: Final = "OidcThumbprintRemediator"
+
+NOTIFY_CHOICES: Final = ("always", "problems", "never")
+
+# The handler, as the Lambda runtime names it (module.function, relative to the asset root).
+HANDLER: Final = "handler.lambda_handler"
+
+# Tag that excludes a provider from sweeps: key with value "true".
+SKIP_TAG_KEY: Final = "oidc-thumbprint-remediator:skip"
+
+# IAM actions the sweep calls on OIDC providers; granted on oidc-provider/* only.
+OIDC_PROVIDER_ACTIONS: Final = (
+    "iam:GetOpenIDConnectProvider",
+    "iam:ListOpenIDConnectProviderTags",
+    "iam:UpdateOpenIDConnectProviderThumbprint",
+)
+# Listing cannot be scoped to a resource in IAM: it needs Resource "*".
+ACCOUNT_LEVEL_ACTIONS: Final = ("iam:ListOpenIDConnectProviders",)
+# Publishing alerts, granted on the alerts topic only.
+ALERT_ACTIONS: Final = ("sns:Publish",)
+# The resource pattern for OIDC_PROVIDER_ACTIONS; format with partition and account.
+OIDC_PROVIDER_ARN_PATTERN: Final = "arn:{partition}:iam::{account}:oidc-provider/*"
+
+# CloudWatch metrics (EMF, namespace METRICS_NAMESPACE, no dimensions besides `service`).
+METRIC_PROVIDERS_CHECKED: Final = "ProvidersChecked"
+METRIC_PROVIDERS_STALE: Final = "ProvidersStale"
+METRIC_PROVIDERS_UPDATED: Final = "ProvidersUpdated"
+METRIC_PROVIDERS_BLOCKED: Final = "ProvidersBlocked"
+METRIC_PROVIDERS_UNREACHABLE: Final = "ProvidersUnreachable"
+METRIC_PROVIDERS_EXPIRING: Final = "ProvidersExpiring"
+METRIC_PROVIDERS_FAILED: Final = "ProvidersFailed"
+METRIC_MIN_DAYS_TO_EXPIRY: Final = "MinDaysToExpiry"
+METRIC_SWEEP_COMPLETED: Final = "SweepCompleted"
+
+DASHBOARD_METRICS: Final = (
+    METRIC_PROVIDERS_CHECKED,
+    METRIC_PROVIDERS_STALE,
+    METRIC_PROVIDERS_UPDATED,
+    METRIC_PROVIDERS_BLOCKED,
+    METRIC_PROVIDERS_UNREACHABLE,
+    METRIC_MIN_DAYS_TO_EXPIRY,
+)
+# Powertools Metrics adds this dimension (value SERVICE_NAME) to every metric it emits.
+METRIC_SERVICE_DIMENSION: Final = "service"

@@ -1,0 +1,117 @@
+"""Plain data passed between the adapters, the rules and the report. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class Trust(str, Enum):
+    """How a host's presented chain was verified (path, dates and hostname)."""
+
+    PUBLIC = "public"  # system trust store
+    PRIVATE = "private"  # the operator's EXTRA_CA_BUNDLE
+    PINNED = "pinned"  # a presented certificate already pinned on the provider (continuity)
+    UNTRUSTED = "untrusted"
+
+
+class Role(str, Enum):
+    DISCOVERY = "discovery"
+    JWKS = "jwks"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A TLS endpoint: the hostname (also the SNI name) and the port."""
+
+    host: str
+    port: int = 443
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == 443 else f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """One certificate as the server presented it."""
+
+    subject: str
+    issuer: str
+    serial: str  # lowercase hex
+    not_before: datetime  # timezone-aware UTC
+    not_after: datetime  # timezone-aware UTC
+    sha1: str  # lowercase hex SHA-1 of the DER: the thumbprint IAM would pin
+    is_ca: bool
+    self_signed: bool
+    der: bytes = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ProbeFailure:
+    """Why a probe could not finish. `kind` picks the provider status it leads to."""
+
+    kind: str  # "unreachable" | "invalid_discovery"
+    code: str  # machine-readable, e.g. "connect_timeout", "issuer_mismatch"
+    message: str  # one human line
+    endpoint: Endpoint | None = None
+
+
+@dataclass(frozen=True)
+class HostCapture:
+    """What one TLS endpoint showed: its presented chain, in the order it was sent."""
+
+    endpoint: Endpoint
+    roles: tuple[Role, ...]
+    presented_chain: tuple[CertificateInfo, ...] = ()
+    tls_version: str | None = None  # e.g. "TLSv1.2"
+    accepts_tls12: bool | None = None  # False: TLS 1.3 only (IAM then relies on thumbprints)
+    handshakes: int = 0
+    failure: ProbeFailure | None = None
+
+    @property
+    def top_certificate(self) -> CertificateInfo | None:
+        """The last certificate presented: the one IAM thumbprints."""
+        return self.presented_chain[-1] if self.presented_chain else None
+
+    @property
+    def live_thumbprint(self) -> str | None:
+        top = self.top_certificate
+        return top.sha1 if top else None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Everything the network showed for one provider URL."""
+
+    provider_url: str  # as IAM stores it: no scheme
+    hosts: tuple[HostCapture, ...]  # discovery endpoint first, then the jwks endpoint if different
+    issuer: str | None = None
+    jwks_uri: str | None = None
+    jwks_key_count: int | None = None
+    failure: ProbeFailure | None = None
+
+
+@dataclass(frozen=True)
+class TrustResult:
+    """The verdict on one host's presented chain."""
+
+    trust: Trust
+    verified_path: tuple[str, ...] = ()  # SHA-1s from leaf to anchor, as the verifier built it
+    error: str | None = None  # the verifier's reason when untrusted
+    interception_suspected: bool = False
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """An IAM OIDC provider as the inventory read it."""
+
+    arn: str
+    url: str
+    thumbprints: tuple[str, ...]
+    client_ids: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str) -> str | None:
+        return next((value for tag_key, value in self.tags if tag_key == key), None)
