@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class Trust(str, Enum):
+class Trust(StrEnum):
     """How a host's presented chain was verified (path, dates and hostname)."""
 
     PUBLIC = "public"  # system trust store
@@ -16,7 +16,7 @@ class Trust(str, Enum):
     UNTRUSTED = "untrusted"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     DISCOVERY = "discovery"
     JWKS = "jwks"
 

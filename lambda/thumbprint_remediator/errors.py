@@ -1,0 +1,47 @@
+"""The small taxonomy of domain errors. Each is raised `from` the low-level error it wraps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RemediatorError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class SettingsError(RemediatorError):
+    """An environment variable is missing or malformed; the message names it."""
+
+
+class RequestError(RemediatorError):
+    """The invocation payload is invalid; nothing was called or changed."""
+
+
+class InventoryError(RemediatorError):
+    """The account's OIDC providers could not be listed: no sweep is possible."""
+
+
+class ProviderReadError(RemediatorError):
+    """One provider could not be read (deleted, access denied, ...). Becomes its finding."""
+
+    def __init__(self, arn: str, code: str, message: str) -> None:
+        super().__init__(f"{arn}: {code}: {message}")
+        self.arn = arn
+        self.code = code
+        self.detail = message
+
+
+class ProviderUpdateError(ProviderReadError):
+    """Writing a provider's thumbprints failed. Becomes its finding (`update_failed`)."""
+
+
+class PublishError(RemediatorError):
+    """SNS refused or could not be reached."""
+
+
+class AlertDeliveryError(RemediatorError):
+    """The alert could not be published. Carries the full report so nothing is lost."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report

@@ -1,0 +1,42 @@
+"""SNS adapter: publishes the sweep's alert."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from thumbprint_remediator.alerts import Alert
+from thumbprint_remediator.errors import PublishError
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_sns import SNSClient
+
+
+class AlertPublisher:
+    """SNS adapter: publishes one alert to the topic."""
+
+    def __init__(self, topic_arn: str, client: SNSClient | None = None, session: boto3.Session | None = None):
+        if client is None:
+            import boto3  # noqa: PLC0415 - only when no client is handed in
+
+            client = (session or boto3.Session()).client("sns")
+        self._client = client
+        self.topic_arn = topic_arn
+
+    def publish(self, alert: Alert) -> str:
+        """Publish and return the message id; PublishError if SNS refuses or is unreachable."""
+        attributes = {
+            name: {"DataType": kind, "StringValue": value} for name, (kind, value) in alert.attributes.items()
+        }
+        try:
+            response = self._client.publish(
+                TopicArn=self.topic_arn,
+                Subject=alert.subject,
+                Message=alert.body,
+                MessageAttributes=attributes,  # type: ignore[arg-type]
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise PublishError(f"cannot publish to {self.topic_arn}: {error}") from error
+        return str(response.get("MessageId", ""))

@@ -1,0 +1,134 @@
+"""The sweep report: findings per provider and the summary everyone reads (alerts, demo, dashboard)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from thumbprint_remediator.models import CertificateInfo, HostCapture, TrustResult
+from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
+
+ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed")
+# Findings that need a person (or tell them something changed).
+ATTENTION_ACTIONS = frozenset({"updated", "would_update", "blocked", "update_failed"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one sweep found and did for one provider."""
+
+    arn: str
+    url: str
+    status: str
+    action: str = "none"
+    problems: tuple[Problem, ...] = ()
+    thumbprints_before: tuple[str, ...] = ()
+    thumbprints_after: tuple[str, ...] = ()
+    hosts: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+    action_reason: str | None = None
+    thumbprint_reliance: str = "unknown"
+    nearest_expiry: Expiry | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status not in ("ok", "skipped") or self.action in ATTENTION_ACTIONS
+
+    def to_dict(self) -> dict[str, Any]:
+        expiry = self.nearest_expiry
+        return {
+            "arn": self.arn,
+            "url": self.url,
+            "status": self.status,
+            "action": self.action,
+            "action_reason": self.action_reason,
+            "problems": [problem.to_dict() for problem in self.problems],
+            "thumbprints_before": list(self.thumbprints_before),
+            "thumbprints_after": list(self.thumbprints_after),
+            "thumbprint_reliance": self.thumbprint_reliance,
+            "nearest_expiry": None
+            if expiry is None
+            else {
+                "host": expiry.endpoint,
+                "subject": expiry.subject,
+                "not_after": _iso(expiry.not_after),
+                "days_left": expiry.days_left,
+            },
+            "hosts": list(self.hosts),
+            "error": self.error,
+            **self.extra,
+        }
+
+
+def describe_host(capture: HostCapture, trust: TrustResult | None, now: datetime) -> dict[str, Any]:
+    """A host's entry in the report: endpoint, role(s), trust, TLS version and the presented chain."""
+    in_path = set(trust.verified_path) if trust else set()
+    return {
+        "host": capture.endpoint.host,
+        "port": capture.endpoint.port,
+        "role": capture.roles[0].value if capture.roles else None,
+        "roles": [role.value for role in capture.roles],
+        "trust": trust.trust.value if trust else None,
+        "verification_error": trust.error if trust else None,
+        "tls_version": capture.tls_version,
+        "accepts_tls12": capture.accepts_tls12,
+        "live_thumbprint": capture.live_thumbprint,
+        "handshakes": capture.handshakes,
+        "failure": None if capture.failure is None else capture.failure.message,
+        "certificates": [_describe_certificate(c, c.sha1 in in_path, now) for c in capture.presented_chain],
+    }
+
+
+def build_report(
+    *,
+    account: str | None,
+    dry_run: bool,
+    started_at: datetime,
+    duration_ms: int,
+    findings: Sequence[Finding],
+    sweep_id: str,
+) -> dict[str, Any]:
+    """The report the handler returns and the alert carries. Field names are a contract."""
+    return {
+        "account": account,
+        "sweep_id": sweep_id,
+        "dry_run": dry_run,
+        "started_at": _iso(started_at),
+        "duration_ms": duration_ms,
+        "summary": summarize(findings),
+        "findings": [finding.to_dict() for finding in findings],
+    }
+
+
+def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
+    """Counts per status and per action, plus the smallest days-to-expiry seen."""
+    statuses = Counter(finding.status for finding in findings)
+    actions = Counter(finding.action for finding in findings)
+    summary: dict[str, Any] = {"providers": len(findings)}
+    summary.update({status: statuses.get(status, 0) for status in STATUS_ORDER})
+    summary.update({action: actions.get(action, 0) for action in ACTIONS if action != "none"})
+    expiries = [f.nearest_expiry.days_left for f in findings if f.nearest_expiry is not None]
+    summary["min_days_to_expiry"] = min(expiries) if expiries else None
+    return summary
+
+
+def _describe_certificate(certificate: CertificateInfo, in_verified_path: bool, now: datetime) -> dict[str, Any]:
+    return {
+        "subject": certificate.subject,
+        "issuer": certificate.issuer,
+        "serial": certificate.serial,
+        "not_before": _iso(certificate.not_before),
+        "not_after": _iso(certificate.not_after),
+        "days_left": days_left(certificate.not_after, now),
+        "sha1": certificate.sha1,
+        "is_ca": certificate.is_ca,
+        "in_verified_path": in_verified_path,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,374 @@
+"""The rules: what a provider's state is and what its thumbprint list should become.
+
+Pure functions over what the inventory and the network showed. No I/O, no clock: `now` is passed in.
+The IAM facts they encode are in docs/iam-oidc-rules.md (which certificate, which hosts, format,
+the limit of 5, update-replaces).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from thumbprint_remediator.models import (
+    CertificateInfo,
+    Endpoint,
+    HostCapture,
+    ProbeFailure,
+    ProbeResult,
+    ProviderConfig,
+    Trust,
+    TrustResult,
+)
+
+MAX_THUMBPRINTS = 5  # IAM's limit per provider; moto does not enforce it on update, so we do
+THUMBPRINT_PATTERN = re.compile(r"^[0-9a-f]{40}$")
+
+# Statuses, most serious first. A provider's status is the most serious of its problems.
+# `expired` outranks `untrusted` because an expired certificate is the usual reason a chain stops
+# verifying, and it is the more precise thing to tell the operator.
+STATUS_ORDER: tuple[str, ...] = (
+    "error",  # the provider could not be read or assessed at all
+    "unreachable",  # a TLS endpoint could not be reached or did not complete a handshake
+    "expired",  # a certificate in the chain is past its notAfter
+    "untrusted",  # a chain does not verify (path, dates or hostname), or looks intercepted
+    "invalid_discovery",  # discovery document or JWKS unusable
+    "stale",  # a live thumbprint is missing from the provider's list (or the list is empty)
+    "expiring",  # a certificate in the verified path expires within the warning window
+    "ok",
+    "skipped",  # tagged to be left alone; not probed
+)
+# Statuses whose presence forbids writing thumbprints: the chain or the probe cannot be relied on.
+BLOCKING_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
+
+RELIANCE_REQUIRED = "required"
+RELIANCE_FALLBACK = "fallback"
+RELIANCE_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a provider: what it is and what to do about it."""
+
+    code: str
+    status: str  # the provider status this problem implies ("ok" for notes)
+    message: str
+    remedy: str
+    endpoint: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "status": self.status,
+            "message": self.message,
+            "remedy": self.remedy,
+            "host": self.endpoint,
+        }
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """The certificate that expires first among those that matter."""
+
+    endpoint: str
+    subject: str
+    not_after: datetime
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The verdict on one provider, before any write."""
+
+    status: str
+    problems: tuple[Problem, ...]
+    live_thumbprints: tuple[str, ...]
+    proposed_thumbprints: tuple[str, ...] | None  # set when an update is warranted and safe
+    block_reason: str | None  # set when an update is warranted but unsafe
+    thumbprint_reliance: str
+    nearest_expiry: Expiry | None
+
+
+def normalize_thumbprint(value: str) -> str:
+    """Lowercase, without colons or spaces (as `openssl -fingerprint` prints them)."""
+    return value.replace(":", "").replace(" ", "").strip().lower()
+
+
+def is_valid_thumbprint(value: str) -> bool:
+    return bool(THUMBPRINT_PATTERN.match(value))
+
+
+def days_left(not_after: datetime, now: datetime) -> int:
+    """Whole days from `now` until `not_after`, rounded down (negative once expired)."""
+    return math.floor((not_after - now).total_seconds() / 86400)
+
+
+def most_serious(statuses: Iterable[str]) -> str:
+    ranked = [STATUS_ORDER.index(status) for status in statuses]
+    return STATUS_ORDER[min(ranked)] if ranked else "ok"
+
+
+def is_skipped(provider: ProviderConfig, tag_key: str) -> bool:
+    value = provider.tag(tag_key)
+    return value is not None and value.strip().lower() == "true"
+
+
+def merge_thumbprints(
+    existing: Sequence[str], live: Sequence[str], presented: Collection[str], limit: int = MAX_THUMBPRINTS
+) -> tuple[str, ...]:
+    """The list to write: live thumbprints first, then existing entries that match a presented
+    certificate, then the other existing entries in their original order. Lowercase, no duplicates,
+    at most `limit`; entries that match nothing presented are the first to go."""
+    live_entries = _unique(normalize_thumbprint(value) for value in live)
+    if not live_entries:
+        raise ValueError("a merge needs at least one live thumbprint")
+    if len(live_entries) > limit:
+        raise ValueError(f"{len(live_entries)} live thumbprints exceed IAM's limit of {limit}")
+    presented_set = {normalize_thumbprint(value) for value in presented}
+    kept = [value for value in _unique(normalize_thumbprint(v) for v in existing) if value not in live_entries]
+    matching = [value for value in kept if value in presented_set]
+    others = [value for value in kept if value not in presented_set]
+    return tuple([*live_entries, *matching, *others][:limit])
+
+
+def assess(
+    provider: ProviderConfig,
+    probe: ProbeResult,
+    trusts: Mapping[Endpoint, TrustResult],
+    expiry_warning_days: int,
+    now: datetime,
+) -> Assessment:
+    """Decide a probed provider's status, its problems and, when safe, its new thumbprint list."""
+    problems: list[Problem] = []
+    relevant: list[tuple[Endpoint, CertificateInfo]] = []
+    for capture in probe.hosts:
+        trust = trusts.get(capture.endpoint)
+        certificates = _certificates_that_matter(capture, trust)
+        relevant.extend((capture.endpoint, certificate) for certificate in certificates)
+        problems.extend(_certificate_problems(capture.endpoint, certificates, expiry_warning_days, now))
+        problems.extend(_trust_problems(capture, trust))
+    problems.extend(_failure_problems(probe))
+
+    pinned = _unique(normalize_thumbprint(value) for value in provider.thumbprints)
+    live = _unique(capture.live_thumbprint for capture in probe.hosts if capture.live_thumbprint)
+    problems.extend(_staleness_problems(probe.hosts, pinned, trusts))
+    stale = any(problem.status == "stale" for problem in problems)
+
+    proposed: tuple[str, ...] | None = None
+    block_reason: str | None = None
+    if stale:
+        blockers = [problem for problem in problems if problem.status in BLOCKING_STATUSES]
+        if not blockers and probe.jwks_uri is None:
+            blockers.append(_problem("jwks_unknown", "invalid_discovery", "the JWKS endpoint is unknown", ""))
+        if blockers:
+            block_reason = f"not updated: {blockers[0].message}"
+        else:
+            presented = {c.sha1 for capture in probe.hosts for c in capture.presented_chain}
+            proposed = merge_thumbprints(provider.thumbprints, live, presented)
+            dropped = [value for value in pinned if value not in proposed]
+            if dropped:
+                problems.append(
+                    _problem(
+                        "thumbprints_dropped",
+                        "ok",
+                        f"dropped {', '.join(dropped)} to stay within IAM's limit of {MAX_THUMBPRINTS}",
+                        "none needed: they match no certificate the provider presents",
+                    )
+                )
+
+    return Assessment(
+        status=most_serious(problem.status for problem in problems),
+        problems=tuple(problems),
+        live_thumbprints=live,
+        proposed_thumbprints=proposed,
+        block_reason=block_reason,
+        thumbprint_reliance=_reliance(probe.hosts, trusts),
+        nearest_expiry=_nearest_expiry(relevant, now),
+    )
+
+
+def failed_assessment(code: str, message: str, remedy: str) -> Assessment:
+    """The assessment of a provider that could not be read or probed at all."""
+    return Assessment(
+        status="error",
+        problems=(_problem(code, "error", message, remedy),),
+        live_thumbprints=(),
+        proposed_thumbprints=None,
+        block_reason=None,
+        thumbprint_reliance=RELIANCE_UNKNOWN,
+        nearest_expiry=None,
+    )
+
+
+def _certificates_that_matter(capture: HostCapture, trust: TrustResult | None) -> tuple[CertificateInfo, ...]:
+    """The presented certificates in the verified path; all presented ones when nothing verified."""
+    if trust is None or trust.trust is Trust.UNTRUSTED or not trust.verified_path:
+        return capture.presented_chain
+    in_path = set(trust.verified_path)
+    return tuple(c for c in capture.presented_chain if c.sha1 in in_path) or capture.presented_chain
+
+
+def _certificate_problems(
+    endpoint: Endpoint, certificates: Sequence[CertificateInfo], warning_days: int, now: datetime
+) -> list[Problem]:
+    problems = []
+    for certificate in certificates:
+        left = days_left(certificate.not_after, now)
+        when = certificate.not_after.strftime("%Y-%m-%d")
+        if certificate.not_after <= now:
+            problems.append(
+                _problem(
+                    "certificate_expired",
+                    "expired",
+                    f"{endpoint}: certificate '{certificate.subject}' expired on {when}",
+                    "renew the certificate on the identity provider; IAM rejects tokens until then",
+                    endpoint,
+                )
+            )
+        elif certificate.not_before > now:
+            problems.append(
+                _problem(
+                    "certificate_not_yet_valid",
+                    "untrusted",
+                    f"{endpoint}: certificate '{certificate.subject}' is not valid before "
+                    f"{certificate.not_before.strftime('%Y-%m-%d %H:%M')} UTC",
+                    "check the identity provider's certificate dates and its clock",
+                    endpoint,
+                )
+            )
+        elif left < warning_days:
+            problems.append(
+                _problem(
+                    "certificate_expiring",
+                    "expiring",
+                    f"{endpoint}: certificate '{certificate.subject}' expires on {when} ({left} days left)",
+                    "renew it before it expires; the sweep will pin the new chain once it is live",
+                    endpoint,
+                )
+            )
+    return problems
+
+
+def _trust_problems(capture: HostCapture, trust: TrustResult | None) -> list[Problem]:
+    endpoint = capture.endpoint
+    problems = []
+    if capture.presented_chain and trust is not None and trust.trust is Trust.UNTRUSTED:
+        problems.append(
+            _problem(
+                "chain_untrusted",
+                "untrusted",
+                f"{endpoint}: the presented chain does not verify ({trust.error or 'unknown reason'})",
+                "if the issuer uses a private CA, add that CA to EXTRA_CA_BUNDLE; otherwise suspect "
+                "TLS interception and do not pin this chain",
+                endpoint,
+            )
+        )
+    if trust is not None and trust.interception_suspected:
+        problems.append(
+            _problem(
+                "interception_suspected",
+                "untrusted",
+                f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE "
+                "while the provider pins a publicly trusted chain",
+                "check for a TLS-inspecting proxy between the function and the issuer; the public pin is kept",
+                endpoint,
+            )
+        )
+    if capture.accepts_tls12 is False:
+        problems.append(
+            _problem(
+                "tls13_only",
+                "ok",
+                f"{endpoint}: accepts TLS 1.3 only, so IAM cannot verify it with its CA library and relies "
+                "on the thumbprint",
+                "keep the thumbprint right (this tool does), or enable TLS 1.2 on the endpoint",
+                endpoint,
+            )
+        )
+    return problems
+
+
+def _failure_problems(probe: ProbeResult) -> list[Problem]:
+    failures: list[ProbeFailure] = [c.failure for c in probe.hosts if c.failure is not None]
+    if probe.failure is not None:
+        failures.append(probe.failure)
+    problems: list[Problem] = []
+    seen: set[tuple[str, Endpoint | None]] = set()
+    for failure in failures:
+        if (failure.code, failure.endpoint) in seen:
+            continue
+        seen.add((failure.code, failure.endpoint))
+        remedy = (
+            "check that the issuer is up and reachable from the function (VPC, egress, DNS, firewall)"
+            if failure.kind == "unreachable"
+            else "fix the issuer's discovery document or JWKS; IAM needs them to validate tokens"
+        )
+        endpoint = str(failure.endpoint) if failure.endpoint else None
+        problems.append(_problem(failure.code, failure.kind, failure.message, remedy, endpoint))
+    return problems
+
+
+def _staleness_problems(
+    hosts: Sequence[HostCapture], pinned: Sequence[str], trusts: Mapping[Endpoint, TrustResult]
+) -> list[Problem]:
+    if not pinned:
+        return [
+            _problem(
+                "no_thumbprints",
+                "stale",
+                "the provider has no thumbprints",
+                "pin the live top-certificate thumbprints (this tool does when the chains verify)",
+            )
+        ]
+    problems = []
+    for capture in hosts:
+        live = capture.live_thumbprint
+        if live is None or live in pinned:
+            continue
+        trust = trusts.get(capture.endpoint)
+        consequence = (
+            "IAM verifies this public chain itself, so the thumbprint is only its fallback"
+            if trust is not None and trust.trust is Trust.PUBLIC and capture.accepts_tls12 is not False
+            else "IAM relies on the thumbprint here, so token exchange fails until it is pinned"
+        )
+        problems.append(
+            _problem(
+                "thumbprint_missing",
+                "stale",
+                f"{capture.endpoint}: live thumbprint {live} "
+                f"({', '.join(role.value for role in capture.roles)}) is not pinned; {consequence}",
+                "pin it: the sweep does when the chain verifies and dry run is off",
+                capture.endpoint,
+            )
+        )
+    return problems
+
+
+def _reliance(hosts: Sequence[HostCapture], trusts: Mapping[Endpoint, TrustResult]) -> str:
+    """Whether IAM depends on the thumbprint (private CA, TLS 1.3 only) or only falls back to it."""
+    verdicts = [trusts.get(capture.endpoint) for capture in hosts]
+    if not hosts or any(v is None or v.trust is Trust.UNTRUSTED for v in verdicts):
+        return RELIANCE_UNKNOWN
+    if all(v is not None and v.trust is Trust.PUBLIC for v in verdicts) and all(
+        capture.accepts_tls12 is not False for capture in hosts
+    ):
+        return RELIANCE_FALLBACK
+    return RELIANCE_REQUIRED
+
+
+def _nearest_expiry(certificates: Sequence[tuple[Endpoint, CertificateInfo]], now: datetime) -> Expiry | None:
+    if not certificates:
+        return None
+    endpoint, first = min(certificates, key=lambda item: item[1].not_after)
+    return Expiry(str(endpoint), first.subject, first.not_after, days_left(first.not_after, now))
+
+
+def _problem(code: str, status: str, message: str, remedy: str, endpoint: Endpoint | str | None = None) -> Problem:
+    return Problem(code, status, message, remedy, str(endpoint) if endpoint is not None else None)
+
+
+def _unique(values: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for value in values if value))

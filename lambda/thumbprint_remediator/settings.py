@@ -1,0 +1,88 @@
+"""Typed settings, read once from the environment. Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from thumbprint_remediator import contract
+from thumbprint_remediator.errors import SettingsError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a sweep behaves. Built by `from_env` in the Lambda, directly by the CLI and tests."""
+
+    topic_arn: str | None = None
+    dry_run: bool = False
+    expiry_warning_days: int = 30
+    extra_ca_bundle: str | None = None
+    notify_on: str = "problems"
+    connect_timeout: float = 5.0
+    read_timeout: float = 5.0
+    host_budget: float = 20.0
+    max_workers: int = 16
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the offending variable."""
+        env = os.environ if environ is None else environ
+        topic_arn = env.get(contract.ENV_TOPIC_ARN, "").strip()
+        if not topic_arn.startswith("arn:") or ":sns:" not in topic_arn:
+            raise SettingsError(f"{contract.ENV_TOPIC_ARN} must be the ARN of the alerts SNS topic, got {topic_arn!r}")
+        defaults = cls()
+        settings = cls(
+            topic_arn=topic_arn,
+            dry_run=_boolean(env, contract.ENV_DRY_RUN, defaults.dry_run),
+            expiry_warning_days=int(
+                _number(env, contract.ENV_EXPIRY_WARNING_DAYS, defaults.expiry_warning_days, 0, 3650, True)
+            ),
+            extra_ca_bundle=env.get(contract.ENV_EXTRA_CA_BUNDLE, "").strip() or None,
+            notify_on=_choice(env, contract.ENV_NOTIFY_ON, defaults.notify_on, contract.NOTIFY_CHOICES),
+            connect_timeout=_number(env, contract.ENV_CONNECT_TIMEOUT, defaults.connect_timeout, 0.1, 60),
+            read_timeout=_number(env, contract.ENV_READ_TIMEOUT, defaults.read_timeout, 0.1, 60),
+            host_budget=_number(env, contract.ENV_HOST_BUDGET, defaults.host_budget, 0.5, 300),
+            max_workers=int(_number(env, contract.ENV_MAX_WORKERS, defaults.max_workers, 1, 256, True)),
+        )
+        if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
+            raise SettingsError(
+                f"{contract.ENV_EXTRA_CA_BUNDLE} names {settings.extra_ca_bundle!r}, which is not a file"
+            )
+        return settings
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind} between {low:g} and {high:g}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
