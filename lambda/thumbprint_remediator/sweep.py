@@ -1,0 +1,283 @@
+"""One sweep: inventory, probe, assess, remediate, report, alert. The orchestration, nothing more."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from thumbprint_remediator import contract
+from thumbprint_remediator.alerts import render_alert, should_notify
+from thumbprint_remediator.errors import (
+    AlertDeliveryError,
+    ProviderReadError,
+    ProviderUpdateError,
+    PublishError,
+    RequestError,
+)
+from thumbprint_remediator.models import Endpoint, HostCapture, ProbeResult, ProviderConfig, TrustResult
+from thumbprint_remediator.report import Finding, build_report, describe_host
+from thumbprint_remediator.request import SweepRequest, provider_key
+from thumbprint_remediator.rules import Assessment, assess, failed_assessment, is_skipped, normalize_thumbprint
+from thumbprint_remediator.settings import Settings
+
+
+class Inventory(Protocol):
+    def list_arns(self) -> list[str]: ...
+    def get(self, arn: str) -> ProviderConfig: ...
+    def update_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None: ...
+
+
+class Prober(Protocol):
+    def probe(self, provider_url: str) -> ProbeResult: ...
+
+
+class TrustVerifier(Protocol):
+    def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult: ...
+
+
+class Publisher(Protocol):
+    topic_arn: str
+
+    def publish(self, alert: Any) -> str: ...
+
+
+class Log(Protocol):
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Sweeper:
+    """Everything a sweep needs, wired once per cold start."""
+
+    settings: Settings
+    inventory: Inventory
+    prober: Prober
+    trust: TrustVerifier
+    publisher: Publisher | None
+    log: Log
+    clock: Callable[[], datetime] = utc_now
+    # Reserved at the end of the time budget for the alert and the return.
+    finish_reserve_seconds: float = 10.0
+
+    def run(
+        self,
+        request: SweepRequest,
+        *,
+        account: str | None,
+        deadline: float | None = None,
+        progress: Callable[[Finding], None] | None = None,
+    ) -> dict[str, Any]:
+        """Sweep, alert when due, and return the report. `deadline` is a time.monotonic() value."""
+        started_at, started = self.clock(), time.monotonic()
+        sweep_id = uuid.uuid4().hex[:12]
+        dry_run = self.settings.dry_run if request.dry_run is None else request.dry_run
+        arns = self._select(self.inventory.list_arns(), request.providers)
+        self.log.info(
+            "sweep started",
+            extra={"sweep_id": sweep_id, "providers": len(arns), "dry_run": dry_run, "source": request.source},
+        )
+        findings = self._sweep_all(arns, dry_run, deadline, progress)
+        report = build_report(
+            account=account,
+            dry_run=dry_run,
+            started_at=started_at,
+            duration_ms=round((time.monotonic() - started) * 1000),
+            findings=findings,
+            sweep_id=sweep_id,
+        )
+        self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": report["summary"]})
+        self._notify(report, request.notify or self.settings.notify_on)
+        return report
+
+    def _select(self, arns: list[str], wanted: Sequence[str] | None) -> list[str]:
+        """All providers, or the requested ones; an unknown one is an error before anything is probed."""
+        if wanted is None:
+            return arns
+        by_key = {provider_key(arn): arn for arn in arns}
+        unknown = [identifier for identifier in wanted if provider_key(identifier) not in by_key]
+        if unknown:
+            raise RequestError(f"no such OIDC provider in this account: {', '.join(unknown)}")
+        return list(dict.fromkeys(by_key[provider_key(identifier)] for identifier in wanted))
+
+    def _sweep_all(
+        self,
+        arns: list[str],
+        dry_run: bool,
+        deadline: float | None,
+        progress: Callable[[Finding], None] | None,
+    ) -> list[Finding]:
+        if not arns:
+            return []
+        pool = ThreadPoolExecutor(max_workers=min(self.settings.max_workers, len(arns)), thread_name_prefix="sweep")
+        futures: dict[Future[Finding], str] = {
+            pool.submit(self._sweep_one, arn, dry_run, deadline): arn for arn in arns
+        }
+        if progress is not None:
+            for future in futures:
+                future.add_done_callback(lambda done: None if done.cancelled() else progress(done.result()))
+        timeout = None if deadline is None else max(deadline - time.monotonic(), 0)
+        wait(futures, timeout=timeout, return_when=ALL_COMPLETED)
+        pool.shutdown(wait=False, cancel_futures=True)
+        findings = []
+        for future, arn in futures.items():
+            if future.done() and not future.cancelled():
+                findings.append(future.result())
+            else:
+                findings.append(
+                    self._error_finding(
+                        arn,
+                        "time_budget_exhausted",
+                        "the sweep's time budget ran out before this provider finished",
+                        "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
+                    )
+                )
+        return findings
+
+    def _sweep_one(self, arn: str, dry_run: bool, deadline: float | None) -> Finding:
+        """Assess and, when due and safe, repair one provider. Never raises."""
+        try:
+            return self._log_finding(self._assess_and_fix(arn, dry_run, deadline))
+        except Exception as error:  # a bug must cost one provider, not the sweep; logged with its trace
+            self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn})
+            return self._log_finding(
+                self._error_finding(
+                    arn, "internal_error", f"unexpected error: {type(error).__name__}: {error}", "report this bug"
+                )
+            )
+
+    def _assess_and_fix(self, arn: str, dry_run: bool, deadline: float | None) -> Finding:
+        needed = 2 * self.settings.host_budget + self.finish_reserve_seconds
+        if deadline is not None and time.monotonic() + needed > deadline:
+            return self._error_finding(
+                arn,
+                "time_budget_exhausted",
+                "not probed: the sweep's time budget would run out before this provider could finish",
+                "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
+            )
+        try:
+            provider = self.inventory.get(arn)
+        except ProviderReadError as error:
+            return self._error_finding(
+                arn,
+                f"iam_{error.code}",
+                f"cannot read the provider: {error.detail}",
+                "NoSuchEntity: it was deleted, nothing to do; AccessDenied: grant the function "
+                "iam:GetOpenIDConnectProvider (check SCPs and permission boundaries)",
+            )
+        before = provider.thumbprints
+        if is_skipped(provider, contract.SKIP_TAG_KEY):
+            return Finding(
+                arn=arn,
+                url=provider.url,
+                status="skipped",
+                thumbprints_before=before,
+                thumbprints_after=before,
+                action_reason=f"tagged {contract.SKIP_TAG_KEY}=true",
+            )
+
+        probe = self.prober.probe(provider.url)
+        now = self.clock()
+        pinned = {normalize_thumbprint(value) for value in before}
+        trusts: dict[Endpoint, TrustResult] = {
+            capture.endpoint: self.trust.evaluate(capture, pinned, now) for capture in probe.hosts
+        }
+        assessment = assess(provider, probe, trusts, self.settings.expiry_warning_days, now)
+        action, after, reason, error = self._remediate(provider, assessment, dry_run, deadline)
+        return Finding(
+            arn=arn,
+            url=provider.url,
+            status=assessment.status,
+            action=action,
+            problems=assessment.problems,
+            thumbprints_before=before,
+            thumbprints_after=after,
+            hosts=tuple(describe_host(capture, trusts.get(capture.endpoint), now) for capture in probe.hosts),
+            error=error,
+            action_reason=reason,
+            thumbprint_reliance=assessment.thumbprint_reliance,
+            nearest_expiry=assessment.nearest_expiry,
+        )
+
+    def _remediate(
+        self, provider: ProviderConfig, assessment: Assessment, dry_run: bool, deadline: float | None
+    ) -> tuple[str, tuple[str, ...], str | None, str | None]:
+        """Write the proposed list, then read it back. Returns (action, after, reason, error)."""
+        before = provider.thumbprints
+        proposed = assessment.proposed_thumbprints
+        if proposed is None:
+            if assessment.block_reason:
+                return "blocked", before, assessment.block_reason, None
+            return "none", before, None, None
+        if dry_run:
+            return "would_update", proposed, "dry run: the list shown as after was not written", None
+        if deadline is not None and time.monotonic() + self.finish_reserve_seconds / 2 > deadline:
+            return "blocked", before, "not updated: the sweep's time budget ran out before the write", None
+        try:
+            self.inventory.update_thumbprints(provider.arn, proposed)
+            written = self.inventory.get(provider.arn).thumbprints
+        except ProviderUpdateError as error:
+            return "update_failed", before, "IAM refused the update", str(error)
+        except ProviderReadError as error:
+            return "update_failed", proposed, "the update was sent but could not be read back", str(error)
+        if sorted(normalize_thumbprint(v) for v in written) != sorted(proposed):
+            return (
+                "update_failed",
+                written,
+                "read-back differs from what was written",
+                f"wrote {list(proposed)}, IAM now holds {list(written)}",
+            )
+        return "updated", written, "wrote the merged list and read it back", None
+
+    def _error_finding(self, arn: str, code: str, message: str, remedy: str) -> Finding:
+        assessment = failed_assessment(code, message, remedy)
+        return Finding(
+            arn=arn,
+            url=arn.split(":oidc-provider/", 1)[-1],
+            status=assessment.status,
+            problems=assessment.problems,
+            error=message,
+        )
+
+    def _log_finding(self, finding: Finding) -> Finding:
+        self.log.info(
+            "provider assessed",
+            extra={
+                "arn": finding.arn,
+                "url": finding.url,
+                "status": finding.status,
+                "action": finding.action,
+                "problems": [problem.code for problem in finding.problems],
+                "thumbprints_before": list(finding.thumbprints_before),
+                "thumbprints_after": list(finding.thumbprints_after),
+            },
+        )
+        return finding
+
+    def _notify(self, report: dict[str, Any], notify_on: str) -> None:
+        """Publish the alert when due. On failure the full report is logged and carried by the error."""
+        if self.publisher is None or not should_notify(report, notify_on):
+            report["alert"] = {"sent": False, "notify_on": notify_on}
+            return
+        alert = render_alert(report)
+        try:
+            message_id = self.publisher.publish(alert)
+        except PublishError as error:
+            report["alert"] = {"sent": False, "notify_on": notify_on, "error": str(error)}
+            self.log.error("alert delivery failed; full report follows", extra={"report": report})
+            raise AlertDeliveryError(
+                f"{error}. The sweep itself completed; report: {json.dumps(report, default=str)}", report
+            ) from error
+        report["alert"] = {"sent": True, "notify_on": notify_on, "message_id": message_id, "subject": alert.subject}

@@ -1,0 +1,34 @@
+"""CloudWatch metrics (EMF) from a sweep report. Names come from the contract the dashboard reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from thumbprint_remediator import contract
+
+_COUNTS = (
+    (contract.METRIC_PROVIDERS_STALE, "stale"),
+    (contract.METRIC_PROVIDERS_UPDATED, "updated"),
+    (contract.METRIC_PROVIDERS_BLOCKED, "blocked"),
+    (contract.METRIC_PROVIDERS_UNREACHABLE, "unreachable"),
+    (contract.METRIC_PROVIDERS_EXPIRING, "expiring"),
+)
+
+
+def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
+    summary = report["summary"]
+    checked = summary["providers"] - summary.get("skipped", 0)
+    metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=checked)
+    for name, key in _COUNTS:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.get(key, 0))
+    failed = sum(summary.get(key, 0) for key in ("error", "update_failed", "untrusted", "expired"))
+    metrics.add_metric(name=contract.METRIC_PROVIDERS_FAILED, unit=MetricUnit.Count, value=failed)
+    if summary.get("min_days_to_expiry") is not None:
+        metrics.add_metric(
+            name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"]
+        )
+    metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=1)

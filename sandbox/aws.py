@@ -1,0 +1,162 @@
+"""An emulated AWS account: moto in server mode on loopback, reached through AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "us-east-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert as SNS delivered it to the subscribed queue: what an e-mail subscriber reads."""
+
+    subject: str
+    body: str
+    attributes: dict[str, str]
+
+
+class EmulatedAccount:
+    """moto's server on 127.0.0.1 and a free port. Use as a context manager, or start()/stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, hostname: str = "localhost") -> None:
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._hostname = hostname  # CloudFormation's TemplateURL resolves only for "localhost"
+        self._port: int | None = None
+
+    def start(self) -> EmulatedAccount:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server.start()
+        self._port = self._server.get_host_and_port()[1]
+        return self
+
+    def stop(self) -> None:
+        if self._port is None:
+            return
+        self._server.stop()
+        inner = getattr(self._server, "_server", None)
+        if inner is not None:
+            inner.server_close()  # stop() leaves the listening socket open
+        self._port = None
+
+    def __enter__(self) -> EmulatedAccount:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the emulated account is not running")
+        return self._port
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self._hostname}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point boto3, the AWS CLI and the handler at this account."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            **CREDENTIALS,
+        }
+
+    def client(self, service: str) -> Any:
+        return boto3.Session(
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        ).client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset API)."""
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    # --- IAM OIDC providers -------------------------------------------------------------------
+    def create_provider(
+        self,
+        url: str,
+        thumbprints: Sequence[str],
+        client_ids: Sequence[str] = ("sts.amazonaws.com",),
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Register an OIDC provider; `url` as IAM stores it or with https://. Returns its ARN."""
+        full_url = url if url.startswith("https://") else f"https://{url}"
+        arguments: dict[str, Any] = {"Url": full_url, "ClientIDList": list(client_ids)}
+        if thumbprints:
+            arguments["ThumbprintList"] = list(thumbprints)
+        if tags:
+            arguments["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        return str(self.client("iam").create_open_id_connect_provider(**arguments)["OpenIDConnectProviderArn"])
+
+    def thumbprints(self, arn: str) -> list[str]:
+        return list(self.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"])
+
+    def set_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None:
+        self.client("iam").update_open_id_connect_provider_thumbprint(
+            OpenIDConnectProviderArn=arn, ThumbprintList=list(thumbprints)
+        )
+
+    def delete_all_providers(self) -> None:
+        iam = self.client("iam")
+        for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+
+    # --- Alerts -------------------------------------------------------------------------------
+    def create_alert_topic(self, name: str = "oidc-thumbprint-alerts") -> tuple[str, str]:
+        """An SNS topic with an SQS queue subscribed to it. Returns (topic ARN, queue URL)."""
+        sns, sqs = self.client("sns"), self.client("sqs")
+        topic_arn = str(sns.create_topic(Name=name)["TopicArn"])
+        queue_url = str(sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"])
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        return topic_arn, queue_url
+
+    def receive_alerts(self, queue_url: str, wait_seconds: int = 1) -> list[Alert]:
+        """Drain the queue and unwrap each SNS envelope."""
+        sqs = self.client("sqs")
+        alerts: list[Alert] = []
+        while True:
+            response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
+            messages = response.get("Messages", [])
+            if not messages:
+                return alerts
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                alerts.append(
+                    Alert(
+                        subject=envelope.get("Subject", ""),
+                        body=envelope.get("Message", ""),
+                        attributes={
+                            name: attribute.get("Value", "")
+                            for name, attribute in envelope.get("MessageAttributes", {}).items()
+                        },
+                    )
+                )
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            wait_seconds = 0
+
+
+@contextmanager
+def emulated_account() -> Iterator[EmulatedAccount]:
+    account = EmulatedAccount().start()
+    try:
+        yield account
+    finally:
+        account.stop()

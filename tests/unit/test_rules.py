@@ -1,0 +1,232 @@
+"""The pure rules: status, problems, and the merged thumbprint list."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
+from thumbprint_remediator.models import Endpoint, ProbeFailure, Role, Trust, TrustResult
+from thumbprint_remediator.rules import (
+    MAX_THUMBPRINTS,
+    STATUS_ORDER,
+    assess,
+    days_left,
+    is_skipped,
+    merge_thumbprints,
+    most_serious,
+    normalize_thumbprint,
+)
+
+LEAF, INTERMEDIATE, ROOT = "leaf", "intermediate", "root"
+TOP = sha1_of(INTERMEDIATE)
+
+
+def test_healthy_provider_is_ok_and_untouched() -> None:
+    # Given a provider pinning the intermediate its only host presents last
+    host = capture([LEAF, INTERMEDIATE])
+    # When it is assessed
+    result = assess(provider(TOP), probe_of(host), trusted(host), 30, NOW)
+    # Then it is ok, nothing is proposed and IAM only falls back to the thumbprint
+    assert result.status == "ok"
+    assert result.proposed_thumbprints is None
+    assert result.block_reason is None
+    assert result.live_thumbprints == (TOP,)
+    assert result.thumbprint_reliance == "fallback"
+
+
+def test_live_thumbprint_is_the_last_presented_certificate_not_the_leaf() -> None:
+    host = capture([LEAF, INTERMEDIATE, ROOT])
+    result = assess(provider(TOP), probe_of(host), trusted(host), 30, NOW)
+    assert result.live_thumbprints == (sha1_of(ROOT),)
+    assert result.status == "stale"
+    assert result.proposed_thumbprints == (sha1_of(ROOT), TOP)
+
+
+def test_rotated_intermediate_is_stale_and_merge_keeps_old_entry_after_new() -> None:
+    # Given the pinned intermediate was rotated out
+    host = capture([LEAF, "intermediate-2"])
+    old = sha1_of(INTERMEDIATE)
+    # When assessed
+    result = assess(provider(old), probe_of(host), trusted(host, trust=Trust.PRIVATE), 30, NOW)
+    # Then the new one leads and the old one is kept (it matches nothing, but there is room)
+    assert result.status == "stale"
+    assert result.proposed_thumbprints == (sha1_of("intermediate-2"), old)
+    assert result.thumbprint_reliance == "required"
+    assert any(p.code == "thumbprint_missing" for p in result.problems)
+
+
+def test_uppercase_pin_of_the_live_certificate_is_not_stale() -> None:
+    host = capture([LEAF, INTERMEDIATE])
+    result = assess(provider(TOP.upper()), probe_of(host), trusted(host), 30, NOW)
+    assert result.status == "ok"
+
+
+def test_empty_list_is_stale() -> None:
+    host = capture([LEAF, INTERMEDIATE])
+    result = assess(provider(), probe_of(host), trusted(host), 30, NOW)
+    assert result.status == "stale"
+    assert result.proposed_thumbprints == (TOP,)
+    assert [p.code for p in result.problems] == ["no_thumbprints"]
+
+
+def test_separate_jwks_host_needs_both_thumbprints() -> None:
+    discovery = capture([LEAF, INTERMEDIATE], roles=(Role.DISCOVERY,))
+    jwks = capture(["jwks-leaf", "jwks-intermediate"], port=8443, roles=(Role.JWKS,))
+    result = assess(provider(TOP), probe_of(discovery, jwks), trusted(discovery, jwks), 30, NOW)
+    assert result.status == "stale"
+    assert result.proposed_thumbprints == (TOP, sha1_of("jwks-intermediate"))
+
+
+def test_untrusted_chain_blocks_the_update() -> None:
+    host = capture([LEAF, "attacker-ca"])
+    trusts = {host.endpoint: TrustResult(trust=Trust.UNTRUSTED, error="unable to get local issuer")}
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW)
+    assert result.status == "untrusted"
+    assert result.proposed_thumbprints is None
+    assert result.block_reason is not None
+    assert "does not verify" in result.block_reason
+
+
+def test_interception_suspected_blocks_even_when_chain_verifies_privately() -> None:
+    host = capture([LEAF, "corporate-proxy-ca"])
+    trusts = {host.endpoint: TrustResult(trust=Trust.PRIVATE, verified_path=(), interception_suspected=True)}
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW)
+    assert result.status == "untrusted"
+    assert result.proposed_thumbprints is None
+    assert "interception" in (result.block_reason or "")
+
+
+def test_failed_jwks_host_blocks_the_update_of_a_stale_discovery_host() -> None:
+    discovery = capture([LEAF, "new-intermediate"], roles=(Role.DISCOVERY,))
+    failure = ProbeFailure("unreachable", "connect_timeout", "keys.example: timed out", Endpoint("keys.example"))
+    jwks = replace(capture([], roles=(Role.JWKS,)), endpoint=Endpoint("keys.example"), failure=failure)
+    result = assess(provider(TOP), probe_of(discovery, jwks, failure=failure), trusted(discovery), 30, NOW)
+    assert result.status == "unreachable"
+    assert result.proposed_thumbprints is None
+    assert result.block_reason == "not updated: keys.example: timed out"
+    # The same failure reported by the host and the probe is one problem, not two.
+    assert [p.code for p in result.problems].count("connect_timeout") == 1
+
+
+def test_unknown_jwks_endpoint_blocks_the_update() -> None:
+    host = capture([LEAF, "new-intermediate"], roles=(Role.DISCOVERY,))
+    failure = ProbeFailure("invalid_discovery", "issuer_mismatch", "issuer differs", host.endpoint)
+    result = assess(provider(TOP), probe_of(host, failure=failure, jwks_known=False), trusted(host), 30, NOW)
+    assert result.status == "invalid_discovery"
+    assert result.proposed_thumbprints is None
+
+
+def test_expiring_certificate_in_verified_path_warns_without_blocking() -> None:
+    host = capture([LEAF, INTERMEDIATE], days_left={LEAF: 10})
+    result = assess(provider(TOP), probe_of(host), trusted(host), 30, NOW)
+    assert result.status == "expiring"
+    assert result.nearest_expiry is not None
+    assert result.nearest_expiry.days_left == 10
+
+
+def test_expiring_certificate_outside_verified_path_is_ignored() -> None:
+    host = capture([LEAF, INTERMEDIATE, "unrelated"], days_left={"unrelated": 3})
+    trusts = {host.endpoint: TrustResult(Trust.PUBLIC, verified_path=(sha1_of(LEAF), TOP))}
+    result = assess(provider(sha1_of("unrelated")), probe_of(host), trusts, 30, NOW)
+    assert result.status == "ok"
+
+
+def test_expired_certificate_outranks_untrusted() -> None:
+    host = capture([LEAF, INTERMEDIATE], days_left={LEAF: -2})
+    trusts = {host.endpoint: TrustResult(Trust.UNTRUSTED, error="certificate has expired")}
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW)
+    assert result.status == "expired"
+    assert {p.code for p in result.problems} >= {"certificate_expired", "chain_untrusted"}
+
+
+def test_tls13_only_host_makes_the_thumbprint_required() -> None:
+    host = capture([LEAF, INTERMEDIATE], accepts_tls12=False)
+    result = assess(provider(TOP), probe_of(host), trusted(host), 30, NOW)
+    assert result.status == "ok"
+    assert result.thumbprint_reliance == "required"
+    assert "tls13_only" in [p.code for p in result.problems]
+
+
+def test_merge_drops_only_entries_matching_nothing_presented() -> None:
+    presented = {sha1_of(n) for n in (LEAF, INTERMEDIATE, ROOT, "x")}
+    stale = [sha1_of(f"stale-{i}") for i in range(3)]
+    existing = [stale[0], sha1_of(LEAF), stale[1], sha1_of(ROOT), stale[2]]
+    merged = merge_thumbprints(existing, [TOP, sha1_of("x")], presented)
+    assert merged == (TOP, sha1_of("x"), sha1_of(LEAF), sha1_of(ROOT), stale[0])
+
+
+def test_merge_rejects_no_live_thumbprint() -> None:
+    with pytest.raises(ValueError, match="at least one live"):
+        merge_thumbprints(["a" * 40], [], set())
+
+
+def test_full_list_assessment_reports_what_it_dropped() -> None:
+    host = capture([LEAF, "new-intermediate"])
+    existing = [sha1_of(f"old-{i}") for i in range(5)]
+    result = assess(provider(*existing), probe_of(host), trusted(host), 30, NOW)
+    assert result.proposed_thumbprints is not None
+    assert len(result.proposed_thumbprints) == MAX_THUMBPRINTS
+    assert [p.code for p in result.problems if p.code == "thumbprints_dropped"] == ["thumbprints_dropped"]
+
+
+def test_skip_tag_is_true_case_insensitively() -> None:
+    assert is_skipped(provider(tags=(("k", "TRUE"),)), "k")
+    assert not is_skipped(provider(tags=(("k", "no"),)), "k")
+    assert not is_skipped(provider(), "k")
+
+
+def test_status_order_and_days_left() -> None:
+    assert most_serious(["ok", "expiring", "stale"]) == "stale"
+    assert most_serious(["expired", "untrusted"]) == "expired"
+    assert most_serious([]) == "ok"
+    assert STATUS_ORDER[0] == "error"
+    assert days_left(NOW.replace(hour=11), NOW) == -1
+    assert normalize_thumbprint("9E:99:A4:8A") == "9e99a48a"
+
+
+# --- properties ------------------------------------------------------------------------------
+thumbprints = st.text(alphabet="0123456789abcdefABCDEF", min_size=40, max_size=40)
+
+
+@given(
+    existing=st.lists(thumbprints, max_size=8),
+    live=st.lists(thumbprints, min_size=1, max_size=2),
+    presented_extra=st.lists(thumbprints, max_size=6),
+)
+def test_merge_properties(existing: list[str], live: list[str], presented_extra: list[str]) -> None:
+    presented = {normalize_thumbprint(v) for v in [*live, *presented_extra]}
+    merged = merge_thumbprints(existing, live, presented)
+    live_lower = [normalize_thumbprint(v) for v in live]
+    # bounded, non-empty, lowercase, duplicate-free, every live entry present and first
+    assert 1 <= len(merged) <= MAX_THUMBPRINTS
+    assert all(v == v.lower() for v in merged)
+    assert len(set(merged)) == len(merged)
+    assert set(live_lower) <= set(merged)
+    assert list(merged[: len(set(live_lower))]) == list(dict.fromkeys(live_lower))
+    # never drops a presented match while keeping a non-match
+    existing_lower = {normalize_thumbprint(v) for v in existing}
+    dropped = existing_lower - set(merged)
+    kept_non_matching = [v for v in merged if v not in presented]
+    assert not (dropped & presented and kept_non_matching)
+    # idempotent
+    assert merge_thumbprints(merged, live, presented) == merged
+
+
+@given(
+    pinned=st.lists(thumbprints, max_size=5),
+    trust=st.sampled_from(list(Trust)),
+    top=st.sampled_from([INTERMEDIATE, ROOT, "other"]),
+)
+def test_assessment_never_proposes_from_an_untrusted_chain(pinned: list[str], trust: Trust, top: str) -> None:
+    host = capture([LEAF, top])
+    trusts = {host.endpoint: TrustResult(trust, verified_path=(sha1_of(LEAF), sha1_of(top)))}
+    result = assess(provider(*pinned), probe_of(host), trusts, 30, NOW)
+    if trust is Trust.UNTRUSTED:
+        assert result.proposed_thumbprints is None
+    if result.proposed_thumbprints is not None:
+        assert sha1_of(top) in result.proposed_thumbprints
+        assert len(result.proposed_thumbprints) <= MAX_THUMBPRINTS

@@ -1,0 +1,66 @@
+"""Settings read once from the environment, with errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from thumbprint_remediator import contract
+from thumbprint_remediator.errors import SettingsError
+from thumbprint_remediator.settings import Settings
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
+
+
+def test_defaults_with_only_the_topic() -> None:
+    settings = Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC})
+    assert settings == Settings(topic_arn=TOPIC)
+    assert settings.dry_run is False
+    assert settings.expiry_warning_days == 30
+    assert settings.notify_on == "problems"
+
+
+def test_every_variable_is_read(tmp_path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    settings = Settings.from_env(
+        {
+            contract.ENV_TOPIC_ARN: TOPIC,
+            contract.ENV_DRY_RUN: "TRUE",
+            contract.ENV_EXPIRY_WARNING_DAYS: "45",
+            contract.ENV_EXTRA_CA_BUNDLE: str(bundle),
+            contract.ENV_NOTIFY_ON: "always",
+            contract.ENV_CONNECT_TIMEOUT: "2.5",
+            contract.ENV_READ_TIMEOUT: "3",
+            contract.ENV_HOST_BUDGET: "9",
+            contract.ENV_MAX_WORKERS: "8",
+        }
+    )
+    assert settings == Settings(TOPIC, True, 45, str(bundle), "always", 2.5, 3.0, 9.0, 8)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        (contract.ENV_TOPIC_ARN, ""),
+        (contract.ENV_DRY_RUN, "maybe"),
+        (contract.ENV_EXPIRY_WARNING_DAYS, "thirty"),
+        (contract.ENV_EXPIRY_WARNING_DAYS, "-1"),
+        (contract.ENV_NOTIFY_ON, "sometimes"),
+        (contract.ENV_CONNECT_TIMEOUT, "0"),
+        (contract.ENV_MAX_WORKERS, "2.5"),
+        (contract.ENV_EXTRA_CA_BUNDLE, "/nonexistent/bundle.pem"),
+    ],
+)
+def test_malformed_variable_is_named_in_the_error(variable: str, value: str) -> None:
+    environ = {contract.ENV_TOPIC_ARN: TOPIC, variable: value}
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env(environ)
+
+
+@pytest.mark.parametrize("variable", contract.SETTINGS_ENV_NAMES)
+def test_every_contract_name_is_read_and_validated(variable: str) -> None:
+    # Given a malformed value under each name the contract declares (and infra sets)
+    environ = {contract.ENV_TOPIC_ARN: TOPIC, variable: "/nonexistent/%%"}
+    # Then Settings rejects it, naming the variable: the name is really read
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env(environ)
