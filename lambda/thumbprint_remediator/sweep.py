@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -78,7 +79,7 @@ class Sweeper:
         *,
         account: str | None,
         deadline: float | None = None,
-        progress: Callable[[Finding], None] | None = None,
+        progress: Callable[[Finding, int, int], None] | None = None,
     ) -> dict[str, Any]:
         """Sweep, alert when due, and return the report. `deadline` is a time.monotonic() value."""
         started_at, started = self.clock(), time.monotonic()
@@ -117,7 +118,7 @@ class Sweeper:
         arns: list[str],
         dry_run: bool,
         deadline: float | None,
-        progress: Callable[[Finding], None] | None,
+        progress: Callable[[Finding, int, int], None] | None,
     ) -> list[Finding]:
         if not arns:
             return []
@@ -126,8 +127,14 @@ class Sweeper:
             pool.submit(self._sweep_one, arn, dry_run, deadline): arn for arn in arns
         }
         if progress is not None:
+            counter = itertools.count(1)  # next() is atomic under the GIL: a safe shared count
+
+            def report_progress(done: Future[Finding]) -> None:
+                if not done.cancelled():
+                    progress(done.result(), next(counter), len(futures))
+
             for future in futures:
-                future.add_done_callback(lambda done: None if done.cancelled() else progress(done.result()))
+                future.add_done_callback(report_progress)
         timeout = None if deadline is None else max(deadline - time.monotonic(), 0)
         wait(futures, timeout=timeout, return_when=ALL_COMPLETED)
         pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is below.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Prefer the Lambda's Python (3.13) for the venv where it exists; 3.11+ works.
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install demo sandbox test lint typecheck unit synth bench e2e clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: $(STAMP) node_modules/.package-lock.json ## Create the venv (pip) and install the CDK CLI (npm ci)
+
+demo: $(STAMP) ## The whole job, offline: sandbox, dry run, real sweep, the alert as delivered
+	$(PY) -m sandbox.demo
+
+sandbox: $(STAMP) ## Keep a sandbox running and print how to point the AWS CLI and the handler at it
+	$(PY) -m sandbox serve
+
+lint: $(STAMP) ## ruff (lint and format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra and the sandbox
+	$(VENV)/bin/mypy lambda infra sandbox app.py
+
+test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth), demo
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+unit: $(STAMP) ## Only the fast unit tests
+	$(VENV)/bin/pytest tests/unit -q
+
+synth: install ## npx cdk synth with bundling (arm64 by default)
+	npx cdk synth --quiet
+
+bench: $(STAMP) ## The benchmark: sweep cost vs providers, latency and dead hosts; writes bench/results/
+	$(PY) -m bench
+
+e2e: install ## cdk deploy to an emulated account, then run what was deployed
+	$(VENV)/bin/pytest tests/e2e -q
+
+clean: ## Remove the venv, node_modules and build output
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,107 @@
+"""Terminal rendering of a sweep report: one row per provider, colour when the terminal has it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+_COLOURS = {
+    "ok": "32",
+    "skipped": "2",
+    "expiring": "33",
+    "stale": "33",
+    "updated": "32",
+    "would_update": "36",
+    "blocked": "31",
+    "update_failed": "31",
+}
+_RED = "31"
+COLUMNS = ("PROVIDER", "STATUS", "TRUST", "LIVE", "PINNED", "EXPIRY", "ACTION")
+
+
+def use_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def short(thumbprint: str | None) -> str:
+    return thumbprint[:10] if thumbprint else "-"
+
+
+def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
+    """Provider, status, trust, live vs pinned thumbprint, nearest expiry, action."""
+    rows = [COLUMNS]
+    for finding in report["findings"]:
+        hosts = finding.get("hosts") or []
+        live = [host["live_thumbprint"] for host in hosts if host.get("live_thumbprint")]
+        pinned = finding["thumbprints_before"]
+        marks = [f"{short(value)}{'' if value in pinned else '*'}" for value in live]
+        trust = sorted({str(host.get("trust")) for host in hosts if host.get("trust")})
+        expiry = finding.get("nearest_expiry")
+        rows.append(
+            (
+                _truncate(finding["url"], 48),
+                finding["status"],
+                "/".join(trust) or "-",
+                " ".join(marks) or "-",
+                " ".join(short(value) for value in pinned[:2]) + (" +" if len(pinned) > 2 else "") or "-",
+                f"{expiry['days_left']}d" if expiry else "-",
+                finding["action"],
+            )
+        )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(COLUMNS))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [str(cell).ljust(widths[i]) for i, cell in enumerate(row)]
+        if colour and index == 0:
+            cells = [_paint(cell, "1") for cell in cells]
+        elif colour:
+            cells[1] = _paint(cells[1], _COLOURS.get(row[1].strip(), _RED))
+            cells[6] = _paint(cells[6], _COLOURS.get(row[6].strip(), "0"))
+        lines.append("  ".join(cells).rstrip())
+    lines.append("(* = live thumbprint not pinned)")
+    return "\n".join(lines)
+
+
+def summary_line(report: Mapping[str, Any]) -> str:
+    summary = report["summary"]
+    counts = [
+        f"{summary[key]} {key.replace('_', ' ')}"
+        for key in ("ok", "stale", "expiring", "expired", "untrusted", "invalid_discovery", "unreachable", "error")
+        if summary.get(key)
+    ]
+    actions = [
+        f"{summary[key]} {key.replace('_', ' ')}"
+        for key in ("updated", "would_update", "blocked", "update_failed")
+        if summary.get(key)
+    ]
+    mode = "dry run" if report["dry_run"] else "applied"
+    return (
+        f"{summary['providers']} providers in {report['duration_ms']} ms ({mode}): "
+        f"{', '.join(counts) or 'nothing to report'}" + (f"; {', '.join(actions)}" if actions else "")
+    )
+
+
+def problems_list(report: Mapping[str, Any]) -> str:
+    """The problems of every provider that needs attention, with what to do."""
+    lines: list[str] = []
+    for finding in report["findings"]:
+        shown: Sequence[Mapping[str, Any]] = [p for p in finding["problems"] if p["status"] != "ok"]
+        if not shown and finding["action"] == "none":
+            continue
+        lines.append(f"{finding['url']}: {finding['status']}, {finding['action']}")
+        if finding.get("action_reason"):
+            lines.append(f"    {finding['action_reason']}")
+        for problem in shown:
+            lines.append(f"  - {problem['message']}")
+            lines.append(f"    what to do: {problem['remedy']}")
+    return "\n".join(lines)
+
+
+def _paint(text: str, code: str) -> str:
+    return f"\033[{code}m{text}\033[0m"
+
+
+def _truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
