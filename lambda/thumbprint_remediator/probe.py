@@ -1,0 +1,627 @@
+"""The TLS+HTTP probe: what an OIDC provider's endpoints present and serve, fetched as IAM would.
+
+For one provider URL the probe opens a TLS connection to the discovery endpoint with verification
+off (so the presented chain is always captured; trust.py decides offline), fetches the discovery
+document and the JWKS over that same keep-alive connection, and captures the jwks_uri endpoint too
+when it is another host or port. Every network or content problem becomes a `ProbeFailure`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final, cast
+from urllib.parse import SplitResult, urljoin, urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+from thumbprint_remediator.models import (
+    CertificateInfo,
+    Endpoint,
+    HostCapture,
+    ProbeFailure,
+    ProbeResult,
+    Role,
+)
+
+DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
+USER_AGENT: Final = "oidc-thumbprint-remediator"
+UNREACHABLE: Final = "unreachable"
+INVALID_DISCOVERY: Final = "invalid_discovery"
+
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+# OpenSSL reasons meaning "not this TLS version": the alert a server sends, or our own refusal of
+# the version it picked.
+_VERSION_REFUSALS: Final = frozenset(
+    {
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "UNSUPPORTED_PROTOCOL",
+        "WRONG_SSL_VERSION",
+        "NO_PROTOCOLS_AVAILABLE",
+        "VERSION_TOO_LOW",
+        "VERSION_TOO_HIGH",
+    }
+)
+# OpenSSL reasons meaning the peer did not speak TLS at all (typically plain HTTP on the port).
+_NOT_TLS: Final = frozenset(
+    {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "HTTPS_PROXY_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"}
+)
+
+
+@dataclass(frozen=True)
+class ProbeLimits:
+    """Time and size limits of one probe; the budget caps everything done with one endpoint."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 5.0  # per socket operation (TLS handshake, each recv)
+    host_budget: float = 15.0  # hard wall-clock cap for everything done with one endpoint
+    max_document_bytes: int = 1 << 20
+    max_redirects: int = 3
+
+
+def presented_chain_der(tls_socket: ssl.SSLSocket) -> tuple[bytes, ...]:
+    """The certificates the peer sent, in the order it sent them (leaf first), as DER."""
+    public_getter = getattr(tls_socket, "get_unverified_chain", None)
+    if public_getter is not None:  # Python 3.13+: a list of DER bytes
+        return tuple(public_getter() or ())
+    # Python 3.11/3.12 only expose it on the private _SSLSocket, as _ssl.Certificate objects.
+    chain = tls_socket._sslobj.get_unverified_chain()  # type: ignore[attr-defined]
+    return tuple(cert.public_bytes(ssl._ssl.ENCODING_DER) for cert in chain or ())  # type: ignore[attr-defined]
+
+
+def _is_self_signed(certificate: x509.Certificate) -> bool:
+    """Subject equals issuer and the certificate's own key verifies its signature.
+
+    When the key type cannot verify signatures here (unusual algorithms), matching names decide.
+    """
+    if certificate.subject != certificate.issuer:
+        return False
+    try:
+        certificate.verify_directly_issued_by(certificate)
+    except (InvalidSignature, ValueError):
+        return False
+    except (TypeError, UnsupportedAlgorithm):
+        return True
+    return True
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, ValueError):  # ValueError: duplicate or malformed extensions
+        return False
+
+
+def certificate_info(der: bytes) -> CertificateInfo:
+    """Describe one presented certificate; raises ValueError if it cannot be parsed."""
+    certificate = x509.load_der_x509_certificate(der)
+    return CertificateInfo(
+        subject=certificate.subject.rfc4514_string(),
+        issuer=certificate.issuer.rfc4514_string(),
+        serial=format(certificate.serial_number, "x"),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        sha1=hashlib.sha1(der, usedforsecurity=False).hexdigest(),
+        is_ca=_is_ca(certificate),
+        self_signed=_is_self_signed(certificate),
+        der=der,
+    )
+
+
+class _ProbeError(Exception):
+    """Ends the probe of an endpoint; becomes a ProbeFailure naming that endpoint."""
+
+    def __init__(self, kind: str, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.code = code
+        self.detail = detail
+
+    def failure(self, endpoint: Endpoint | None) -> ProbeFailure:
+        message = f"{endpoint}: {self.detail}" if endpoint else self.detail
+        return ProbeFailure(self.kind, self.code, message, endpoint)
+
+
+def _unreachable(code: str, detail: str) -> _ProbeError:
+    return _ProbeError(UNREACHABLE, code, detail)
+
+
+def _invalid(code: str, detail: str) -> _ProbeError:
+    return _ProbeError(INVALID_DISCOVERY, code, detail)
+
+
+class _BudgetExhausted(TimeoutError):
+    """The endpoint's host budget ran out."""
+
+
+class _VersionRefused(Exception):
+    """The handshake failed on the TLS version offered."""
+
+
+def _strip_one_slash(url: str) -> str:
+    return url[:-1] if url.endswith("/") else url
+
+
+def _without_scheme(provider_url: str) -> str:
+    text = provider_url.strip()
+    # Tolerated, although IAM stores provider URLs without a scheme.
+    return text[len("https://") :] if text.lower().startswith("https://") else text
+
+
+def parse_provider_url(provider_url: str) -> tuple[Endpoint, str]:
+    """The discovery endpoint and base path of a provider URL as IAM stores it (`host[:port][/path]`)."""
+    text = _without_scheme(provider_url)
+    if not text or "://" in text:
+        raise _unreachable("invalid_url", f"{provider_url!r} is not a provider URL (host[:port][/path])")
+    parts = urlsplit("https://" + text)
+    try:
+        port = 443 if parts.port is None else parts.port
+    except ValueError:
+        raise _unreachable("invalid_url", f"{provider_url!r} has an invalid port") from None
+    if not parts.hostname:
+        raise _unreachable("invalid_url", f"{provider_url!r} has no host")
+    return Endpoint(parts.hostname, port), parts.path.rstrip("/")
+
+
+def _endpoint_of(parts: SplitResult) -> Endpoint | None:
+    try:
+        port = 443 if parts.port is None else parts.port
+    except ValueError:
+        return None
+    return Endpoint(parts.hostname, port) if parts.hostname else None
+
+
+def _request_target(parts: SplitResult) -> str:
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class _DeadlineSocket:
+    """The few socket methods http.client uses, each bounded by the read timeout and the deadline.
+
+    Only the owning session closes the TLS socket: http.client "closes" it as soon as a response
+    says Connection: close, while that response is still being read.
+    """
+
+    def __init__(self, tls: ssl.SSLSocket, session: _EndpointSession) -> None:
+        self.tls = tls
+        self._session = session
+        self.released_by_http = False
+
+    def sendall(self, data: bytes) -> None:
+        self.tls.settimeout(self._session.operation_timeout(self._session.limits.read_timeout))
+        self.tls.sendall(data)
+
+    def recv_into(self, buffer: memoryview) -> int:
+        self.tls.settimeout(self._session.operation_timeout(self._session.limits.read_timeout))
+        return self.tls.recv_into(buffer)
+
+    def makefile(self, mode: str = "rb") -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self))
+
+    def close(self) -> None:
+        self.released_by_http = True
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, owner: _DeadlineSocket) -> None:
+        super().__init__()
+        self._owner = owner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._owner.recv_into(memoryview(buffer).cast("B"))
+
+
+@dataclass
+class _Response:
+    status: int
+    reason: str
+    location: str | None
+    body: bytes
+
+
+class _EndpointSession:
+    """Everything done with one endpoint: connections, the captured chain, and its deadline."""
+
+    def __init__(self, prober: OidcProber, endpoint: Endpoint, role: Role) -> None:
+        self.prober = prober
+        self.limits = prober.limits
+        self.endpoint = endpoint
+        self.roles: list[Role] = [role]
+        self.deadline = time.monotonic() + self.limits.host_budget
+        self.presented_chain: tuple[CertificateInfo, ...] = ()
+        self.tls_version: str | None = None
+        self.accepts_tls12: bool | None = None
+        self.handshakes = 0
+        self.failure: ProbeFailure | None = None
+        self._addresses: list[tuple[Any, ...]] | None = None
+        self._connection: http.client.HTTPConnection | None = None
+        self._socket: _DeadlineSocket | None = None
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def operation_timeout(self, limit: float) -> float:
+        """`limit`, shortened to what is left of the budget; raises once the budget is spent."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise _BudgetExhausted
+        return min(limit, remaining)
+
+    def _timed_out(self, code: str, what: str) -> _ProbeError:
+        if time.monotonic() >= self.deadline:
+            return _unreachable(
+                "host_budget_exceeded", f"{what} still unfinished after the {self.limits.host_budget:g} s budget"
+            )
+        return _unreachable(code, f"{what} timed out")
+
+    # --- connecting ---------------------------------------------------------------------------
+
+    def _resolve(self) -> list[tuple[Any, ...]]:
+        host, port = self.endpoint.host, self.endpoint.port
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST))
+        outcome: list[list[tuple[Any, ...]] | Exception] = []
+
+        def lookup() -> None:
+            try:
+                outcome.append(list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+            except (OSError, UnicodeError) as exc:
+                outcome.append(exc)
+
+        # getaddrinfo has no timeout of its own: wait for it on a daemon thread, at most this long.
+        resolver = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+        resolver.start()
+        resolver.join(self.operation_timeout(self.limits.connect_timeout))
+        if not outcome:
+            raise self._timed_out("dns_timeout", f"resolving {host}")
+        result = outcome[0]
+        if isinstance(result, Exception):
+            reason = getattr(result, "strerror", None) or str(result)
+            raise _unreachable("dns_failure", f"cannot resolve {host} ({reason})")
+        return result
+
+    def _connect_tcp(self) -> socket.socket:
+        if self._addresses is None:
+            self._addresses = self._resolve()
+        last_error: OSError | None = None
+        for family, kind, protocol, _, address in self._addresses:
+            raw = socket.socket(family, kind, protocol)
+            try:
+                raw.settimeout(self.operation_timeout(self.limits.connect_timeout))
+                raw.connect(address)
+            except _BudgetExhausted:
+                raw.close()
+                raise
+            except OSError as exc:
+                raw.close()
+                last_error = exc
+                continue
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return raw
+        if isinstance(last_error, ConnectionRefusedError):
+            raise _unreachable("connection_refused", "connection refused")
+        if isinstance(last_error, ConnectionResetError):
+            raise _unreachable("connection_reset", "connection reset while connecting")
+        if isinstance(last_error, TimeoutError):
+            raise self._timed_out("connect_timeout", "TCP connect")
+        reason = getattr(last_error, "strerror", None) or str(last_error or "no address")
+        raise _unreachable("connect_failed", f"cannot connect ({reason})")
+
+    def _handshake(self, raw: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
+        # server_hostname gives SNI; ssl itself omits SNI for IP literals.
+        tls = context.wrap_socket(raw, server_hostname=self.endpoint.host, do_handshake_on_connect=False)
+        try:
+            # One deadline for the whole handshake: ssl applies the timeout to do_handshake as a whole.
+            tls.settimeout(self.operation_timeout(self.limits.read_timeout))
+            tls.do_handshake()
+        except ssl.SSLError as exc:
+            tls.close()
+            reason = exc.reason or ""
+            if reason in _VERSION_REFUSALS:
+                raise _VersionRefused from exc
+            if reason in _NOT_TLS:
+                raise _unreachable("not_tls", "the port does not speak TLS (plain HTTP?)") from exc
+            if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+                raise _unreachable("connection_closed", "closed the connection during the TLS handshake") from exc
+            raise _unreachable("tls_handshake_failed", f"TLS handshake failed ({reason or exc})") from exc
+        except BaseException:
+            tls.close()
+            raise
+        return tls
+
+    @contextmanager
+    def _network_errors(self, what: str) -> Iterator[None]:
+        """Turn low-level errors met while doing `what` into probe failures."""
+        try:
+            yield
+        except _ProbeError:
+            raise
+        except TimeoutError:  # includes _BudgetExhausted
+            raise self._timed_out("read_timeout", what) from None
+        except http.client.RemoteDisconnected:
+            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
+        except (ConnectionResetError, BrokenPipeError):
+            raise _unreachable("connection_reset", f"connection reset during {what}") from None
+        except http.client.IncompleteRead:
+            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
+        except ssl.SSLError as exc:
+            raise _unreachable("tls_error", f"TLS error during {what} ({exc.reason or exc})") from None
+        except http.client.HTTPException as exc:
+            raise _invalid("bad_http_response", f"malformed HTTP response to {what} ({type(exc).__name__})") from None
+        except OSError as exc:
+            raise _unreachable("network_error", f"network error during {what} ({exc.strerror or exc})") from None
+
+    def _open(self) -> http.client.HTTPConnection:
+        """A new TCP+TLS connection; the first one captures the chain and settles the TLS version."""
+        tls12_first = self.accepts_tls12 is not False
+        contexts = (
+            [self.prober.tls12_context, self.prober.tls13_context] if tls12_first else [self.prober.tls13_context]
+        )
+        for attempt, context in enumerate(contexts):
+            with self._network_errors("the TLS handshake"):
+                raw = self._connect_tcp()
+                self.handshakes += 1
+                try:
+                    tls = self._handshake(raw, context)
+                except _VersionRefused:
+                    self.accepts_tls12 = False
+                    if attempt + 1 < len(contexts):
+                        continue
+                    raise _unreachable(
+                        "tls_version_unsupported", "refuses TLS 1.2 and TLS 1.3 (only older versions?)"
+                    ) from None
+                except TimeoutError:
+                    raise self._timed_out("tls_handshake_timeout", "the TLS handshake") from None
+            if self.accepts_tls12 is None:
+                self.accepts_tls12 = context is self.prober.tls12_context
+            if not self.presented_chain:
+                self._capture(tls)
+            self._socket = _DeadlineSocket(tls, self)
+            connection = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port)
+            connection.auto_open = 0  # never let http.client open a connection of its own
+            # http.client only calls sendall, makefile and close on its socket.
+            connection.sock = cast(socket.socket, self._socket)
+            self._connection = connection
+            return connection
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _capture(self, tls: ssl.SSLSocket) -> None:
+        self.tls_version = tls.version()
+        try:
+            self.presented_chain = tuple(certificate_info(der) for der in presented_chain_der(tls))
+        except ValueError as exc:
+            tls.close()
+            raise _unreachable(
+                "unparseable_certificate", f"presented a certificate that cannot be parsed ({exc})"
+            ) from None
+        if not self.presented_chain:
+            tls.close()
+            raise _unreachable("no_certificate", "presented no certificate")
+
+    def _drop(self) -> None:
+        if self._socket is not None:
+            self._socket.tls.close()
+        self._socket = None
+        self._connection = None
+
+    def close(self) -> None:
+        self._drop()
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def _exchange(self, target: str) -> _Response:
+        """One GET over the kept-alive connection; reconnects once if the server closed it meanwhile."""
+        what = f"GET {target}"
+        while True:
+            reused = self._connection is not None
+            connection = self._connection or self._open()
+            try:
+                with self._network_errors(what):
+                    try:
+                        connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+                        connection.putheader("Host", str(self.endpoint))
+                        connection.putheader("Accept", "application/json")
+                        connection.putheader("Accept-Encoding", "identity")
+                        connection.putheader("User-Agent", USER_AGENT)
+                        connection.endheaders()
+                        response = connection.getresponse()
+                    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
+                        if not reused:
+                            raise
+                        # The server closed the idle keep-alive connection: reconnect (and count it).
+                        self._drop()
+                        continue
+                    body = self._read_body(response, what)
+            except BaseException:
+                self._drop()
+                raise
+            assert self._socket is not None
+            if response.will_close or not response.isclosed() or self._socket.released_by_http:
+                self._drop()
+            return _Response(response.status, response.reason, response.getheader("Location"), body)
+
+    def _read_body(self, response: http.client.HTTPResponse, what: str) -> bytes:
+        limit = self.limits.max_document_bytes
+        if response.length is not None and response.length > limit:
+            raise _invalid(
+                "document_too_large", f"{what} announces {response.length} bytes, over the {limit}-byte limit"
+            )
+        body = response.read(limit + 1)  # never more than one byte past the limit
+        if len(body) > limit:
+            raise _invalid("document_too_large", f"{what} sends more than the {limit}-byte limit")
+        return body
+
+    def fetch_json(self, target: str) -> object:
+        """GET `target` on this endpoint, following same-endpoint redirects, and parse it as JSON."""
+        visited = {target}
+        redirects = 0
+        while True:
+            response = self._exchange(target)
+            if response.status in _REDIRECT_STATUSES:
+                target = self._redirect_target(target, response, visited, redirects)
+                visited.add(target)
+                redirects += 1
+                continue
+            if not 200 <= response.status < 300:
+                raise _invalid(
+                    "http_status", f"GET {target} answered HTTP {response.status} {response.reason}".rstrip()
+                )
+            try:
+                return json.loads(response.body)
+            except (ValueError, RecursionError):  # ValueError covers bad UTF-8 and bad JSON
+                raise _invalid("invalid_json", f"GET {target} did not return JSON") from None
+
+    def _redirect_target(self, target: str, response: _Response, visited: set[str], redirects: int) -> str:
+        what = f"GET {target} (HTTP {response.status})"
+        if not response.location:
+            raise _invalid("bad_redirect", f"{what} redirects without a Location")
+        parts = urlsplit(urljoin(f"https://{self.endpoint}{target}", response.location))
+        if parts.scheme != "https":
+            raise _invalid(
+                "insecure_redirect", f"{what} redirects to {parts.scheme or 'a relative'} URL; only https is followed"
+            )
+        destination = _endpoint_of(parts)
+        if (
+            destination is None
+            or destination.host.lower() != self.endpoint.host.lower()
+            or destination.port != self.endpoint.port
+        ):
+            raise _invalid(
+                "cross_host_redirect",
+                f"{what} redirects to {destination or parts.netloc}; IAM fetches from the provider host itself",
+            )
+        new_target = _request_target(parts)
+        if new_target in visited:
+            raise _invalid("redirect_loop", f"{what} redirects back to {new_target}")
+        if redirects >= self.limits.max_redirects:
+            raise _invalid("too_many_redirects", f"{what}: more than {self.limits.max_redirects} redirects")
+        return new_target
+
+    def capture(self) -> HostCapture:
+        return HostCapture(
+            endpoint=self.endpoint,
+            roles=tuple(self.roles),
+            presented_chain=self.presented_chain,
+            tls_version=self.tls_version,
+            accepts_tls12=self.accepts_tls12,
+            handshakes=self.handshakes,
+            failure=self.failure,
+        )
+
+
+def _validate_discovery(document: object, provider_url: str) -> tuple[str, str, SplitResult]:
+    """The issuer, the jwks_uri and its parsed form, or an invalid_discovery error."""
+    if not isinstance(document, dict):
+        raise _invalid("discovery_not_object", "the discovery document is not a JSON object")
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
+        raise _invalid("issuer_missing", "the discovery document has no issuer")
+    expected = "https://" + _without_scheme(provider_url)
+    if _strip_one_slash(issuer) != _strip_one_slash(expected):
+        raise _invalid("issuer_mismatch", f"the discovery document names issuer {issuer!r}, expected {expected!r}")
+    jwks_uri = document.get("jwks_uri")
+    if not isinstance(jwks_uri, str) or not jwks_uri:
+        raise _invalid("jwks_uri_missing", "the discovery document has no jwks_uri")
+    parts = urlsplit(jwks_uri)
+    if not parts.scheme or not parts.netloc:
+        raise _invalid("jwks_uri_relative", f"jwks_uri {jwks_uri!r} is not an absolute URL")
+    if parts.scheme.lower() != "https":
+        raise _invalid("jwks_uri_not_https", f"jwks_uri {jwks_uri!r} is not https")
+    if _endpoint_of(parts) is None:
+        raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} has no valid host and port")
+    return issuer, jwks_uri, parts
+
+
+def _validate_jwks(document: object) -> int:
+    if not isinstance(document, dict):
+        raise _invalid("jwks_not_object", "the JWKS is not a JSON object")
+    keys = document.get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise _invalid("jwks_no_keys", "the JWKS has no keys")
+    return len(keys)
+
+
+def _client_context(version: ssl.TLSVersion) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # Capture whatever is presented; trust is decided afterwards, offline, by trust.py.
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = version
+    context.maximum_version = version
+    if version is ssl.TLSVersion.TLSv1_2:
+        # OpenSSL's full default list, legacy suites included: only public documents travel here,
+        # and a chain must be captured even from an old server.
+        context.set_ciphers("DEFAULT")
+    return context
+
+
+class OidcProber:
+    """Probes OIDC providers. Build it once (it holds the SSL contexts); `probe` is thread-safe."""
+
+    def __init__(self, limits: ProbeLimits = ProbeLimits()) -> None:
+        self.limits = limits
+        # At most TLS 1.2 first: IAM's thumbprint fallback needs it. TLS 1.3 only as a second try.
+        self.tls12_context = _client_context(ssl.TLSVersion.TLSv1_2)
+        self.tls13_context = _client_context(ssl.TLSVersion.TLSv1_3)
+
+    def probe(self, provider_url: str) -> ProbeResult:
+        """Capture the discovery and JWKS endpoints of `provider_url` (`host[:port][/path]`)."""
+        try:
+            discovery_endpoint, base_path = parse_provider_url(provider_url)
+        except _ProbeError as error:
+            return ProbeResult(provider_url, hosts=(), failure=error.failure(None))
+
+        discovery = _EndpointSession(self, discovery_endpoint, Role.DISCOVERY)
+        sessions = [discovery]
+        current = discovery
+        issuer: str | None = None
+        jwks_uri: str | None = None
+        key_count: int | None = None
+        failure: ProbeFailure | None = None
+        try:
+            document = discovery.fetch_json(base_path + DISCOVERY_PATH)
+            issuer, jwks_uri, jwks_parts = _validate_discovery(document, provider_url)
+            jwks_endpoint = _endpoint_of(jwks_parts)
+            assert jwks_endpoint is not None
+            if (
+                jwks_endpoint.host.lower() == discovery_endpoint.host.lower()
+                and jwks_endpoint.port == discovery_endpoint.port
+            ):
+                discovery.roles.append(Role.JWKS)
+            else:
+                current = _EndpointSession(self, jwks_endpoint, Role.JWKS)
+                sessions.append(current)
+            key_count = _validate_jwks(current.fetch_json(_request_target(jwks_parts)))
+        except _ProbeError as error:
+            failure = error.failure(current.endpoint)
+            current.failure = failure
+        finally:
+            for session in sessions:
+                session.close()
+        return ProbeResult(
+            provider_url=provider_url,
+            hosts=tuple(session.capture() for session in sessions),
+            issuer=issuer,
+            jwks_uri=jwks_uri,
+            jwks_key_count=key_count,
+            failure=failure,
+        )
