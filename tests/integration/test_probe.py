@@ -1,0 +1,375 @@
+"""OidcProber against local issuers over real TLS, and against openssl's view of the same servers."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
+
+import pytest
+from cryptography import x509
+
+from sandbox.pki import sha1_thumbprint
+from thumbprint_remediator.models import Endpoint, Role, Trust
+from thumbprint_remediator.probe import OidcProber, ProbeLimits
+
+
+def test_healthy_issuer_is_captured_in_one_handshake(issuer_fleet, fast_prober, sandbox_pki):
+    # Given a healthy issuer (leaf and issuing CA; discovery and JWKS on one endpoint)
+    issuer = issuer_fleet.add("healthy")
+
+    # When it is probed
+    result = fast_prober.probe(issuer.url)
+
+    # Then both documents came over one TLS 1.2 connection and the chain is in presented order
+    assert result.failure is None
+    assert result.issuer == issuer.issuer_url
+    assert result.jwks_uri == issuer.jwks_uri
+    assert result.jwks_key_count == 1
+    (capture,) = result.hosts
+    assert capture.endpoint == issuer.discovery.endpoint
+    assert capture.roles == (Role.DISCOVERY, Role.JWKS)
+    assert capture.tls_version == "TLSv1.2"
+    assert capture.accepts_tls12 is True
+    assert capture.handshakes == 1
+    assert issuer.handshakes == 1
+    leaf, top = capture.presented_chain
+    assert leaf.subject == "CN=localhost,O=OIDC Sandbox"
+    assert leaf.issuer == top.subject
+    assert not leaf.is_ca
+    assert top.is_ca
+    assert not top.self_signed
+    assert capture.live_thumbprint == top.sha1 == sandbox_pki.public_intermediate.sha1
+    assert capture.live_thumbprint == issuer.expected_thumbprints[capture.endpoint]
+
+
+def test_certificate_details_match_the_presented_certificate(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("healthy")
+
+    (capture,) = fast_prober.probe(issuer.url).hosts
+
+    for info, certificate in zip(capture.presented_chain, issuer.chains[capture.endpoint], strict=True):
+        assert info.serial == format(certificate.serial_number, "x")
+        assert info.not_before == certificate.not_valid_before_utc
+        assert info.not_after.tzinfo is UTC
+        assert info.sha1 == sha1_thumbprint(certificate)
+        assert len(info.sha1) == 40
+        assert info.sha1 == info.sha1.lower()
+        assert x509.load_der_x509_certificate(info.der) == certificate
+
+
+def test_root_sent_makes_the_root_the_live_thumbprint(issuer_fleet, fast_prober, sandbox_pki):
+    issuer = issuer_fleet.add("root_sent")
+
+    (capture,) = fast_prober.probe(issuer.url).hosts
+
+    assert len(capture.presented_chain) == 3
+    top = capture.top_certificate
+    assert top is not None
+    assert top.self_signed
+    assert top.is_ca
+    assert capture.live_thumbprint == sandbox_pki.public_root.sha1
+
+
+def test_cross_signed_top_certificate_is_pinned_not_its_self_signed_twin(issuer_fleet, fast_prober, sandbox_pki):
+    issuer = issuer_fleet.add("cross_signed")
+
+    (capture,) = fast_prober.probe(issuer.url).hosts
+
+    top = capture.top_certificate
+    assert top is not None
+    assert top.subject == "CN=Sandbox Public Root CA G2,O=OIDC Sandbox"
+    assert not top.self_signed
+    assert capture.live_thumbprint == sandbox_pki.cross_signed_root.sha1
+    assert capture.live_thumbprint != sandbox_pki.cross_root.sha1
+
+
+def test_provider_url_with_a_path(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("healthy", path="/id/ABC123")
+
+    result = fast_prober.probe(issuer.url)
+
+    assert issuer.url.endswith(f":{issuer.discovery.port}/id/ABC123")
+    assert result.failure is None
+    assert result.issuer == f"https://{issuer.url}"
+    assert result.jwks_uri == f"https://{issuer.discovery.endpoint}/id/ABC123/keys"
+
+
+def test_separate_jwks_host_is_captured_too(issuer_fleet, fast_prober):
+    # Given an issuer whose jwks_uri names another endpoint presenting another chain
+    issuer = issuer_fleet.add("separate_jwks_host")
+
+    # When it is probed
+    result = fast_prober.probe(issuer.url)
+
+    # Then both endpoints are captured, discovery first, each in one handshake
+    assert result.failure is None
+    discovery, jwks = result.hosts
+    assert (discovery.endpoint, discovery.roles) == (issuer.discovery.endpoint, (Role.DISCOVERY,))
+    assert (jwks.endpoint, jwks.roles) == (issuer.jwks.endpoint, (Role.JWKS,))
+    assert discovery.handshakes == jwks.handshakes == 1
+    assert {discovery.endpoint: discovery.live_thumbprint, jwks.endpoint: jwks.live_thumbprint} == (
+        issuer.expected_thumbprints
+    )
+    assert discovery.live_thumbprint != jwks.live_thumbprint
+
+
+def test_tls13_only_endpoint_costs_two_handshakes(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("tls13_only")
+
+    result = fast_prober.probe(issuer.url)
+
+    assert result.failure is None
+    (capture,) = result.hosts
+    assert capture.accepts_tls12 is False
+    assert capture.tls_version == "TLSv1.3"
+    assert capture.handshakes == 2
+    assert issuer.handshakes == 2
+    assert capture.live_thumbprint == issuer.expected_thumbprints[capture.endpoint]
+
+
+def test_ipv6_literal_provider_url(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("healthy", host="::1", path="/tenant")
+
+    result = fast_prober.probe(issuer.url)
+
+    assert issuer.url.startswith("[::1]:")
+    assert result.failure is None
+    assert result.hosts[0].endpoint == Endpoint("::1", issuer.discovery.port)
+    assert result.hosts[0].live_thumbprint == issuer.discovery.expected_thumbprint
+
+
+def test_ip_literal_provider_url(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("healthy", host="127.0.0.1")
+
+    result = fast_prober.probe(issuer.url)
+
+    assert result.failure is None
+    assert result.hosts[0].endpoint == Endpoint("127.0.0.1", issuer.discovery.port)
+
+
+def test_connection_closed_by_the_server_is_reopened_and_counted(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("connection_close")
+
+    result = fast_prober.probe(issuer.url)
+
+    assert result.failure is None
+    assert result.hosts[0].handshakes == 2
+    assert issuer.handshakes == 2
+
+
+def test_same_endpoint_redirect_is_followed(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("same_host_redirect")
+
+    result = fast_prober.probe(issuer.url)
+
+    assert result.failure is None
+    assert result.hosts[0].handshakes == 1
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "kind", "code", "chain_captured"),
+    [
+        ("reset", "unreachable", "connection_reset", False),
+        ("plain_http", "unreachable", "not_tls", False),
+        ("tls10_only", "unreachable", "tls_version_unsupported", False),
+        ("client_certificate_required", "unreachable", "tls_handshake_failed", False),
+        ("discovery_404", "invalid_discovery", "http_status", True),
+        ("malformed_discovery", "invalid_discovery", "invalid_json", True),
+        ("discovery_not_object", "invalid_discovery", "discovery_not_object", True),
+        ("issuer_mismatch", "invalid_discovery", "issuer_mismatch", True),
+        ("jwks_uri_missing", "invalid_discovery", "jwks_uri_missing", True),
+        ("jwks_uri_relative", "invalid_discovery", "jwks_uri_relative", True),
+        ("jwks_uri_http", "invalid_discovery", "jwks_uri_not_https", True),
+        ("empty_jwks", "invalid_discovery", "jwks_no_keys", True),
+        ("oversized_discovery", "invalid_discovery", "document_too_large", True),
+        ("oversized_chunked", "invalid_discovery", "document_too_large", True),
+        ("redirect_loop", "invalid_discovery", "redirect_loop", True),
+        ("endless_redirects", "invalid_discovery", "too_many_redirects", True),
+        ("cross_host_redirect", "invalid_discovery", "cross_host_redirect", True),
+        ("insecure_redirect", "invalid_discovery", "insecure_redirect", True),
+    ],
+)
+def test_failures_are_reported_not_raised(issuer_fleet, fast_prober, behaviour, kind, code, chain_captured):
+    # Given a misbehaving issuer
+    issuer = issuer_fleet.add(behaviour)
+
+    # When it is probed
+    result = fast_prober.probe(issuer.url)
+
+    # Then the failure is described on the result and on the endpoint concerned, chain kept if any
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == (kind, code)
+    assert result.failure.endpoint == issuer.discovery.endpoint
+    assert str(issuer.discovery.endpoint) in result.failure.message
+    assert "\n" not in result.failure.message
+    capture = result.hosts[0]
+    assert capture.failure == result.failure
+    assert bool(capture.presented_chain) is chain_captured
+    if chain_captured:
+        assert capture.live_thumbprint == issuer.expected_thumbprints[capture.endpoint]
+
+
+def test_discovery_failure_keeps_the_discovery_role_only(issuer_fleet, fast_prober):
+    result = fast_prober.probe(issuer_fleet.add("discovery_404").url)
+
+    assert result.hosts[0].roles == (Role.DISCOVERY,)
+    assert "404" in (result.failure.message if result.failure else "")
+
+
+def test_cross_host_redirect_message_explains_iam(issuer_fleet, fast_prober):
+    result = fast_prober.probe(issuer_fleet.add("cross_host_redirect").url)
+
+    assert result.failure is not None
+    assert "elsewhere.example" in result.failure.message
+    assert "IAM fetches" in result.failure.message
+
+
+def test_hung_server_costs_at_most_its_timeouts(issuer_fleet, fast_prober, fast_probe_limits):
+    issuer = issuer_fleet.add("hung")
+
+    started = time.monotonic()
+    result = fast_prober.probe(issuer.url)
+    elapsed = time.monotonic() - started
+
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "tls_handshake_timeout")
+    assert result.hosts[0].presented_chain == ()
+    assert elapsed < fast_probe_limits.host_budget + 1.0
+
+
+def test_trickling_server_is_cut_off_at_the_host_budget(issuer_fleet, fast_prober, fast_probe_limits):
+    # Given a server sending one byte per 0.1 s: no single read ever times out (read_timeout 0.5 s)
+    issuer = issuer_fleet.add("slow_trickle", trickle_interval=0.1)
+
+    started = time.monotonic()
+    result = fast_prober.probe(issuer.url)
+    elapsed = time.monotonic() - started
+
+    # Then the budget, not the read timeout, ends it
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "host_budget_exceeded")
+    assert result.hosts[0].live_thumbprint == issuer.discovery.expected_thumbprint
+    assert fast_probe_limits.host_budget - 0.2 < elapsed < fast_probe_limits.host_budget + 1.5
+
+
+def test_injected_latency_delays_handshake_and_responses(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("healthy", latency=0.1)
+
+    started = time.monotonic()
+    result = fast_prober.probe(issuer.url)
+    elapsed = time.monotonic() - started
+
+    assert result.failure is None
+    assert elapsed >= 0.3  # handshake + two responses
+
+
+def test_refused_port_is_unreachable(fast_prober):
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+
+    result = fast_prober.probe(f"127.0.0.1:{port}")
+
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "connection_refused")
+    assert result.hosts[0].handshakes == 0
+
+
+def test_unresolvable_name_is_unreachable(fast_prober):
+    result = fast_prober.probe("nonexistent.invalid/id/X")
+
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "dns_failure")
+    assert result.failure.endpoint == Endpoint("nonexistent.invalid")
+    assert "nonexistent.invalid" in result.failure.message
+
+
+@pytest.mark.parametrize("provider_url", ["", "localhost:notaport", "ftp://example.com", "https://"])
+def test_invalid_provider_url_is_reported(fast_prober, provider_url):
+    result = fast_prober.probe(provider_url)
+
+    assert result.failure is not None
+    assert result.failure.code == "invalid_url"
+    assert result.hosts == ()
+
+
+def test_scheme_in_provider_url_is_tolerated(issuer_fleet, fast_prober):
+    issuer = issuer_fleet.add("healthy")
+
+    assert fast_prober.probe(issuer.issuer_url).failure is None
+
+
+def test_small_document_limit_is_enforced(issuer_fleet):
+    issuer = issuer_fleet.add("healthy")
+
+    result = OidcProber(ProbeLimits(read_timeout=0.5, host_budget=1.5, max_document_bytes=64)).probe(issuer.url)
+
+    assert result.failure is not None
+    assert result.failure.code == "document_too_large"
+
+
+def test_concurrent_probes_share_one_prober(issuer_fleet, fast_prober):
+    issuers = issuer_fleet.add_many("healthy", 12) + issuer_fleet.add_many("separate_jwks_host", 4)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(fast_prober.probe, [issuer.url for issuer in issuers]))
+
+    for issuer, result in zip(issuers, results, strict=True):
+        assert result.failure is None
+        assert {capture.endpoint: capture.live_thumbprint for capture in result.hosts} == (issuer.expected_thumbprints)
+
+
+def test_probe_then_trust_end_to_end(issuer_fleet, fast_prober, sandbox_trust, sandbox_pki):
+    verdicts = {}
+    for behaviour in ("healthy", "private_ca", "untrusted_root", "expired", "wrong_hostname"):
+        (capture,) = fast_prober.probe(issuer_fleet.add(behaviour).url).hosts
+        verdicts[behaviour] = sandbox_trust.evaluate(capture, pinned=(), now=sandbox_pki.now).trust
+
+    assert verdicts == {
+        "healthy": Trust.PUBLIC,
+        "private_ca": Trust.PRIVATE,
+        "untrusted_root": Trust.UNTRUSTED,
+        "expired": Trust.UNTRUSTED,
+        "wrong_hostname": Trust.UNTRUSTED,
+    }
+
+
+# --- cross-check with the openssl CLI -------------------------------------------------------------
+
+
+def openssl_last_certificate_sha1(port: int) -> str:
+    """The seed's procedure: s_client -showcerts, last PEM block, x509 -fingerprint -sha1."""
+    shown = subprocess.run(
+        ["openssl", "s_client", "-showcerts", "-servername", "localhost", "-connect", f"127.0.0.1:{port}"],
+        input=b"",
+        capture_output=True,
+        timeout=20,
+        check=False,
+    ).stdout.decode()
+    end_marker = "-----END CERTIFICATE-----"
+    last_end = shown.rindex(end_marker) + len(end_marker)
+    last_pem = shown[shown.rindex("-----BEGIN CERTIFICATE-----", 0, last_end) : last_end] + "\n"
+    fingerprint = subprocess.run(
+        ["openssl", "x509", "-fingerprint", "-sha1", "-noout"],
+        input=last_pem.encode(),
+        capture_output=True,
+        timeout=20,
+        check=True,
+    ).stdout.decode()
+    return fingerprint.strip().split("=", 1)[1].replace(":", "").lower()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+@pytest.mark.parametrize(
+    "behaviour", ["healthy", "root_sent", "cross_signed", "rotated_intermediate", "private_ca", "self_signed"]
+)
+def test_live_thumbprint_matches_openssl(issuer_fleet, fast_prober, behaviour):
+    issuer = issuer_fleet.add(behaviour)
+
+    (capture,) = fast_prober.probe(issuer.url).hosts
+
+    assert capture.live_thumbprint == openssl_last_certificate_sha1(issuer.discovery.port)
