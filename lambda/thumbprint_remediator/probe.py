@@ -3,7 +3,16 @@
 For one provider URL the probe opens a TLS connection to the discovery endpoint with verification
 off (so the presented chain is always captured; trust.py decides offline), fetches the discovery
 document and the JWKS over that same keep-alive connection, and captures the jwks_uri endpoint too
-when it is another host or port. Every network or content problem becomes a `ProbeFailure`.
+when it is another host or port. Every network or content problem becomes a `ProbeFailure`:
+
+- unreachable: invalid_url, dns_failure, dns_timeout, connection_refused, connection_reset,
+  connect_timeout, connect_failed, tls_handshake_timeout, tls_handshake_failed,
+  tls_version_unsupported, not_tls, connection_closed, read_timeout, host_budget_exceeded,
+  tls_error, network_error, unparseable_certificate, no_certificate;
+- invalid_discovery: http_status, document_too_large, bad_http_response, bad_redirect,
+  insecure_redirect, cross_host_redirect, redirect_loop, too_many_redirects, invalid_json,
+  discovery_not_object, issuer_missing, issuer_mismatch, jwks_uri_missing, jwks_uri_relative,
+  jwks_uri_not_https, jwks_uri_invalid, jwks_not_object, jwks_no_keys.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from datetime import UTC
 import pytest
 from cryptography import x509
 
+from sandbox.issuers import Behaviour, Reply, on_jwks, with_discovery
 from sandbox.pki import sha1_thumbprint
 from thumbprint_remediator.models import Endpoint, Role, Trust
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
@@ -115,6 +116,49 @@ def test_separate_jwks_host_is_captured_too(issuer_fleet, fast_prober):
         issuer.expected_thumbprints
     )
     assert discovery.live_thumbprint != jwks.live_thumbprint
+
+
+def test_failing_jwks_endpoint_is_reported_on_that_endpoint(issuer_fleet, fast_prober):
+    # Given a separate JWKS endpoint that answers 404
+    behaviour = Behaviour(
+        "test_jwks_404", "JWKS elsewhere, missing", jwks_chain="rotated", respond=on_jwks(lambda _: Reply.not_found())
+    )
+    issuer = issuer_fleet.add(behaviour)
+
+    # When it is probed
+    result = fast_prober.probe(issuer.url)
+
+    # Then the failure names the JWKS endpoint, and both chains were still captured
+    assert result.failure is not None
+    assert (result.failure.code, result.failure.endpoint) == ("http_status", issuer.jwks.endpoint)
+    discovery, jwks = result.hosts
+    assert discovery.failure is None
+    assert jwks.failure == result.failure
+    assert result.issuer == issuer.issuer_url
+    assert {capture.endpoint: capture.live_thumbprint for capture in result.hosts} == issuer.expected_thumbprints
+
+
+def test_unreachable_jwks_endpoint_keeps_the_discovery_capture(issuer_fleet, fast_prober):
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        closed_port = placeholder.getsockname()[1]
+    behaviour = Behaviour(
+        "test_jwks_refused",
+        "jwks_uri on a closed port",
+        respond=with_discovery(jwks_uri=f"https://localhost:{closed_port}/keys"),
+    )
+    issuer = issuer_fleet.add(behaviour)
+
+    result = fast_prober.probe(issuer.url)
+
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "connection_refused")
+    discovery, jwks = result.hosts
+    assert discovery.roles == (Role.DISCOVERY,)
+    assert discovery.live_thumbprint == issuer.discovery.expected_thumbprint
+    assert jwks.endpoint == Endpoint("localhost", closed_port)
+    assert jwks.roles == (Role.JWKS,)
+    assert jwks.presented_chain == ()
 
 
 def test_tls13_only_endpoint_costs_two_handshakes(issuer_fleet, fast_prober):
