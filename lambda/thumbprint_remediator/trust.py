@@ -72,21 +72,23 @@ def _read_system_file(path: Path) -> list[x509.Certificate]:
 def load_system_roots() -> list[x509.Certificate]:
     """The system trust store as OpenSSL would find it; unparseable certificates are skipped.
 
-    `SSL_CERT_FILE` / `SSL_CERT_DIR` replace the default file / directory, as in OpenSSL (ssl's
-    `get_default_verify_paths` already applies them). Only when neither is set and the defaults hold
-    nothing are the well-known bundle locations tried.
+    `SSL_CERT_FILE` / `SSL_CERT_DIR` replace the default file / directory, as in OpenSSL: ssl's
+    `get_default_verify_paths` applies them. When what it names holds no certificate at all, the
+    well-known bundle locations are tried instead.
     """
     paths = ssl.get_default_verify_paths()
     roots: list[x509.Certificate] = []
     if paths.cafile:
         roots += _read_system_file(Path(paths.cafile))
     if paths.capath:
-        directory = Path(paths.capath)
-        for entry in sorted(directory.iterdir()):
+        try:
+            entries = sorted(Path(paths.capath).iterdir())
+        except OSError:
+            entries = []
+        for entry in entries:
             if _HASHED_NAME.match(entry.name):
                 roots += _read_system_file(entry)
-    overridden = any(os.environ.get(name) for name in (paths.openssl_cafile_env, paths.openssl_capath_env))
-    if not roots and not overridden:
+    if not roots:
         for candidate in WELL_KNOWN_CA_FILES:
             roots = _read_system_file(Path(candidate))
             if roots:

@@ -321,13 +321,16 @@ def test_ssl_cert_dir_is_read_like_openssl_reads_it(pki, tmp_path, monkeypatch):
     assert evaluator.evaluate(capture_of(pki, "private"), pinned=(), now=pki.now).trust is Trust.UNTRUSTED
 
 
-def test_overrides_that_point_nowhere_leave_the_public_store_empty(pki, tmp_path, monkeypatch):
+def test_empty_default_locations_fall_back_to_well_known_bundles(pki, tmp_path, monkeypatch):
+    # Given OpenSSL's locations naming nothing that exists
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "absent"))
 
+    # When the evaluator is built from the system
     evaluator = TrustEvaluator.from_system()
 
-    assert evaluator.public_root_count == 0
+    # Then the distribution's bundle (e.g. /etc/ssl/certs/ca-certificates.crt) is used
+    assert evaluator.public_root_count > 0
     result = evaluator.evaluate(capture_of(pki, "public"), pinned=(), now=pki.now)
     assert result.trust is Trust.UNTRUSTED
 
