@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from thumbprint_remediator.contract import ENV_EXTRA_CA_BUNDLE
+
 ORGANISATION = "OIDC Sandbox"
 SERVER_DNS_NAMES = ("localhost",)
 SERVER_IP_ADDRESSES = ("127.0.0.1", "::1")
@@ -367,6 +369,17 @@ class SandboxPki:
     def write_extra_ca_bundle(self, path: Path, *extra: x509.Certificate) -> Path:
         """Write an EXTRA_CA_BUNDLE with the private root and any further certificates given."""
         return write_pem_bundle(path, (*self.extra_cas, *extra))
+
+    def trust_environment(self, directory: Path) -> dict[str, str]:
+        """Write both bundles into `directory`; the variables that make a handler trust the sandbox.
+
+        SSL_CERT_FILE makes `TrustEvaluator.from_system` (like OpenSSL) take the sandbox public root
+        as the system store's file; EXTRA_CA_BUNDLE adds the private root.
+        """
+        return {
+            "SSL_CERT_FILE": str(self.write_public_bundle(directory / "sandbox-public-roots.pem")),
+            ENV_EXTRA_CA_BUNDLE: str(self.write_extra_ca_bundle(directory / "sandbox-extra-ca-bundle.pem")),
+        }
 
     # --- presented chains ----------------------------------------------------------------------
 

@@ -305,6 +305,20 @@ def test_ssl_cert_file_replaces_the_system_bundle(pki, tmp_path, monkeypatch):
     assert evaluator.evaluate(capture_of(pki, "public"), pinned=(), now=pki.now).trust is Trust.PUBLIC
 
 
+def test_sandbox_trust_environment_makes_from_system_trust_the_sandbox(pki, tmp_path, monkeypatch):
+    # Given the variables the sandbox hands to a handler
+    environment = pki.trust_environment(tmp_path)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    # When the handler's way of building the evaluator runs
+    evaluator = TrustEvaluator.from_system(environment["EXTRA_CA_BUNDLE"])
+
+    # Then public and private sandbox chains are told apart
+    assert evaluator.evaluate(capture_of(pki, "public"), pinned=(), now=pki.now).trust is Trust.PUBLIC
+    assert evaluator.evaluate(capture_of(pki, "private"), pinned=(), now=pki.now).trust is Trust.PRIVATE
+
+
 def test_ssl_cert_dir_is_read_like_openssl_reads_it(pki, tmp_path, monkeypatch):
     # Given a c_rehash-style directory: only subject-hash names count
     directory = tmp_path / "certs"
