@@ -257,6 +257,7 @@ class _EndpointSession:
         self.handshakes = 0
         self.failure: ProbeFailure | None = None
         self._addresses: list[tuple[Any, ...]] | None = None
+        self._budget_bound = False
         self._connection: http.client.HTTPConnection | None = None
         self._socket: _DeadlineSocket | None = None
 
@@ -267,10 +268,12 @@ class _EndpointSession:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise _BudgetExhausted
+        # Remember who set the timeout, so that a timeout is blamed on the right limit.
+        self._budget_bound = remaining < limit
         return min(limit, remaining)
 
     def _timed_out(self, code: str, what: str) -> _ProbeError:
-        if time.monotonic() >= self.deadline:
+        if self._budget_bound or time.monotonic() >= self.deadline:
             return _unreachable(
                 "host_budget_exceeded", f"{what} still unfinished after the {self.limits.host_budget:g} s budget"
             )

@@ -285,6 +285,19 @@ def test_hung_server_costs_at_most_its_timeouts(issuer_fleet, fast_prober, fast_
     assert elapsed < fast_probe_limits.host_budget + 1.0
 
 
+def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issuer_fleet):
+    issuer = issuer_fleet.add("hung")
+    prober = OidcProber(ProbeLimits(connect_timeout=1.0, read_timeout=5.0, host_budget=0.4))
+
+    started = time.monotonic()
+    result = prober.probe(issuer.url)
+    elapsed = time.monotonic() - started
+
+    assert result.failure is not None
+    assert result.failure.code == "host_budget_exceeded"
+    assert elapsed < 2.0
+
+
 def test_trickling_server_is_cut_off_at_the_host_budget(issuer_fleet, fast_prober, fast_probe_limits):
     # Given a server sending one byte per 0.1 s: no single read ever times out (read_timeout 0.5 s)
     issuer = issuer_fleet.add("slow_trickle", trickle_interval=0.1)
