@@ -52,7 +52,8 @@ def deadline_of(context: Any) -> float | None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return None
-    return time.monotonic() + max(remaining() / 1000 - LAMBDA_RESERVE_SECONDS, 1.0)
+    seconds_left = float(remaining()) / 1000
+    return time.monotonic() + max(seconds_left - LAMBDA_RESERVE_SECONDS, 1.0)
 
 
 def run(sweeper: Sweeper, request: SweepRequest, context: Any) -> dict[str, Any]:

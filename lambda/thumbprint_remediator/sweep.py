@@ -202,7 +202,7 @@ class Sweeper:
             capture.endpoint: self.trust.evaluate(capture, pinned, now) for capture in probe.hosts
         }
         assessment = assess(provider, probe, trusts, self.settings.expiry_warning_days, now)
-        action, after, reason, error = self._remediate(provider, assessment, dry_run, deadline)
+        action, after, reason, failure = self._remediate(provider, assessment, dry_run, deadline)
         return Finding(
             arn=arn,
             url=provider.url,
@@ -212,7 +212,7 @@ class Sweeper:
             thumbprints_before=before,
             thumbprints_after=after,
             hosts=tuple(describe_host(capture, trusts.get(capture.endpoint), now) for capture in probe.hosts),
-            error=error,
+            error=failure,
             action_reason=reason,
             thumbprint_reliance=assessment.thumbprint_reliance,
             nearest_expiry=assessment.nearest_expiry,

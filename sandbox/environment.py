@@ -1,0 +1,222 @@
+"""The whole sandbox: an emulated AWS account, local OIDC issuers, providers pointing at them, the alerts
+topic with a queue subscribed, and a way to run the real `lambda_handler` against all of it.
+
+Tests, the demo and the benchmark all use this one module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sandbox.aws import ACCOUNT_ID, REGION, Alert, EmulatedAccount
+from sandbox.issuers import Issuer, IssuerFleet
+from sandbox.pki import SandboxPki, default_pki
+
+LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
+FUNCTION_NAME = "oidc-thumbprint-remediator"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """An issuer registered as an IAM OIDC provider."""
+
+    issuer: Issuer
+    arn: str
+    pinned: tuple[str, ...]  # the list it was registered with
+
+    @property
+    def url(self) -> str:
+        return self.issuer.url
+
+    @property
+    def live_thumbprints(self) -> tuple[str, ...]:
+        return tuple(self.issuer.expected_thumbprints.values())
+
+
+class LocalLambdaContext:
+    """The parts of the Lambda context the handler and Powertools read."""
+
+    def __init__(self, timeout_seconds: float = 300, function_name: str = FUNCTION_NAME) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 512
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - time.monotonic()) * 1000), 0)
+
+
+def stale_thumbprint(label: str) -> str:
+    """A well-formed thumbprint that matches nothing any issuer presents."""
+    return hashlib.sha1(f"stale:{label}".encode()).hexdigest()
+
+
+class Sandbox:
+    """Emulated account + issuer fleet + alerts topic. A context manager; `stop()` leaves nothing behind."""
+
+    def __init__(self, pki: SandboxPki | None = None) -> None:
+        self.pki = pki or default_pki()
+        self.account = EmulatedAccount()
+        self.fleet = IssuerFleet(self.pki)
+        self.providers: list[Provider] = []
+        self.topic_arn = ""
+        self.queue_url = ""
+        self._files: tempfile.TemporaryDirectory[str] | None = None
+        self.public_bundle = Path()
+        self.extra_ca_bundle = Path()
+
+    def start(self) -> Sandbox:
+        try:
+            self._files = tempfile.TemporaryDirectory(prefix="oidc-sandbox-")
+            folder = Path(self._files.name)
+            # The sandbox's stand-in for the system trust store, and the operator's private CAs.
+            self.public_bundle = self.pki.write_public_bundle(folder / "public-roots.pem")
+            self.extra_ca_bundle = self.pki.write_extra_ca_bundle(folder / "extra-ca-bundle.pem")
+            self.account.start()
+            self.fleet.start()
+            self.topic_arn, self.queue_url = self.account.create_alert_topic()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the issuers and the emulator and remove the files; safe to call twice."""
+        try:
+            self.fleet.stop()
+        finally:
+            try:
+                self.account.stop()
+            finally:
+                if self._files is not None:
+                    self._files.cleanup()
+                    self._files = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- providers ------------------------------------------------------------------------------
+    def add_provider(
+        self,
+        behaviour: str = "healthy",
+        *,
+        pinned: str | Sequence[str] = "live",
+        tags: Mapping[str, str] | None = None,
+        path: str = "",
+        latency: float = 0.0,
+        host: str = "localhost",
+    ) -> Provider:
+        """Start an issuer and register it. `pinned`: "live" (right), "stale", "empty" or a list."""
+        issuer = self.fleet.add(behaviour, path=path, latency=latency, host=host)
+        return self.register(issuer, pinned=pinned, tags=tags)
+
+    def register(
+        self, issuer: Issuer, *, pinned: str | Sequence[str] = "live", tags: Mapping[str, str] | None = None
+    ) -> Provider:
+        thumbprints: tuple[str, ...]
+        if pinned == "live":
+            thumbprints = tuple(issuer.expected_thumbprints.values()) or (stale_thumbprint(issuer.name),)
+        elif pinned == "stale":
+            thumbprints = (stale_thumbprint(issuer.name),)
+        elif pinned == "empty":
+            thumbprints = ()
+        elif isinstance(pinned, str):
+            raise ValueError(f"pinned must be 'live', 'stale', 'empty' or a list, got {pinned!r}")
+        else:
+            thumbprints = tuple(pinned)
+        arn = self.account.create_provider(issuer.url, thumbprints, tags=tags)
+        provider = Provider(issuer, arn, thumbprints)
+        self.providers.append(provider)
+        return provider
+
+    def thumbprints(self, provider: Provider | str) -> list[str]:
+        """The provider's list as IAM holds it now."""
+        return self.account.thumbprints(provider if isinstance(provider, str) else provider.arn)
+
+    def clear(self) -> None:
+        """Delete every provider and drain pending alerts (between tests sharing one sandbox)."""
+        self.account.delete_all_providers()
+        self.providers.clear()
+        self.alerts()
+
+    def alerts(self) -> list[Alert]:
+        """The alerts SNS delivered to the subscribed queue since the last call."""
+        return self.account.receive_alerts(self.queue_url, wait_seconds=0)
+
+    # --- the handler ----------------------------------------------------------------------------
+    def handler_environment(self, **overrides: str) -> dict[str, str]:
+        """The environment the stack gives the function, pointed at this sandbox."""
+        from thumbprint_remediator import contract  # noqa: PLC0415 - sandbox stays importable alone
+
+        environment = {
+            **self.account.environment(),
+            contract.ENV_TOPIC_ARN: self.topic_arn,
+            contract.ENV_DRY_RUN: "false",
+            contract.ENV_EXPIRY_WARNING_DAYS: "30",
+            contract.ENV_NOTIFY_ON: "problems",
+            contract.ENV_EXTRA_CA_BUNDLE: str(self.extra_ca_bundle),
+            contract.ENV_CONNECT_TIMEOUT: "2",
+            contract.ENV_READ_TIMEOUT: "2",
+            contract.ENV_HOST_BUDGET: "4",
+            contract.ENV_MAX_WORKERS: "16",
+            contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
+            contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            # The sandbox's public root plays the system trust store (ssl honours SSL_CERT_FILE).
+            "SSL_CERT_FILE": str(self.public_bundle),
+        }
+        environment.update(overrides)
+        return environment
+
+    def invoke(
+        self, event: Any = None, *, timeout_seconds: float = 300, **environment_overrides: str
+    ) -> dict[str, Any]:
+        """Run the real `lambda_handler` in process, with the environment the stack sets."""
+        with applied_environment(self.handler_environment(**environment_overrides)):
+            handler = load_handler()
+            return handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))  # type: ignore[no-any-return]
+
+
+def load_handler() -> Any:
+    """Import `lambda/handler.py` and forget settings cached by an earlier invocation in this process."""
+    if str(LAMBDA_ROOT) not in sys.path:
+        sys.path.insert(0, str(LAMBDA_ROOT))
+    import handler  # noqa: PLC0415 - lives in the Lambda asset root
+
+    handler._sweeper.cache_clear()  # a real cold start reads settings once; here each invocation may differ
+    return handler
+
+
+@contextmanager
+def applied_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore the old values."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
