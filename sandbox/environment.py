@@ -77,16 +77,13 @@ class Sandbox:
         self.topic_arn = ""
         self.queue_url = ""
         self._files: tempfile.TemporaryDirectory[str] | None = None
-        self.public_bundle = Path()
-        self.extra_ca_bundle = Path()
+        self.trust_environment: dict[str, str] = {}  # SSL_CERT_FILE and EXTRA_CA_BUNDLE
 
     def start(self) -> Sandbox:
         try:
             self._files = tempfile.TemporaryDirectory(prefix="oidc-sandbox-")
-            folder = Path(self._files.name)
             # The sandbox's stand-in for the system trust store, and the operator's private CAs.
-            self.public_bundle = self.pki.write_public_bundle(folder / "public-roots.pem")
-            self.extra_ca_bundle = self.pki.write_extra_ca_bundle(folder / "extra-ca-bundle.pem")
+            self.trust_environment = self.pki.trust_environment(Path(self._files.name))
             self.account.start()
             self.fleet.start()
             self.topic_arn, self.queue_url = self.account.create_alert_topic()
@@ -174,7 +171,6 @@ class Sandbox:
             contract.ENV_DRY_RUN: "false",
             contract.ENV_EXPIRY_WARNING_DAYS: "30",
             contract.ENV_NOTIFY_ON: "problems",
-            contract.ENV_EXTRA_CA_BUNDLE: str(self.extra_ca_bundle),
             contract.ENV_CONNECT_TIMEOUT: "2",
             contract.ENV_READ_TIMEOUT: "2",
             contract.ENV_HOST_BUDGET: "4",
@@ -182,8 +178,7 @@ class Sandbox:
             contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
             contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
             "POWERTOOLS_TRACE_DISABLED": "true",
-            # The sandbox's public root plays the system trust store (ssl honours SSL_CERT_FILE).
-            "SSL_CERT_FILE": str(self.public_bundle),
+            **self.trust_environment,
         }
         environment.update(overrides)
         return environment
