@@ -25,6 +25,8 @@ from sandbox.pki import SandboxPki, default_pki
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
 FUNCTION_NAME = "oidc-thumbprint-remediator"
+if str(LAMBDA_ROOT) not in sys.path:  # the engine lives in the Lambda asset root, not an installed package
+    sys.path.insert(0, str(LAMBDA_ROOT))
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,6 @@ class Sandbox:
 
 def load_handler() -> Any:
     """Import `lambda/handler.py` and forget settings cached by an earlier invocation in this process."""
-    if str(LAMBDA_ROOT) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_ROOT))
     import handler  # noqa: PLC0415 - lives in the Lambda asset root
 
     handler._sweeper.cache_clear()  # a real cold start reads settings once; here each invocation may differ

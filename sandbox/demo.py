@@ -1,0 +1,151 @@
+"""`make demo`: the whole job on the offline sandbox, through the same lambda_handler the Lambda runs.
+
+1. a dry run, shown as a table of findings;
+2. a real sweep, with each provider's thumbprint list before -> after as read back from IAM;
+3. the alert as SNS delivered it to the subscribed queue: what the e-mail subscriber reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from cli.table import findings_table, summary_line, use_colour
+from sandbox.environment import Provider, Sandbox
+from thumbprint_remediator.contract import SKIP_TAG_KEY
+
+JSON_LINES_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class DemoProvider:
+    label: str  # what kind of real issuer it stands for
+    behaviour: str
+    pinned: str
+    path: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    rotate_to: str | None = None  # the issuer's CA rotates after it was registered
+
+
+CATALOGUE = (
+    DemoProvider("EKS cluster, healthy", "healthy", "live", "/id/5ECB2797CB1324A37FC79E3C46851CED"),
+    DemoProvider("GitLab, CA rotated", "healthy", "live", "/gitlab", rotate_to="rotated"),
+    DemoProvider("Keycloak, private CA", "private_ca", "empty", "/realms/prod"),
+    DemoProvider("Dex, separate JWKS host", "separate_jwks_host", "stale", "/dex"),
+    DemoProvider("Kubernetes, CA expiring soon", "expiring_soon", "live", "/k8s"),
+    DemoProvider("Intercepted (MITM)", "untrusted_root", "stale", "/corp"),
+    DemoProvider("Legacy, tagged skip", "rotated_intermediate", "stale", "/legacy", ((SKIP_TAG_KEY, "true"),)),
+)
+
+
+def populate(sandbox: Sandbox) -> list[tuple[DemoProvider, Provider]]:
+    """Register the demo's providers; rotate the CAs that rotate after registration."""
+    registered = []
+    for item in CATALOGUE:
+        provider = sandbox.add_provider(item.behaviour, pinned=item.pinned, path=item.path, tags=dict(item.tags))
+        if item.rotate_to:
+            sandbox.fleet.rotate(provider.issuer, item.rotate_to)
+        registered.append((item, provider))
+    return registered
+
+
+class Printer:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.colour = use_colour(stream)
+
+    def heading(self, text: str) -> None:
+        rule = "=" * len(text)
+        if self.colour:
+            text = f"\033[1;36m{text}\033[0m"
+        self.line(f"\n{text}\n{rule}")
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.stream, flush=True)
+
+
+def run(stream: TextIO = sys.stdout) -> int:
+    out = Printer(stream)
+    started = time.monotonic()
+    log_path = Path(tempfile.gettempdir()) / "oidc-thumbprint-demo-function.log"
+    out.heading("Starting the sandbox")
+    # The function's own stdout (JSON logs, EMF metrics) goes to a file, as CloudWatch would take it.
+    # It stays open for the whole run: the function's logger keeps the stream it first saw.
+    with log_path.open("w") as function_log, Sandbox() as sandbox:
+
+        def function_output() -> contextlib.AbstractContextManager[object]:
+            return contextlib.redirect_stdout(function_log)
+
+        registered = populate(sandbox)
+        out.line(f"Emulated AWS account 123456789012 at {sandbox.account.endpoint_url} (moto)")
+        out.line(f"{len(registered)} local OIDC issuers on 127.0.0.1 with a generated PKI, registered in IAM:")
+        for item, provider in registered:
+            out.line(f"  {item.label:<30} https://{provider.url}")
+
+        out.heading("1. Dry run: what the sweep would do")
+        with function_output():
+            report = sandbox.invoke({"dry_run": True, "notify": "never"})
+        out.line(findings_table(report, colour=out.colour))
+        out.line()
+        out.line(summary_line(report))
+
+        out.heading("2. Real sweep (the scheduled event)")
+        with function_output():
+            report = sandbox.invoke(None)
+        out.line(summary_line(report))
+        labels = {provider.arn: item.label for item, provider in registered}
+        for finding in report["findings"]:
+            out.line(f"\n  {labels[finding['arn']]}: {finding['status']} -> {finding['action']}")
+            out.line(f"    before: {_thumbprints(finding['thumbprints_before'])}")
+            out.line(f"    after:  {_thumbprints(sandbox.thumbprints(finding['arn']))}  (read back from IAM)")
+            if finding.get("action_reason") and finding["action"] != "none":
+                out.line(f"    why:    {finding['action_reason']}")
+
+        out.heading("3. The alert, as SNS delivered it to the subscribed queue")
+        alerts = sandbox.alerts()
+        for alert in alerts:
+            out.line(f"Subject: {alert.subject}")
+            out.line(f"Attributes: {_attributes(alert.attributes)}")
+            out.line()
+            out.line(_shorten_json(alert.body))
+        if not alerts:
+            out.line("No alert was delivered: that is a bug, the sweep above found problems.")
+            return 1
+
+    out.heading("Done")
+    out.line(f"Demo finished in {time.monotonic() - started:.1f} s. The function's own log lines are in {log_path}.")
+    out.line("Deploy it for real, once per account:")
+    out.line("  make install")
+    out.line("  npx cdk bootstrap")
+    out.line("  npx cdk deploy -c alertEmails=you@example.com")
+    out.line("Explore the sandbox yourself: make sandbox")
+    return 0
+
+
+def _thumbprints(values: Any) -> str:
+    return ", ".join(values) if values else "(empty)"
+
+
+def _attributes(attributes: dict[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in sorted(attributes.items()))
+
+
+def _shorten_json(body: str) -> str:
+    """The e-mail as delivered, with its JSON report cut after a few lines for the terminal."""
+    head, marker, report = body.partition("Full report (JSON):\n")
+    if not marker:
+        return body
+    lines = report.splitlines()
+    if len(lines) <= JSON_LINES_SHOWN:
+        return body
+    shown = "\n".join(lines[:JSON_LINES_SHOWN])
+    return f"{head}{marker}{shown}\n  ... ({len(lines) - JSON_LINES_SHOWN} more lines of JSON in the e-mail)"
+
+
+if __name__ == "__main__":
+    sys.exit(run())

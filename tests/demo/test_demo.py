@@ -1,0 +1,100 @@
+"""The README's first command, and the sandbox's promise to leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox.environment import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_runs_every_section_and_exits_zero() -> None:
+    # When the demo runs as `make demo` runs it
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.demo"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    elapsed = time.monotonic() - started
+    # Then it succeeds and shows the dry-run table, the before/after lists and the delivered alert
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for section in (
+        "1. Dry run: what the sweep would do",
+        "2. Real sweep (the scheduled event)",
+        "3. The alert, as SNS delivered it to the subscribed queue",
+        "npx cdk deploy",
+    ):
+        assert section in out
+    assert "would_update" in out
+    assert "(read back from IAM)" in out
+    assert "Subject: OIDC thumbprints: 1 blocked, 3 updated, 1 expiring (123456789012)" in out
+    assert "[STALE -> UPDATED]" in out
+    assert "\033[" not in out  # no colour when not on a terminal
+    print(f"demo wall time: {elapsed:.1f} s")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_sandbox_stop_leaves_no_listening_port_or_thread() -> None:
+    threads_before = threading.active_count()
+    with Sandbox() as sandbox:
+        for behaviour in ("healthy", "separate_jwks_host", "hung", "slow_trickle"):
+            sandbox.add_provider(behaviour)
+        ports = [endpoint.port for p in sandbox.providers for endpoint in p.issuer.endpoints]
+        ports.append(sandbox.account.port)
+        sandbox.invoke({"dry_run": True, "notify": "never"})
+        assert all(_listening(port) for port in ports)
+    deadline = time.monotonic() + 10
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.1)  # sweep worker threads wind down on their own
+    assert not any(_listening(port) for port in ports)
+    assert threading.active_count() <= threads_before
+
+
+def test_sandbox_serve_stops_cleanly_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C to stop"):
+            break
+    endpoint = next(line for line in lines if line.startswith("export AWS_ENDPOINT_URL="))
+    port = int(endpoint.rsplit(":", 1)[1])
+    assert _listening(port)
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    assert "Sandbox stopped." in rest
+    assert not _listening(port)
+
+
+@pytest.mark.parametrize("argv", [["--help"]])
+def test_cli_help_describes_dry_run_default(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0
+    assert "--apply" in result.stdout
+    assert "default: dry run" in result.stdout
