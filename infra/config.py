@@ -1,0 +1,171 @@
+"""The stack's settings, read once from CDK context and validated at synth with errors naming the key.
+
+Values come as strings from `-c key=value` and as JSON values from cdk.json; both are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from infra.contract import PROJECT_ROOT, contract
+from infra.schedule_expression import DAY, HOUR, MINUTE, ScheduleExpression, ScheduleExpressionError, parse_schedule
+
+Architecture = Literal["arm64", "x86_64"]
+ARCHITECTURES: Final[tuple[Architecture, ...]] = ("arm64", "x86_64")
+
+DEFAULT_SCHEDULE: Final = parse_schedule("rate(1 day)")
+DEFAULT_MEMORY_MB: Final = 512  # more memory is more CPU for the TLS handshakes
+DEFAULT_TIMEOUT_SECONDS: Final = 300
+# Below this the engine has no room: one host may take its 20 s budget and 15 s are kept in reserve.
+MIN_TIMEOUT_SECONDS: Final = 60
+MAX_TIMEOUT_SECONDS: Final = 900
+# The dead-man alarm watches two schedule periods; CloudWatch caps an alarm's range at 7 days.
+MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2
+
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+class ConfigError(ValueError):
+    """A context value is missing its expected form; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything the stack can be told through `-c key=value` or cdk.json."""
+
+    alert_emails: tuple[str, ...] = ()
+    schedule: ScheduleExpression = DEFAULT_SCHEDULE
+    dry_run: bool = False
+    expiry_warning_days: int = 30
+    notify_on: str = "problems"
+    extra_ca_bundle: Path | None = None
+    architecture: Architecture = "arm64"
+    memory_size: int = DEFAULT_MEMORY_MB
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any], base_dir: Path = PROJECT_ROOT) -> StackConfig:
+        """Read every key with `get` (e.g. `app.node.try_get_context`); relative paths start at base_dir."""
+        defaults = cls()
+        config = cls(
+            alert_emails=_emails(get("alertEmails")),
+            schedule=_schedule(get("schedule"), defaults.schedule),
+            dry_run=_boolean("dryRun", get("dryRun"), defaults.dry_run),
+            expiry_warning_days=_integer(
+                "expiryWarningDays", get("expiryWarningDays"), defaults.expiry_warning_days, 0, 3650
+            ),
+            notify_on=_choice("notifyOn", get("notifyOn"), defaults.notify_on, contract.NOTIFY_CHOICES),
+            extra_ca_bundle=_pem_bundle(get("extraCaBundle"), base_dir),
+            architecture=_architecture(get("architecture"), defaults.architecture),
+            memory_size=_integer("memorySize", get("memorySize"), defaults.memory_size, 128, 10240),
+            timeout_seconds=_integer(
+                "timeout", get("timeout"), defaults.timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS
+            ),
+        )
+        if config.schedule.shortest_interval_seconds < config.timeout_seconds:
+            raise ConfigError(
+                f"schedule: {config.schedule.expression!r} can start a sweep every "
+                f"{config.schedule.shortest_interval_seconds} s, within the timeout of {config.timeout_seconds} s, "
+                "so sweeps would overlap; lengthen the schedule or shorten the timeout"
+            )
+        return config
+
+    @property
+    def max_event_age_seconds(self) -> int:
+        """How late a sweep may still start: not past the next scheduled one, and within the hour."""
+        return max(MINUTE, min(self.schedule.shortest_interval_seconds, HOUR))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value).strip()
+
+
+def _emails(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    emails = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    for email in emails:
+        if not _EMAIL.match(email):
+            raise ConfigError(f"alertEmails: {email!r} is not an e-mail address (give a comma-separated list)")
+    return emails
+
+
+def _schedule(value: Any, default: ScheduleExpression) -> ScheduleExpression:
+    text = _text(value)
+    if not text:
+        return default
+    try:
+        schedule = parse_schedule(text)
+    except ScheduleExpressionError as error:
+        raise ConfigError(f"schedule: {error}") from error
+    if schedule.longest_interval_seconds > MAX_SCHEDULE_INTERVAL_SECONDS:
+        raise ConfigError(
+            f"schedule: {text!r} can leave {schedule.longest_interval_seconds / HOUR:g} hours between sweeps; "
+            f"the dead-man alarm needs a sweep at least every {MAX_SCHEDULE_INTERVAL_SECONDS // HOUR} hours"
+        )
+    return schedule
+
+
+def _boolean(key: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+
+
+def _integer(key: str, value: Any, default: int, low: int, high: int) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value).strip()):
+        raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {value!r}")
+    number = int(str(value).strip())
+    if not low <= number <= high:
+        raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {number}")
+    return number
+
+
+def _choice(key: str, value: Any, default: str, choices: tuple[str, ...]) -> str:
+    text = _text(value)
+    if not text:
+        return default
+    if text not in choices:
+        raise ConfigError(f"{key}: expected one of {', '.join(choices)}, got {text!r}")
+    return text
+
+
+def _architecture(value: Any, default: Architecture) -> Architecture:
+    text = _text(value)
+    if not text:
+        return default
+    for architecture in ARCHITECTURES:
+        if text == architecture:
+            return architecture
+    raise ConfigError(f"architecture: expected one of {', '.join(ARCHITECTURES)}, got {text!r}")
+
+
+def _pem_bundle(value: Any, base_dir: Path) -> Path | None:
+    text = _text(value)
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    if not path.is_file():
+        raise ConfigError(f"extraCaBundle: {text!r} is not a file (resolved to {path})")
+    if b"-----BEGIN CERTIFICATE-----" not in path.read_bytes():
+        raise ConfigError(f"extraCaBundle: {text!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return path.resolve()
