@@ -1,0 +1,89 @@
+"""Watching the watcher: an alarm on function errors and a dead-man alarm on completed sweeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.contract import contract
+from infra.schedule_expression import MINUTE, ScheduleExpression
+
+ERRORS_PERIOD = Duration.minutes(5)
+
+
+@dataclass(frozen=True)
+class AlarmNames:
+    """Names fixed before the alarms exist, so the topic and key policies can name the alarms' ARNs."""
+
+    errors: str
+    dead_man: str
+
+    @classmethod
+    def for_stack(cls, stack_name: str) -> AlarmNames:
+        return cls(errors=f"{stack_name}-SweepErrors", dead_man=f"{stack_name}-NoCompletedSweep")
+
+
+def sweep_metric(metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
+    """One of the engine's EMF metrics, as Powertools emits it: our namespace, dimension service."""
+    return cloudwatch.Metric(
+        namespace=contract.METRICS_NAMESPACE,
+        metric_name=metric_name,
+        dimensions_map={contract.METRIC_SERVICE_DIMENSION: contract.SERVICE_NAME},
+        statistic=statistic,
+        period=period,
+    )
+
+
+class SweepAlarms(Construct):
+    """Both alarms notify the alerts topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction,
+        topic: sns.ITopic,
+        schedule: ScheduleExpression,
+        names: AlarmNames,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        notify = actions.SnsAction(topic)
+        self.errors = cloudwatch.Alarm(
+            self,
+            "Errors",
+            alarm_name=names.errors,
+            alarm_description="The sweep function failed (an unexpected error or a timeout). Read its log group.",
+            metric=function.metric_errors(period=ERRORS_PERIOD, statistic="Sum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.errors.add_alarm_action(notify)
+        # One period per schedule interval, alarm when two in a row hold no completed sweep. Every window of
+        # one interval holds a run, so this fires only on a real gap, and never on a partly elapsed period.
+        interval = Duration.seconds(max(schedule.longest_interval_seconds, MINUTE))
+        self.dead_man = cloudwatch.Alarm(
+            self,
+            "DeadMan",
+            alarm_name=names.dead_man,
+            alarm_description=(
+                f"No sweep completed in two schedule periods ({schedule.expression}): the schedule, the function "
+                "or its metrics are broken. Expected right after the first deployment until a sweep has run."
+            ),
+            metric=sweep_metric(contract.METRIC_SWEEP_COMPLETED, "Sum", interval),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self.dead_man.add_alarm_action(notify)
+        self.dead_man.add_ok_action(notify)

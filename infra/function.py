@@ -1,0 +1,139 @@
+"""The sweep function: its asset, its environment, its log group and a role holding exactly what it needs."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.alerts import AlertTopic
+from infra.bundling import AssetSpec, function_code
+from infra.config import StackConfig
+from infra.contract import contract
+
+LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
+TRACING_ACTIONS: Final = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+LOGGING_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
+# What SNS needs from a publisher on a KMS-encrypted topic.
+TOPIC_KEY_ACTIONS: Final = ("kms:GenerateDataKey", "kms:Decrypt")
+# One retry of a failed sweep: it is idempotent (only stale lists change, and are read back).
+FUNCTION_RETRY_ATTEMPTS: Final = 1
+
+_ARCHITECTURES: Final = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+
+
+def function_environment(config: StackConfig, topic_arn: str, extra_ca_bundle_path: str | None) -> dict[str, str]:
+    """The variables the engine's Settings.from_env and Powertools read, by the contract's names."""
+    environment = {
+        contract.ENV_TOPIC_ARN: topic_arn,
+        contract.ENV_DRY_RUN: "true" if config.dry_run else "false",
+        contract.ENV_EXPIRY_WARNING_DAYS: str(config.expiry_warning_days),
+        contract.ENV_NOTIFY_ON: config.notify_on,
+        contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
+        contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+    }
+    if extra_ca_bundle_path:
+        environment[contract.ENV_EXTRA_CA_BUNDLE] = extra_ca_bundle_path
+    return environment
+
+
+class SweepFunction(Construct):
+    """The Lambda function that sweeps every IAM OIDC provider of the account."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, alerts: AlertTopic) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Sweeps IAM OIDC providers and updates stale thumbprints",
+            inline_policies=_inline_policies(self.log_group, alerts),
+        )
+        _acknowledge_wildcards(self.role)
+        asset = AssetSpec(config.architecture, extra_ca_bundle=config.extra_ca_bundle)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Checks IAM OIDC provider thumbprints against the live TLS chains and fixes stale ones",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=_ARCHITECTURES[config.architecture],
+            handler=contract.HANDLER,
+            code=function_code(asset),
+            memory_size=config.memory_size,
+            timeout=Duration.seconds(config.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            # Immutable: CDK adds nothing behind our back; every permission is in the inline policies above.
+            role=self.role.without_policy_updates(),
+            environment=function_environment(config, alerts.topic.topic_arn, asset.extra_ca_bundle_path),
+            retry_attempts=FUNCTION_RETRY_ATTEMPTS,
+            max_event_age=Duration.seconds(config.max_event_age_seconds),
+        )
+        function_resource = self.function.node.default_child
+        assert function_resource is not None  # an L2 Function always has its CfnFunction
+        Validations.of(function_resource).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-L1",
+                reason=(
+                    "Python 3.13 is the runtime the engine, its pinned wheels (built for cp313) and its tests "
+                    "target; moving to a newer runtime is a deliberate change made together with them."
+                ),
+            )
+        )
+
+
+def _inline_policies(log_group: logs.ILogGroup, alerts: AlertTopic) -> dict[str, iam.PolicyDocument]:
+    oidc_providers = contract.OIDC_PROVIDER_ARN_PATTERN.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
+    return {
+        "OidcProviders": iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(actions=list(contract.OIDC_PROVIDER_ACTIONS), resources=[oidc_providers]),
+                iam.PolicyStatement(actions=list(contract.ACCOUNT_LEVEL_ACTIONS), resources=["*"]),
+            ]
+        ),
+        "Alerts": iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(actions=list(contract.ALERT_ACTIONS), resources=[alerts.topic.topic_arn]),
+                iam.PolicyStatement(
+                    actions=list(TOPIC_KEY_ACTIONS),
+                    resources=[alerts.key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"sns.{Aws.REGION}.amazonaws.com"}},
+                ),
+            ]
+        ),
+        "Logging": iam.PolicyDocument(
+            statements=[iam.PolicyStatement(actions=list(LOGGING_ACTIONS), resources=[log_group.log_group_arn])]
+        ),
+        "Tracing": iam.PolicyDocument(statements=[iam.PolicyStatement(actions=list(TRACING_ACTIONS), resources=["*"])]),
+    }
+
+
+def _acknowledge_wildcards(role: iam.Role) -> None:
+    resource = role.node.default_child
+    assert resource is not None  # an L2 Role always has its CfnRole
+    Validations.of(resource).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason=(
+                "Only iam:ListOpenIDConnectProviders and xray:PutTraceSegments/PutTelemetryRecords use '*': "
+                "IAM defines no resource type for them, so '*' is the only resource they accept."
+            ),
+        ),
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:oidc-provider/*]",
+            reason=(
+                "The sweep exists to check every OIDC provider of the account, including ones created after "
+                "deployment; the wildcard is limited to the oidc-provider resource type of this account."
+            ),
+        ),
+    )
