@@ -1,0 +1,106 @@
+"""Least privilege: the function's role holds exactly the contract's actions, on the narrowest resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.contract import contract
+from tests.infra.synthesis import Synthesized
+
+pytestmark = pytest.mark.xdist_group("cdk-assertions")
+
+PARTITION = {"Ref": "AWS::Partition"}
+ACCOUNT = {"Ref": "AWS::AccountId"}
+REGION = {"Ref": "AWS::Region"}
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return sorted([action] if isinstance(action, str) else action)
+
+
+def _policies(stack: Synthesized) -> dict[str, list[dict[str, Any]]]:
+    role = stack.only("AWS::IAM::Role")
+    return {policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in role["Policies"]}
+
+
+def test_role_is_assumed_by_lambda_only_and_has_no_managed_policies(default_stack: Synthesized) -> None:
+    role = default_stack.only("AWS::IAM::Role")
+
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in role
+    # Every permission is inline in the role: no policy resource anyone could extend.
+    assert default_stack.template.find_resources("AWS::IAM::Policy") == {}
+    assert default_stack.template.find_resources("AWS::IAM::ManagedPolicy") == {}
+
+
+def test_oidc_provider_actions_are_scoped_to_oidc_providers_of_this_account(default_stack: Synthesized) -> None:
+    scoped, listing = _policies(default_stack)["OidcProviders"]
+
+    assert _actions(scoped) == sorted(contract.OIDC_PROVIDER_ACTIONS)
+    assert scoped["Resource"] == {"Fn::Join": ["", ["arn:", PARTITION, ":iam::", ACCOUNT, ":oidc-provider/*"]]}
+    assert "Condition" not in scoped
+    # IAM has no resource type for listing: "*" is all it accepts.
+    assert _actions(listing) == sorted(contract.ACCOUNT_LEVEL_ACTIONS)
+    assert listing["Resource"] == "*"
+
+
+def test_function_may_publish_to_the_alerts_topic_and_use_its_key_through_sns_only(
+    default_stack: Synthesized,
+) -> None:
+    publish, key = _policies(default_stack)["Alerts"]
+
+    assert _actions(publish) == sorted(contract.ALERT_ACTIONS)
+    assert publish["Resource"] == {"Ref": default_stack.logical_id("AWS::SNS::Topic")}
+    assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sns.", REGION, ".amazonaws.com"]]}}
+    }
+
+
+def test_logging_and_tracing_get_only_what_they_need(default_stack: Synthesized) -> None:
+    policies = _policies(default_stack)
+    (logging,) = policies["Logging"]
+    (tracing,) = policies["Tracing"]
+
+    assert _actions(logging) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logging["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::Logs::LogGroup"), "Arn"]}
+    assert _actions(tracing) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    assert tracing["Resource"] == "*"
+
+
+def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synthesized) -> None:
+    granted = {
+        action
+        for statements in _policies(default_stack).values()
+        for statement in statements
+        for action in _actions(statement)
+    }
+    assert all(
+        statement["Effect"] == "Allow" for statements in _policies(default_stack).values() for statement in statements
+    )
+
+    assert granted == {
+        *contract.OIDC_PROVIDER_ACTIONS,
+        *contract.ACCOUNT_LEVEL_ACTIONS,
+        *contract.ALERT_ACTIONS,
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+
+
+def test_only_eventbridge_rule_may_invoke_the_function(default_stack: Synthesized) -> None:
+    permission = default_stack.only("AWS::Lambda::Permission")
+
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::Events::Rule"), "Arn"]}

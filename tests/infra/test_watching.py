@@ -1,0 +1,110 @@
+"""The schedule and who watches it: error alarm, dead-man alarm and the dashboard, all from the contract."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.alarms import AlarmNames
+from infra.application import STACK_NAME
+from infra.contract import contract
+from tests.infra.synthesis import Synthesized
+
+pytestmark = pytest.mark.xdist_group("cdk-assertions")
+
+NAMES = AlarmNames.for_stack(STACK_NAME)
+
+
+def _alarm(stack: Synthesized, name: str) -> dict[str, Any]:
+    alarms = stack.template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"AlarmName": name}})
+    assert len(alarms) == 1, f"no alarm named {name}"
+    return next(iter(alarms.values()))["Properties"]  # type: ignore[no-any-return]
+
+
+def _dashboard_body(stack: Synthesized) -> dict[str, Any]:
+    """The dashboard JSON with every CloudFormation intrinsic replaced by a placeholder."""
+    parts = stack.only("AWS::CloudWatch::Dashboard")["DashboardBody"]["Fn::Join"][1]
+    return json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))  # type: ignore[no-any-return]
+
+
+def test_rule_runs_daily_and_retries_delivery_within_the_hour(default_stack: Synthesized) -> None:
+    rule = default_stack.only("AWS::Events::Rule")
+    (target,) = rule["Targets"]
+
+    assert rule["ScheduleExpression"] == "rate(1 day)"
+    assert rule["State"] == "ENABLED"
+    assert target["Arn"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::Lambda::Function"), "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 3600}
+    assert "Input" not in target  # the scheduled event itself: the handler reads it as a scheduled sweep
+
+
+def test_errors_alarm_fires_on_any_function_error_and_notifies_the_topic(default_stack: Synthesized) -> None:
+    alarm = _alarm(default_stack, NAMES.errors)
+
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    assert alarm["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": default_stack.logical_id("AWS::Lambda::Function")}}
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (300, 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": default_stack.logical_id("AWS::SNS::Topic")}]
+
+
+def test_dead_man_alarm_fires_after_two_schedule_periods_without_a_completed_sweep(
+    default_stack: Synthesized,
+) -> None:
+    alarm = _alarm(default_stack, NAMES.dead_man)
+    topic = [{"Ref": default_stack.logical_id("AWS::SNS::Topic")}]
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == (contract.METRICS_NAMESPACE, contract.METRIC_SWEEP_COMPLETED)
+    assert alarm["Dimensions"] == [{"Name": contract.METRIC_SERVICE_DIMENSION, "Value": contract.SERVICE_NAME}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "LessThanThreshold", 1)
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (86400, 2, 2)
+    assert alarm["TreatMissingData"] == "breaching"
+    # CloudWatch caps period x evaluation periods at 7 days.
+    assert alarm["Period"] * alarm["EvaluationPeriods"] <= 7 * 86400
+    assert alarm["AlarmActions"] == topic
+    assert alarm["OKActions"] == topic
+
+
+def test_dashboard_graphs_every_engine_metric_over_time(default_stack: Synthesized) -> None:
+    body = _dashboard_body(default_stack)
+    graphed = {
+        metric[1]: metric[-1]
+        for widget in body["widgets"]
+        if widget["type"] == "metric"
+        for metric in widget["properties"]["metrics"]
+        if metric[0] == contract.METRICS_NAMESPACE
+    }
+    dimensions = {
+        tuple(metric[2:4])
+        for widget in body["widgets"]
+        if widget["type"] == "metric"
+        for metric in widget["properties"]["metrics"]
+        if metric[0] == contract.METRICS_NAMESPACE
+    }
+
+    assert set(contract.DASHBOARD_METRICS) <= set(graphed)
+    assert dimensions == {(contract.METRIC_SERVICE_DIMENSION, contract.SERVICE_NAME)}
+    assert graphed[contract.METRIC_MIN_DAYS_TO_EXPIRY]["stat"] == "Minimum"
+    assert graphed[contract.METRIC_PROVIDERS_UPDATED]["stat"] == "Sum"
+    assert {options["period"] for options in graphed.values()} == {86400}
+
+
+def test_dashboard_shows_both_alarms_and_the_expiry_warning_line(default_stack: Synthesized) -> None:
+    body = _dashboard_body(default_stack)
+    (alarm_widget,) = [widget for widget in body["widgets"] if widget["type"] == "alarm"]
+    annotations = [
+        annotation
+        for widget in body["widgets"]
+        for annotation in widget["properties"].get("annotations", {}).get("horizontal", [])
+    ]
+
+    assert len(alarm_widget["properties"]["alarms"]) == 2
+    assert {(annotation["label"], annotation["value"]) for annotation in annotations} == {
+        ("expiry warning", 30),
+        ("timeout", 300 * 1000),
+    }
