@@ -59,6 +59,12 @@ class ThumbprintRemediatorStack(Stack):
         CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="Findings and alarms")
         CfnOutput(
             self,
+            "LogGroupName",
+            value=self.sweep.log_group.log_group_name,
+            description="The function's logs: aws logs tail <name> --follow",
+        )
+        CfnOutput(
+            self,
             "InvokeCommand",
             description="Run a sweep now (a dry run: nothing is changed); the report lands in report.json",
             value=(
