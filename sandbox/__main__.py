@@ -7,19 +7,21 @@ Ctrl-C stops it and leaves no process or port behind.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shlex
 import signal
 import sys
-import threading
+import time
 
 from sandbox.demo import populate
 from sandbox.environment import Sandbox
 
 
 def serve() -> int:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signals: list[int] = []
+    # Ctrl-C and SIGTERM end the wait; the teardown then runs uninterrupted, whenever they came.
+    # The handler only records the signal: taking a lock in a signal handler can deadlock.
+    signal.signal(signal.SIGINT, lambda number, _: signals.append(number))
+    signal.signal(signal.SIGTERM, lambda number, _: signals.append(number))
     with Sandbox() as sandbox:
         registered = populate(sandbox)
         environment = sandbox.handler_environment()
@@ -35,10 +37,8 @@ def serve() -> int:
         for item, provider in registered:
             print(f"  {item.label:<30} {provider.arn}")
         print("\nCtrl-C to stop.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-        # A second Ctrl-C must not interrupt the teardown and leave ports behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while not signals:
+            time.sleep(0.2)
         print("\nStopping...", flush=True)
     print("\nSandbox stopped.")
     return 0
