@@ -17,12 +17,10 @@ from typing import Any
 import cli  # noqa: F401 - puts the engine on sys.path
 from cli.table import findings_table, problems_list, summary_line, use_colour
 from thumbprint_remediator.errors import RemediatorError
-from thumbprint_remediator.report import Finding
+from thumbprint_remediator.report import HEALTHY_STATUSES, Finding
 from thumbprint_remediator.request import parse_event
 from thumbprint_remediator.runtime import account_of, build_sweeper
 from thumbprint_remediator.settings import Settings
-
-HEALTHY = frozenset({"ok", "skipped"})
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -80,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     print_report(report, as_json=arguments.json)
-    return 0 if all(f["status"] in HEALTHY or f["action"] == "updated" for f in report["findings"]) else 1
+    return 0 if all(f["status"] in HEALTHY_STATUSES or f["action"] == "updated" for f in report["findings"]) else 1
 
 
 def print_report(report: dict[str, Any], as_json: bool) -> None:

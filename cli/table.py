@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+import cli  # noqa: F401 - puts the engine on sys.path
+from thumbprint_remediator.report import needs_attention
+
 _COLOURS = {
     "ok": "32",
     "skipped": "2",
@@ -87,9 +90,9 @@ def problems_list(report: Mapping[str, Any]) -> str:
     """The problems of every provider that needs attention, with what to do."""
     lines: list[str] = []
     for finding in report["findings"]:
-        shown: Sequence[Mapping[str, Any]] = [p for p in finding["problems"] if p["status"] != "ok"]
-        if not shown and finding["action"] == "none":
+        if not needs_attention(finding):
             continue
+        shown: Sequence[Mapping[str, Any]] = [p for p in finding["problems"] if p["status"] != "ok"]
         lines.append(f"{finding['url']}: {finding['status']}, {finding['action']}")
         if finding.get("action_reason"):
             lines.append(f"    {finding['action_reason']}")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from thumbprint_remediator.report import needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no newlines
@@ -34,14 +35,14 @@ def should_notify(report: Mapping[str, Any], notify_on: str) -> bool:
         return True
     if notify_on == "never":
         return False
-    return any(_needs_attention(finding) for finding in report["findings"])
+    return any(needs_attention(finding) for finding in report["findings"])
 
 
 def severity(report: Mapping[str, Any]) -> str:
     findings = report["findings"]
     if any(f["status"] in CRITICAL_STATUSES or f["action"] in CRITICAL_ACTIONS for f in findings):
         return "critical"
-    if any(_needs_attention(f) for f in findings):
+    if any(needs_attention(f) for f in findings):
         return "warning"
     return "info"
 
@@ -61,7 +62,7 @@ def render_alert(report: Mapping[str, Any]) -> Alert:
 
 
 def render_subject(report: Mapping[str, Any]) -> str:
-    counts = Counter(_label(f) for f in report["findings"] if _needs_attention(f))
+    counts = Counter(_label(f) for f in report["findings"] if needs_attention(f))
     parts = [f"{counts[label]} {label.replace('_', ' ')}" for label in _LABEL_ORDER if counts.get(label)]
     if not parts:
         parts = [f"all {len(report['findings'])} OK"]
@@ -75,8 +76,8 @@ def render_subject(report: Mapping[str, Any]) -> str:
 
 def render_body(report: Mapping[str, Any], level: str) -> str:
     findings = report["findings"]
-    attention = [f for f in findings if _needs_attention(f)]
-    healthy = [f for f in findings if not _needs_attention(f)]
+    attention = [f for f in findings if needs_attention(f)]
+    healthy = [f for f in findings if not needs_attention(f)]
     mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
     lines = [
         f"OIDC thumbprint sweep of account {report.get('account') or 'unknown'} at {report.get('started_at')}{mode}.",
@@ -136,7 +137,7 @@ def _json_section(report: Mapping[str, Any], budget: int) -> str:
         return "Full report (JSON):\n" + full
     # Too big for SNS: keep the findings that need attention, without certificate detail.
     slim = dict(report)
-    slim["findings"] = [{k: v for k, v in f.items() if k != "hosts"} for f in report["findings"] if _needs_attention(f)]
+    slim["findings"] = [{k: v for k, v in f.items() if k != "hosts"} for f in report["findings"] if needs_attention(f)]
     note = (
         "Report trimmed to fit SNS's 256 KB limit: healthy providers and certificate details are left out; "
         f"the full report is in the function's log (sweep_id {report.get('sweep_id')}).\n"
@@ -146,10 +147,6 @@ def _json_section(report: Mapping[str, Any], budget: int) -> str:
     if len(text.encode()) > limit:
         text = text.encode()[:limit].decode(errors="ignore") + " ...[cut]"
     return "Report (JSON, trimmed):\n" + note + text
-
-
-def _needs_attention(finding: Mapping[str, Any]) -> bool:
-    return finding["status"] not in ("ok", "skipped") or finding["action"] != "none"
 
 
 def _label(finding: Mapping[str, Any]) -> str:

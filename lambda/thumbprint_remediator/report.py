@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +12,7 @@ from thumbprint_remediator.models import CertificateInfo, HostCapture, TrustResu
 from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
 
 ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed")
-# Findings that need a person (or tell them something changed).
-ATTENTION_ACTIONS = frozenset({"updated", "would_update", "blocked", "update_failed"})
+HEALTHY_STATUSES = frozenset({"ok", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -32,11 +31,6 @@ class Finding:
     action_reason: str | None = None
     thumbprint_reliance: str = "unknown"
     nearest_expiry: Expiry | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.status not in ("ok", "skipped") or self.action in ATTENTION_ACTIONS
 
     def to_dict(self) -> dict[str, Any]:
         expiry = self.nearest_expiry
@@ -60,8 +54,12 @@ class Finding:
             },
             "hosts": list(self.hosts),
             "error": self.error,
-            **self.extra,
         }
+
+
+def needs_attention(finding: Mapping[str, Any]) -> bool:
+    """A report finding a person should read: not healthy, or something was (or would be) changed."""
+    return finding["status"] not in HEALTHY_STATUSES or finding["action"] != "none"
 
 
 def describe_host(capture: HostCapture, trust: TrustResult | None, now: datetime) -> dict[str, Any]:
