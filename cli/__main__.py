@@ -14,7 +14,6 @@ import sys
 import threading
 from typing import Any
 
-import cli  # noqa: F401 - puts the engine on sys.path
 from cli.table import findings_table, problems_list, summary_line, use_colour
 from thumbprint_remediator.errors import RemediatorError
 from thumbprint_remediator.report import HEALTHY_STATUSES, Finding

@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-import cli  # noqa: F401 - puts the engine on sys.path
 from thumbprint_remediator.report import needs_attention
 
 _COLOURS = {
