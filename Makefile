@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Prefer the Lambda's Python (3.13) for the venv where it exists; 3.11+ works.
-PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
+# Prefer the Lambda's Python (3.13) for the venv where it exists; 3.11+ works. Each candidate must
+# really run: a pyenv shim for a version not selected exists on PATH but fails.
+PYTHON ?= $(shell for candidate in python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3; do \
+	"$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo "$$candidate"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -16,6 +18,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
+	@test -x $(PY) || test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (3.13 preferred)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -40,7 +43,7 @@ typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra and the sandbox
 	$(VENV)/bin/mypy lambda infra sandbox app.py
 
 test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth), demo
-	$(VENV)/bin/pytest -n 2 --dist loadgroup
+	$(VENV)/bin/pytest -n 2
 
 unit: $(STAMP) ## Only the fast unit tests
 	$(VENV)/bin/pytest tests/unit -q
