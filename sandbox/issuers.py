@@ -27,7 +27,7 @@ import struct
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -63,6 +63,13 @@ class Transport(enum.Enum):
     PLAIN_HTTP = "plain_http"  # HTTP without TLS on the port
     HUNG = "hung"  # accept, then never send or read anything
     RESET = "reset"  # accept, then reset the connection (RST)
+    RESET_MID_HANDSHAKE = "reset_mid_handshake"  # read the ClientHello, send half the answer, then RST
+    STALLED_HANDSHAKE = "stalled_handshake"  # read the ClientHello, send half the answer, then nothing
+
+    @property
+    def starts_tls(self) -> bool:
+        """Whether the server side begins a TLS handshake (and so needs a context)."""
+        return self in (Transport.TLS, Transport.RESET_MID_HANDSHAKE, Transport.STALLED_HANDSHAKE)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ class Reply:
     close: bool = False  # send Connection: close and close the connection afterwards
     chunked: bool = False  # Transfer-Encoding: chunked instead of Content-Length
     trickle: bool = False  # send the whole response one byte per the issuer's trickle_interval
+    # A body produced piece by piece (instead of `body`), so that a huge one is never held in memory.
+    stream: Callable[[], Iterable[bytes]] | None = None
+    length: int | None = None  # with `stream` and not chunked: the Content-Length announced
 
     @classmethod
     def json(cls, document: object, status: int = 200) -> Reply:
@@ -165,6 +175,7 @@ class Behaviour:
     tls_versions: tuple[ssl.TLSVersion, ssl.TLSVersion] | None = None  # (minimum, maximum)
     require_client_certificate: bool = False
     respond: Responder = serve_oidc
+    no_sni_chain: str | None = None  # set: clients that send no SNI get this chain instead
 
 
 BEHAVIOURS: dict[str, Behaviour] = {}
@@ -196,6 +207,7 @@ class IssuerEndpoint:
     presents_chain: bool
     handshakes: int = 0  # TLS handshakes started (failed ones included)
     connections: int = 0
+    bytes_sent: int = 0  # HTTP bytes handed to the connection (before TLS), all responses together
 
     @property
     def expected_thumbprint(self) -> str | None:
@@ -491,7 +503,7 @@ class IssuerFleet:
                     presents,
                 )
             issuer = Issuer(name, spec, path, latency, discovery, jwks, trickle_interval)
-            if presents:  # build TLS contexts in the caller's thread, so errors surface here
+            if spec.transport.starts_tls:  # build TLS contexts in the caller's thread, so errors surface here
                 for item in issuer.endpoints:
                     self._server_context(spec, item.chain)
         except BaseException:
@@ -536,7 +548,21 @@ class IssuerFleet:
     # --- TLS ------------------------------------------------------------------------------------
 
     def _server_context(self, spec: Behaviour, chain: PresentedChain) -> ssl.SSLContext:
-        key = (chain.name, spec.tls_versions, spec.require_client_certificate)
+        """The context for `chain`; with `no_sni_chain`, one that presents `chain` only to clients sending SNI."""
+        if spec.no_sni_chain is None:
+            return self._chain_context(spec, chain)
+        with_sni = self._chain_context(spec, chain)
+        without_sni = self._chain_context(spec, self.pki.chain(spec.no_sni_chain), sni_variant=chain.name)
+
+        def choose(tls: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext) -> None:
+            if server_name:
+                tls.context = with_sni
+
+        without_sni.sni_callback = choose
+        return without_sni
+
+    def _chain_context(self, spec: Behaviour, chain: PresentedChain, sni_variant: str | None = None) -> ssl.SSLContext:
+        key = (chain.name, spec.tls_versions, spec.require_client_certificate, sni_variant)
         with self._lock:
             if key in self._contexts:
                 return self._contexts[key]
@@ -584,6 +610,16 @@ class IssuerFleet:
             if spec.transport is Transport.RESET:
                 _reset(writer.transport)
                 return
+            if spec.transport in (Transport.RESET_MID_HANDSHAKE, Transport.STALLED_HANDSHAKE):
+                endpoint.handshakes += 1
+                channel = _Channel(reader, writer, self._server_context(spec, endpoint.chain))
+                flight = await channel.first_flight()
+                writer.write(flight[: len(flight) // 2])
+                await writer.drain()
+                if spec.transport is Transport.RESET_MID_HANDSHAKE:
+                    _reset(writer.transport)
+                    return
+                await asyncio.get_running_loop().create_future()  # until stop() cancels it
             if issuer.latency:
                 await asyncio.sleep(issuer.latency)
             tls = spec.transport is Transport.TLS
@@ -635,6 +671,19 @@ class _Channel:
             self._incoming.write(data)
         else:
             self._incoming.write_eof()
+
+    async def first_flight(self) -> bytes:
+        """Read the ClientHello and return the server's first flight, without sending it."""
+        assert self._tls is not None
+        while True:
+            await self._fill()
+            try:
+                self._tls.do_handshake()
+            except ssl.SSLWantReadError:
+                flight = self._outgoing.read()
+                if flight:
+                    return flight
+                continue  # the ClientHello is not complete yet
 
     async def handshake(self) -> None:
         assert self._tls is not None
@@ -720,25 +769,53 @@ async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channe
         if issuer.latency:
             await asyncio.sleep(issuer.latency)
         payload = _encode(reply)
-        if reply.trickle:
+        if reply.stream is not None:
+            await _send_streamed(endpoint, channel, reply, payload)
+        elif reply.trickle:
             for index in range(len(payload)):
                 await channel.send(payload[index : index + 1])
+                endpoint.bytes_sent += 1
                 await asyncio.sleep(issuer.trickle_interval)
         else:
             await channel.send(payload)
+            endpoint.bytes_sent += len(payload)
         if reply.close or client_closes:
             return
 
 
+async def _send_streamed(endpoint: IssuerEndpoint, channel: _Channel, reply: Reply, head: bytes) -> None:
+    """Send the head, then the body piece by piece: only one piece is ever in memory."""
+    assert reply.stream is not None
+    assert reply.chunked or reply.length is not None, "a streamed reply needs chunking or a length"
+    await channel.send(head)
+    endpoint.bytes_sent += len(head)
+    for piece in reply.stream():
+        if not piece:
+            continue
+        await channel.send(_chunk(piece) if reply.chunked else piece)
+        endpoint.bytes_sent += len(piece)
+    if reply.chunked:
+        await channel.send(b"0\r\n\r\n")
+
+
+def _chunk(piece: bytes) -> bytes:
+    return f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+
+
 def _encode(reply: Reply) -> bytes:
+    """The response head and, unless the reply is streamed, its body."""
     lines = [
         f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}",
         f"Content-Type: {reply.content_type}",
     ]
-    body = reply.body
+    body = b"" if reply.stream is not None else reply.body
     if reply.chunked:
         lines.append("Transfer-Encoding: chunked")
-        body = (f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
+        if reply.stream is None:
+            body = (_chunk(body) if body else b"") + b"0\r\n\r\n"
+    elif reply.stream is not None:
+        if reply.length is not None:
+            lines.append(f"Content-Length: {reply.length}")
     else:
         lines.append(f"Content-Length: {len(body)}")
     lines += [f"{name}: {value}" for name, value in reply.headers]
@@ -811,6 +888,36 @@ def _oversized_discovery(chunked: bool) -> Responder:
     return on_discovery(answer)
 
 
+HUGE_BYTES: Final = 50 * 1024 * 1024  # a 50 MB discovery document, produced on the fly
+_HUGE_PIECE: Final = 64 * 1024
+
+
+def _huge_discovery(chunked: bool) -> Responder:
+    """A valid-looking discovery document padded to HUGE_BYTES, streamed 64 KiB at a time."""
+
+    def answer(request: Request) -> Reply:
+        document = json.dumps(request.issuer.discovery_document()).encode()
+        opening = document[:-1] + b', "padding": "'
+        closing = b'"}'
+        padding = HUGE_BYTES - len(opening) - len(closing)
+
+        def pieces() -> Iterator[bytes]:
+            yield opening
+            left = padding
+            while left > 0:
+                size = min(_HUGE_PIECE, left)
+                yield b"x" * size
+                left -= size
+            yield closing
+
+        return Reply(200, stream=pieces, chunked=chunked, length=None if chunked else HUGE_BYTES)
+
+    return on_discovery(answer)
+
+
+_LOGIN_PAGE: Final = b"<!doctype html><html><head><title>Sign in</title></head><body>Please sign in</body></html>"
+CLOSED_PORT: Final = 1  # tcpmux: nothing listens there on a test machine, so connections are refused
+
 _TLS13_ONLY = (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)
 _TLS10_ONLY = (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1)
 
@@ -828,6 +935,34 @@ for _behaviour in (
     Behaviour("wrong_hostname", "the leaf names only wrong.example", "wrong_hostname"),
     Behaviour("self_signed", "a self-signed leaf alone", "self_signed"),
     Behaviour("separate_jwks_host", "JWKS on another endpoint, presenting another chain", jwks_chain="rotated"),
+    Behaviour("leaf_only", "sends its publicly issued leaf without the issuing CA", "leaf_only"),
+    Behaviour("out_of_order_chain", "sends leaf, root, issuing CA: the chain out of order", "out_of_order"),
+    Behaviour(
+        "extra_unrelated_certificate",
+        "sends leaf, issuing CA, then an unrelated CA certificate last",
+        "extra_unrelated",
+    ),
+    Behaviour("long_chain", "sends leaf, four intermediate CAs and the root: six certificates", "long_chain"),
+    Behaviour(
+        "sni_dependent",
+        "the public chain with SNI; a self-signed default certificate without SNI",
+        no_sni_chain="no_sni_default",
+    ),
+    Behaviour(
+        "inspected",
+        "re-signed by a corporate TLS-inspection CA (a proxy in the path)",
+        "inspection",
+    ),
+    Behaviour(
+        "private_ca_rotated",
+        "chain from a second private issuing CA under the same private root",
+        "private_rotated",
+    ),
+    Behaviour(
+        "private_leaf_only",
+        "a leaf signed directly by the private root, sent alone (a Kubernetes API server)",
+        "private_leaf_only",
+    ),
     # TLS and transport.
     Behaviour("tls13_only", "refuses TLS 1.2 (IAM then relies on thumbprints)", tls_versions=_TLS13_ONLY),
     Behaviour("tls10_only", "speaks TLS 1.0 only", tls_versions=_TLS10_ONLY),
@@ -838,11 +973,31 @@ for _behaviour in (
     ),
     Behaviour("hung", "accepts connections and never answers", transport=Transport.HUNG),
     Behaviour("reset", "accepts connections and resets them", transport=Transport.RESET),
+    Behaviour(
+        "reset_mid_handshake",
+        "reads the ClientHello, sends half its answer, then resets",
+        transport=Transport.RESET_MID_HANDSHAKE,
+    ),
+    Behaviour(
+        "stalled_handshake",
+        "reads the ClientHello, sends half its answer, then goes silent",
+        transport=Transport.STALLED_HANDSHAKE,
+    ),
     Behaviour("plain_http", "speaks plain HTTP on the port", transport=Transport.PLAIN_HTTP),
     Behaviour("slow_trickle", "sends the discovery response byte by byte", respond=on_discovery(_trickled_discovery)),
     Behaviour("connection_close", "closes the connection after every response", respond=_close_after_each),
     # Documents.
     Behaviour("discovery_404", "no discovery document (HTTP 404)", respond=on_discovery(lambda _: Reply.not_found())),
+    Behaviour(
+        "discovery_500",
+        "the discovery request fails (HTTP 500)",
+        respond=on_discovery(lambda _: Reply(500, b"internal error\n", "text/plain")),
+    ),
+    Behaviour(
+        "discovery_html",
+        "answers the discovery request with an HTML sign-in page (HTTP 200)",
+        respond=on_discovery(lambda _: Reply(200, _LOGIN_PAGE, "text/html")),
+    ),
     Behaviour(
         "malformed_discovery",
         "the discovery document is truncated JSON",
@@ -862,6 +1017,26 @@ for _behaviour in (
     Behaviour("jwks_uri_relative", "jwks_uri is a relative URL", respond=with_discovery(jwks_uri="/keys")),
     Behaviour("jwks_uri_http", "jwks_uri uses plain http", respond=with_discovery(jwks_uri="http://localhost/keys")),
     Behaviour("empty_jwks", "the JWKS has no keys", respond=on_jwks(lambda _: Reply.json({"keys": []}))),
+    Behaviour(
+        "jwks_not_json",
+        "the JWKS is an HTML page",
+        respond=on_jwks(lambda _: Reply(200, _LOGIN_PAGE, "text/html")),
+    ),
+    Behaviour(
+        "jwks_host_refuses",
+        "jwks_uri names a port where connections are refused",
+        respond=with_discovery(jwks_uri=f"https://localhost:{CLOSED_PORT}/keys"),
+    ),
+    Behaviour(
+        "huge_discovery",
+        "a 50 MB discovery document, announced with Content-Length and streamed",
+        respond=_huge_discovery(False),
+    ),
+    Behaviour(
+        "huge_discovery_chunked",
+        "a 50 MB discovery document, streamed chunked with no length announced",
+        respond=_huge_discovery(True),
+    ),
     Behaviour(
         "oversized_discovery",
         "a discovery document over 1 MiB, with Content-Length",

@@ -260,6 +260,8 @@ class SandboxPki:
       tests hand it to `TrustEvaluator` or write it to an `SSL_CERT_FILE`).
     - `private_root` stands in for an operator's private CA (the EXTRA_CA_BUNDLE).
     - `interception_root` is a third root, in neither list unless a test puts it there (MITM).
+    - `inspection_root` is a corporate TLS-inspection CA: a hostile-matrix run adds it to the
+      EXTRA_CA_BUNDLE, as an operator who copied a workstation bundle would.
     """
 
     def __init__(self, now: datetime | None = None) -> None:
@@ -331,6 +333,39 @@ class SandboxPki:
         return self._intermediate(
             "interception_intermediate", "Sandbox Interception Issuing CA", self.interception_root
         )
+
+    @property
+    def private_intermediate_2(self) -> KeyedCertificate:
+        """A second private issuing CA under the same private root: a private CA rotation."""
+        return self._intermediate("private_intermediate_2", "Sandbox Private Issuing CA 2", self.private_root)
+
+    @property
+    def inspection_root(self) -> KeyedCertificate:
+        """A corporate TLS-inspection CA: trusted only where an operator adds it to EXTRA_CA_BUNDLE."""
+        return self._root("inspection_root", "Sandbox Corporate TLS Inspection CA")
+
+    @property
+    def inspection_intermediate(self) -> KeyedCertificate:
+        """What an inspecting proxy signs the leaves it forges with."""
+        return self._intermediate("inspection_intermediate", "Sandbox TLS Inspection Issuing CA", self.inspection_root)
+
+    @property
+    def unrelated_root(self) -> KeyedCertificate:
+        """A CA that has nothing to do with any presented chain (sent by mistake, e.g. an old bundle)."""
+        return self._root("unrelated_root", "Sandbox Unrelated CA")
+
+    def long_chain_intermediates(self, depth: int = 4) -> tuple[KeyedCertificate, ...]:
+        """`depth` CAs below the public root, each signing the next: the last one issues the leaf."""
+        cas: list[KeyedCertificate] = []
+        issuer = self.public_root
+        for level in range(1, depth + 1):
+            issuer = self._ca(f"long_chain_{level}", functools.partial(self._chain_ca, level, issuer))
+            cas.append(issuer)
+        return tuple(cas)
+
+    def _chain_ca(self, level: int, parent: KeyedCertificate) -> KeyedCertificate:
+        not_before, not_after = self._ca_validity
+        return issue_intermediate(f"Sandbox Public Chain CA {level}", parent, not_before, not_after, path_length=None)
 
     @property
     def cross_root(self) -> KeyedCertificate:
@@ -479,6 +514,56 @@ def _private(pki: SandboxPki) -> PresentedChain:
 def _interception(pki: SandboxPki) -> PresentedChain:
     leaf = pki.leaf(pki.interception_intermediate)
     return pki.presented("interception", leaf, pki.interception_intermediate)
+
+
+@chain_recipe("private_rotated")
+def _private_rotated(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.private_intermediate_2)
+    return pki.presented("private_rotated", leaf, pki.private_intermediate_2)
+
+
+@chain_recipe("private_leaf_only")
+def _private_leaf_only(pki: SandboxPki) -> PresentedChain:
+    # Like a Kubernetes API server: a leaf signed directly by the cluster CA, sent alone.
+    return pki.presented("private_leaf_only", pki.leaf(pki.private_root))
+
+
+@chain_recipe("inspection")
+def _inspection(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.inspection_intermediate)
+    return pki.presented("inspection", leaf, pki.inspection_intermediate)
+
+
+@chain_recipe("leaf_only")
+def _leaf_only(pki: SandboxPki) -> PresentedChain:
+    # A publicly issued leaf without its issuing CA: verifiable only by fetching the CA (AIA).
+    return pki.presented("leaf_only", pki.leaf(pki.public_intermediate))
+
+
+@chain_recipe("out_of_order")
+def _out_of_order(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.public_intermediate)
+    return pki.presented("out_of_order", leaf, pki.public_root, pki.public_intermediate)
+
+
+@chain_recipe("extra_unrelated")
+def _extra_unrelated(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.public_intermediate)
+    return pki.presented("extra_unrelated", leaf, pki.public_intermediate, pki.unrelated_root)
+
+
+@chain_recipe("long_chain")
+def _long_chain(pki: SandboxPki) -> PresentedChain:
+    cas = pki.long_chain_intermediates()
+    leaf = pki.leaf(cas[-1])
+    return pki.presented("long_chain", leaf, *reversed(cas), pki.public_root)
+
+
+@chain_recipe("no_sni_default")
+def _no_sni_default(pki: SandboxPki) -> PresentedChain:
+    # What a server hands clients that send no SNI: a self-signed default certificate for another name.
+    leaf = pki.leaf(None, dns_names=("default-vhost.invalid",), ip_addresses=())
+    return pki.presented("no_sni_default", leaf)
 
 
 @functools.cache
