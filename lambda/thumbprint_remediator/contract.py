@@ -45,6 +45,9 @@ HANDLER: Final = "handler.lambda_handler"
 
 # Tag that excludes a provider from sweeps: key with value "true".
 SKIP_TAG_KEY: Final = "oidc-thumbprint-remediator:skip"
+# Tag (value "true") declaring that a provider's issuer uses a private CA: the sweep then follows a
+# rotation to a chain trusted through EXTRA_CA_BUNDLE even when none of the old pins can be tied to it.
+PRIVATE_CA_TAG_KEY: Final = "oidc-thumbprint-remediator:private-ca"
 
 # IAM actions the sweep calls on OIDC providers; granted on oidc-provider/* only.
 OIDC_PROVIDER_ACTIONS: Final = (

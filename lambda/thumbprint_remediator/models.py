@@ -16,6 +16,11 @@ class Trust(StrEnum):
     UNTRUSTED = "untrusted"
 
 
+# Why a chain that verifies only through EXTRA_CA_BUNDLE is suspected to be a TLS-intercepting proxy's.
+INTERCEPTION_PUBLIC_PIN = "public_pin"  # a pin is a certificate of the public trust store
+INTERCEPTION_UNATTRIBUTED_PINS = "unattributed_pins"  # no pin is presented or in EXTRA_CA_BUNDLE
+
+
 class Role(StrEnum):
     DISCOVERY = "discovery"
     JWKS = "jwks"
@@ -101,6 +106,9 @@ class TrustResult:
     verified_path: tuple[str, ...] = ()  # SHA-1s from leaf to anchor, as the verifier built it
     error: str | None = None  # the verifier's reason when untrusted
     interception_suspected: bool = False
+    # Why interception is suspected (INTERCEPTION_*): the rules word the problem, and let a
+    # provider tagged as private follow a rotation whose pins cannot be attributed.
+    interception_evidence: str | None = None
 
 
 @dataclass(frozen=True)

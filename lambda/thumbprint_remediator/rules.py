@@ -13,7 +13,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.models import (
+    INTERCEPTION_PUBLIC_PIN,
     CertificateInfo,
     Endpoint,
     HostCapture,
@@ -112,6 +114,10 @@ def most_serious(statuses: Iterable[str]) -> str:
 
 
 def is_skipped(provider: ProviderConfig, tag_key: str) -> bool:
+    return has_true_tag(provider, tag_key)
+
+
+def has_true_tag(provider: ProviderConfig, tag_key: str) -> bool:
     value = provider.tag(tag_key)
     return value is not None and value.strip().lower() == "true"
 
@@ -140,8 +146,14 @@ def assess(
     trusts: Mapping[Endpoint, TrustResult],
     expiry_warning_days: int,
     now: datetime,
+    *,
+    declared_private: bool = False,
 ) -> Assessment:
-    """Decide a probed provider's status, its problems and, when safe, its new thumbprint list."""
+    """Decide a probed provider's status, its problems and, when safe, its new thumbprint list.
+
+    `declared_private`: the operator tagged the provider as served by a private CA, so a chain
+    trusted through EXTRA_CA_BUNDLE may replace pins that cannot be tied to it (see trust.py).
+    """
     problems: list[Problem] = []
     relevant: list[tuple[Endpoint, CertificateInfo]] = []
     for capture in probe.hosts:
@@ -149,7 +161,7 @@ def assess(
         certificates = _certificates_that_matter(capture, trust)
         relevant.extend((capture.endpoint, certificate) for certificate in certificates)
         problems.extend(_certificate_problems(capture.endpoint, certificates, expiry_warning_days, now))
-        problems.extend(_trust_problems(capture, trust))
+        problems.extend(_trust_problems(capture, trust, declared_private))
     problems.extend(_failure_problems(probe))
 
     pinned = _unique(normalize_thumbprint(value) for value in provider.thumbprints)
@@ -252,7 +264,7 @@ def _certificate_problems(
     return problems
 
 
-def _trust_problems(capture: HostCapture, trust: TrustResult | None) -> list[Problem]:
+def _trust_problems(capture: HostCapture, trust: TrustResult | None, declared_private: bool) -> list[Problem]:
     endpoint = capture.endpoint
     problems = []
     if capture.presented_chain and trust is not None and trust.trust is Trust.UNTRUSTED:
@@ -267,16 +279,7 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None) -> list[Pro
             )
         )
     if trust is not None and trust.interception_suspected:
-        problems.append(
-            _problem(
-                "interception_suspected",
-                "untrusted",
-                f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE "
-                "while the provider pins a publicly trusted chain",
-                "check for a TLS-inspecting proxy between the function and the issuer; the public pin is kept",
-                endpoint,
-            )
-        )
+        problems.append(_interception_problem(endpoint, trust, declared_private))
     if capture.accepts_tls12 is False:
         problems.append(
             _problem(
@@ -289,6 +292,38 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None) -> list[Pro
             )
         )
     return problems
+
+
+def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_private: bool) -> Problem:
+    """A private chain that continues none of the pins: blocked unless the operator declared the CA private."""
+    if trust.interception_evidence == INTERCEPTION_PUBLIC_PIN:
+        return _problem(
+            "interception_suspected",
+            "untrusted",
+            f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE "
+            "while the provider pins a certificate of the public trust store",
+            "check for a TLS-inspecting proxy between the function and the issuer; the public pin is kept",
+            endpoint,
+        )
+    if declared_private:
+        return _problem(
+            "private_ca_rotation_followed",
+            "ok",
+            f"{endpoint}: the chain verifies only through EXTRA_CA_BUNDLE and continues none of the pins; "
+            "followed because the provider is tagged as using a private CA",
+            "none needed; remove the tag if the issuer's CA is public",
+            endpoint,
+        )
+    return _problem(
+        "interception_suspected",
+        "untrusted",
+        f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE and continues "
+        "none of the provider's pins, none of which is in EXTRA_CA_BUNDLE",
+        "if a TLS-inspecting proxy sits in the path, exempt the issuer from inspection; if the issuer's private CA "
+        f"rotated, add the previously pinned CA to EXTRA_CA_BUNDLE or tag the provider {PRIVATE_CA_TAG_KEY}=true; "
+        "the pins are kept until then",
+        endpoint,
+    )
 
 
 def _failure_problems(probe: ProbeResult) -> list[Problem]:

@@ -24,7 +24,14 @@ from thumbprint_remediator.errors import (
 from thumbprint_remediator.models import Endpoint, HostCapture, ProbeResult, ProviderConfig, TrustResult
 from thumbprint_remediator.report import Finding, build_report, describe_host
 from thumbprint_remediator.request import SweepRequest, provider_key
-from thumbprint_remediator.rules import Assessment, assess, failed_assessment, is_skipped, normalize_thumbprint
+from thumbprint_remediator.rules import (
+    Assessment,
+    assess,
+    failed_assessment,
+    has_true_tag,
+    is_skipped,
+    normalize_thumbprint,
+)
 from thumbprint_remediator.settings import Settings
 
 
@@ -201,7 +208,14 @@ class Sweeper:
         trusts: dict[Endpoint, TrustResult] = {
             capture.endpoint: self.trust.evaluate(capture, pinned, now) for capture in probe.hosts
         }
-        assessment = assess(provider, probe, trusts, self.settings.expiry_warning_days, now)
+        assessment = assess(
+            provider,
+            probe,
+            trusts,
+            self.settings.expiry_warning_days,
+            now,
+            declared_private=has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY),
+        )
         action, after, reason, failure = self._remediate(provider, assessment, dry_run, deadline)
         return Finding(
             arn=arn,

@@ -23,7 +23,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, Subject, VerificationError
 
-from thumbprint_remediator.models import HostCapture, Trust, TrustResult
+from thumbprint_remediator.models import (
+    INTERCEPTION_PUBLIC_PIN,
+    INTERCEPTION_UNATTRIBUTED_PINS,
+    HostCapture,
+    Trust,
+    TrustResult,
+)
 
 # Bundles of the usual distributions, tried when ssl's defaults hold nothing (AL2023 ships the second).
 WELL_KNOWN_CA_FILES = (
@@ -148,6 +154,10 @@ class TrustEvaluator:
         combined = _unique([*self._public_roots, *self._extra_cas])
         self._private_store = Store(combined) if self._extra_cas else None
         self._public_thumbprints = frozenset(certificate_sha1(cert) for cert in self._public_roots)
+        # Public roots an operator copied into the bundle do not make a pin private.
+        self._private_thumbprints = frozenset(certificate_sha1(cert) for cert in self._extra_cas) - (
+            self._public_thumbprints
+        )
 
     @classmethod
     def from_system(cls, extra_ca_bundle: str | None = None) -> TrustEvaluator:
@@ -188,11 +198,12 @@ class TrustEvaluator:
             except VerificationError as exc:
                 error = _one_line(exc)
                 continue
+            evidence = self._interception_evidence(capture, pinned_thumbprints) if trust is Trust.PRIVATE else None
             return TrustResult(
                 trust,
                 verified_path=tuple(certificate_sha1(cert) for cert in path),
-                interception_suspected=trust is Trust.PRIVATE
-                and self._interception_suspected(capture, pinned_thumbprints),
+                interception_suspected=evidence is not None,
+                interception_evidence=evidence,
             )
         return TrustResult(Trust.UNTRUSTED, error=error)
 
@@ -209,16 +220,22 @@ class TrustEvaluator:
         if anchors:
             yield Trust.PINNED, Store(_unique(anchors))
 
-    def _interception_suspected(self, capture: HostCapture, pinned_thumbprints: set[str]) -> bool:
-        """A private chain replaced pins that belong to the public PKI: likely a TLS-intercepting proxy.
+    def _interception_evidence(self, capture: HostCapture, pinned_thumbprints: set[str]) -> str | None:
+        """Why a chain trusted only through EXTRA_CA_BUNDLE may be a TLS-intercepting proxy's, or None.
 
-        Flagged when the chain verifies only through EXTRA_CA_BUNDLE, none of the pins is presented,
-        and at least one pin is the SHA-1 of a certificate of the public store (the provider's
-        genuine chain ended at a public root). A pin can only be attributed from its hash, so a
-        pinned public *intermediate* is not recognised; flagging every unmatched pin instead would
-        also flag the legitimate rotation of a private issuing CA, which is this tool's main job.
+        Such a chain may take over from the provider's pins only when something ties the provider
+        to the operator's PKI: it has no pins yet, a presented certificate is pinned (continuity), or
+        a pin is the SHA-1 of a certificate of EXTRA_CA_BUNDLE that is not also a public root.
+        Otherwise the pins may well belong to the public PKI: `public_pin` when one is a certificate
+        of the public store (provably so), `unattributed_pins` when none can be attributed at all. A
+        pinned public *intermediate* is only a hash here, indistinguishable from a rotated private
+        one; the rules let an operator tag a provider as private to follow such rotations.
         """
+        if not pinned_thumbprints:
+            return None
         presented = {info.sha1.lower() for info in capture.presented_chain}
-        if not pinned_thumbprints or pinned_thumbprints & presented:
-            return False
-        return bool(pinned_thumbprints & self._public_thumbprints)
+        if pinned_thumbprints & (presented | self._private_thumbprints):
+            return None
+        if pinned_thumbprints & self._public_thumbprints:
+            return INTERCEPTION_PUBLIC_PIN
+        return INTERCEPTION_UNATTRIBUTED_PINS

@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import Endpoint, ProbeFailure, Role, Trust, TrustResult
+from thumbprint_remediator.models import (
+    INTERCEPTION_PUBLIC_PIN,
+    INTERCEPTION_UNATTRIBUTED_PINS,
+    Endpoint,
+    HostCapture,
+    ProbeFailure,
+    Role,
+    Trust,
+    TrustResult,
+)
 from thumbprint_remediator.rules import (
     MAX_THUMBPRINTS,
     STATUS_ORDER,
@@ -98,6 +107,51 @@ def test_interception_suspected_blocks_even_when_chain_verifies_privately() -> N
     assert result.status == "untrusted"
     assert result.proposed_thumbprints is None
     assert "interception" in (result.block_reason or "")
+
+
+def _private_chain_replacing_pins(evidence: str) -> tuple[HostCapture, dict[Endpoint, TrustResult]]:
+    host = capture([LEAF, "private-issuing-ca-2"])
+    verdict = TrustResult(
+        Trust.PRIVATE,
+        verified_path=(sha1_of(LEAF), sha1_of("private-issuing-ca-2")),
+        interception_suspected=True,
+        interception_evidence=evidence,
+    )
+    return host, {host.endpoint: verdict}
+
+
+@pytest.mark.parametrize("evidence", [INTERCEPTION_PUBLIC_PIN, INTERCEPTION_UNATTRIBUTED_PINS])
+def test_private_chain_replacing_pins_it_cannot_be_tied_to_is_blocked_and_says_why(evidence: str) -> None:
+    # Given a chain trusted only through EXTRA_CA_BUNDLE that continues none of the pins
+    host, trusts = _private_chain_replacing_pins(evidence)
+    # When assessed
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW)
+    # Then it is suspected interception: untrusted, nothing proposed, the pin kept
+    assert result.status == "untrusted"
+    assert result.proposed_thumbprints is None
+    [problem] = [p for p in result.problems if p.code == "interception_suspected"]
+    assert "TLS interception suspected" in problem.message
+    expected = "public trust store" if evidence == INTERCEPTION_PUBLIC_PIN else "none of which is in EXTRA_CA_BUNDLE"
+    assert expected in problem.message
+    assert (result.block_reason or "").startswith("not updated: issuer.example: TLS interception suspected")
+
+
+def test_provider_tagged_private_follows_a_rotation_its_pins_cannot_be_tied_to() -> None:
+    # Given the same chain, on a provider the operator declared private
+    host, trusts = _private_chain_replacing_pins(INTERCEPTION_UNATTRIBUTED_PINS)
+    # When assessed
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW, declared_private=True)
+    # Then the rotation is followed and the report says why
+    assert result.status == "stale"
+    assert result.proposed_thumbprints == (sha1_of("private-issuing-ca-2"), TOP)
+    assert "private_ca_rotation_followed" in [p.code for p in result.problems]
+
+
+def test_tag_does_not_override_a_pinned_public_root() -> None:
+    host, trusts = _private_chain_replacing_pins(INTERCEPTION_PUBLIC_PIN)
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW, declared_private=True)
+    assert result.status == "untrusted"
+    assert result.proposed_thumbprints is None
 
 
 def test_failed_jwks_host_blocks_the_update_of_a_stale_discovery_host() -> None:

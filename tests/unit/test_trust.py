@@ -207,27 +207,68 @@ def test_interception_is_flagged_when_a_private_chain_replaces_a_public_pin(pki)
     # When the endpoint now presents the interception chain
     result = evaluator.evaluate(capture_of(pki, "interception"), pinned=public_pins, now=pki.now)
 
-    # Then it verifies as private, and interception is suspected
+    # Then it verifies as private, and interception is suspected on the strongest evidence
     assert result.trust is Trust.PRIVATE
     assert result.interception_suspected
+    assert result.interception_evidence == "public_pin"
+
+
+def test_interception_is_flagged_when_a_private_chain_replaces_a_pinned_public_intermediate(pki):
+    # Given an inspection CA in EXTRA_CA_BUNDLE and a provider pinned to its public issuing CA,
+    # which is only a hash here: no store holds it
+    evaluator = TrustEvaluator(
+        public_roots=pki.public_roots, extra_cas=[*pki.extra_cas, pki.inspection_root.certificate]
+    )
+    public_pins = [pki.chain("public").top_thumbprint]
+
+    # When the endpoint now presents the inspecting proxy's chain
+    result = evaluator.evaluate(capture_of(pki, "inspection"), pinned=public_pins, now=pki.now)
+
+    # Then the pin cannot be tied to the operator's PKI: suspected, the rules decide what to say
+    assert result.trust is Trust.PRIVATE
+    assert result.interception_suspected
+    assert result.interception_evidence == "unattributed_pins"
 
 
 @pytest.mark.parametrize(
     "pins",
     [
         pytest.param((), id="nothing pinned yet"),
-        pytest.param(("0" * 40,), id="unknown pin (a rotated private CA)"),
+        pytest.param("bundle", id="the previous private CA is in EXTRA_CA_BUNDLE (a rotated private CA)"),
         pytest.param(None, id="a presented certificate is pinned"),
     ],
 )
-def test_interception_is_not_flagged_for_private_issuers(pki, evaluator, pins):
-    capture = capture_of(pki, "private")
-    pinned = (capture.live_thumbprint or "", pki.public_root.sha1) if pins is None else pins
+def test_interception_is_not_flagged_for_private_issuers(pki, pins):
+    # Given an operator bundle with the private root and the issuing CA pinned before a rotation
+    evaluator = TrustEvaluator(
+        public_roots=pki.public_roots, extra_cas=[*pki.extra_cas, pki.private_intermediate.certificate]
+    )
+    capture = capture_of(pki, "private_rotated")
+    if pins is None:
+        pinned: tuple[str, ...] = (capture.live_thumbprint or "", pki.public_root.sha1)
+    elif pins == "bundle":
+        pinned = (pki.private_intermediate.sha1,)
+    else:
+        pinned = pins
 
     result = evaluator.evaluate(capture, pinned=pinned, now=pki.now)
 
     assert result.trust is Trust.PRIVATE
     assert not result.interception_suspected
+    assert result.interception_evidence is None
+
+
+def test_public_root_copied_into_the_bundle_does_not_make_a_pin_private(pki):
+    # Given an operator bundle that also carries the public roots (a copied workstation bundle)
+    evaluator = TrustEvaluator(
+        public_roots=pki.public_roots,
+        extra_cas=[*pki.public_roots, pki.inspection_root.certificate],
+    )
+
+    result = evaluator.evaluate(capture_of(pki, "inspection"), pinned=[pki.public_root.sha1], now=pki.now)
+
+    assert result.trust is Trust.PRIVATE
+    assert result.interception_evidence == "public_pin"
 
 
 def test_public_chain_is_never_flagged(pki, evaluator):
