@@ -1,4 +1,4 @@
-"""Lambda entry point: parse the event, sweep, emit metrics, return the report."""
+"""Lambda entry point: parse the event, run one sweep (or one step of an organization sweep), emit metrics."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.request import parse_event
-from thumbprint_remediator.runtime import build_sweeper, run
+from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, parse_invocation
+from thumbprint_remediator.runtime import Runtime, aggregate_organization, build_runtime, list_accounts, run_sweep
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.sweep import Sweeper
 from thumbprint_remediator.telemetry import record_sweep
 
 logger = Logger(service=contract.SERVICE_NAME)
@@ -21,18 +20,22 @@ tracer = Tracer(service=contract.SERVICE_NAME)
 
 
 @cache
-def _sweeper() -> Sweeper:
+def _runtime() -> Runtime:
     """Settings, clients and trust store: once per cold start."""
-    return build_sweeper(Settings.from_env(), logger)
+    return build_runtime(Settings.from_env(), logger)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    request = parse_event(event)  # invalid payloads fail here, before any AWS call
+    invocation = parse_invocation(event)  # invalid payloads fail here, before any AWS call
+    if isinstance(invocation, ListAccountsRequest):
+        return list_accounts(_runtime(), invocation, context)
+    if isinstance(invocation, AggregateRequest):
+        return aggregate_organization(_runtime(), invocation)
     try:
-        report = run(_sweeper(), request, context)
+        report = run_sweep(_runtime(), invocation, context)
     except AlertDeliveryError as error:
         record_sweep(metrics, error.report)
         raise

@@ -198,7 +198,7 @@ def load_handler() -> Any:
     """Import `lambda/handler.py` and forget settings cached by an earlier invocation in this process."""
     import handler  # noqa: PLC0415 - lives in the Lambda asset root
 
-    handler._sweeper.cache_clear()  # a real cold start reads settings once; here each invocation may differ
+    handler._runtime.cache_clear()  # a real cold start reads settings once; here each invocation may differ
     return handler
 
 

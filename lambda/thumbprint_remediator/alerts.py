@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,11 @@ def should_notify(report: Mapping[str, Any], notify_on: str) -> bool:
 
 
 def severity(report: Mapping[str, Any]) -> str:
-    findings = report["findings"]
+    return findings_severity(report["findings"])
+
+
+def findings_severity(findings: Sequence[Mapping[str, Any]]) -> str:
+    """`critical` (a broken or blocked provider), `warning` (anything else needing attention) or `info`."""
     if any(f["status"] in CRITICAL_STATUSES or f["action"] in CRITICAL_ACTIONS for f in findings):
         return "critical"
     if any(needs_attention(f) for f in findings):
@@ -61,9 +65,14 @@ def render_alert(report: Mapping[str, Any]) -> Alert:
     return Alert(subject=render_subject(report), body=render_body(report, level), attributes=attributes)
 
 
+def attention_counts(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What needs attention, counted most serious first: ["1 blocked", "3 updated"]."""
+    counts = Counter(_label(f) for f in findings if needs_attention(f))
+    return [f"{counts[label]} {label.replace('_', ' ')}" for label in _LABEL_ORDER if counts.get(label)]
+
+
 def render_subject(report: Mapping[str, Any]) -> str:
-    counts = Counter(_label(f) for f in report["findings"] if needs_attention(f))
-    parts = [f"{counts[label]} {label.replace('_', ' ')}" for label in _LABEL_ORDER if counts.get(label)]
+    parts = attention_counts(report["findings"])
     if not parts:
         parts = [f"all {len(report['findings'])} OK"]
     prefix = "OIDC thumbprints (dry run): " if report.get("dry_run") else "OIDC thumbprints: "
@@ -85,13 +94,14 @@ def render_body(report: Mapping[str, Any], level: str) -> str:
         "",
     ]
     for finding in attention:
-        lines.extend(_finding_block(finding))
+        lines.extend(finding_block(finding))
     lines.append(_healthy_line(healthy))
     head = "\n".join(lines)
     return head + "\n\n" + _json_section(report, budget=_MESSAGE_BUDGET - len(head.encode()))
 
 
-def _finding_block(finding: Mapping[str, Any]) -> list[str]:
+def finding_block(finding: Mapping[str, Any]) -> list[str]:
+    """A finding that needs attention, as the e-mail shows it: headline, ARN, thumbprints, problems, remedies."""
     action = finding["action"]
     headline = finding["status"].upper() + ("" if action == "none" else f" -> {action.upper()}")
     block = [f"[{headline}] {finding['url']}", f"  ARN: {finding['arn']}"]
@@ -156,6 +166,11 @@ def _label(finding: Mapping[str, Any]) -> str:
 
 def _list(values: list[str]) -> str:
     return ", ".join(values) if values else "(none)"
+
+
+def ascii_subject(text: str) -> str:
+    """SNS accepts printable ASCII only in a subject."""
+    return _ascii(text)[:SUBJECT_LIMIT]
 
 
 def _ascii(text: str) -> str:

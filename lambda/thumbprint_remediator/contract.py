@@ -39,6 +39,8 @@ SERVICE_NAME: Final = "oidc-thumbprint-remediator"
 METRICS_NAMESPACE: Final = "OidcThumbprintRemediator"
 
 NOTIFY_CHOICES: Final = ("always", "problems", "never")
+# What a sweep returns: the whole report, or only what needs attention (an organization sweep's per-account result).
+REPORT_CHOICES: Final = ("full", "compact")
 
 # The handler, as the Lambda runtime names it (module.function, relative to the asset root).
 HANDLER: Final = "handler.lambda_handler"
@@ -61,6 +63,19 @@ ACCOUNT_LEVEL_ACTIONS: Final = ("iam:ListOpenIDConnectProviders",)
 ALERT_ACTIONS: Final = ("sns:Publish",)
 # The resource pattern for OIDC_PROVIDER_ACTIONS; format with partition and account.
 OIDC_PROVIDER_ARN_PATTERN: Final = "arn:{partition}:iam::{account}:oidc-provider/*"
+
+# Organization mode. The central function assumes the member role (deployed by a StackSet in every member
+# account, holding OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS only) and lists the organization's accounts.
+ASSUME_ROLE_ACTIONS: Final = ("sts:AssumeRole",)
+# Listing accounts and OUs cannot be scoped to a resource in Organizations: they need Resource "*".
+ORGANIZATION_READ_ACTIONS: Final = (
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+)
+MEMBER_ROLE_ARN_PATTERN: Final = "arn:{partition}:iam::{account}:role/{role_name}"
+DEFAULT_MEMBER_ROLE_NAME: Final = "OidcThumbprintRemediatorMember"
+# The session name the member account's CloudTrail shows for every call of a sweep.
+MEMBER_ROLE_SESSION_NAME: Final = "oidc-thumbprint-sweep"
 
 # CloudWatch metrics (EMF, namespace METRICS_NAMESPACE, no dimensions besides `service`).
 METRIC_PROVIDERS_CHECKED: Final = "ProvidersChecked"

@@ -21,6 +21,21 @@ class InventoryError(RemediatorError):
     """The account's OIDC providers could not be listed: no sweep is possible."""
 
 
+class AccountAccessError(RemediatorError):
+    """Another account's role could not be assumed (missing, trust denied, wrong external id). Becomes that
+    account's finding in an organization sweep."""
+
+    def __init__(self, role_arn: str, code: str, message: str) -> None:
+        super().__init__(f"cannot assume {role_arn}: {message}")
+        self.role_arn = role_arn
+        self.code = code
+        self.detail = message
+
+
+class OrganizationError(RemediatorError):
+    """The organization's accounts could not be listed: no organization sweep is possible."""
+
+
 class ProviderReadError(RemediatorError):
     """One provider could not be read (deleted, access denied, ...). Becomes its finding."""
 

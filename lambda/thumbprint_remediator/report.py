@@ -102,6 +102,20 @@ def build_report(
     }
 
 
+def compact_report(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The report without what is healthy and without host and certificate detail: an organization sweep's
+    per-account result, small enough for a Step Functions state (256 KB for all accounts together)."""
+    attention = [
+        {key: value for key, value in finding.items() if key != "hosts"}
+        for finding in report["findings"]
+        if needs_attention(finding)
+    ]
+    compact = {key: value for key, value in report.items() if key != "findings"}
+    compact["findings"] = attention
+    compact["findings_omitted"] = len(report["findings"]) - len(attention)
+    return compact
+
+
 def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
     """Counts per status and per action, plus the smallest days-to-expiry seen."""
     statuses = Counter(finding.status for finding in findings)

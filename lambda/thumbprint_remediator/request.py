@@ -1,4 +1,7 @@
-"""What an invocation asks for: the scheduled event or a manual payload, validated before any call."""
+"""What an invocation asks for: the scheduled event, a manual payload, or one step of an organization sweep.
+
+Everything is validated before any call.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator.contract import NOTIFY_CHOICES
+from thumbprint_remediator.contract import NOTIFY_CHOICES, REPORT_CHOICES
 from thumbprint_remediator.errors import RequestError
 
-MANUAL_KEYS = frozenset({"dry_run", "providers", "notify"})
+MANUAL_KEYS = frozenset({"dry_run", "providers", "notify", "account_role_arn", "external_id", "report"})
 MAX_PROVIDERS_PER_REQUEST = 1000
+# A role in another account: arn:<partition>:iam::<12 digits>:role/[path/]name (IAM's name and path characters).
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+# STS: 2 to 1224 characters of [\w+=,.@:/-].
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 _PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/(?P<url>\S+)$")
 # host[:port][/path]; IPv6 in brackets. Deliberately strict: anything else is a typo worth reporting.
 _PROVIDER_URL = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#]*)?$")
@@ -29,6 +36,15 @@ class SweepRequest:
     dry_run: bool | None = None
     providers: tuple[str, ...] | None = None  # ARNs or URLs (scheme stripped); None = all
     notify: str | None = None
+    account_role_arn: str | None = None  # sweep the account of this role, through STS; None = own account
+    external_id: str | None = None
+    report: str = "full"  # "compact": only findings that need attention, without host and certificate detail
+
+    @property
+    def target_account(self) -> str | None:
+        """The account named by `account_role_arn`, if any."""
+        match = _ROLE_ARN.match(self.account_role_arn or "")
+        return match.group("account") if match else None
 
 
 def parse_event(event: Any) -> SweepRequest:
@@ -56,9 +72,49 @@ def parse_event(event: Any) -> SweepRequest:
     if notify is not None and notify not in NOTIFY_CHOICES:
         errors.append(f"'notify' must be one of {', '.join(NOTIFY_CHOICES)}, got {notify!r}")
     providers = _parse_providers(event.get("providers"), errors)
+    role_arn, external_id = _parse_role(event.get("account_role_arn"), event.get("external_id"), errors)
+    report = event.get("report", "full")
+    if report not in REPORT_CHOICES:
+        errors.append(f"'report' must be one of {', '.join(REPORT_CHOICES)}, got {report!r}")
     if errors:
         raise RequestError("invalid payload: " + "; ".join(errors))
-    return SweepRequest(source="manual", dry_run=dry_run, providers=providers, notify=notify)
+    return SweepRequest(
+        source="manual",
+        dry_run=dry_run,
+        providers=providers,
+        notify=notify,
+        account_role_arn=role_arn,
+        external_id=external_id,
+        report=report,
+    )
+
+
+def parse_role_arn(value: Any) -> str | None:
+    """The role ARN if `value` is one (arn:<partition>:iam::<account>:role/<name>), else None."""
+    return value if isinstance(value, str) and _ROLE_ARN.match(value) else None
+
+
+def parse_external_id(value: Any) -> str | None:
+    """The external id if `value` is one STS accepts, else None."""
+    return value if isinstance(value, str) and _EXTERNAL_ID.match(value) else None
+
+
+def _parse_role(role_arn: Any, external_id: Any, errors: list[str]) -> tuple[str | None, str | None]:
+    valid_arn = parse_role_arn(role_arn)
+    if role_arn is not None and valid_arn is None:
+        errors.append(
+            f"'account_role_arn' must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {role_arn!r}"
+        )
+    if external_id is None:
+        return valid_arn, None
+    if role_arn is None:
+        errors.append("'external_id' is given without 'account_role_arn'")
+    valid_id = parse_external_id(external_id)
+    if valid_id is None:
+        errors.append(
+            f"'external_id' must be 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
+        )
+    return valid_arn, valid_id
 
 
 def provider_key(identifier: str) -> str:
@@ -97,3 +153,128 @@ def _strip_url(url: str) -> str:
     if text.lower().startswith("https://"):
         text = text[len("https://") :]
     return text.rstrip("/")
+
+
+# --- Organization sweeps: the steps the state machine invokes ---------------------------------------------------
+# Organizations IDs: a root (r-...) or an organizational unit (ou-<root part>-<ou part>).
+_PARENT_ID = re.compile(r"^(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+LIST_ACCOUNTS_KEYS = frozenset({"parents", "accounts", "role_name", "external_id"})
+AGGREGATE_KEYS = frozenset({"results", "not_swept", "execution", "notify"})
+# Distributed Map runs at most 10,000 child workflows at once; no organization sweep holds more accounts.
+MAX_ACCOUNTS_PER_REQUEST = 10_000
+
+
+@dataclass(frozen=True)
+class ListAccountsRequest:
+    """`{"list_accounts": {...}}`: which accounts an organization sweep covers, and how to reach each."""
+
+    parents: tuple[str, ...]  # roots or OUs; their whole subtree is swept
+    role_name: str  # the member role the StackSet deploys in every account
+    accounts: tuple[str, ...] | None = None  # only these accounts of the subtree; None = all of them
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AggregateRequest:
+    """`{"aggregate": {...}}`: every account's outcome, to be turned into one organization report and alert."""
+
+    results: tuple[Mapping[str, Any], ...]  # {"account_id", "name", "report"} or {"account_id", "name", "error"}
+    not_swept: tuple[Mapping[str, Any], ...] = ()  # {"account_id", "name", "reason"}
+    execution: str | None = None  # the state machine execution, to find it again
+    notify: str | None = None
+
+
+Invocation = SweepRequest | ListAccountsRequest | AggregateRequest
+
+
+def parse_invocation(event: Any) -> Invocation:
+    """Any payload the function accepts: a sweep (parse_event), or a step of an organization sweep."""
+    if isinstance(event, Mapping) and "list_accounts" in event:
+        return _parse_list_accounts(_only_key(event, "list_accounts"))
+    if isinstance(event, Mapping) and "aggregate" in event:
+        return _parse_aggregate(_only_key(event, "aggregate"))
+    return parse_event(event)
+
+
+def _only_key(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    others = sorted(str(other) for other in event if other != key)
+    if others:
+        raise RequestError(f"invalid payload: {key!r} takes no sibling keys, got {', '.join(map(repr, others))}")
+    body = event[key]
+    if not isinstance(body, Mapping):
+        raise RequestError(f"invalid payload: {key!r} must be a JSON object")
+    return body
+
+
+def _unknown_keys(body: Mapping[str, Any], allowed: frozenset[str], errors: list[str]) -> None:
+    unknown = sorted(str(key) for key in body if key not in allowed)
+    if unknown:
+        errors.append(f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _id_list(
+    body: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: str, errors: list[str]
+) -> tuple[str, ...]:
+    value = body.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        errors.append(f"'{key}' must be a non-empty list of {what}")
+        return ()
+    if len(value) > MAX_ACCOUNTS_PER_REQUEST:
+        errors.append(f"'{key}' lists {len(value)} entries; at most {MAX_ACCOUNTS_PER_REQUEST}")
+        return ()
+    bad = [item for item in value if not pattern.match(item)]
+    if bad:
+        errors.append(f"'{key}': not {what}: {', '.join(map(repr, bad[:5]))}")
+    return tuple(dict.fromkeys(value))
+
+
+def _parse_list_accounts(body: Mapping[str, Any]) -> ListAccountsRequest:
+    errors: list[str] = []
+    _unknown_keys(body, LIST_ACCOUNTS_KEYS, errors)
+    parents = _id_list(body, "parents", _PARENT_ID, "root or OU ids (r-..., ou-...)", errors)
+    accounts = _id_list(body, "accounts", _ACCOUNT_ID, "12-digit account ids", errors) if "accounts" in body else None
+    role_name = body.get("role_name")
+    if not isinstance(role_name, str) or not _ROLE_NAME.match(role_name):
+        errors.append(f"'role_name' must be an IAM role name, got {role_name!r}")
+    external_id = body.get("external_id")
+    if external_id is not None and parse_external_id(external_id) is None:
+        errors.append(
+            f"'external_id' must be 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
+        )
+    if errors:
+        raise RequestError("invalid list_accounts payload: " + "; ".join(errors))
+    return ListAccountsRequest(parents=parents, role_name=str(role_name), accounts=accounts, external_id=external_id)
+
+
+def _parse_aggregate(body: Mapping[str, Any]) -> AggregateRequest:
+    errors: list[str] = []
+    _unknown_keys(body, AGGREGATE_KEYS, errors)
+    results = _outcomes(body.get("results"), "results", ("report", "error"), errors)
+    not_swept = _outcomes(body.get("not_swept", []), "not_swept", ("reason",), errors)
+    execution = body.get("execution")
+    if execution is not None and not isinstance(execution, str):
+        errors.append(f"'execution' must be a string, got {execution!r}")
+    notify = body.get("notify")
+    if notify is not None and notify not in NOTIFY_CHOICES:
+        errors.append(f"'notify' must be one of {', '.join(NOTIFY_CHOICES)}, got {notify!r}")
+    if errors:
+        raise RequestError("invalid aggregate payload: " + "; ".join(errors))
+    return AggregateRequest(results=results, not_swept=not_swept, execution=execution, notify=notify)
+
+
+def _outcomes(value: Any, key: str, one_of: tuple[str, ...], errors: list[str]) -> tuple[Mapping[str, Any], ...]:
+    """Per-account objects: a 12-digit `account_id` and exactly one of `one_of` (an object, or a reason string)."""
+    if not isinstance(value, list) or len(value) > MAX_ACCOUNTS_PER_REQUEST:
+        errors.append(f"'{key}' must be a list of at most {MAX_ACCOUNTS_PER_REQUEST} per-account objects")
+        return ()
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping) or not _ACCOUNT_ID.match(str(item.get("account_id", ""))):
+            errors.append(f"'{key}'[{index}] must be an object with a 12-digit 'account_id'")
+            continue
+        present = [name for name in one_of if name in item]
+        expected = str if present == ["reason"] else Mapping
+        if len(present) != 1 or not isinstance(item[present[0]], expected):
+            errors.append(f"'{key}'[{index}] ({item['account_id']}) must hold exactly one of {', '.join(one_of)}")
+    return tuple(value)

@@ -1,22 +1,44 @@
-"""Wiring: build the adapters once per cold start and run a sweep for one invocation."""
+"""Wiring: build the adapters once per cold start and run one invocation (a sweep or an organization step)."""
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
 
+from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
+from thumbprint_remediator.errors import AccountAccessError, AlertDeliveryError, InventoryError, PublishError
 from thumbprint_remediator.inventory import CLIENT_CONFIG, IamOidcProviders
+from thumbprint_remediator.organization import (
+    MEMBER_ROLE_REMEDY,
+    aggregate,
+    plan_sweeps,
+    render_organization_alert,
+    should_notify_organization,
+)
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.publisher import AlertPublisher
-from thumbprint_remediator.request import SweepRequest
+from thumbprint_remediator.report import compact_report
+from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, SweepRequest
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Log, Sweeper
 from thumbprint_remediator.trust import TrustEvaluator
 
 # Kept free at the end of the Lambda's time for the alert and the return.
 LAMBDA_RESERVE_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every invocation of a warm function reuses: the sweeper, and the STS and Organizations clients."""
+
+    sweeper: Sweeper
+    member_roles: MemberRoles
+    organization: OrganizationAccounts
+    session: boto3.Session
 
 
 def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = None) -> Sweeper:
@@ -38,6 +60,17 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
     )
 
 
+def build_runtime(settings: Settings, log: Log, session: boto3.Session | None = None) -> Runtime:
+    """The sweeper plus what organization sweeps need; once per cold start."""
+    session = session or boto3.Session()
+    return Runtime(
+        sweeper=build_sweeper(settings, log, session),
+        member_roles=MemberRoles(session.client("sts", config=CLIENT_CONFIG), session.region_name),
+        organization=OrganizationAccounts(session.client("organizations", config=CLIENT_CONFIG)),
+        session=session,
+    )
+
+
 def account_of(context: Any, session: boto3.Session | None = None) -> str | None:
     """The account the function runs in: from its ARN, else from STS."""
     function_arn = getattr(context, "invoked_function_arn", None)
@@ -45,6 +78,14 @@ def account_of(context: Any, session: boto3.Session | None = None) -> str | None
         return function_arn.split(":")[4]
     identity = (session or boto3.Session()).client("sts").get_caller_identity()
     return str(identity["Account"])
+
+
+def partition_of(context: Any) -> str:
+    """The partition the function runs in (aws, aws-cn, aws-us-gov), from its ARN."""
+    function_arn = getattr(context, "invoked_function_arn", None)
+    if isinstance(function_arn, str) and function_arn.startswith("arn:") and function_arn.count(":") >= 4:
+        return function_arn.split(":")[1]
+    return "aws"
 
 
 def deadline_of(context: Any) -> float | None:
@@ -56,5 +97,79 @@ def deadline_of(context: Any) -> float | None:
     return time.monotonic() + max(seconds_left - LAMBDA_RESERVE_SECONDS, 1.0)
 
 
-def run(sweeper: Sweeper, request: SweepRequest, context: Any) -> dict[str, Any]:
-    return sweeper.run(request, account=account_of(context), deadline=deadline_of(context))
+def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> dict[str, Any]:
+    """Sweep the function's own account, or the account of `request.account_role_arn` through STS."""
+    if request.account_role_arn is None:
+        report = runtime.sweeper.run(
+            request, account=account_of(context, runtime.session), deadline=deadline_of(context)
+        )
+    else:
+        report = _sweep_member_account(runtime, request, deadline_of(context))
+    return compact_report(report) if request.report == "compact" else report
+
+
+def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: float | None) -> dict[str, Any]:
+    """Assume the member role (fresh credentials each invocation), then sweep with an IAM client built on them.
+    A role that cannot be assumed, or cannot list the providers, is that account's finding, not a failure."""
+    assert request.account_role_arn is not None
+    account = request.target_account
+    try:
+        session = runtime.member_roles.session_for(request.account_role_arn, request.external_id)
+        inventory = IamOidcProviders(client=session.client("iam", config=CLIENT_CONFIG))
+        report = replace(runtime.sweeper, inventory=inventory).run(request, account=account, deadline=deadline)
+    except AccountAccessError as error:
+        report = runtime.sweeper.report_unswept_account(
+            request, account=account, code="member_role_unavailable", message=str(error), remedy=MEMBER_ROLE_REMEDY
+        )
+    except InventoryError as error:
+        report = runtime.sweeper.report_unswept_account(
+            request,
+            account=account,
+            code="member_role_cannot_list",
+            message=str(error),
+            remedy="the member role must allow iam:ListOpenIDConnectProviders: redeploy the StackSet, check SCPs",
+        )
+    report["role_arn"] = request.account_role_arn
+    report.setdefault("error", None)
+    return report
+
+
+def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) -> dict[str, Any]:
+    """The organization sweep's work list: every active account below the target roots or OUs."""
+    accounts = runtime.organization.under(request.parents)
+    plan = plan_sweeps(
+        accounts,
+        own_account=account_of(context, runtime.session),
+        partition=partition_of(context),
+        role_name=request.role_name,
+        external_id=request.external_id,
+        only=request.accounts,
+    )
+    runtime.sweeper.log.info(
+        "organization accounts listed",
+        extra={"parents": list(request.parents), "accounts": len(plan["accounts"]), "not_swept": plan["not_swept"]},
+    )
+    return plan
+
+
+def aggregate_organization(runtime: Runtime, request: AggregateRequest) -> dict[str, Any]:
+    """One organization report from every account's outcome, and one alert when due."""
+    report = aggregate(request.results, request.not_swept, execution=request.execution)
+    notify_on = request.notify or runtime.sweeper.settings.notify_on
+    log = runtime.sweeper.log
+    log.info("organization sweep finished", extra={"execution": request.execution, "summary": report["summary"]})
+    publisher = runtime.sweeper.publisher
+    if publisher is None or not should_notify_organization(report, notify_on):
+        report["alert"] = {"sent": False, "notify_on": notify_on}
+        return report
+    alert = render_organization_alert(report)
+    try:
+        message_id = publisher.publish(alert)
+    except PublishError as error:
+        report["alert"] = {"sent": False, "notify_on": notify_on, "error": str(error)}
+        log.error("organization alert delivery failed; full report follows", extra={"report": report})
+        raise AlertDeliveryError(
+            f"{error}. The organization sweep completed; report: {json.dumps(report, default=str)}", report
+        ) from error
+    report["alert"] = {"sent": True, "notify_on": notify_on, "message_id": message_id, "subject": alert.subject}
+    return report

@@ -110,6 +110,34 @@ class Sweeper:
         self._notify(report, request.notify or self.settings.notify_on)
         return report
 
+    def report_unswept_account(
+        self, request: SweepRequest, *, account: str | None, code: str, message: str, remedy: str
+    ) -> dict[str, Any]:
+        """The report of an account that could not be swept at all (its role cannot be assumed or cannot list
+        the providers): one account-level finding and an `error`, alerted like any other report."""
+        started_at = self.clock()
+        sweep_id = uuid.uuid4().hex[:12]
+        assessment = failed_assessment(code, message, remedy)
+        finding = Finding(
+            arn=request.account_role_arn or "",
+            url=f"account {account or 'unknown'} (member role)",
+            status=assessment.status,
+            problems=assessment.problems,
+            error=message,
+        )
+        report = build_report(
+            account=account,
+            dry_run=self.settings.dry_run if request.dry_run is None else request.dry_run,
+            started_at=started_at,
+            duration_ms=0,
+            findings=[finding],
+            sweep_id=sweep_id,
+        )
+        report["error"] = {"code": code, "message": message, "remedy": remedy}
+        self.log.error("account not swept", extra={"sweep_id": sweep_id, "account": account, "error": report["error"]})
+        self._notify(report, request.notify or self.settings.notify_on)
+        return report
+
     def _select(self, arns: list[str], wanted: Sequence[str] | None) -> list[str]:
         """All providers, or the requested ones; an unknown one is an error before anything is probed."""
         if wanted is None:

@@ -1,0 +1,314 @@
+"""Organization sweeps, the pure part: which accounts to sweep and how, and one report and alert from every
+account's outcome. No I/O: the state machine fans out, the adapters list and assume, runtime wires it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from thumbprint_remediator.alerts import (
+    MESSAGE_LIMIT,
+    Alert,
+    ascii_subject,
+    attention_counts,
+    finding_block,
+    findings_severity,
+)
+from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
+from thumbprint_remediator.report import ACTIONS, needs_attention
+from thumbprint_remediator.rules import STATUS_ORDER
+
+ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
+# Room kept for the subject and the attributes; the rest of SNS's 256 KB is shared by the text and the JSON.
+_MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024
+# The per-account blocks stop here, so the JSON below them keeps at least the rest.
+_TEXT_BUDGET = _MESSAGE_BUDGET // 2
+_CAUSE_LIMIT = 1000
+
+MEMBER_ROLE_REMEDY = (
+    "check the StackSet's stack instance for this account (it deploys the member role), that the account is in "
+    "the target OUs, and that no SCP denies sts:AssumeRole; the next sweep retries"
+)
+_REMEDIES = {
+    "States.Timeout": "the account's sweep ran out of time: raise the function timeout (at most 900 s)",
+    "Sandbox.Timedout": "the account's sweep ran out of time: raise the function timeout (at most 900 s)",
+    "States.TaskFailed": "read the function's log for this account; the next sweep retries",
+}
+_ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "expiring")
+
+
+@dataclass(frozen=True)
+class MemberAccount:
+    """An account of the organization, as Organizations lists it."""
+
+    account_id: str
+    name: str
+    status: str = "ACTIVE"  # ACTIVE | SUSPENDED | PENDING_CLOSURE
+    parent: str | None = None
+
+
+def plan_sweeps(
+    accounts: Sequence[MemberAccount],
+    *,
+    own_account: str | None,
+    partition: str,
+    role_name: str,
+    external_id: str | None,
+    only: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The state machine's work list: one sweep payload per active account, and why any other is left out.
+
+    Each payload asks for no alert (the organization's alert is the aggregated one) and a compact report. The
+    account the function runs in is swept with the function's own role: StackSets never deploy to the
+    management account, and the function's role already holds the OIDC permissions there.
+    """
+    by_id = {account.account_id: account for account in accounts}
+    wanted = list(dict.fromkeys(only)) if only is not None else list(by_id)
+    items: list[dict[str, Any]] = []
+    not_swept: list[dict[str, Any]] = []
+    for account_id in wanted:
+        account = by_id.get(account_id)
+        if account is None:
+            not_swept.append(
+                {"account_id": account_id, "name": "", "reason": "not found below the target roots or OUs"}
+            )
+            continue
+        if account.status != "ACTIVE":
+            not_swept.append(
+                {"account_id": account_id, "name": account.name, "reason": f"account is {account.status.lower()}"}
+            )
+            continue
+        sweep: dict[str, Any] = {"notify": "never", "report": "compact"}
+        if account_id != own_account:
+            sweep["account_role_arn"] = MEMBER_ROLE_ARN_PATTERN.format(
+                partition=partition, account=account_id, role_name=role_name
+            )
+            if external_id is not None:
+                sweep["external_id"] = external_id
+        items.append({"account_id": account_id, "name": account.name, "sweep": sweep})
+    return {"accounts": items, "not_swept": not_swept}
+
+
+def aggregate(
+    results: Iterable[Mapping[str, Any]],
+    not_swept: Iterable[Mapping[str, Any]] = (),
+    *,
+    execution: str | None = None,
+) -> dict[str, Any]:
+    """One organization report from each account's report (or the error the state machine caught)."""
+    accounts = [account_entry(result) for result in results]
+    accounts += [
+        {
+            "account": str(item["account_id"]),
+            "name": str(item.get("name") or ""),
+            "state": "not_swept",
+            "summary": None,
+            "findings": [],
+            "error": {"code": "not_swept", "message": str(item.get("reason", "")), "remedy": None},
+        }
+        for item in not_swept
+    ]
+    order = {state: index for index, state in enumerate(ACCOUNT_STATES)}
+    accounts.sort(key=lambda entry: (order[entry["state"]], entry["account"]))
+    return {
+        "organization": True,
+        "execution": execution,
+        "dry_run": any(entry.get("dry_run") for entry in accounts),
+        "summary": _summary(accounts),
+        "accounts": accounts,
+    }
+
+
+def account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
+    """One account's part of the organization report: its state, counts, what needs attention, its error."""
+    account_id, name = str(result["account_id"]), str(result.get("name") or "")
+    if "report" not in result:
+        return {
+            "account": account_id,
+            "name": name,
+            "state": "failed",
+            "summary": None,
+            "findings": [],
+            "error": caught_error(result.get("error") or {}),
+        }
+    report = result["report"]
+    error = report.get("error")
+    attention = [
+        {key: value for key, value in finding.items() if key != "hosts"}
+        for finding in report.get("findings", [])
+        if needs_attention(finding)
+    ]
+    state = "failed" if error else ("attention" if attention else "ok")
+    return {
+        "account": account_id,
+        "name": name,
+        "state": state,
+        "sweep_id": report.get("sweep_id"),
+        "dry_run": bool(report.get("dry_run")),
+        "duration_ms": report.get("duration_ms"),
+        "summary": report.get("summary"),
+        "findings": [] if error else attention,
+        "error": error,
+    }
+
+
+def caught_error(error: Mapping[str, Any]) -> dict[str, Any]:
+    """What Step Functions' Catch recorded ({"Error", "Cause"}), as an account error: code, message, remedy."""
+    code = str(error.get("Error") or "States.TaskFailed")
+    cause = error.get("Cause")
+    message = str(cause or code)
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, Mapping):  # a Lambda error: {"errorType", "errorMessage", "stackTrace"}
+            code = str(parsed.get("errorType") or code)
+            message = str(parsed.get("errorMessage") or message)
+    if len(message) > _CAUSE_LIMIT:
+        message = message[:_CAUSE_LIMIT] + " ...[cut]"
+    remedy = _REMEDIES.get(code, "read the function's log for this account; the next sweep retries")
+    return {"code": code, "message": message, "remedy": remedy}
+
+
+def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    states = Counter(entry["state"] for entry in accounts)
+    summary: dict[str, Any] = {"accounts": len(accounts)}
+    summary.update({f"accounts_{state}": states.get(state, 0) for state in ACCOUNT_STATES})
+    swept = [entry["summary"] for entry in accounts if entry["summary"] and not entry["error"]]
+    summary["providers"] = sum(int(counts.get("providers", 0)) for counts in swept)
+    for key in (*STATUS_ORDER, *(action for action in ACTIONS if action != "none")):
+        summary[key] = sum(int(counts.get(key, 0)) for counts in swept)
+    expiries = [counts["min_days_to_expiry"] for counts in swept if counts.get("min_days_to_expiry") is not None]
+    summary["min_days_to_expiry"] = min(expiries) if expiries else None
+    return summary
+
+
+# --- the alert ------------------------------------------------------------------------------------------------
+def should_notify_organization(report: Mapping[str, Any], notify_on: str) -> bool:
+    """`always`, `never`, or `problems`: an account failed or was left out, or a finding needs attention."""
+    if notify_on == "always":
+        return True
+    if notify_on == "never":
+        return False
+    return any(entry["state"] != "ok" for entry in report["accounts"])
+
+
+def organization_severity(report: Mapping[str, Any]) -> str:
+    if any(entry["state"] in ("failed", "not_swept") for entry in report["accounts"]):
+        return "critical"
+    return findings_severity([finding for entry in report["accounts"] for finding in entry["findings"]])
+
+
+def render_organization_alert(report: Mapping[str, Any]) -> Alert:
+    """Subject with organization-wide counts, a block per account that needs attention, and the JSON."""
+    summary = report["summary"]
+    level = organization_severity(report)
+    attributes: dict[str, tuple[str, str]] = {
+        "severity": ("String", level),
+        "account": ("String", "organization"),
+        "dry_run": ("String", "true" if report.get("dry_run") else "false"),
+        "accounts": ("Number", str(summary["accounts"])),
+        "accounts_failed": ("Number", str(summary["accounts_failed"] + summary["accounts_not_swept"])),
+    }
+    for name in _ATTRIBUTE_COUNTS:
+        attributes[name] = ("Number", str(summary.get(name, 0)))
+    return Alert(subject=_subject(report), body=_body(report, level), attributes=attributes)
+
+
+def _subject(report: Mapping[str, Any]) -> str:
+    summary = report["summary"]
+    failed = summary["accounts_failed"] + summary["accounts_not_swept"]
+    parts = [f"{failed} account{'s' if failed != 1 else ''} failed"] if failed else []
+    parts += attention_counts([finding for entry in report["accounts"] for finding in entry["findings"]])
+    if not parts:
+        parts = [f"all {summary['providers']} OK"]
+    prefix = "OIDC thumbprints (dry run): " if report.get("dry_run") else "OIDC thumbprints: "
+    suffix = f" ({summary['accounts']} accounts)"
+    subject = prefix + ", ".join(parts)
+    if len(subject) + len(suffix) > 100:
+        subject = subject[: 100 - len(suffix) - 3].rstrip(", ") + "..."
+    return ascii_subject(subject + suffix)
+
+
+def _body(report: Mapping[str, Any], level: str) -> str:
+    summary = report["summary"]
+    accounts = report["accounts"]
+    mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
+    lines = [
+        f"OIDC thumbprint sweep of {summary['accounts']} accounts of the organization{mode}.",
+        f"Execution: {report.get('execution') or 'manual'}.",
+        f"Severity: {level}. Accounts: {summary['accounts_ok']} OK, {summary['accounts_attention']} need attention, "
+        f"{summary['accounts_failed']} failed, {summary['accounts_not_swept']} not swept. "
+        f"{summary['providers']} providers checked.",
+        "",
+    ]
+    shown = 0
+    needing = [entry for entry in accounts if entry["state"] != "ok"]
+    for entry in needing:
+        block = _account_block(entry)
+        if len("\n".join(lines + block).encode()) > _TEXT_BUDGET:
+            break
+        lines.extend(block)
+        shown += 1
+    if shown < len(needing):
+        rest = [entry["account"] for entry in needing[shown:]]
+        lines += [f"... and {len(rest)} more accounts need attention (see the JSON): {', '.join(rest)}", ""]
+    healthy = [entry for entry in accounts if entry["state"] == "ok"]
+    names = ", ".join(_label(entry) for entry in healthy[:20]) + (
+        f" and {len(healthy) - 20} more" if len(healthy) > 20 else ""
+    )
+    lines.append(f"Healthy accounts ({len(healthy)}): {names or 'none'}.")
+    head = "\n".join(lines)
+    return head + "\n\n" + _json_section(report, _MESSAGE_BUDGET - len(head.encode()))
+
+
+def _account_block(entry: Mapping[str, Any]) -> list[str]:
+    error = entry.get("error")
+    if error:
+        state = "NOT SWEPT" if entry["state"] == "not_swept" else "FAILED"
+        block = [f"== Account {_label(entry)}: {state} ({error['code']})", f"  {error['message']}"]
+        if error.get("remedy"):
+            block.append(f"  What to do: {error['remedy']}")
+        return [*block, ""]
+    counts = ", ".join(attention_counts(entry["findings"]))
+    block = [f"== Account {_label(entry)}: {counts}", ""]
+    for finding in entry["findings"]:
+        block.extend(finding_block(finding))
+    return block
+
+
+def _label(entry: Mapping[str, Any]) -> str:
+    return f"{entry['account']} ({entry['name']})" if entry.get("name") else str(entry["account"])
+
+
+def _json_section(report: Mapping[str, Any], budget: int) -> str:
+    full = json.dumps(report, indent=1, default=str)
+    if len(full.encode()) <= budget:
+        return "Full report (JSON):\n" + full
+    # Too big for SNS: keep the accounts that need attention, and of each finding what a person acts on.
+    slim = dict(report)
+    slim["accounts"] = [
+        {**entry, "findings": [_slim_finding(finding) for finding in entry["findings"]]}
+        for entry in report["accounts"]
+        if entry["state"] != "ok"
+    ]
+    note = (
+        "Report trimmed to fit SNS's 256 KB limit: healthy accounts and finding details are left out; each "
+        "account's findings are in the function's log (by sweep_id).\n"
+    )
+    text = json.dumps(slim, separators=(",", ":"), default=str)
+    limit = max(budget - len(note.encode()) - 40, 0)
+    if len(text.encode()) > limit:
+        text = text.encode()[:limit].decode(errors="ignore") + " ...[cut]"
+    return "Report (JSON, trimmed):\n" + note + text
+
+
+def _slim_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("arn", "status", "action", "thumbprints_before", "thumbprints_after", "error")
+    slim = {key: finding.get(key) for key in keep}
+    slim["problems"] = [problem.get("code") for problem in finding.get("problems", [])]
+    return slim

@@ -1,0 +1,129 @@
+"""Payloads of organization sweeps: a sweep through a member role, and the state machine's two steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from thumbprint_remediator.errors import RequestError
+from thumbprint_remediator.request import (
+    AggregateRequest,
+    ListAccountsRequest,
+    SweepRequest,
+    parse_event,
+    parse_invocation,
+)
+
+ROLE = "arn:aws:iam::210987654321:role/OidcThumbprintRemediatorMember"
+
+
+@pytest.mark.parametrize(
+    "role_arn",
+    [
+        ROLE,
+        "arn:aws-cn:iam::210987654321:role/path/to/Member",
+        "arn:aws-us-gov:iam::210987654321:role/a+b=c,d.e@f-g_h",
+    ],
+)
+def test_a_role_arn_names_the_account_to_sweep(role_arn: str) -> None:
+    request = parse_event({"account_role_arn": role_arn, "external_id": "org-sweep", "notify": "never"})
+
+    assert request == SweepRequest(source="manual", notify="never", account_role_arn=role_arn, external_id="org-sweep")
+    assert request.target_account == "210987654321"
+
+
+def test_without_a_role_the_function_sweeps_its_own_account() -> None:
+    assert parse_event({"dry_run": True}).target_account is None
+    assert parse_event(None).account_role_arn is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"account_role_arn": "arn:aws:iam::21098765432:role/x"}, "'account_role_arn' must be an IAM role ARN"),
+        ({"account_role_arn": "arn:aws:iam::210987654321:user/x"}, "'account_role_arn' must be an IAM role ARN"),
+        ({"account_role_arn": "arn:aws:sts::210987654321:role/x"}, "'account_role_arn' must be an IAM role ARN"),
+        ({"account_role_arn": ROLE + " "}, "'account_role_arn' must be an IAM role ARN"),
+        ({"account_role_arn": 42}, "'account_role_arn' must be an IAM role ARN"),
+        ({"external_id": "abc"}, "'external_id' is given without 'account_role_arn'"),
+        ({"account_role_arn": ROLE, "external_id": "x"}, "'external_id' must be 2 to 1224 characters"),
+        ({"account_role_arn": ROLE, "external_id": "has space"}, "'external_id' must be 2 to 1224 characters"),
+        ({"account_role_arn": ROLE, "external_id": 7}, "'external_id' must be 2 to 1224 characters"),
+        ({"report": "short"}, "'report' must be one of full, compact"),
+    ],
+)
+def test_a_malformed_role_external_id_or_report_is_rejected(event: dict, message: str) -> None:
+    with pytest.raises(RequestError, match="invalid payload") as raised:
+        parse_event(event)
+    assert message in str(raised.value)
+
+
+def test_list_accounts_step_is_parsed_strictly() -> None:
+    request = parse_invocation(
+        {
+            "list_accounts": {
+                "parents": ["ou-ab12-cdefgh34", "r-ab12"],
+                "accounts": ["111111111111"],
+                "role_name": "Member",
+                "external_id": "org-sweep",
+            }
+        }
+    )
+
+    assert request == ListAccountsRequest(
+        parents=("ou-ab12-cdefgh34", "r-ab12"), role_name="Member", accounts=("111111111111",), external_id="org-sweep"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"list_accounts": {"parents": [], "role_name": "M"}}, "'parents' must be a non-empty list"),
+        ({"list_accounts": {"parents": ["ou-x"], "role_name": "M"}}, "'parents': not root or OU ids"),
+        ({"list_accounts": {"parents": ["r-ab12"], "role_name": "a/b"}}, "'role_name' must be an IAM role name"),
+        ({"list_accounts": {"parents": ["r-ab12"], "role_name": "M", "accounts": ["12"]}}, "12-digit account ids"),
+        ({"list_accounts": {"parents": ["r-ab12"], "role_name": "M", "more": 1}}, "unknown key(s) 'more'"),
+        ({"list_accounts": {"parents": ["r-ab12"], "role_name": "M"}, "dry_run": True}, "takes no sibling keys"),
+        ({"list_accounts": ["r-ab12"]}, "'list_accounts' must be a JSON object"),
+    ],
+)
+def test_a_malformed_list_accounts_step_is_rejected(event: dict, message: str) -> None:
+    with pytest.raises(RequestError) as raised:
+        parse_invocation(event)
+    assert message in str(raised.value)
+
+
+def test_aggregate_step_takes_reports_errors_and_accounts_left_out() -> None:
+    results = [
+        {"account_id": "111111111111", "name": "prod", "report": {"findings": []}},
+        {"account_id": "222222222222", "name": "dev", "error": {"Error": "States.Timeout", "Cause": "late"}},
+    ]
+    not_swept = [{"account_id": "333333333333", "name": "old", "reason": "account is suspended"}]
+
+    request = parse_invocation({"aggregate": {"results": results, "not_swept": not_swept, "execution": "arn:x"}})
+
+    assert request == AggregateRequest(results=tuple(results), not_swept=tuple(not_swept), execution="arn:x")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"results": "all"}, "'results' must be a list"),
+        ({"results": [{"account_id": "1", "report": {}}]}, "'results'[0] must be an object with a 12-digit"),
+        ({"results": [{"account_id": "111111111111"}]}, "must hold exactly one of report, error"),
+        ({"results": [{"account_id": "111111111111", "report": {}, "error": {}}]}, "exactly one of report, error"),
+        ({"results": [{"account_id": "111111111111", "report": "ok"}]}, "exactly one of report, error"),
+        ({"results": [], "not_swept": [{"account_id": "111111111111"}]}, "'not_swept'[0] (111111111111) must hold"),
+        ({"results": [], "notify": "loudly"}, "'notify' must be one of"),
+        ({"results": [], "extra": 1}, "unknown key(s) 'extra'"),
+    ],
+)
+def test_a_malformed_aggregate_step_is_rejected(body: dict, message: str) -> None:
+    with pytest.raises(RequestError, match="invalid aggregate payload") as raised:
+        parse_invocation({"aggregate": body})
+    assert message in str(raised.value)
+
+
+def test_a_sweep_payload_cannot_carry_organization_steps() -> None:
+    # The CLI parses sweeps only: the organization steps are the state machine's
+    with pytest.raises(RequestError, match="unknown key"):
+        parse_event({"aggregate": {"results": []}})
