@@ -278,9 +278,9 @@ class Sweeper:
             self.inventory.update_thumbprints(provider.arn, proposed)
             written = self.inventory.get(provider.arn).thumbprints
         except ProviderUpdateError as error:
-            return "update_failed", before, "IAM refused the update", str(error)
+            return "update_failed", before, "IAM refused the update", error.detail
         except ProviderReadError as error:
-            return "update_failed", proposed, "the update was sent but could not be read back", str(error)
+            return "update_failed", proposed, "the update was sent but could not be read back", error.detail
         if sorted(normalize_thumbprint(v) for v in written) != sorted(proposed):
             return (
                 "update_failed",

@@ -1,0 +1,63 @@
+"""How a refused update reads in the finding: the AWS error once, not wrapped in the ARN and the code again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of
+from thumbprint_remediator.errors import ProviderUpdateError
+from thumbprint_remediator.models import HostCapture, ProbeResult, ProviderConfig, Trust, TrustResult
+from thumbprint_remediator.request import SweepRequest
+from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.sweep import Sweeper
+
+STALE = sha1_of("stale")
+HOST = capture(["leaf", "new-intermediate"])
+
+
+class RefusingInventory:
+    """One stale provider whose update IAM refuses, as an SCP would."""
+
+    def __init__(self) -> None:
+        self.provider: ProviderConfig = provider(STALE)
+
+    def list_arns(self) -> list[str]:
+        return [self.provider.arn]
+
+    def get(self, arn: str) -> ProviderConfig:
+        return self.provider
+
+    def update_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None:
+        raise ProviderUpdateError(arn, "AccessDenied", "AccessDenied: explicit deny in a service control policy")
+
+
+class FixedProber:
+    def probe(self, provider_url: str) -> ProbeResult:
+        return probe_of(HOST)
+
+
+class PublicTrust:
+    def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult:
+        return TrustResult(Trust.PUBLIC, verified_path=tuple(c.sha1 for c in capture.presented_chain))
+
+
+def test_refused_update_names_the_aws_error_once() -> None:
+    # Given a stale provider whose update IAM refuses
+    sweeper = Sweeper(
+        settings=Settings(),
+        inventory=RefusingInventory(),
+        prober=FixedProber(),
+        trust=PublicTrust(),
+        publisher=None,
+        log=logging.getLogger("test"),
+        clock=lambda: NOW,
+    )
+    # When it is swept
+    report = sweeper.run(SweepRequest(source="manual"), account="123456789012")
+    # Then the finding is update_failed, keeps the old list and quotes AWS's error once
+    [finding] = report["findings"]
+    assert (finding["status"], finding["action"]) == ("stale", "update_failed")
+    assert finding["thumbprints_after"] == [STALE]
+    assert finding["error"] == "AccessDenied: explicit deny in a service control policy"
