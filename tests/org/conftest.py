@@ -1,0 +1,95 @@
+"""An emulated organization on the session's sandbox: a management account (the sandbox's), two OUs (one nested),
+three members (the member role deployed from the StackSet's template in two of them), the central role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from infra.organization.member_role import (
+    PARAMETER_CENTRAL_ACCOUNT,
+    PARAMETER_CENTRAL_ROLE,
+    PARAMETER_EXTERNAL_ID,
+    PARAMETER_ORGANIZATION,
+    member_role_template,
+)
+from sandbox.environment import Sandbox
+from sandbox.organization import MANAGEMENT_ACCOUNT, EmulatedOrganization, enforced_role_trust
+from thumbprint_remediator import contract
+
+EXTERNAL_ID = "oidc-thumbprint-remediator-test"
+CENTRAL_ROLE_NAME = "OidcThumbprintRemediatorSweepRole"
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The emulated organization and who is where."""
+
+    emulated: EmulatedOrganization
+    workloads_ou: str  # prod and legacy
+    team_ou: str  # below workloads: dev
+    prod: str
+    dev: str
+    legacy: str  # in the target OUs, but its member role was never deployed
+    central_role_arn: str
+
+    def member_role_arn(self, account_id: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{contract.DEFAULT_MEMBER_ROLE_NAME}"
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return (self.prod, self.dev, self.legacy)
+
+
+@pytest.fixture(scope="session")
+def organization(session_sandbox: Sandbox) -> Organization:
+    emulated = EmulatedOrganization(session_sandbox.account).create()
+    workloads = emulated.add_unit("workloads")
+    team = emulated.add_unit("team", parent=workloads)
+    prod = emulated.add_account("prod", workloads)
+    dev = emulated.add_account("dev", team)
+    legacy = emulated.add_account("legacy", workloads)
+    # The central function's role; the sandbox stands in for Lambda, so it trusts the management account
+    central_role_arn = emulated.create_role(
+        MANAGEMENT_ACCOUNT,
+        CENTRAL_ROLE_NAME,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        },
+    )
+    parameters = {
+        PARAMETER_CENTRAL_ACCOUNT: MANAGEMENT_ACCOUNT,
+        PARAMETER_CENTRAL_ROLE: central_role_arn,
+        PARAMETER_ORGANIZATION: emulated.id,
+        PARAMETER_EXTERNAL_ID: EXTERNAL_ID,
+    }
+    template = member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)
+    for account_id in (prod, dev):  # what the StackSet's stack instances do
+        emulated.deploy(account_id, "StackSet-oidc-thumbprint-member", template, parameters)
+    return Organization(emulated, workloads, team, prod, dev, legacy, central_role_arn)
+
+
+@pytest.fixture
+def org(organization: Organization, sandbox: Sandbox) -> Iterator[Organization]:
+    """The organization with no providers in any member account, and AssumeRole honouring trust policies."""
+    for account_id in organization.members:
+        organization.emulated.delete_providers(account_id)
+    with enforced_role_trust():
+        yield organization
+    for account_id in organization.members:
+        organization.emulated.delete_providers(account_id)
+
+
+@pytest.fixture
+def central_credentials(org: Organization) -> dict[str, str]:
+    """The environment variables that make the handler act as the central function's role."""
+    return org.emulated.credentials_of(org.central_role_arn)
