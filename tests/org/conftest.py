@@ -1,5 +1,6 @@
-"""An emulated organization on the session's sandbox: a management account (the sandbox's), two OUs (one nested),
-three members (the member role deployed from the StackSet's template in two of them), the central role."""
+"""Organization mode's fixtures: the organization stack synthesized once per session, and an emulated
+organization on the session's sandbox: the management account (the sandbox's), two OUs (one nested), three
+members (the member role deployed from the StackSet's template in two of them), and the central role."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from infra.organization.member_role import (
 )
 from sandbox.environment import Sandbox
 from sandbox.organization import MANAGEMENT_ACCOUNT, EmulatedOrganization, enforced_role_trust
+from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
 from thumbprint_remediator import contract
 
 EXTERNAL_ID = "oidc-thumbprint-remediator-test"
@@ -93,3 +95,24 @@ def org(organization: Organization, sandbox: Sandbox) -> Iterator[Organization]:
 def central_credentials(org: Organization) -> dict[str, str]:
     """The environment variables that make the handler act as the central function's role."""
     return org.emulated.credentials_of(org.central_role_arn)
+
+
+@pytest.fixture(scope="session")
+def organization_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedOrganization:
+    """`npx cdk deploy -c organization=true -c organizationId=... -c targetOus=... -c alertEmails=...`."""
+    return synthesize_organization(ORGANIZATION_CONTEXT, tmp_path_factory.mktemp("cdk-organization"))
+
+
+@pytest.fixture(scope="session")
+def narrowed_organization_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedOrganization:
+    """Every organization key away from its default: explicit accounts, a delegated admin, more concurrency."""
+    context = {
+        **ORGANIZATION_CONTEXT,
+        "targetAccounts": "111111111111,222222222222",
+        "memberRoleName": "ThumbprintSweepMember",
+        "externalId": "corp-oidc-sweep",
+        "maxConcurrency": "25",
+        "callAs": "DELEGATED_ADMIN",
+        "schedule": "rate(12 hours)",
+    }
+    return synthesize_organization(context, tmp_path_factory.mktemp("cdk-organization-narrowed"))

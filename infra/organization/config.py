@@ -1,0 +1,132 @@
+"""Organization mode's settings, read from CDK context next to StackConfig and validated at synth.
+
+`-c organization=true` switches it on; without it, none of these keys may be given (a typo would otherwise
+deploy the single-account stack silently).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from infra.config import ConfigError
+from infra.contract import contract
+
+CallAs = Literal["SELF", "DELEGATED_ADMIN"]
+CALL_AS: Final[tuple[CallAs, ...]] = ("SELF", "DELEGATED_ADMIN")
+ORGANIZATION_KEYS: Final = (
+    "organizationId",
+    "targetOus",
+    "targetAccounts",
+    "memberRoleName",
+    "externalId",
+    "maxConcurrency",
+    "callAs",
+)
+DEFAULT_MAX_CONCURRENCY: Final = 10
+# Inline Map's ceiling; past a few hundred accounts the 256 KB state limit, not concurrency, is what binds.
+MAX_CONCURRENCY: Final = 40
+
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_PARENT_ID = re.compile(r"^(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off", ""}
+
+
+@dataclass(frozen=True)
+class OrganizationConfig:
+    """Where the member role goes, which accounts are swept, and how many at once."""
+
+    organization_id: str
+    target_ous: tuple[str, ...]  # roots (r-...) or OUs (ou-...): the StackSet's targets and the sweep's
+    target_accounts: tuple[str, ...] | None = None  # only these accounts of the OUs; None = all
+    member_role_name: str = contract.DEFAULT_MEMBER_ROLE_NAME
+    external_id: str = ""
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    call_as: CallAs = "SELF"
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> OrganizationConfig | None:
+        """None unless `organization` is true; ConfigError naming the key for anything malformed."""
+        if not _switched_on(get("organization")):
+            given = [key for key in ORGANIZATION_KEYS if get(key) is not None]
+            if given:
+                raise ConfigError(f"{', '.join(given)}: organization settings need -c organization=true")
+            return None
+        organization_id = _text(get("organizationId"))
+        if not organization_id or not _ORGANIZATION_ID.match(organization_id):
+            raise ConfigError(
+                f"organizationId: expected your organization's id (o-xxxxxxxxxx, from `aws organizations "
+                f"describe-organization`), got {organization_id!r}"
+            )
+        target_ous = _ids("targetOus", get("targetOus"), _PARENT_ID, "root or OU ids (r-..., ou-...)")
+        if not target_ous:
+            raise ConfigError("targetOus: expected a comma-separated list of OU ids (ou-...) or the root id (r-...)")
+        accounts = _ids("targetAccounts", get("targetAccounts"), _ACCOUNT_ID, "12-digit account ids")
+        role_name = _text(get("memberRoleName")) or contract.DEFAULT_MEMBER_ROLE_NAME
+        if not _ROLE_NAME.match(role_name):
+            raise ConfigError(f"memberRoleName: expected an IAM role name, got {role_name!r}")
+        external_id = _text(get("externalId")) or f"{contract.SERVICE_NAME}-{organization_id}"
+        if not _EXTERNAL_ID.match(external_id):
+            raise ConfigError(
+                f"externalId: expected 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
+            )
+        return cls(
+            organization_id=organization_id,
+            target_ous=target_ous,
+            target_accounts=accounts or None,
+            member_role_name=role_name,
+            external_id=external_id,
+            max_concurrency=_concurrency(get("maxConcurrency")),
+            call_as=_call_as(get("callAs")),
+        )
+
+
+def _switched_on(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"organization: expected true or false, got {value!r}")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _ids(key: str, value: Any, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",")
+    ids = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    bad = [item for item in ids if not pattern.match(item)]
+    if bad:
+        raise ConfigError(f"{key}: expected {what}, got {', '.join(map(repr, bad))}")
+    return ids
+
+
+def _concurrency(value: Any) -> int:
+    text = _text(value)
+    if not text:
+        return DEFAULT_MAX_CONCURRENCY
+    if not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
+        raise ConfigError(f"maxConcurrency: expected a whole number from 1 to {MAX_CONCURRENCY}, got {value!r}")
+    return int(text)
+
+
+def _call_as(value: Any) -> CallAs:
+    text = _text(value).upper()
+    if not text:
+        return "SELF"
+    for choice in CALL_AS:
+        if text == choice:
+            return choice
+    raise ConfigError(f"callAs: expected SELF (management account) or DELEGATED_ADMIN, got {value!r}")

@@ -1,0 +1,205 @@
+"""The organization sweep: a Step Functions state machine on the schedule.
+
+ListAccounts (the function lists the target OUs' accounts) -> SweepAccounts (a Map state: the function sweeps
+each account through its member role, at most `maxConcurrency` at once; an account whose sweep fails is caught
+into that account's result) -> Aggregate (the function builds one organization report and publishes one alert).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.config import StackConfig
+from infra.function import LOG_RETENTION
+from infra.organization.config import OrganizationConfig
+from infra.schedule import DELIVERY_RETRY_ATTEMPTS
+
+# Lambda's own throttling and transient service errors: retried with backoff, never a sweep that ran and failed.
+THROTTLING_ERRORS: Final = ("Lambda.TooManyRequestsException",)
+THROTTLING_RETRY_ATTEMPTS: Final = 6
+# The state names are part of what the tests and the README describe.
+LIST_ACCOUNTS: Final = "ListAccounts"
+SWEEP_ACCOUNTS: Final = "SweepAccounts"
+SWEEP_ACCOUNT: Final = "SweepAccount"
+ACCOUNT_SWEPT: Final = "AccountSwept"
+ACCOUNT_FAILED: Final = "AccountFailed"
+AGGREGATE: Final = "Aggregate"
+
+
+class OrganizationSweep(Construct):
+    """The state machine, its log group, and the schedule that starts it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        organization: OrganizationConfig,
+        function: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        list_body: dict[str, object] = {
+            "parents": list(organization.target_ous),
+            "role_name": organization.member_role_name,
+            "external_id": organization.external_id,
+        }
+        if organization.target_accounts:
+            list_body["accounts"] = list(organization.target_accounts)
+        list_accounts = tasks.LambdaInvoke(
+            self,
+            LIST_ACCOUNTS,
+            comment="List every active account below the target OUs, with the sweep payload for each",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object({"list_accounts": list_body}),
+            result_selector={
+                "accounts": sfn.JsonPath.list_at("$.Payload.accounts"),
+                "not_swept": sfn.JsonPath.list_at("$.Payload.not_swept"),
+            },
+        )
+        _retry_throttling(list_accounts)
+
+        sweep_account = tasks.LambdaInvoke(
+            self,
+            SWEEP_ACCOUNT,
+            comment="Sweep one account through its member role; no alert, a compact report",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_json_path_at("$.sweep"),
+            result_selector={"report": sfn.JsonPath.object_at("$.Payload")},
+            result_path="$.outcome",
+        )
+        _retry_throttling(sweep_account)
+        account_swept = sfn.Pass(
+            self,
+            ACCOUNT_SWEPT,
+            parameters={
+                "account_id": sfn.JsonPath.string_at("$.account_id"),
+                "name": sfn.JsonPath.string_at("$.name"),
+                "report": sfn.JsonPath.object_at("$.outcome.report"),
+            },
+        )
+        # Whatever ended this account's sweep (a timeout, a crash, retries exhausted) is this account's result.
+        account_failed = sfn.Pass(
+            self,
+            ACCOUNT_FAILED,
+            parameters={
+                "account_id": sfn.JsonPath.string_at("$.account_id"),
+                "name": sfn.JsonPath.string_at("$.name"),
+                "error": sfn.JsonPath.object_at("$.caught"),
+            },
+        )
+        sweep_account.add_catch(account_failed, errors=[sfn.Errors.ALL], result_path="$.caught")
+        sweep_accounts = sfn.Map(
+            self,
+            SWEEP_ACCOUNTS,
+            comment="Each account once, at most maxConcurrency at a time",
+            items_path="$.accounts",
+            item_selector={
+                "account_id": sfn.JsonPath.string_at("$$.Map.Item.Value.account_id"),
+                "name": sfn.JsonPath.string_at("$$.Map.Item.Value.name"),
+                "sweep": sfn.JsonPath.object_at("$$.Map.Item.Value.sweep"),
+            },
+            max_concurrency=organization.max_concurrency,
+            result_path="$.results",
+        )
+        sweep_accounts.item_processor(sweep_account.next(account_swept))
+
+        aggregate = tasks.LambdaInvoke(
+            self,
+            AGGREGATE,
+            comment="One organization report and one alert, published by the central account",
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "aggregate": {
+                        "results": sfn.JsonPath.list_at("$.results"),
+                        "not_swept": sfn.JsonPath.list_at("$.not_swept"),
+                        "execution": sfn.JsonPath.execution_id,
+                    }
+                }
+            ),
+            result_selector={
+                "summary": sfn.JsonPath.object_at("$.Payload.summary"),
+                "alert": sfn.JsonPath.object_at("$.Payload.alert"),
+            },
+        )
+        _retry_throttling(aggregate)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            # Log deliveries share one size-limited resource policy per account, unless under this prefix.
+            log_group_name=f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-OrganizationSweep",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="Sweeps the OIDC providers of every account of the organization, then alerts once",
+            definition_body=sfn.DefinitionBody.from_chainable(list_accounts.next(sweep_accounts).next(aggregate)),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            # A run never overlaps the next one.
+            timeout=Duration.seconds(config.schedule.shortest_interval_seconds),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        _acknowledge_wildcards(self.state_machine, function)
+        self.rule = events.Rule(
+            self,
+            "Schedule",
+            description=f"Sweeps the organization's IAM OIDC providers: {config.schedule.expression}",
+            schedule=events.Schedule.expression(config.schedule.expression),
+            targets=[
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object({}),
+                    retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                    max_event_age=Duration.seconds(config.max_event_age_seconds),
+                )
+            ],
+        )
+
+
+def _retry_throttling(task: tasks.LambdaInvoke) -> None:
+    task.add_retry(
+        errors=list(THROTTLING_ERRORS),
+        interval=Duration.seconds(2),
+        max_attempts=THROTTLING_RETRY_ATTEMPTS,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+def _acknowledge_wildcards(state_machine: sfn.StateMachine, function: lambda_.IFunction) -> None:
+    policy = state_machine.role.node.try_find_child("DefaultPolicy")
+    resource = policy.node.default_child if policy is not None else None
+    function_resource = function.node.default_child
+    assert isinstance(resource, CfnResource)  # CDK puts the invoke, logging and tracing grants there
+    assert isinstance(function_resource, CfnResource)
+    function_id = Stack.of(function).get_logical_id(function_resource)
+    Validations.of(resource).acknowledge(
+        Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+            reason=(
+                "CDK grants lambda:InvokeFunction on the sweep function and its versions (ARN:*); the state "
+                "machine invokes only this one function."
+            ),
+        ),
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason=(
+                "Log delivery (logs:CreateLogDelivery and related) and X-Ray (xray:PutTraceSegments and related) "
+                "accept no resource but '*'; they carry the state machine's own logs and traces."
+            ),
+        ),
+    )

@@ -1,0 +1,180 @@
+"""The organization stack: the single-account pieces, plus the member role StackSet and the fan-out.
+
+Deployed once, in the management account (or a StackSets delegated administrator). The function is the same
+asset and holds the same permissions for its own account; it also may assume the member role in other
+accounts and list the organization's accounts. The schedule starts the state machine instead of the function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, Aws, CfnOutput, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.alarms import ERRORS_PERIOD, AlarmNames, SweepAlarms
+from infra.alerts import AlertTopic
+from infra.config import StackConfig
+from infra.contract import contract
+from infra.dashboard import SweepDashboard
+from infra.function import SweepFunction
+from infra.organization.config import OrganizationConfig
+from infra.organization.fan_out import OrganizationSweep
+from infra.organization.member_stackset import MemberRoleStackSet
+
+SWEEP_FAILED_ALARM_SUFFIX: Final = "OrganizationSweepFailed"
+
+
+class OrganizationStack(Stack):
+    """One per organization: sweeps every member account's IAM OIDC providers and alerts once for all."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        organization: OrganizationConfig,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Keeps the IAM OIDC identity-provider thumbprints of every account of an organization in step",
+            **kwargs,
+        )
+        alarm_names = AlarmNames.for_stack(self.stack_name)
+        sweep_failed_name = f"{self.stack_name}-{SWEEP_FAILED_ALARM_SUFFIX}"
+        alarm_arns = [
+            self.format_arn(
+                service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+            )
+            for name in (alarm_names.errors, alarm_names.dead_man, sweep_failed_name)
+        ]
+        self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
+        self.sweep = SweepFunction(self, "Sweep", config=config, alerts=self.alerts)
+        self.alerts.restrict_publishing_to(self.sweep.role)
+        self.organization_access = _organization_access(self, self.sweep.role, organization)
+        self.fan_out = OrganizationSweep(
+            self, "OrganizationSweep", config=config, organization=organization, function=self.sweep.function
+        )
+        self.fan_out.node.add_dependency(self.organization_access)
+        self.member_roles = MemberRoleStackSet(
+            self, "MemberRoles", organization=organization, central_role=self.sweep.role
+        )
+        self.alarms = SweepAlarms(
+            self,
+            "Alarms",
+            function=self.sweep.function,
+            topic=self.alerts.topic,
+            schedule=config.schedule,
+            names=alarm_names,
+        )
+        machine = self.fan_out.state_machine
+        self.sweep_failed = cloudwatch.Alarm(
+            self,
+            "OrganizationSweepFailed",
+            alarm_name=sweep_failed_name,
+            alarm_description=(
+                "The organization sweep did not finish (listing the accounts or the aggregated alert failed, or it "
+                "ran past its time). Open the execution in the Step Functions console."
+            ),
+            metric=cloudwatch.MathExpression(
+                expression="FILL(failed, 0) + FILL(timedOut, 0)",
+                using_metrics={
+                    "failed": machine.metric_failed(statistic="Sum", period=ERRORS_PERIOD),
+                    "timedOut": machine.metric_timed_out(statistic="Sum", period=ERRORS_PERIOD),
+                },
+                period=ERRORS_PERIOD,
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.sweep_failed.add_alarm_action(actions.SnsAction(self.alerts.topic))
+        self.dashboard = SweepDashboard(
+            self, "Dashboard", config=config, function=self.sweep.function, alarms=self.alarms
+        )
+        if not config.alert_emails:
+            Annotations.of(self).add_warning_v2(
+                "oidc-thumbprint-remediator:noAlertEmails",
+                "No alertEmails given: the organization's alert and the alarms reach the topic but nobody is "
+                "subscribed. Deploy with -c alertEmails=you@example.com or subscribe to the TopicArn output.",
+            )
+
+        CfnOutput(self, "FunctionName", value=self.sweep.function.function_name, description="The sweep function")
+        CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="The organization's alert, alarms")
+        CfnOutput(self, "LogGroupName", value=self.sweep.log_group.log_group_name, description="The function's logs")
+        CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn, description="The organization sweep")
+        CfnOutput(
+            self,
+            "StartCommand",
+            description="Run the organization sweep now; follow it in the Step Functions console",
+            value=(
+                f"aws stepfunctions start-execution --region {Aws.REGION} "
+                f"--state-machine-arn {machine.state_machine_arn}"
+            ),
+        )
+        CfnOutput(
+            self,
+            "StackSetName",
+            value=self.member_roles.stack_set.attr_stack_set_id,
+            description="The StackSet that deploys the member role; its stack instances show where it is",
+        )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            description="The sweep metrics over time (per-account sweeps)",
+            value=(
+                f"https://{Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region={Aws.REGION}"
+                f"#dashboards:name={self.dashboard.dashboard.dashboard_name}"
+            ),
+        )
+
+
+def _organization_access(scope: Construct, role: iam.IRole, organization: OrganizationConfig) -> iam.Policy:
+    """What the function needs beyond its own account: the member role everywhere, and the account list."""
+    member_roles = contract.MEMBER_ROLE_ARN_PATTERN.format(
+        partition=Aws.PARTITION, account="*", role_name=organization.member_role_name
+    )
+    policy = iam.Policy(
+        scope,
+        "OrganizationAccess",
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(
+                sid="AssumeTheMemberRole",
+                actions=list(contract.ASSUME_ROLE_ACTIONS),
+                resources=[member_roles],
+            ),
+            iam.PolicyStatement(
+                sid="ListTheOrganizationsAccounts",
+                actions=list(contract.ORGANIZATION_READ_ACTIONS),
+                resources=["*"],
+            ),
+        ],
+    )
+    resource = policy.node.default_child
+    assert resource is not None  # an L2 Policy always has its CfnPolicy
+    Validations.of(resource).acknowledge(
+        Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/{organization.member_role_name}]",
+            reason=(
+                "The function sweeps every account of the organization, including accounts that join later: the "
+                "account is the wildcard, the role name is fixed, and each member role's trust policy admits only this "
+                "role, from inside the organization, with the external id."
+            ),
+        ),
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason=(
+                "organizations:ListAccountsForParent and ListOrganizationalUnitsForParent accept no resource but '*' "
+                "when called for arbitrary OUs of the organization."
+            ),
+        ),
+    )
+    return policy

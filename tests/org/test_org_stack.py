@@ -1,0 +1,292 @@
+"""Organization mode's CDK app: the StackSet, the member role's trust and permissions, the state machine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.organization.member_role import member_role_template
+from infra.schedule_expression import DAY, HOUR
+from tests.org.synthesis import ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
+from thumbprint_remediator import contract
+
+pytestmark = pytest.mark.xdist_group("cdk-assertions")
+
+PARTITION = {"Ref": "AWS::Partition"}
+ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return sorted([action] if isinstance(action, str) else action)
+
+
+def _parameters(stack_set: dict[str, Any]) -> dict[str, Any]:
+    return {entry["ParameterKey"]: entry["ParameterValue"] for entry in stack_set["Parameters"]}
+
+
+# --- the StackSet ---------------------------------------------------------------------------------------------
+def test_stackset_deploys_the_member_role_to_the_target_ous_and_to_accounts_that_join(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    stack_set = organization_stack.only("AWS::CloudFormation::StackSet")
+
+    assert stack_set["PermissionModel"] == "SERVICE_MANAGED"
+    assert stack_set["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+    assert stack_set["CallAs"] == "SELF"
+    assert stack_set["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    assert stack_set["StackInstancesGroup"] == [
+        {"DeploymentTargets": {"OrganizationalUnitIds": list(TARGET_OUS)}, "Regions": [{"Ref": "AWS::Region"}]}
+    ]
+    # One account's failed instance never stops the others
+    assert stack_set["OperationPreferences"]["FailureTolerancePercentage"] == 100
+    assert json.loads(stack_set["TemplateBody"]) == member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)
+
+
+def test_stackset_tells_each_member_role_whom_to_trust(organization_stack: SynthesizedOrganization) -> None:
+    parameters = _parameters(organization_stack.only("AWS::CloudFormation::StackSet"))
+
+    assert parameters == {
+        "CentralAccountId": ACCOUNT,
+        "CentralRoleArn": {"Fn::GetAtt": [organization_stack.logical_id("AWS::IAM::Role", "SweepRole"), "Arn"]},
+        "OrganizationId": ORGANIZATION_ID,
+        "ExternalId": f"oidc-thumbprint-remediator-{ORGANIZATION_ID}",
+    }
+
+
+def test_explicit_accounts_narrow_the_stackset_and_a_delegated_admin_deploys_it(
+    narrowed_organization_stack: SynthesizedOrganization,
+) -> None:
+    stack_set = narrowed_organization_stack.only("AWS::CloudFormation::StackSet")
+
+    assert stack_set["CallAs"] == "DELEGATED_ADMIN"
+    assert stack_set["StackInstancesGroup"][0]["DeploymentTargets"] == {
+        "OrganizationalUnitIds": list(TARGET_OUS),
+        "Accounts": ["111111111111", "222222222222"],
+        "AccountFilterType": "INTERSECTION",
+    }
+    assert json.loads(stack_set["TemplateBody"]) == member_role_template("ThumbprintSweepMember")
+    assert _parameters(stack_set)["ExternalId"] == "corp-oidc-sweep"
+
+
+# --- the member role (the StackSet's template) ------------------------------------------------------------------
+def test_member_role_trusts_only_the_central_function_role_in_the_organization_with_the_external_id() -> None:
+    role = member_role_template("Member")["Resources"]["MemberRole"]["Properties"]
+
+    assert role["RoleName"] == "Member"
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["sts:AssumeRole"]
+    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${CentralAccountId}:root"}}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": {"Ref": "CentralRoleArn"}},
+        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}, "sts:ExternalId": {"Ref": "ExternalId"}},
+    }
+
+
+def test_member_role_holds_exactly_the_oidc_provider_permissions_the_engine_declares() -> None:
+    role = member_role_template("Member")["Resources"]["MemberRole"]["Properties"]
+
+    [policy] = role["Policies"]
+    scoped, listing = policy["PolicyDocument"]["Statement"]
+    assert _actions(scoped) == sorted(contract.OIDC_PROVIDER_ACTIONS)
+    assert scoped["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/*"}
+    assert _actions(listing) == sorted(contract.ACCOUNT_LEVEL_ACTIONS)
+    assert listing["Resource"] == "*"
+    assert all(statement["Effect"] == "Allow" for statement in (scoped, listing))
+    assert "ManagedPolicyArns" not in role
+
+
+def test_member_template_passes_cfn_lint(tmp_path: Path) -> None:
+    template = tmp_path / "member-role.json"
+    template.write_text(json.dumps(member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)))
+
+    result = _cfn_lint(template)
+
+    assert result == []
+
+
+# --- the central function's extra permissions ----------------------------------------------------------------
+def test_central_function_may_assume_only_the_member_role_and_list_the_organization(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    policies = {
+        key: value["Properties"]
+        for key, value in organization_stack.of_type("AWS::IAM::Policy").items()
+        if key.startswith("OrganizationAccess")
+    }
+    [policy] = policies.values()
+
+    assert policy["Roles"] == [{"Ref": organization_stack.logical_id("AWS::IAM::Role", "SweepRole")}]
+    assume, listing = policy["PolicyDocument"]["Statement"]
+    assert _actions(assume) == ["sts:AssumeRole"]
+    assert assume["Resource"] == {
+        "Fn::Join": ["", ["arn:", PARTITION, f":iam::*:role/{contract.DEFAULT_MEMBER_ROLE_NAME}"]]
+    }
+    assert _actions(listing) == sorted(contract.ORGANIZATION_READ_ACTIONS)
+    assert listing["Resource"] == "*"
+
+
+def test_function_keeps_its_single_account_permissions_and_no_schedule_invokes_it_directly(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    role = organization_stack.resources[organization_stack.logical_id("AWS::IAM::Role", "SweepRole")]["Properties"]
+
+    assert sorted(policy["PolicyName"] for policy in role["Policies"]) == [
+        "Alerts",
+        "Logging",
+        "OidcProviders",
+        "Tracing",
+    ]
+    assert organization_stack.of_type("AWS::Lambda::Permission") == {}
+
+
+# --- the state machine -----------------------------------------------------------------------------------------
+def test_state_machine_lists_sweeps_each_account_then_aggregates(organization_stack: SynthesizedOrganization) -> None:
+    definition = organization_stack.definition()
+    states = definition["States"]
+
+    assert definition["StartAt"] == "ListAccounts"
+    assert (states["ListAccounts"]["Next"], states["SweepAccounts"]["Next"], states["Aggregate"]["End"]) == (
+        "SweepAccounts",
+        "Aggregate",
+        True,
+    )
+    assert definition["TimeoutSeconds"] == DAY  # the schedule's interval: runs never overlap
+    function = "${" + organization_stack.logical_id("AWS::Lambda::Function") + ".Arn}"
+    for name in ("ListAccounts", "Aggregate"):
+        assert states[name]["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
+        assert states[name]["Parameters"]["FunctionName"] == function
+    assert states["ListAccounts"]["Parameters"]["Payload"] == {
+        "list_accounts": {
+            "parents": list(TARGET_OUS),
+            "role_name": contract.DEFAULT_MEMBER_ROLE_NAME,
+            "external_id": f"oidc-thumbprint-remediator-{ORGANIZATION_ID}",
+        }
+    }
+    assert states["Aggregate"]["Parameters"]["Payload"] == {
+        "aggregate": {"results.$": "$.results", "not_swept.$": "$.not_swept", "execution.$": "$$.Execution.Id"}
+    }
+
+
+def test_map_sweeps_each_account_with_bounded_concurrency_and_catches_its_failure(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    sweep_accounts = organization_stack.definition()["States"]["SweepAccounts"]
+
+    assert sweep_accounts["Type"] == "Map"
+    assert sweep_accounts["MaxConcurrency"] == 10
+    assert sweep_accounts["ItemsPath"] == "$.accounts"
+    assert sweep_accounts["ResultPath"] == "$.results"
+    processor = sweep_accounts["ItemProcessor"]
+    assert processor["ProcessorConfig"] == {"Mode": "INLINE"}
+    sweep = processor["States"]["SweepAccount"]
+    assert sweep["Parameters"]["Payload.$"] == "$.sweep"
+    assert sweep["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "AccountFailed"}]
+    assert processor["States"]["AccountFailed"]["Parameters"] == {
+        "account_id.$": "$.account_id",
+        "name.$": "$.name",
+        "error.$": "$.caught",
+    }
+    assert processor["States"]["AccountSwept"]["Parameters"] == {
+        "account_id.$": "$.account_id",
+        "name.$": "$.name",
+        "report.$": "$.outcome.report",
+    }
+
+
+def test_every_invocation_retries_lambda_throttling_and_service_errors_but_not_a_failed_sweep(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    states = organization_stack.definition()["States"]
+    tasks = [
+        states["ListAccounts"],
+        states["Aggregate"],
+        states["SweepAccounts"]["ItemProcessor"]["States"]["SweepAccount"],
+    ]
+
+    for task in tasks:
+        retried = {error for retry in task["Retry"] for error in retry["ErrorEquals"]}
+        assert retried == {
+            "Lambda.ClientExecutionTimeoutException",
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException",
+        }
+        assert all(retry["MaxAttempts"] <= 6 and retry["BackoffRate"] == 2 for retry in task["Retry"])
+
+
+def test_concurrency_and_schedule_come_from_context(narrowed_organization_stack: SynthesizedOrganization) -> None:
+    definition = narrowed_organization_stack.definition()
+
+    assert definition["States"]["SweepAccounts"]["MaxConcurrency"] == 25
+    assert definition["TimeoutSeconds"] == 12 * HOUR
+    assert definition["States"]["ListAccounts"]["Parameters"]["Payload"]["list_accounts"]["accounts"] == [
+        "111111111111",
+        "222222222222",
+    ]
+
+
+def test_state_machine_is_traced_and_logs_every_event(organization_stack: SynthesizedOrganization) -> None:
+    machine = organization_stack.only("AWS::StepFunctions::StateMachine")
+    log_group = organization_stack.resources[organization_stack.logical_id("AWS::Logs::LogGroup", "OrganizationSweep")]
+
+    assert machine["StateMachineType"] == "STANDARD"
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    assert machine["LoggingConfiguration"]["Level"] == "ALL"
+    assert log_group["Properties"]["RetentionInDays"] == 90
+    assert log_group["Properties"]["LogGroupName"].startswith("/aws/vendedlogs/states/")
+
+
+def test_schedule_starts_the_state_machine(organization_stack: SynthesizedOrganization) -> None:
+    rule = organization_stack.only("AWS::Events::Rule")
+
+    assert rule["ScheduleExpression"] == "rate(1 day)"
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Ref": organization_stack.logical_id("AWS::StepFunctions::StateMachine")}
+    assert target["Input"] == "{}"
+
+
+def test_a_failed_or_timed_out_organization_sweep_alarms_on_the_topic(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    alarms = organization_stack.of_type("AWS::CloudWatch::Alarm")
+    failed = next(alarm["Properties"] for key, alarm in alarms.items() if key.startswith("OrganizationSweepFailed"))
+
+    assert len(alarms) == 3
+    assert failed["AlarmActions"] == [{"Ref": organization_stack.logical_id("AWS::SNS::Topic")}]
+    assert {metric["Id"] for metric in failed["Metrics"] if "MetricStat" in metric} == {"failed", "timedOut"}
+    # The topic lets this alarm publish, like the other two
+    topic_policy = json.dumps(organization_stack.only("AWS::SNS::TopicPolicy"))
+    assert "OrganizationSweepFailed" in topic_policy
+
+
+# --- the gates ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack_fixture", ["organization_stack", "narrowed_organization_stack"])
+def test_organization_template_passes_cfn_lint(stack_fixture: str, request: pytest.FixtureRequest) -> None:
+    stack: SynthesizedOrganization = request.getfixturevalue(stack_fixture)
+
+    assert _cfn_lint(stack.template_path) == []
+
+
+def _cfn_lint(path: Path) -> list[str]:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "json", "--regions", "us-east-1", "eu-west-1", "--", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.stderr == "", result.stderr
+    return [
+        f"{match['Level']} {match['Rule']['Id']}: {match['Message']}"
+        for match in json.loads(result.stdout or "[]")
+        if match["Level"] == "Error" or match["Rule"]["Id"] != "W3005"  # CDK's DependsOn next to a GetAtt
+    ]
