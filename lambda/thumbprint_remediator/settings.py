@@ -25,7 +25,8 @@ class Settings:
     connect_timeout: float = 5.0
     read_timeout: float = 5.0
     host_budget: float = 20.0
-    max_workers: int = 16
+    # Providers probed at once. Past 64 a sweep is CPU-bound (docs/benchmark); 64 is also the IAM client's pool.
+    max_workers: int = 64
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
