@@ -97,7 +97,7 @@ class Sweeper:
             "sweep started",
             extra={"sweep_id": sweep_id, "providers": len(arns), "dry_run": dry_run, "source": request.source},
         )
-        findings = self._sweep_all(arns, dry_run, deadline, progress)
+        findings = self._sweep_all(arns, dry_run, deadline, progress, sweep_id)
         report = build_report(
             account=account,
             dry_run=dry_run,
@@ -154,12 +154,13 @@ class Sweeper:
         dry_run: bool,
         deadline: float | None,
         progress: Callable[[Finding, int, int], None] | None,
+        sweep_id: str,
     ) -> list[Finding]:
         if not arns:
             return []
         pool = ThreadPoolExecutor(max_workers=min(self.settings.max_workers, len(arns)), thread_name_prefix="sweep")
         futures: dict[Future[Finding], str] = {
-            pool.submit(self._sweep_one, arn, dry_run, deadline): arn for arn in arns
+            pool.submit(self._sweep_one, arn, dry_run, deadline, sweep_id): arn for arn in arns
         }
         if progress is not None:
             counter = itertools.count(1)  # next() is atomic under the GIL: a safe shared count
@@ -188,16 +189,17 @@ class Sweeper:
                 )
         return findings
 
-    def _sweep_one(self, arn: str, dry_run: bool, deadline: float | None) -> Finding:
+    def _sweep_one(self, arn: str, dry_run: bool, deadline: float | None, sweep_id: str) -> Finding:
         """Assess and, when due and safe, repair one provider. Never raises."""
         try:
-            return self._log_finding(self._assess_and_fix(arn, dry_run, deadline))
+            return self._log_finding(self._assess_and_fix(arn, dry_run, deadline), sweep_id)
         except Exception as error:  # a bug must cost one provider, not the sweep; logged with its trace
-            self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn})
+            self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn, "sweep_id": sweep_id})
             return self._log_finding(
                 self._error_finding(
                     arn, "internal_error", f"unexpected error: {type(error).__name__}: {error}", "report this bug"
-                )
+                ),
+                sweep_id,
             )
 
     def _assess_and_fix(self, arn: str, dry_run: bool, deadline: float | None) -> Finding:
@@ -300,10 +302,11 @@ class Sweeper:
             error=message,
         )
 
-    def _log_finding(self, finding: Finding) -> Finding:
+    def _log_finding(self, finding: Finding, sweep_id: str) -> Finding:
         self.log.info(
             "provider assessed",
             extra={
+                "sweep_id": sweep_id,
                 "arn": finding.arn,
                 "url": finding.url,
                 "status": finding.status,

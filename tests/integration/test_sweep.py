@@ -227,3 +227,12 @@ def test_time_budget_bounds_the_sweep_and_every_provider_still_has_a_finding(san
     assert "time_budget_exhausted" in codes
     assert elapsed < 4 + 3
     assert threading.active_count() < 50
+
+
+def test_one_log_line_per_provider_correlated_by_sweep(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    providers = [sandbox.add_provider("healthy"), sandbox.add_provider("rotated_intermediate", pinned="stale")]
+    report = sandbox.invoke(None)
+    lines = [r for r in caplog.records if r.getMessage() == "provider assessed"]
+    assert sorted(r.arn for r in lines) == sorted(p.arn for p in providers)  # type: ignore[attr-defined]
+    assert {r.sweep_id for r in lines} == {report["sweep_id"]}  # type: ignore[attr-defined]
+    assert {r.status for r in lines} == {"ok", "stale"}  # type: ignore[attr-defined]
