@@ -30,11 +30,12 @@ class Organization:
     """The emulated organization and who is where."""
 
     emulated: EmulatedOrganization
-    workloads_ou: str  # prod and legacy
+    workloads_ou: str  # prod, legacy and batch
     team_ou: str  # below workloads: dev
     prod: str
     dev: str
     legacy: str  # in the target OUs, but its member role was never deployed
+    batch: str
     central_role_arn: str
 
     def member_role_arn(self, account_id: str) -> str:
@@ -42,7 +43,7 @@ class Organization:
 
     @property
     def members(self) -> tuple[str, ...]:
-        return (self.prod, self.dev, self.legacy)
+        return (self.prod, self.dev, self.legacy, self.batch)
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +54,7 @@ def organization(session_sandbox: Sandbox) -> Organization:
     prod = emulated.add_account("prod", workloads)
     dev = emulated.add_account("dev", team)
     legacy = emulated.add_account("legacy", workloads)
+    batch = emulated.add_account("batch", workloads)
     # The central function's role; the sandbox stands in for Lambda, so it trusts the management account
     central_role_arn = emulated.create_role(
         MANAGEMENT_ACCOUNT,
@@ -75,9 +77,9 @@ def organization(session_sandbox: Sandbox) -> Organization:
         PARAMETER_EXTERNAL_ID: EXTERNAL_ID,
     }
     template = member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)
-    for account_id in (prod, dev):  # what the StackSet's stack instances do
+    for account_id in (prod, dev, batch):  # what the StackSet's stack instances do
         emulated.deploy(account_id, "StackSet-oidc-thumbprint-member", template, parameters)
-    return Organization(emulated, workloads, team, prod, dev, legacy, central_role_arn)
+    return Organization(emulated, workloads, team, prod, dev, legacy, batch, central_role_arn)
 
 
 @pytest.fixture

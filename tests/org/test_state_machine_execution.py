@@ -1,0 +1,129 @@
+"""The synthesized state machine, executed by moto's Step Functions interpreter against the emulated
+organization, invoking the real handler for every step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.environment import Sandbox, stale_thumbprint
+from sandbox.step_functions import Execution, LocalFunctions, executing_state_machines, run_state_machine
+from tests.org.conftest import EXTERNAL_ID, Organization
+from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
+
+pytestmark = [
+    pytest.mark.xdist_group("cdk-assertions"),
+    pytest.mark.filterwarnings("ignore:Exception\\(AccessDenied\\):UserWarning"),
+]
+FUNCTION_NAME = "oidc-thumbprint-remediator-org"
+
+
+class LambdaTimeout(Exception):
+    """What Lambda reports when a function runs out of time."""
+
+    error_type = "Sandbox.Timedout"
+
+
+@pytest.fixture(scope="module")
+def emulated_stack(organization: Organization, tmp_path_factory: pytest.TempPathFactory) -> SynthesizedOrganization:
+    """The organization stack as deployed in the emulated organization: its id, its workloads OU, its external id."""
+    context = {
+        **ORGANIZATION_CONTEXT,
+        "organizationId": organization.emulated.id,
+        "targetOus": organization.workloads_ou,
+        "externalId": EXTERNAL_ID,
+        "maxConcurrency": "2",
+    }
+    return synthesize_organization(context, Path(tmp_path_factory.mktemp("cdk-emulated-organization")))
+
+
+@pytest.fixture
+def functions(sandbox: Sandbox) -> Iterator[LocalFunctions]:
+    local = LocalFunctions(sandbox.account)
+    with executing_state_machines(sandbox.account), local.serving():
+        yield local
+
+
+def _definition(stack: SynthesizedOrganization, function_arn: str) -> dict[str, Any]:
+    def resolve(intrinsic: Mapping[str, Any]) -> str:
+        if intrinsic == {"Ref": "AWS::Partition"}:
+            return "aws"
+        assert intrinsic == {"Fn::GetAtt": [stack.logical_id("AWS::Lambda::Function"), "Arn"]}, intrinsic
+        return function_arn
+
+    return stack.definition(resolve)
+
+
+def _run(
+    sandbox: Sandbox,
+    functions: LocalFunctions,
+    stack: SynthesizedOrganization,
+    credentials: dict[str, str],
+    timed_out: set[str] = frozenset(),  # type: ignore[assignment]
+) -> Execution:
+    def central_function(event: Any) -> Any:
+        role_arn = event.get("account_role_arn", "") if isinstance(event, dict) else ""
+        if role_arn and role_arn.split(":")[4] in timed_out:
+            raise LambdaTimeout("Task timed out after 300.00 seconds")
+        return sandbox.invoke(event, **credentials)
+
+    function_arn = functions.create(FUNCTION_NAME, central_function)
+    return run_state_machine(sandbox.account, "organization-sweep", _definition(stack, function_arn), {})
+
+
+def test_one_execution_sweeps_every_member_and_alerts_once_for_the_organization(
+    sandbox: Sandbox,
+    org: Organization,
+    central_credentials: dict[str, str],
+    functions: LocalFunctions,
+    emulated_stack: SynthesizedOrganization,
+) -> None:
+    # Given a stale provider in prod, a healthy one in dev (nested OU), legacy without its member role, and
+    # batch, whose sweep times out
+    rotated, healthy = sandbox.fleet.add("healthy"), sandbox.fleet.add("healthy")
+    in_prod = org.emulated.create_provider(org.prod, rotated.url, [stale_thumbprint("prod")])
+    org.emulated.create_provider(org.dev, healthy.url, list(healthy.expected_thumbprints.values()))
+
+    # When the state machine runs
+    execution = _run(sandbox, functions, emulated_stack, central_credentials, timed_out={org.batch})
+
+    # Then it completes although two accounts failed, each as that account's result
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    summary = execution.output["summary"]
+    assert (summary["accounts"], summary["accounts_ok"], summary["accounts_attention"]) == (4, 1, 1)
+    assert (summary["accounts_failed"], summary["providers"], summary["updated"]) == (2, 2, 1)
+    # And prod's provider was fixed in prod
+    assert org.emulated.thumbprints(org.prod, in_prod)[0] == next(iter(rotated.expected_thumbprints.values()))
+    # And exactly one alert went out, for the organization, naming each failed account and why
+    [alert] = sandbox.alerts()
+    assert alert.subject == "OIDC thumbprints: 2 accounts failed, 1 updated (4 accounts)"
+    assert alert.attributes["severity"] == "critical"
+    assert f"== Account {org.legacy} (legacy): FAILED (member_role_unavailable)" in alert.body
+    assert f"== Account {org.batch} (batch): FAILED (Sandbox.Timedout)" in alert.body
+    assert "Task timed out after 300.00 seconds" in alert.body
+    assert f"== Account {org.prod} (prod): 1 updated" in alert.body
+    assert execution.output["alert"]["sent"] is True
+
+
+def test_the_map_invokes_each_account_once_within_its_concurrency(
+    sandbox: Sandbox,
+    org: Organization,
+    central_credentials: dict[str, str],
+    functions: LocalFunctions,
+    emulated_stack: SynthesizedOrganization,
+) -> None:
+    execution = _run(sandbox, functions, emulated_stack, central_credentials)
+
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    payloads = functions.invocations.payloads
+    sweeps = [payload for payload in payloads if "list_accounts" not in payload and "aggregate" not in payload]
+    assert sorted(payload["account_role_arn"] for payload in sweeps) == sorted(
+        org.member_role_arn(account_id) for account_id in org.members
+    )
+    assert all(payload["notify"] == "never" and payload["report"] == "compact" for payload in sweeps)
+    assert [next(iter(payload)) for payload in (payloads[0], payloads[-1])] == ["list_accounts", "aggregate"]
+    assert len(execution.events("MapIterationStarted")) == len(org.members)
+    assert 1 <= functions.invocations.most_in_flight <= 2  # the stack was synthesized with maxConcurrency=2
