@@ -1,0 +1,274 @@
+"""A fault-injecting HTTP proxy in front of the emulated AWS account, on loopback.
+
+IAM and SNS speak the query protocol: a form-encoded POST whose `Action` names the operation. The
+proxy forwards every request to moto unchanged, except those a `FaultRule` matches: those get a real
+AWS XML error response (so botocore parses the code and retries exactly as it would against AWS), or
+run a hook first (e.g. delete the provider, to emulate a deletion racing the sweep).
+
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.throttle("GetOpenIDConnectProvider", times=3)
+        sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url)
+        assert proxy.faults("GetOpenIDConnectProvider") == 3
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Final
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+LOGGER = logging.getLogger(__name__)
+
+# The XML namespace of each query-protocol API version: what AWS puts on its error responses.
+NAMESPACES: Final = {
+    "2010-05-08": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "2010-03-31": "http://sns.amazonaws.com/doc/2010-03-31/",
+}
+# Hop-by-hop headers (RFC 9110 7.6.1) and the framing the proxy recomputes.
+_NOT_FORWARDED: Final = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length"}
+)
+UPSTREAM_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the proxy saw, and the error it answered with (None: forwarded to the emulator)."""
+
+    action: str
+    params: Mapping[str, str]
+    fault: str | None = None
+
+
+@dataclass
+class FaultRule:
+    """Which calls to interfere with, and how.
+
+    A call matches when its Action is `action` and its parameters include every item of `where`;
+    only the first `times` matching calls are affected (None: all of them). A matched call either gets
+    the error `code` (with `status` and `message`) or, when `code` is None, runs `before` and is forwarded.
+    """
+
+    action: str
+    code: str | None = None
+    status: int = 400
+    message: str = ""
+    sender_fault: bool = True
+    times: int | None = None
+    where: Mapping[str, str] = field(default_factory=dict)
+    before: Callable[[Call], None] | None = None
+    matched: int = 0
+
+    def claims(self, call: Call) -> bool:
+        """Whether this rule takes `call` (counting it when it does)."""
+        if call.action != self.action or any(call.params.get(key) != value for key, value in self.where.items()):
+            return False
+        if self.times is not None and self.matched >= self.times:
+            return False
+        self.matched += 1
+        return True
+
+
+def error_response(code: str, message: str, version: str | None, sender_fault: bool = True) -> bytes:
+    """An AWS query-protocol error document, as IAM and SNS send them."""
+    namespace = NAMESPACES.get(version or "", NAMESPACES["2010-05-08"])
+    return (
+        f'<ErrorResponse xmlns="{namespace}">\n'
+        "  <Error>\n"
+        f"    <Type>{'Sender' if sender_fault else 'Receiver'}</Type>\n"
+        f"    <Code>{escape(code)}</Code>\n"
+        f"    <Message>{escape(message)}</Message>\n"
+        "  </Error>\n"
+        f"  <RequestId>{uuid.uuid4()}</RequestId>\n"
+        "</ErrorResponse>\n"
+    ).encode()
+
+
+class FaultProxy:
+    """A threaded HTTP proxy on 127.0.0.1 in front of `upstream` (moto's endpoint URL)."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        if parts.scheme != "http" or not parts.hostname or parts.port is None:
+            raise ValueError(f"upstream must be http://host:port, got {upstream!r}")
+        self.upstream_host, self.upstream_port = parts.hostname, parts.port
+        self.rules: list[FaultRule] = []
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> FaultProxy:
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="aws-fault-proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """What to set AWS_ENDPOINT_URL to."""
+        if self._server is None:
+            raise RuntimeError("the fault proxy is not running")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # --- rules --------------------------------------------------------------------------------
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def throttle(self, action: str, times: int, **where: str) -> FaultRule:
+        """The first `times` matching calls get 400 Throttling, as IAM answers over its rate limit."""
+        return self.add(FaultRule(action, "Throttling", 400, "Rate exceeded", times=times, where=where))
+
+    def deny(self, action: str, message: str, **where: str) -> FaultRule:
+        """Matching calls get 403 AccessDenied (an SCP, a permissions boundary)."""
+        return self.add(FaultRule(action, "AccessDenied", 403, message, where=where))
+
+    def unavailable(self, action: str, status: int = 503, code: str = "ServiceUnavailable") -> FaultRule:
+        """Every call of `action` fails on the service's side."""
+        message = "Service is unavailable. Please try again later."
+        return self.add(FaultRule(action, code, status, message, sender_fault=False))
+
+    def before(self, action: str, hook: Callable[[Call], None], times: int | None = 1, **where: str) -> FaultRule:
+        """Run `hook` before forwarding the first `times` matching calls."""
+        return self.add(FaultRule(action, times=times, where=where, before=hook))
+
+    # --- what happened ------------------------------------------------------------------------
+
+    def calls_of(self, action: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.action == action]
+
+    def faults(self, action: str | None = None) -> int:
+        """How many calls (of `action`, or of any) were answered with an injected error."""
+        with self._lock:
+            return sum(1 for call in self.calls if call.fault and action in (None, call.action))
+
+    # --- serving (on the proxy's threads) -----------------------------------------------------
+
+    def _decide(self, action: str, params: Mapping[str, str]) -> tuple[Call, FaultRule | None]:
+        probe = Call(action, params)
+        with self._lock:
+            rule = next((rule for rule in self.rules if rule.claims(probe)), None)
+            call = Call(action, params, rule.code if rule is not None else None)
+            self.calls.append(call)
+        return call, rule
+
+    def _forward(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=UPSTREAM_TIMEOUT)
+        try:
+            connection.request(method, target, body=body, headers=dict(headers))
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+
+def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+
+        def do_GET(self) -> None:
+            self._relay()
+
+        def do_POST(self) -> None:
+            self._relay()
+
+        def do_PUT(self) -> None:
+            self._relay()
+
+        def do_DELETE(self) -> None:
+            self._relay()
+
+        def _relay(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            params = _query_parameters(self.headers.get("Content-Type", ""), body, self.path)
+            call, rule = proxy._decide(params.get("Action", ""), params)
+            if rule is not None and rule.code is not None:
+                document = error_response(rule.code, rule.message, params.get("Version"), rule.sender_fault)
+                self._answer(rule.status, [("Content-Type", "text/xml")], document)
+                return
+            if rule is not None and rule.before is not None:
+                rule.before(call)
+            headers = [(name, value) for name, value in self.headers.items() if name.lower() not in _NOT_FORWARDED]
+            try:
+                status, response_headers, response_body = proxy._forward(self.command, self.path, headers, body)
+            except OSError as error:  # the emulator went away: answer as a gateway would
+                LOGGER.debug("fault proxy: upstream failed: %s", error)
+                self._answer(502, [("Content-Type", "text/plain")], b"bad gateway\n")
+                return
+            kept = [(name, value) for name, value in response_headers if name.lower() not in _NOT_FORWARDED]
+            self._answer(status, kept, response_body)
+
+        def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            LOGGER.debug("fault proxy: " + format, *args)
+
+    return Handler
+
+
+def _query_parameters(content_type: str, body: bytes, path: str) -> dict[str, str]:
+    """The query-protocol parameters of a request: the form body, else the URL's query string."""
+    text = ""
+    if content_type.split(";", maxsplit=1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        text = body.decode("utf-8", errors="replace")
+    elif "?" in path:
+        text = path.split("?", 1)[1]
+    return {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` that nothing listens on (bound, then released at once)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def dead_endpoint_url() -> str:
+    """An AWS_ENDPOINT_URL where connections are refused: an emulator (or AWS endpoint) that is down."""
+    return f"http://127.0.0.1:{closed_port()}"
