@@ -109,7 +109,8 @@ class OrganizationSweep(Construct):
                 "sweep": sfn.JsonPath.object_at("$$.Map.Item.Value.sweep"),
             },
             max_concurrency=organization.max_concurrency,
-            result_path="$.results",
+            # Each account's result replaces the work list: the state holds one of the two, not both.
+            result_path="$.accounts",
         )
         sweep_accounts.item_processor(sweep_account.next(account_swept))
 
@@ -121,7 +122,7 @@ class OrganizationSweep(Construct):
             payload=sfn.TaskInput.from_object(
                 {
                     "aggregate": {
-                        "results": sfn.JsonPath.list_at("$.results"),
+                        "results": sfn.JsonPath.list_at("$.accounts"),
                         "not_swept": sfn.JsonPath.list_at("$.not_swept"),
                         "execution": sfn.JsonPath.execution_id,
                     }

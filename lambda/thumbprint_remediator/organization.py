@@ -9,19 +9,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator.alerts import (
-    MESSAGE_LIMIT,
-    Alert,
-    ascii_subject,
-    attention_counts,
-    finding_block,
-    findings_severity,
-)
+from thumbprint_remediator.alerts import CRITICAL_ACTIONS, CRITICAL_STATUSES, MESSAGE_LIMIT, Alert, ascii_subject
 from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
-from thumbprint_remediator.report import ACTIONS, needs_attention
+from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
 
 ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
+# One execution of the state machine carries every account's compact report through its inline Map, in one
+# state of at most 256 KB. Each account's report gets an equal share of this budget for its findings (the
+# rest of the state holds the accounts left out); a healthy account's report alone takes about 0.4 KB.
+RESULTS_BUDGET_BYTES = 200 * 1024
+_WRAPPER_BYTES = 100  # {"account_id", "name", "report"} around each report
+MAX_ACCOUNTS_PER_SWEEP = 400
+OVER_LIMIT_REASON = (
+    f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep carries (Step Functions' 256 KB state "
+    "limit): narrow targetOus or targetAccounts, or deploy one organization stack per group of OUs"
+)
 # Room kept for the subject and the attributes; the rest of SNS's 256 KB is shared by the text and the JSON.
 _MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024
 # The per-account blocks stop here, so the JSON below them keeps at least the rest.
@@ -38,6 +41,19 @@ _REMEDIES = {
     "States.TaskFailed": "read the function's log for this account; the next sweep retries",
 }
 _ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "expiring")
+# What the subject and each account's headline count, most serious first ("stale" is in the action it led to).
+_ATTENTION_KEYS = (
+    "update_failed",
+    "blocked",
+    "error",
+    "unreachable",
+    "expired",
+    "untrusted",
+    "invalid_discovery",
+    "would_update",
+    "updated",
+    "expiring",
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,10 @@ def plan_sweeps(
     role_name: str,
     external_id: str | None,
     only: Sequence[str] | None = None,
+    limit: int = MAX_ACCOUNTS_PER_SWEEP,
 ) -> dict[str, Any]:
-    """The state machine's work list: one sweep payload per active account, and why any other is left out.
+    """The state machine's work list: one sweep payload per active account (at most `limit`), and why any other
+    is left out.
 
     Each payload asks for no alert (the organization's alert is the aggregated one) and a compact report. The
     account the function runs in is swept with the function's own role: StackSets never deploy to the
@@ -67,6 +85,8 @@ def plan_sweeps(
     """
     by_id = {account.account_id: account for account in accounts}
     wanted = list(dict.fromkeys(only)) if only is not None else list(by_id)
+    sweepable = sum(1 for account_id in wanted if account_id in by_id and by_id[account_id].status == "ACTIVE")
+    share = RESULTS_BUDGET_BYTES // max(min(sweepable, limit), 1) - _WRAPPER_BYTES
     items: list[dict[str, Any]] = []
     not_swept: list[dict[str, Any]] = []
     for account_id in wanted:
@@ -81,7 +101,10 @@ def plan_sweeps(
                 {"account_id": account_id, "name": account.name, "reason": f"account is {account.status.lower()}"}
             )
             continue
-        sweep: dict[str, Any] = {"notify": "never", "report": "compact"}
+        if len(items) >= limit:
+            not_swept.append({"account_id": account_id, "name": account.name, "reason": OVER_LIMIT_REASON})
+            continue
+        sweep: dict[str, Any] = {"notify": "never", "report": "compact", "compact_bytes": min(share, 256 * 1024)}
         if account_id != own_account:
             sweep["account_role_arn"] = MEMBER_ROLE_ARN_PATTERN.format(
                 partition=partition, account=account_id, role_name=role_name
@@ -137,11 +160,13 @@ def account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
     report = result["report"]
     error = report.get("error")
     attention = [
-        {key: value for key, value in finding.items() if key != "hosts"}
+        finding if "days_to_expiry" in finding else compact_finding(finding)  # full reports from manual sweeps
         for finding in report.get("findings", [])
         if needs_attention(finding)
     ]
-    state = "failed" if error else ("attention" if attention else "ok")
+    summary = report.get("summary") or {}
+    needs_look = attention or any(summary.get(key) for key in _ATTENTION_KEYS)
+    state = "failed" if error else ("attention" if needs_look else "ok")
     return {
         "account": account_id,
         "name": name,
@@ -151,6 +176,7 @@ def account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
         "duration_ms": report.get("duration_ms"),
         "summary": report.get("summary"),
         "findings": [] if error else attention,
+        "findings_not_shown": 0 if error else int(report.get("attention_omitted") or 0),
         "error": error,
     }
 
@@ -198,9 +224,19 @@ def should_notify_organization(report: Mapping[str, Any], notify_on: str) -> boo
 
 
 def organization_severity(report: Mapping[str, Any]) -> str:
-    if any(entry["state"] in ("failed", "not_swept") for entry in report["accounts"]):
+    """`critical`: an account failed or was left out, or a provider is broken or blocked; `warning`: anything
+    else needing attention; `info`."""
+    summary = report["summary"]
+    if summary["accounts_failed"] or summary["accounts_not_swept"]:
         return "critical"
-    return findings_severity([finding for entry in report["accounts"] for finding in entry["findings"]])
+    if any(summary.get(key) for key in (*CRITICAL_STATUSES, *CRITICAL_ACTIONS)):
+        return "critical"
+    return "warning" if summary["accounts_attention"] else "info"
+
+
+def summary_counts(summary: Mapping[str, Any]) -> list[str]:
+    """What needs attention in a summary, most serious first: ["1 blocked", "3 updated"]."""
+    return [f"{summary[key]} {key.replace('_', ' ')}" for key in _ATTENTION_KEYS if summary.get(key)]
 
 
 def render_organization_alert(report: Mapping[str, Any]) -> Alert:
@@ -223,7 +259,7 @@ def _subject(report: Mapping[str, Any]) -> str:
     summary = report["summary"]
     failed = summary["accounts_failed"] + summary["accounts_not_swept"]
     parts = [f"{failed} account{'s' if failed != 1 else ''} failed"] if failed else []
-    parts += attention_counts([finding for entry in report["accounts"] for finding in entry["findings"]])
+    parts += summary_counts(summary)
     if not parts:
         parts = [f"all {summary['providers']} OK"]
     prefix = "OIDC thumbprints (dry run): " if report.get("dry_run") else "OIDC thumbprints: "
@@ -274,11 +310,35 @@ def _account_block(entry: Mapping[str, Any]) -> list[str]:
         if error.get("remedy"):
             block.append(f"  What to do: {error['remedy']}")
         return [*block, ""]
-    counts = ", ".join(attention_counts(entry["findings"]))
+    counts = ", ".join(summary_counts(entry["summary"] or {})) or "needs attention"
     block = [f"== Account {_label(entry)}: {counts}", ""]
     for finding in entry["findings"]:
-        block.extend(finding_block(finding))
+        block.extend(_finding_block(finding))
+    if entry.get("findings_not_shown"):
+        block += [
+            f"  ... and {entry['findings_not_shown']} more: the function's log has every provider of this sweep "
+            f"(sweep_id {entry.get('sweep_id')})",
+            "",
+        ]
     return block
+
+
+def _finding_block(finding: Mapping[str, Any]) -> list[str]:
+    action = finding["action"]
+    headline = finding["status"].upper() + ("" if action == "none" else f" -> {action.upper()}")
+    before, after = finding["thumbprints_before"], finding["thumbprints_after"]
+    block = [f"[{headline}] {finding['url']}", f"  ARN: {finding['arn']}"]
+    if before != after:
+        block.append(f"  Thumbprints: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+    else:
+        block.append(f"  Thumbprints: {', '.join(before) or '(none)'} (unchanged)")
+    if finding.get("problems"):
+        block.append(f"  Problems: {', '.join(finding['problems'])}")
+    if finding.get("days_to_expiry") is not None:
+        block.append(f"  Nearest certificate expiry: {finding['days_to_expiry']} days")
+    if finding.get("error"):
+        block.append(f"  Error: {finding['error']}")
+    return [*block, ""]
 
 
 def _label(entry: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,18 +103,43 @@ def build_report(
     }
 
 
-def compact_report(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The report without what is healthy and without host and certificate detail: an organization sweep's
-    per-account result, small enough for a Step Functions state (256 KB for all accounts together)."""
-    attention = [
-        {key: value for key, value in finding.items() if key != "hosts"}
-        for finding in report["findings"]
-        if needs_attention(finding)
-    ]
-    compact = {key: value for key, value in report.items() if key != "findings"}
-    compact["findings"] = attention
-    compact["findings_omitted"] = len(report["findings"]) - len(attention)
+def compact_report(report: Mapping[str, Any], max_bytes: int | None = None) -> dict[str, Any]:
+    """The report as an organization sweep carries it, every account's in one Step Functions state (256 KB):
+    no zero counts (but `providers`), and of the findings that need attention, as many as fit in `max_bytes`
+    of JSON, each reduced to what the organization's alert shows. The rest is counted in `findings_omitted`;
+    every provider's full line is in the function's log under the report's sweep_id."""
+    compact = {key: value for key, value in report.items() if key not in ("findings", "summary")}
+    compact["summary"] = {key: value for key, value in report["summary"].items() if value or key == "providers"}
+    compact["findings"] = []
+    size = len(json.dumps(compact, separators=(",", ":"), default=str))
+    for finding in (finding for finding in report["findings"] if needs_attention(finding)):
+        entry = compact_finding(finding)
+        entry_size = len(json.dumps(entry, separators=(",", ":"), default=str)) + 1
+        if max_bytes is not None and size + entry_size > max_bytes:
+            break
+        compact["findings"].append(entry)
+        size += entry_size
+    compact["findings_omitted"] = len(report["findings"]) - len(compact["findings"])
+    compact["attention_omitted"] = sum(1 for finding in report["findings"] if needs_attention(finding)) - len(
+        compact["findings"]
+    )
     return compact
+
+
+def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """A finding as the organization's alert shows it: URL, status and action, thumbprints, problem codes."""
+    expiry = finding.get("nearest_expiry")
+    return {
+        "arn": finding["arn"],
+        "url": finding["url"],
+        "status": finding["status"],
+        "action": finding["action"],
+        "thumbprints_before": finding["thumbprints_before"],
+        "thumbprints_after": finding["thumbprints_after"],
+        "problems": [problem["code"] for problem in finding.get("problems", []) if problem.get("status") != "ok"],
+        "days_to_expiry": expiry["days_left"] if expiry else None,
+        "error": finding.get("error"),
+    }
 
 
 def summarize(findings: Sequence[Finding]) -> dict[str, Any]:

@@ -13,7 +13,11 @@ from typing import Any
 from thumbprint_remediator.contract import NOTIFY_CHOICES, REPORT_CHOICES
 from thumbprint_remediator.errors import RequestError
 
-MANUAL_KEYS = frozenset({"dry_run", "providers", "notify", "account_role_arn", "external_id", "report"})
+MANUAL_KEYS = frozenset(
+    {"dry_run", "providers", "notify", "account_role_arn", "external_id", "report", "compact_bytes"}
+)
+# A compact report's size budget: from a few findings' worth up to a whole Step Functions state.
+COMPACT_BYTES_RANGE = (256, 256 * 1024)
 MAX_PROVIDERS_PER_REQUEST = 1000
 # A role in another account: arn:<partition>:iam::<12 digits>:role/[path/]name (IAM's name and path characters).
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
@@ -39,6 +43,7 @@ class SweepRequest:
     account_role_arn: str | None = None  # sweep the account of this role, through STS; None = own account
     external_id: str | None = None
     report: str = "full"  # "compact": only findings that need attention, without host and certificate detail
+    compact_bytes: int | None = None  # a compact report's budget for findings; None = all that need attention
 
     @property
     def target_account(self) -> str | None:
@@ -76,6 +81,14 @@ def parse_event(event: Any) -> SweepRequest:
     report = event.get("report", "full")
     if report not in REPORT_CHOICES:
         errors.append(f"'report' must be one of {', '.join(REPORT_CHOICES)}, got {report!r}")
+    compact_bytes = event.get("compact_bytes")
+    low, high = COMPACT_BYTES_RANGE
+    if compact_bytes is not None and (
+        isinstance(compact_bytes, bool) or not isinstance(compact_bytes, int) or not low <= compact_bytes <= high
+    ):
+        errors.append(f"'compact_bytes' must be a whole number from {low} to {high}, got {compact_bytes!r}")
+    elif compact_bytes is not None and report != "compact":
+        errors.append("'compact_bytes' applies to 'report': 'compact' only")
     if errors:
         raise RequestError("invalid payload: " + "; ".join(errors))
     return SweepRequest(
@@ -86,6 +99,7 @@ def parse_event(event: Any) -> SweepRequest:
         account_role_arn=role_arn,
         external_id=external_id,
         report=report,
+        compact_bytes=compact_bytes,
     )
 
 

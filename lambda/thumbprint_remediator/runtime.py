@@ -105,7 +105,7 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> dict[str
         )
     else:
         report = _sweep_member_account(runtime, request, deadline_of(context))
-    return compact_report(report) if request.report == "compact" else report
+    return compact_report(report, request.compact_bytes) if request.report == "compact" else report
 
 
 def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: float | None) -> dict[str, Any]:

@@ -31,6 +31,12 @@ def test_a_role_arn_names_the_account_to_sweep(role_arn: str) -> None:
     assert request.target_account == "210987654321"
 
 
+def test_a_compact_report_may_carry_a_size_budget() -> None:
+    request = parse_event({"account_role_arn": ROLE, "report": "compact", "compact_bytes": 4096})
+
+    assert (request.report, request.compact_bytes) == ("compact", 4096)
+
+
 def test_without_a_role_the_function_sweeps_its_own_account() -> None:
     assert parse_event({"dry_run": True}).target_account is None
     assert parse_event(None).account_role_arn is None
@@ -49,6 +55,9 @@ def test_without_a_role_the_function_sweeps_its_own_account() -> None:
         ({"account_role_arn": ROLE, "external_id": "has space"}, "'external_id' must be 2 to 1224 characters"),
         ({"account_role_arn": ROLE, "external_id": 7}, "'external_id' must be 2 to 1224 characters"),
         ({"report": "short"}, "'report' must be one of full, compact"),
+        ({"report": "compact", "compact_bytes": 100}, "'compact_bytes' must be a whole number from 256 to 262144"),
+        ({"report": "compact", "compact_bytes": True}, "'compact_bytes' must be a whole number"),
+        ({"compact_bytes": 1024}, "'compact_bytes' applies to 'report': 'compact' only"),
     ],
 )
 def test_a_malformed_role_external_id_or_report_is_rejected(event: dict, message: str) -> None:

@@ -170,7 +170,7 @@ def test_state_machine_lists_sweeps_each_account_then_aggregates(organization_st
         }
     }
     assert states["Aggregate"]["Parameters"]["Payload"] == {
-        "aggregate": {"results.$": "$.results", "not_swept.$": "$.not_swept", "execution.$": "$$.Execution.Id"}
+        "aggregate": {"results.$": "$.accounts", "not_swept.$": "$.not_swept", "execution.$": "$$.Execution.Id"}
     }
 
 
@@ -182,7 +182,7 @@ def test_map_sweeps_each_account_with_bounded_concurrency_and_catches_its_failur
     assert sweep_accounts["Type"] == "Map"
     assert sweep_accounts["MaxConcurrency"] == 10
     assert sweep_accounts["ItemsPath"] == "$.accounts"
-    assert sweep_accounts["ResultPath"] == "$.results"
+    assert sweep_accounts["ResultPath"] == "$.accounts"  # the results replace the work list
     processor = sweep_accounts["ItemProcessor"]
     assert processor["ProcessorConfig"] == {"Mode": "INLINE"}
     sweep = processor["States"]["SweepAccount"]
