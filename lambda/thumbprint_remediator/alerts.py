@@ -94,14 +94,13 @@ def render_body(report: Mapping[str, Any], level: str) -> str:
         "",
     ]
     for finding in attention:
-        lines.extend(finding_block(finding))
+        lines.extend(_finding_block(finding))
     lines.append(_healthy_line(healthy))
     head = "\n".join(lines)
     return head + "\n\n" + _json_section(report, budget=_MESSAGE_BUDGET - len(head.encode()))
 
 
-def finding_block(finding: Mapping[str, Any]) -> list[str]:
-    """A finding that needs attention, as the e-mail shows it: headline, ARN, thumbprints, problems, remedies."""
+def _finding_block(finding: Mapping[str, Any]) -> list[str]:
     action = finding["action"]
     headline = finding["status"].upper() + ("" if action == "none" else f" -> {action.upper()}")
     block = [f"[{headline}] {finding['url']}", f"  ARN: {finding['arn']}"]

@@ -62,7 +62,7 @@ def _run(
     functions: LocalFunctions,
     stack: SynthesizedOrganization,
     credentials: dict[str, str],
-    timed_out: set[str] = frozenset(),  # type: ignore[assignment]
+    timed_out: frozenset[str] = frozenset(),
 ) -> Execution:
     def central_function(event: Any) -> Any:
         role_arn = event.get("account_role_arn", "") if isinstance(event, dict) else ""
@@ -88,7 +88,7 @@ def test_one_execution_sweeps_every_member_and_alerts_once_for_the_organization(
     org.emulated.create_provider(org.dev, healthy.url, list(healthy.expected_thumbprints.values()))
 
     # When the state machine runs
-    execution = _run(sandbox, functions, emulated_stack, central_credentials, timed_out={org.batch})
+    execution = _run(sandbox, functions, emulated_stack, central_credentials, timed_out=frozenset({org.batch}))
 
     # Then it completes although two accounts failed, each as that account's result
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
