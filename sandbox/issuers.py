@@ -27,6 +27,7 @@ import struct
 import tempfile
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,6 +347,8 @@ class IssuerFleet:
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Every connection's transport, so stop() can abort those still flushing a large reply.
+        self._transports: weakref.WeakSet[asyncio.WriteTransport] = weakref.WeakSet()
         self._contexts: dict[tuple[object, ...], ssl.SSLContext] = {}
         self._files: tempfile.TemporaryDirectory[str] | None = None
         self._counter = 0
@@ -415,6 +418,9 @@ class IssuerFleet:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for transport in list(self._transports):
+            transport.abort()  # a closing transport may still be flushing; it must go before the loop does
+        await asyncio.sleep(0)  # let connection_lost run while the loop is alive
         for server in self._servers:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=5)
@@ -602,6 +608,7 @@ class IssuerFleet:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._transports.add(writer.transport)
         endpoint.connections += 1
         spec = issuer.behaviour
         try:
