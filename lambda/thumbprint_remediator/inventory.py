@@ -15,8 +15,14 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_iam import IAMClient
 
-# Standard retries back off on throttling; a sweep can afford a few attempts.
-CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "standard"}, max_pool_connections=64)
+# Standard retries back off on throttling; a sweep can afford a few attempts. Explicit timeouts bound
+# an AWS endpoint that never answers (botocore's default is 60 s per attempt).
+CLIENT_CONFIG = Config(
+    retries={"max_attempts": 8, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=20,
+    max_pool_connections=64,
+)
 
 
 class IamOidcProviders:
