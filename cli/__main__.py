@@ -37,7 +37,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--expiry-warning-days", type=int, default=30, metavar="DAYS")
     parser.add_argument("--extra-ca-bundle", metavar="PEM", help="extra CAs for private-CA issuers")
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="time budget per host")
-    parser.add_argument("--workers", type=int, default=16, help="providers probed at once")
+    parser.add_argument(
+        "--workers", type=int, default=Settings().max_workers, help="providers probed at once (default: %(default)s)"
+    )
     parser.add_argument("--topic-arn", help="also publish the alert to this SNS topic")
     parser.add_argument("--notify", choices=("always", "problems", "never"), default="problems")
     parser.add_argument("--verbose", action="store_true", help="log each provider as it is assessed")
