@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo sandbox test lint typecheck unit synth bench e2e clean
+.PHONY: help install demo sandbox test lint typecheck unit synth bench e2e matrix clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ synth: install ## npx cdk synth with bundling (arm64 by default)
 
 bench: $(STAMP) ## The benchmark: sweep cost vs providers, latency and dead hosts; writes bench/results/
 	$(PY) -m bench
+
+matrix: $(STAMP) ## Regenerate docs/hostile-matrix.md from the hostile scenarios
+	$(PY) -m sandbox.matrix
 
 e2e: install ## cdk deploy to an emulated account, then run what was deployed
 	$(VENV)/bin/pytest tests/e2e -q
