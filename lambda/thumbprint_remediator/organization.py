@@ -23,7 +23,7 @@ _WRAPPER_BYTES = 100  # {"account_id", "name", "report"} around each report
 MAX_ACCOUNTS_PER_SWEEP = 400
 OVER_LIMIT_REASON = (
     f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep carries (Step Functions' 256 KB state "
-    "limit): narrow targetOus or targetAccounts, or deploy one organization stack per group of OUs"
+    "limit): narrow targetOus or targetAccounts"
 )
 # Room kept for the subject and the attributes; the rest of SNS's 256 KB is shared by the text and the JSON.
 _MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024
