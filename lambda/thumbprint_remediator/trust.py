@@ -138,6 +138,16 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+def _explain(error: str, top: x509.Certificate) -> str:
+    """The verifier's reason, in the operator's terms where it is only "no path found"."""
+    if "no interior errors" in error:  # cryptography: no candidate issuer was found at all
+        return (
+            f"no path to a trusted CA: the issuer of the last certificate presented "
+            f"('{top.issuer.rfc4514_string()}') is not in the trust store, EXTRA_CA_BUNDLE or the pins"
+        )
+    return error
+
+
 class TrustEvaluator:
     """Decides how a captured chain is trusted. Build it once per cold start; it is read-only after.
 
@@ -205,7 +215,7 @@ class TrustEvaluator:
                 interception_suspected=evidence is not None,
                 interception_evidence=evidence,
             )
-        return TrustResult(Trust.UNTRUSTED, error=error)
+        return TrustResult(Trust.UNTRUSTED, error=_explain(error, presented[-1]))
 
     def _stores(
         self, presented: Sequence[x509.Certificate], pinned_thumbprints: Collection[str]

@@ -84,12 +84,21 @@ def test_private_ca_chain_is_untrusted_without_the_extra_bundle(pki):
     assert result.error
 
 
-def test_unknown_root_is_untrusted_with_the_verifier_reason_on_one_line(pki, evaluator):
+def test_unknown_root_is_untrusted_with_the_reason_in_operator_terms_on_one_line(pki, evaluator):
     result = evaluator.evaluate(capture_of(pki, "interception"), pinned=(), now=pki.now)
 
     assert result.trust is Trust.UNTRUSTED
     assert result.error is not None
     assert "\n" not in result.error
+    assert result.error.startswith("no path to a trusted CA")
+    assert pki.interception_root.certificate.subject.rfc4514_string() in result.error
+
+
+def test_expired_leaf_keeps_the_verifier_reason(pki, evaluator):
+    result = evaluator.evaluate(capture_of(pki, "expired"), pinned=(), now=pki.now)
+
+    assert result.trust is Trust.UNTRUSTED
+    assert result.error is not None
     assert "validation failed" in result.error
 
 
