@@ -40,7 +40,7 @@ lint: $(STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra and the sandbox
-	$(VENV)/bin/mypy lambda infra sandbox app.py
+	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py
 
 test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth), demo
 	$(VENV)/bin/pytest -n 2

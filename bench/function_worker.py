@@ -15,30 +15,10 @@ import os
 import resource
 import sys
 import time
-import uuid
 from collections import Counter
 from typing import Any
 
-FUNCTION_NAME = "oidc-thumbprint-remediator"
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-
-
-class _Context:
-    """The attributes of the Lambda context that the handler and Powertools read."""
-
-    def __init__(self, timeout_seconds: float) -> None:
-        self.function_name = FUNCTION_NAME
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 512
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTION_NAME}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{FUNCTION_NAME}"
-        self.log_stream_name = "bench"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._deadline - time.monotonic()) * 1000), 0)
+from sandbox.lambda_context import LocalLambdaContext
 
 
 def _peak_rss_kib() -> int:
@@ -85,7 +65,7 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         if request["op"] == "invoke":
-            context = _Context(float(request.get("timeout_seconds", 900)))
+            context = LocalLambdaContext(float(request.get("timeout_seconds", 900)), log_stream_name="bench")
             started, cpu_started = time.perf_counter(), _cpu_seconds()
             try:
                 report = handler.lambda_handler(request.get("event"), context)

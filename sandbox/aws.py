@@ -13,8 +13,11 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-ACCOUNT_ID = "123456789012"  # moto's default account
-REGION = "us-east-1"
+from sandbox.lambda_context import ACCOUNT_ID, REGION
+
+# ACCOUNT_ID and REGION are the emulated account's, re-exported for the sandbox's users.
+__all__ = ["ACCOUNT_ID", "CREDENTIALS", "REGION", "Alert", "EmulatedAccount", "emulated_account"]
+
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 

@@ -10,8 +10,6 @@ import hashlib
 import os
 import sys
 import tempfile
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,12 +17,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sandbox.aws import ACCOUNT_ID, REGION, Alert, EmulatedAccount
+from sandbox.aws import Alert, EmulatedAccount
 from sandbox.issuers import Issuer, IssuerFleet
+from sandbox.lambda_context import LocalLambdaContext
 from sandbox.pki import SandboxPki, default_pki
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
-FUNCTION_NAME = "oidc-thumbprint-remediator"
 if str(LAMBDA_ROOT) not in sys.path:  # the engine lives in the Lambda asset root, not an installed package
     sys.path.insert(0, str(LAMBDA_ROOT))
 
@@ -44,23 +42,6 @@ class Provider:
     @property
     def live_thumbprints(self) -> tuple[str, ...]:
         return tuple(self.issuer.expected_thumbprints.values())
-
-
-class LocalLambdaContext:
-    """The parts of the Lambda context the handler and Powertools read."""
-
-    def __init__(self, timeout_seconds: float = 300, function_name: str = FUNCTION_NAME) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 512
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
 def stale_thumbprint(label: str) -> str:

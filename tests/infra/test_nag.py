@@ -5,35 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, CfnResource, Stack, Validations
+from aws_cdk import CfnResource, Stack, Validations
 from aws_cdk import aws_sns as sns
-from cdk_nag import AwsSolutionsChecks
-from constructs import IConstruct
 
 from infra.application import STACK_NAME, build_app
+from tests.infra.nag import nag_acknowledgements, nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING, Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
-
-
-def _findings(scope: IConstruct) -> set[tuple[str, str]]:
-    report = AwsSolutionsChecks(scope).validate_scope(scope)
-    return {
-        (violation.rule_name, str(resource.construct_path))
-        for violation in report.violations
-        for resource in violation.violating_resources
-    }
-
-
-def _acknowledgements(app: App) -> dict[tuple[str, str], tuple[IConstruct, str]]:
-    found = {}
-    for construct in app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
-                for qualified_id, reason in entry.data.items():
-                    rule = qualified_id.split("::", 1)[1] if qualified_id.startswith("Annotation::") else qualified_id
-                    found[(rule, construct.node.path)] = (construct, reason)
-    return found
 
 
 @pytest.mark.parametrize("stack_fixture", ["default_stack", "overridden_stack"])
@@ -42,11 +21,11 @@ def test_aws_solutions_checks_leave_no_unacknowledged_finding(
 ) -> None:
     stack: Synthesized = request.getfixturevalue(stack_fixture)
 
-    assert sorted(_findings(stack.app)) == []
+    assert sorted(nag_findings(stack.app)) == []
 
 
 def test_every_acknowledgement_has_a_reason_and_sits_on_the_resource_it_excuses(default_stack: Synthesized) -> None:
-    acknowledgements = _acknowledgements(default_stack.app)
+    acknowledgements = nag_acknowledgements(default_stack.app)
 
     assert acknowledgements, "expected the documented acknowledgements (IAM5 wildcards, L1)"
     for (rule, path), (construct, reason) in acknowledgements.items():
@@ -64,7 +43,7 @@ def test_every_acknowledgement_silences_a_real_finding(
     )
 
     # Then its findings are exactly what the real app acknowledges: none stale, none too broad
-    assert _findings(unacknowledged) == set(_acknowledgements(default_stack.app))
+    assert nag_findings(unacknowledged) == set(nag_acknowledgements(default_stack.app))
 
 
 def test_the_app_fails_synthesis_on_a_new_finding(tmp_path: Path) -> None:

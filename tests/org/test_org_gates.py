@@ -8,38 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, CfnResource, Validations
-from cdk_nag import AwsSolutionsChecks
-from constructs import IConstruct
+from aws_cdk import CfnResource, Validations
 
 from infra.application import STACK_NAME, build_app
 from infra.config import ConfigError
 from infra.organization.config import DEFAULT_MAX_CONCURRENCY, OrganizationConfig
+from tests.infra.nag import nag_acknowledgements, nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING
 from tests.org.synthesis import ORGANIZATION_CONTEXT, ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
 from thumbprint_remediator import contract
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
-
-
-def _findings(scope: IConstruct) -> set[tuple[str, str]]:
-    report = AwsSolutionsChecks(scope).validate_scope(scope)
-    return {
-        (violation.rule_name, str(resource.construct_path))
-        for violation in report.violations
-        for resource in violation.violating_resources
-    }
-
-
-def _acknowledgements(app: App) -> dict[tuple[str, str], tuple[IConstruct, str]]:
-    found = {}
-    for construct in app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
-                for qualified_id, reason in entry.data.items():
-                    rule = qualified_id.split("::", 1)[1] if qualified_id.startswith("Annotation::") else qualified_id
-                    found[(rule, construct.node.path)] = (construct, reason)
-    return found
 
 
 @pytest.mark.parametrize("stack_fixture", ["organization_stack", "narrowed_organization_stack"])
@@ -48,13 +27,13 @@ def test_aws_solutions_checks_leave_no_unacknowledged_finding(
 ) -> None:
     stack: SynthesizedOrganization = request.getfixturevalue(stack_fixture)
 
-    assert sorted(_findings(stack.app)) == []
+    assert sorted(nag_findings(stack.app)) == []
 
 
 def test_every_acknowledgement_is_on_a_resource_with_a_reason_and_silences_a_real_finding(
     organization_stack: SynthesizedOrganization, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    acknowledgements = _acknowledgements(organization_stack.app)
+    acknowledgements = nag_acknowledgements(organization_stack.app)
     for (rule, path), (construct, reason) in acknowledgements.items():
         assert CfnResource.is_cfn_resource(construct), f"{rule} is acknowledged on {path}, not on a resource"
         assert len(reason) >= 40, f"{rule} on {path} needs a real reason, got {reason!r}"
@@ -66,7 +45,7 @@ def test_every_acknowledgement_is_on_a_resource_with_a_reason_and_silences_a_rea
     )
 
     # Then its findings are exactly what the real app acknowledges: none stale, none too broad
-    assert _findings(unacknowledged) == set(acknowledgements)
+    assert nag_findings(unacknowledged) == set(acknowledgements)
 
 
 def test_the_app_as_app_py_builds_it_synthesizes_organization_mode_with_its_checks(tmp_path: Path) -> None:
