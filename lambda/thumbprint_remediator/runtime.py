@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import boto3
 
 from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
-from thumbprint_remediator.errors import AccountAccessError, AlertDeliveryError, InventoryError, PublishError
+from thumbprint_remediator.errors import AccountAccessError, InventoryError
 from thumbprint_remediator.inventory import CLIENT_CONFIG, IamOidcProviders
 from thumbprint_remediator.organization import (
     MEMBER_ROLE_REMEDY,
@@ -24,7 +23,7 @@ from thumbprint_remediator.publisher import AlertPublisher
 from thumbprint_remediator.report import compact_report
 from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, SweepRequest
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.sweep import Log, Sweeper
+from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert
 from thumbprint_remediator.trust import TrustEvaluator
 
 # Kept free at the end of the Lambda's time for the alert and the return.
@@ -159,17 +158,6 @@ def aggregate_organization(runtime: Runtime, request: AggregateRequest) -> dict[
     log = runtime.sweeper.log
     log.info("organization sweep finished", extra={"execution": request.execution, "summary": report["summary"]})
     publisher = runtime.sweeper.publisher
-    if publisher is None or not should_notify_organization(report, notify_on):
-        report["alert"] = {"sent": False, "notify_on": notify_on}
-        return report
-    alert = render_organization_alert(report)
-    try:
-        message_id = publisher.publish(alert)
-    except PublishError as error:
-        report["alert"] = {"sent": False, "notify_on": notify_on, "error": str(error)}
-        log.error("organization alert delivery failed; full report follows", extra={"report": report})
-        raise AlertDeliveryError(
-            f"{error}. The organization sweep completed; report: {json.dumps(report, default=str)}", report
-        ) from error
-    report["alert"] = {"sent": True, "notify_on": notify_on, "message_id": message_id, "subject": alert.subject}
+    due = publisher is not None and should_notify_organization(report, notify_on)
+    deliver_alert(publisher if due else None, report, notify_on, render_organization_alert, log, "organization sweep")
     return report

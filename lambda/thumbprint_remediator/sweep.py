@@ -320,16 +320,33 @@ class Sweeper:
 
     def _notify(self, report: dict[str, Any], notify_on: str) -> None:
         """Publish the alert when due. On failure the full report is logged and carried by the error."""
-        if self.publisher is None or not should_notify(report, notify_on):
-            report["alert"] = {"sent": False, "notify_on": notify_on}
-            return
-        alert = render_alert(report)
-        try:
-            message_id = self.publisher.publish(alert)
-        except PublishError as error:
-            report["alert"] = {"sent": False, "notify_on": notify_on, "error": str(error)}
-            self.log.error("alert delivery failed; full report follows", extra={"report": report})
-            raise AlertDeliveryError(
-                f"{error}. The sweep itself completed; report: {json.dumps(report, default=str)}", report
-            ) from error
-        report["alert"] = {"sent": True, "notify_on": notify_on, "message_id": message_id, "subject": alert.subject}
+        due = self.publisher is not None and should_notify(report, notify_on)
+        deliver_alert(self.publisher if due else None, report, notify_on, render_alert, self.log, "sweep")
+
+
+def deliver_alert(
+    publisher: Publisher | None,
+    report: dict[str, Any],
+    notify_on: str,
+    render: Callable[[dict[str, Any]], Any],
+    log: Log,
+    what: str,
+) -> None:
+    """Publish `render(report)` unless `publisher` is None, and record the outcome in report["alert"].
+
+    If SNS refuses, nothing is lost: the full report is logged, and AlertDeliveryError carries it (and
+    says it) so the invocation fails visibly and the errors alarm fires.
+    """
+    if publisher is None:
+        report["alert"] = {"sent": False, "notify_on": notify_on}
+        return
+    alert = render(report)
+    try:
+        message_id = publisher.publish(alert)
+    except PublishError as error:
+        report["alert"] = {"sent": False, "notify_on": notify_on, "error": str(error)}
+        log.error(f"alert delivery failed ({what}); full report follows", extra={"report": report})
+        raise AlertDeliveryError(
+            f"{error}. The {what} itself completed; report: {json.dumps(report, default=str)}", report
+        ) from error
+    report["alert"] = {"sent": True, "notify_on": notify_on, "message_id": message_id, "subject": alert.subject}
