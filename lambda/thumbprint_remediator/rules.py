@@ -1,7 +1,7 @@
 """The rules: what a provider's state is and what its thumbprint list should become.
 
 Pure functions over what the inventory and the network showed. No I/O, no clock: `now` is passed in.
-The IAM facts they encode are in docs/iam-oidc-rules.md (which certificate, which hosts, format,
+The IAM facts they encode are in docs/iam-rules.md (which certificate, which hosts, format,
 the limit of 5, update-replaces).
 """
 
