@@ -21,6 +21,8 @@ class Trust(StrEnum):
 # that chains to one by signature (though not on the verified path).
 INTERCEPTION_PUBLIC_PIN = "public_pin"
 INTERCEPTION_UNATTRIBUTED_PINS = "unattributed_pins"  # no pin is on the verified path or in EXTRA_CA_BUNDLE
+# A pin is a CA of EXTRA_CA_BUNDLE, but the verified path reaches neither it nor its issuers.
+INTERCEPTION_BUNDLE_PIN_OFF_PATH = "bundle_pin_off_path"
 
 
 class ChainRule(StrEnum):

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.models import (
+    INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     CertificateInfo,
     ChainRule,
@@ -318,6 +319,7 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None, declared_pr
     return problems
 
 
+_CHAIN_DEFECTS_NAMED = 3  # a hostile chain may carry hundreds; the rest are counted
 _CHAIN_RULES: Mapping[ChainRule, tuple[str, str, str]] = {
     # code, what is wrong with the listed certificates, what the server's operator must change
     ChainRule.MISORDERED: (
@@ -346,12 +348,14 @@ def _chain_order_problems(capture: HostCapture, trust: TrustResult) -> list[Prob
         positions = [defect.position for defect in trust.chain_defects if defect.rule is rule]
         if not positions:
             continue
-        listed = ", ".join(
+        named = [
             f"certificate {position + 1} of {len(capture.presented_chain)} "
             f"('{capture.presented_chain[position].subject}')"
-            for position in positions
+            for position in positions[:_CHAIN_DEFECTS_NAMED]
             if position < len(capture.presented_chain)
-        )
+        ]
+        more = len(positions) - len(named)
+        listed = ", ".join(named) + (f" and {more} more" if more > 0 else "")
         problems.append(
             _problem(
                 code,
@@ -384,6 +388,16 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
             f"{endpoint}: the chain verifies only through EXTRA_CA_BUNDLE and continues none of the pins; "
             "followed because the provider is tagged as using a private CA",
             "none needed; remove the tag if the issuer's CA is public",
+            endpoint,
+        )
+    if trust.interception_evidence == INTERCEPTION_BUNDLE_PIN_OFF_PATH:
+        return _problem(
+            "interception_suspected",
+            "untrusted",
+            f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE, but its "
+            "verified path reaches neither the pinned CA of EXTRA_CA_BUNDLE nor any CA that issued it",
+            "if a TLS-inspecting proxy sits in the path, exempt the issuer from inspection; if the issuer's private "
+            f"PKI moved to a new root, tag the provider {PRIVATE_CA_TAG_KEY}=true; the pins are kept until then",
             endpoint,
         )
     return _problem(

@@ -30,6 +30,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, Subject, VerificationError
 
 from thumbprint_remediator.models import (
+    INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     INTERCEPTION_UNATTRIBUTED_PINS,
     ChainDefect,
@@ -162,6 +163,21 @@ def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
         return False
     return True
+
+
+def _issuers_up(certificate: x509.Certificate, pool: Sequence[x509.Certificate]) -> set[tuple[bytes, bytes]]:
+    """The identities of `certificate` and of every CA of `pool` above it, following signatures."""
+    identities: set[tuple[bytes, bytes]] = set()
+    pending, visited = [certificate], set()
+    while pending:
+        cert = pending.pop()
+        sha1 = certificate_sha1(cert)
+        if sha1 in visited:
+            continue
+        visited.add(sha1)
+        identities.add(_identity(cert))
+        pending.extend(issuer for issuer in pool if issued_by(cert, issuer))
+    return identities
 
 
 def tied_to_path(presented: Sequence[x509.Certificate], path: Sequence[x509.Certificate]) -> frozenset[int]:
@@ -301,7 +317,9 @@ class TrustEvaluator:
             verified_path = tuple(certificate_sha1(cert) for cert in path)
             on_path = {*verified_path, *(certificate_sha1(presented[index]) for index in tied)}
             evidence = (
-                self._interception_evidence(presented, on_path, pinned_thumbprints) if trust is Trust.PRIVATE else None
+                self._interception_evidence(presented, path, on_path, pinned_thumbprints)
+                if trust is Trust.PRIVATE
+                else None
             )
             return TrustResult(
                 trust,
@@ -327,19 +345,25 @@ class TrustEvaluator:
             yield Trust.PINNED, Store(_unique(anchors))
 
     def _interception_evidence(
-        self, presented: Sequence[x509.Certificate], on_path: Collection[str], pinned_thumbprints: set[str]
+        self,
+        presented: Sequence[x509.Certificate],
+        path: Sequence[x509.Certificate],
+        on_path: Collection[str],
+        pinned_thumbprints: set[str],
     ) -> str | None:
         """Why a chain trusted only through EXTRA_CA_BUNDLE may be a TLS-intercepting proxy's, or None.
 
         Judged on the verified path, never on what was merely presented: a proxy can send the
         provider's pinned certificate alongside its own chain, but cannot tie it to its path by
         signature. The chain may take over from the pins only when the provider has no pins yet, a
-        pin is on the path or tied to it (continuity), or a pin is a certificate of EXTRA_CA_BUNDLE
-        that is not also a public root. A pin of the public PKI (a public root, or a presented
-        certificate that chains to one) is `public_pin`, which nothing overrides; `unattributed_pins`
-        when no pin can be attributed at all. A pinned public intermediate that is not presented is
-        only a hash, indistinguishable from a rotated private one; the rules let an operator tag a
-        provider as private to follow such rotations.
+        pin is on the path or tied to it (continuity), or a pin is a CA of EXTRA_CA_BUNDLE (not also
+        a public root) that shares the path: the path reaches it or an issuer of it (a rotation under
+        the same private root). A pin of the public PKI (a public root, or a presented certificate
+        that chains to one) is `public_pin`, which nothing overrides; `bundle_pin_off_path` when the
+        pinned bundle CA is off the path (a proxy in front of a private issuer, or a re-rooted private
+        PKI); `unattributed_pins` when no pin can be attributed at all. A pinned public intermediate
+        that is not presented is only a hash, indistinguishable from a rotated private one; the rules
+        let an operator tag a provider as private to follow such rotations.
         """
         if not pinned_thumbprints:
             return None
@@ -350,9 +374,22 @@ class TrustEvaluator:
         pinned_presented = [cert for cert in presented if certificate_sha1(cert) in pinned_thumbprints]
         if any(self._chains_to_public_store(cert, presented) for cert in pinned_presented):
             return INTERCEPTION_PUBLIC_PIN
-        if pinned_thumbprints & self._private_thumbprints:
+        bundle_pins = [
+            cert for cert in self._extra_cas if certificate_sha1(cert) in pinned_thumbprints & self._private_thumbprints
+        ]
+        if any(self._shares_path(pin, path, presented) for pin in bundle_pins):
             return None
+        if bundle_pins:
+            return INTERCEPTION_BUNDLE_PIN_OFF_PATH
         return INTERCEPTION_UNATTRIBUTED_PINS
+
+    def _shares_path(
+        self, pin: x509.Certificate, path: Sequence[x509.Certificate], presented: Sequence[x509.Certificate]
+    ) -> bool:
+        """Whether the pinned bundle CA, or a CA that issued it, is a certificate of the verified path."""
+        pool = [*self._extra_cas, *presented, *path]
+        path_identities = {_identity(cert) for cert in path}
+        return bool(_issuers_up(pin, pool) & path_identities)
 
     def _chains_to_public_store(self, certificate: x509.Certificate, presented: Sequence[x509.Certificate]) -> bool:
         """Whether signatures lead from `certificate`, through presented ones, to a public root."""

@@ -114,6 +114,7 @@ def test_seed_cross_signed_top_is_pinned_though_the_path_ends_at_the_stores_root
         "proxy_forwards_pinned_public_ca_tagged",
         "proxy_forwards_pinned_public_root_tagged",
         "proxy_public_root_pin_tagged",
+        "proxy_in_front_of_private_issuer",
     ],
 )
 def test_a_proxy_is_never_pinned_whatever_it_forwards_or_the_tag_says(matrix: MatrixResults, name: str) -> None:

@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 from sandbox.pki import SandboxPki
 from tests.unit.builders import NOW, capture, captured, probe_of, provider, sha1_of, trusted
 from thumbprint_remediator.models import (
+    INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     INTERCEPTION_UNATTRIBUTED_PINS,
+    ChainDefect,
+    ChainRule,
     Endpoint,
     HostCapture,
     ProbeFailure,
@@ -386,3 +389,33 @@ def test_live_certificate_off_the_path_is_never_proposed_even_without_a_chain_de
     assert result.proposed_thumbprints is None
     assert result.status == "untrusted"
     assert "live_certificate_untied" in [p.code for p in result.problems]
+
+
+def test_a_chain_padded_with_many_unrelated_certificates_names_three_and_counts_the_rest() -> None:
+    # Given a verdict naming 40 unrelated certificates after the issuing CA
+    names = [LEAF, INTERMEDIATE, *(f"padding-{index}" for index in range(40))]
+    host = capture(names)
+    defects = tuple(
+        ChainDefect(ChainRule.UNRELATED, index, sha1_of(name)) for index, name in enumerate(names) if index > 1
+    )
+    trusts = {host.endpoint: TrustResult(Trust.PUBLIC, verified_path=(sha1_of(LEAF), TOP), chain_defects=defects)}
+    # When assessed
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW)
+    # Then one problem names the first three and counts the other 37
+    [problem] = [p for p in result.problems if p.code == "chain_unrelated_certificate"]
+    assert problem.message.count("CN=padding-") == 3
+    assert "and 37 more" in problem.message
+    assert result.status == "untrusted"
+
+
+@pytest.mark.parametrize(("declared_private", "status"), [(False, "untrusted"), (True, "stale")])
+def test_pinned_bundle_ca_off_the_path_blocks_unless_the_provider_is_tagged(
+    declared_private: bool, status: str
+) -> None:
+    host, trusts = _private_chain_replacing_pins(INTERCEPTION_BUNDLE_PIN_OFF_PATH)
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW, declared_private=declared_private)
+    assert result.status == status
+    assert (result.proposed_thumbprints is None) is not declared_private
+    if not declared_private:
+        [problem] = [p for p in result.problems if p.code == "interception_suspected"]
+        assert "reaches neither the pinned CA of EXTRA_CA_BUNDLE" in problem.message

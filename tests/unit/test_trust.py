@@ -548,3 +548,25 @@ def test_untrusted_chain_pins_nothing(sandbox_pki, evaluator):
 
     assert result.trust is Trust.UNTRUSTED
     assert result.pinnable == frozenset()
+
+
+def test_proxy_in_front_of_a_private_issuer_whose_pinned_ca_is_in_the_bundle_is_suspected(sandbox_pki):
+    # Given a bundle with the private root, the provider's pinned private issuing CA and an inspection CA
+    evaluator = TrustEvaluator(
+        public_roots=sandbox_pki.public_roots,
+        extra_cas=[
+            sandbox_pki.private_root.certificate,
+            sandbox_pki.private_intermediate.certificate,
+            sandbox_pki.inspection_root.certificate,
+        ],
+    )
+    pinned = [sandbox_pki.private_intermediate.sha1]
+
+    # When the proxy's chain and a genuine rotation under the same private root are evaluated
+    proxied = evaluator.evaluate(captured(sandbox_pki, "inspection"), pinned=pinned, now=sandbox_pki.now)
+    rotated = evaluator.evaluate(captured(sandbox_pki, "private_rotated"), pinned=pinned, now=sandbox_pki.now)
+
+    # Then only the rotation shares a CA with the pinned one
+    assert proxied.trust is rotated.trust is Trust.PRIVATE
+    assert proxied.interception_evidence == "bundle_pin_off_path"
+    assert not rotated.interception_suspected
