@@ -970,6 +970,33 @@ for _behaviour in (
         "a leaf signed directly by the private root, sent alone (a Kubernetes API server)",
         "private_leaf_only",
     ),
+    # The verified path: chains a proxy or a careless server operator sends around it.
+    Behaviour(
+        "seed_cross_signed",
+        "sends leaf, issuing CA, the root cross-signed by G2, G2 cross-signed by Class 2 (the seed's EKS chain)",
+        "seed_cross_signed",
+    ),
+    Behaviour(
+        "inspected_forwarding_public_ca",
+        "an inspecting proxy sends its leaf, the provider's public issuing CA, then its own issuing CA",
+        "proxy_with_pinned_public_ca",
+    ),
+    Behaviour(
+        "inspected_forwarding_public_root",
+        "an inspecting proxy sends its leaf, the public root, then its own issuing CA",
+        "proxy_with_public_root",
+    ),
+    Behaviour(
+        "unrelated_in_middle",
+        "sends leaf, an unrelated CA certificate, then the issuing CA",
+        "unrelated_in_middle",
+    ),
+    Behaviour("duplicate_intermediate", "sends leaf, then its issuing CA twice", "duplicate_intermediate"),
+    Behaviour(
+        "impostor_root_last",
+        "sends leaf, issuing CA, then a root with the public root's name and another key",
+        "impostor_root_last",
+    ),
     # TLS and transport.
     Behaviour("tls13_only", "refuses TLS 1.2 (IAM then relies on thumbprints)", tls_versions=_TLS13_ONLY),
     Behaviour("tls10_only", "speaks TLS 1.0 only", tls_versions=_TLS10_ONLY),

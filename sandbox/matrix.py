@@ -45,8 +45,18 @@ from thumbprint_remediator.report import ACTIONS  # noqa: E402
 from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER  # noqa: E402
 
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "hostile-matrix.md"
-GROUPS: Final = ("TLS", "HTTP and OIDC", "Thumbprint lists", "AWS faults")
+GROUPS: Final = ("TLS", "Verified path", "HTTP and OIDC", "Thumbprint lists", "AWS faults")
 TRUSTED: Final = frozenset({"public", "private", "pinned"})
+# Problems that say a chain is not what IAM's chain-order rule or the verified path allow: never a write.
+PATH_PROBLEMS: Final = frozenset(
+    {
+        "interception_suspected",
+        "chain_misordered",
+        "chain_duplicate_certificate",
+        "chain_unrelated_certificate",
+        "live_certificate_untied",
+    }
+)
 
 # The sweep's settings in every matrix run (the sandbox's defaults, spelled out: the budget uses them).
 CONNECT_TIMEOUT: Final = 2.0
@@ -189,6 +199,10 @@ def _tls(name: str, summary: str, status: str, action: str, **options: Any) -> S
     return Scenario(name, "TLS", summary, status, action, **options)
 
 
+def _path(name: str, summary: str, status: str, action: str, **options: Any) -> Scenario:
+    return Scenario(name, "Verified path", summary, status, action, **options)
+
+
 def _http(name: str, behaviour: str, status: str = "invalid_discovery", action: str = "blocked") -> Scenario:
     return Scenario(name, "HTTP and OIDC", behaviour_named(behaviour).summary, status, action, behaviour=behaviour)
 
@@ -281,15 +295,6 @@ SHARED_SCENARIOS: Final = (
         behaviour="self_signed",
         pinned="live",
     ),
-    _tls("chain_out_of_order", _same("out_of_order_chain"), "stale", "updated", behaviour="out_of_order_chain"),
-    _tls(
-        "extra_unrelated_certificate",
-        _same("extra_unrelated_certificate") + "; the issuing CA is pinned",
-        "stale",
-        "updated",
-        behaviour="extra_unrelated_certificate",
-        pinned=_public_top,
-    ),
     _tls(
         "root_sent",
         _same("root_sent") + "; the issuing CA is pinned",
@@ -375,6 +380,90 @@ SHARED_SCENARIOS: Final = (
         behaviour="expiring_soon",
         pinned="live",
     ),
+    # The verified path: only certificates tied to it by signature are ever pinned, and the presented
+    # list must read as an issuer chain from the leaf up (IAM's rule; STS rejects the JWT otherwise).
+    _path(
+        "seed_cross_signed",
+        _same("seed_cross_signed") + "; the store holds the self-signed root",
+        "stale",
+        "updated",
+        behaviour="seed_cross_signed",
+    ),
+    _path(
+        "proxy_forwards_pinned_public_ca",
+        _same("inspected_forwarding_public_ca") + "; its CA is in EXTRA_CA_BUNDLE, that public CA is pinned",
+        "untrusted",
+        "blocked",
+        behaviour="inspected_forwarding_public_ca",
+        pinned=_public_top,
+    ),
+    _path(
+        "proxy_forwards_pinned_public_ca_tagged",
+        "as above, on a provider tagged oidc-thumbprint-remediator:private-ca=true",
+        "untrusted",
+        "blocked",
+        behaviour="inspected_forwarding_public_ca",
+        pinned=_public_top,
+        tags=PRIVATE_TAG,
+    ),
+    _path(
+        "proxy_forwards_pinned_public_root_tagged",
+        _same("inspected_forwarding_public_root") + "; the root is pinned, the provider tagged private-ca",
+        "untrusted",
+        "blocked",
+        behaviour="inspected_forwarding_public_root",
+        pinned=_public_root,
+        tags=PRIVATE_TAG,
+    ),
+    _path(
+        "proxy_public_root_pin_tagged",
+        _same("inspected") + "; a public root is pinned, the provider tagged private-ca",
+        "untrusted",
+        "blocked",
+        behaviour="inspected",
+        pinned=_public_root,
+        tags=PRIVATE_TAG,
+    ),
+    _path(
+        "proxy_in_front_of_private_issuer",
+        _same("inspected") + "; the provider pins its private issuing CA, which EXTRA_CA_BUNDLE lists",
+        "untrusted",
+        "blocked",
+        behaviour="inspected",
+        pinned=_previous_private_ca,
+    ),
+    _path(
+        "chain_out_of_order",
+        _same("out_of_order_chain"),
+        "untrusted",
+        "blocked",
+        behaviour="out_of_order_chain",
+    ),
+    _path(
+        "extra_unrelated_certificate",
+        _same("extra_unrelated_certificate") + "; the issuing CA is pinned",
+        "untrusted",
+        "blocked",
+        behaviour="extra_unrelated_certificate",
+        pinned=_public_top,
+    ),
+    _path(
+        "extra_unrelated_certificate_first_pin",
+        _same("extra_unrelated_certificate") + "; nothing pinned yet",
+        "untrusted",
+        "blocked",
+        behaviour="extra_unrelated_certificate",
+        pinned="empty",
+    ),
+    _path("unrelated_in_middle", _same("unrelated_in_middle"), "untrusted", "blocked", behaviour="unrelated_in_middle"),
+    _path(
+        "duplicate_intermediate",
+        _same("duplicate_intermediate"),
+        "untrusted",
+        "blocked",
+        behaviour="duplicate_intermediate",
+    ),
+    _path("impostor_root_last", _same("impostor_root_last"), "untrusted", "blocked", behaviour="impostor_root_last"),
     # HTTP and OIDC: what the endpoints answer. A stale pin everywhere: nothing may be written.
     _http("discovery_404", "discovery_404"),
     _http("discovery_500", "discovery_500"),
@@ -784,6 +873,8 @@ def violations(run: RunResult) -> list[str]:
 
     - every provider gets exactly one finding (when the sweep got as far as listing);
     - no thumbprint is written from a chain that did not verify, or while a blocking problem stands;
+    - nothing is written but the live certificate of a verified chain that is in its verified path or
+      tied to it by signature, and nothing at all while interception or a chain-order defect stands;
     - no provider is left without an entry it had that matches a live (last presented) certificate;
       a pin matching a presented certificate goes only when every entry kept matches one too;
     - what IAM holds afterwards is what the finding says, at most 5 entries, lowercase, no duplicates;
@@ -824,16 +915,24 @@ def _provider_breaches(provider: ProviderRun) -> list[str]:
     hosts = finding["hosts"]
     presented = {c["sha1"] for host in hosts for c in host["certificates"]}
     live = {host["live_thumbprint"] for host in hosts if host["live_thumbprint"]}
-    trusted_live = {host["live_thumbprint"] for host in hosts if host["live_thumbprint"] and host["trust"] in TRUSTED}
+    tied_live = {
+        host["live_thumbprint"]
+        for host in hosts
+        if host["live_thumbprint"]
+        and host["trust"] in TRUSTED
+        and any(c["sha1"] == host["live_thumbprint"] and c.get("tied_to_verified_path") for c in host["certificates"])
+    }
     changed = list(provider.after) != list(provider.pinned)
     distrusted = any(host["trust"] == "untrusted" for host in hosts) or any(
-        problem["code"] == "interception_suspected" for problem in finding["problems"]
+        problem["code"] in PATH_PROBLEMS for problem in finding["problems"]
     )
     if changed and (distrusted or finding["status"] in BLOCKING_STATUSES):
         breaches.append(f"written despite {finding['status']}: {provider.pinned} -> {provider.after}")
     added = set(after) - set(before)
-    if not added <= trusted_live:
-        breaches.append(f"wrote {sorted(added - trusted_live)}, not the live thumbprint of a verified chain")
+    if not added <= tied_live:
+        breaches.append(
+            f"wrote {sorted(added - tied_live)}, not the live thumbprint of a verified chain tied to its path"
+        )
     lost_live = (set(before) & live) - set(after)
     if lost_live:
         breaches.append(f"lost pins of live certificates: {sorted(lost_live)}")
@@ -916,9 +1015,11 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         "rotation, and a corporate TLS-inspection CA.",
         "",
         "Across every sweep the tests assert: each provider gets exactly one finding; no thumbprint is",
-        "written from a chain that did not verify or while a blocking problem stands; no provider loses",
-        "a pin of a live certificate; what IAM holds afterwards is what the finding says; the sweep ends",
-        "within `ceil(providers / workers) x (2 x host budget + 3 s) + 5 s`.",
+        "written from a chain that did not verify or while a blocking problem stands; nothing is written",
+        "but the live certificate of a verified chain that is in its verified path or tied to it by",
+        "signature, and nothing at all while interception or a chain-order defect stands; no provider",
+        "loses a pin of a live certificate; what IAM holds afterwards is what the finding says; the sweep",
+        "ends within `ceil(providers / workers) x (2 x host budget + 3 s) + 5 s`.",
         "",
     ]
     for group in GROUPS:
@@ -953,15 +1054,30 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
             "",
         ]
     lines += [
+        "## Verified-path rule",
+        "",
+        "Everything is judged on the verified path (the certificates the verifier returned), never on",
+        "what was merely presented. A thumbprint is written only for the last presented certificate, and",
+        "only when it is in that path or tied to it by signature: a cross-signed copy of a path CA (same",
+        "subject and key), or the issuer of a tied certificate (the seed's Starfield G2 case). The",
+        "presented list must read as an issuer chain from the leaf up; a misordered chain",
+        "(`chain_misordered`), a repeated CA (`chain_duplicate_certificate`) or a certificate the path",
+        "does not reach (`chain_unrelated_certificate`) is `untrusted` and blocks the write: IAM's user",
+        "guide says STS then fails to validate the JWT, so the server's operator must fix it.",
+        "",
         "## Interception rule",
         "",
         "A chain that verifies only through EXTRA_CA_BUNDLE takes over from a provider's pins only when",
-        "something ties the provider to the operator's PKI: it has no pins yet, a presented certificate",
-        "is pinned, or a pin is a certificate of EXTRA_CA_BUNDLE (public roots copied into the bundle do",
-        "not count). Otherwise the provider is `untrusted` with `interception_suspected` and nothing is",
-        "written: a pinned public intermediate is only a hash, indistinguishable from a rotated private",
-        "issuing CA, and pinning an inspecting proxy's CA would widen IAM's trust. A provider tagged",
-        f"`{contract.PRIVATE_CA_TAG_KEY}=true` follows such rotations (never when a pin is a public root).",
+        "something ties the provider to the operator's PKI: it has no pins yet, a pin is on the verified",
+        "path or tied to it by signature, or a pin is a CA of EXTRA_CA_BUNDLE whose own issuers meet the",
+        "verified path (public roots copied into the bundle do not count). A pinned certificate a proxy",
+        "merely forwards is no such tie, nor a pinned bundle CA when the chain runs through another CA",
+        "of the bundle. Otherwise the provider is `untrusted` with `interception_suspected` and nothing",
+        "is written.",
+        "A pin of the public PKI (a public root, or a presented certificate that chains to one by",
+        "signature) is never overridden. A pinned public intermediate that is not presented is only a",
+        "hash, indistinguishable from a rotated private issuing CA: a provider tagged",
+        f"`{contract.PRIVATE_CA_TAG_KEY}=true` follows such rotations, and only those.",
         "",
     ]
     return "\n".join(lines)

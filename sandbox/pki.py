@@ -388,6 +388,37 @@ class SandboxPki:
         return self._intermediate("cross_intermediate", "Sandbox Public Issuing CA G2", self.cross_root)
 
     @property
+    def services_root_g2(self) -> KeyedCertificate:
+        """Like "Starfield Services Root G2": the CA that cross-signed the public root for old clients."""
+        return self._root("services_root_g2", "Sandbox Services Root G2")
+
+    @property
+    def class2_root(self) -> KeyedCertificate:
+        """Like "Starfield Class 2 Certification Authority": the oldest root, which certifies G2."""
+        return self._root("class2_root", "Sandbox Class 2 Root")
+
+    @property
+    def public_root_cross_signed(self) -> KeyedCertificate:
+        """The public root's subject and key, certified by `services_root_g2` (like Amazon Root CA 1)."""
+        return self._ca(
+            "public_root_cross_signed",
+            lambda: cross_sign(self.public_root, self.services_root_g2, *self._ca_validity),
+        )
+
+    @property
+    def services_root_g2_cross_signed(self) -> KeyedCertificate:
+        """`services_root_g2` certified by `class2_root`: what the seed's EKS endpoints presented last."""
+        return self._ca(
+            "services_root_g2_cross_signed",
+            lambda: cross_sign(self.services_root_g2, self.class2_root, *self._ca_validity),
+        )
+
+    @property
+    def impostor_root(self) -> KeyedCertificate:
+        """A self-signed root named exactly like `public_root`, with another key: an issuer by name only."""
+        return self._root("impostor_root", "Sandbox Public Root CA")
+
+    @property
     def public_roots(self) -> tuple[x509.Certificate, ...]:
         """What the sandbox's stand-in system store holds."""
         return (self.public_root.certificate,)
@@ -550,6 +581,51 @@ def _out_of_order(pki: SandboxPki) -> PresentedChain:
 def _extra_unrelated(pki: SandboxPki) -> PresentedChain:
     leaf = pki.leaf(pki.public_intermediate)
     return pki.presented("extra_unrelated", leaf, pki.public_intermediate, pki.unrelated_root)
+
+
+@chain_recipe("seed_cross_signed")
+def _seed_cross_signed(pki: SandboxPki) -> PresentedChain:
+    # The seed's EKS chain: leaf, issuing CA, the root cross-signed by G2, G2 cross-signed by Class 2.
+    leaf = pki.leaf(pki.public_intermediate)
+    return pki.presented(
+        "seed_cross_signed",
+        leaf,
+        pki.public_intermediate,
+        pki.public_root_cross_signed,
+        pki.services_root_g2_cross_signed,
+    )
+
+
+@chain_recipe("proxy_with_pinned_public_ca")
+def _proxy_with_pinned_public_ca(pki: SandboxPki) -> PresentedChain:
+    # An inspecting proxy that also forwards the provider's public issuing CA, between its own certificates.
+    leaf = pki.leaf(pki.inspection_intermediate)
+    return pki.presented("proxy_with_pinned_public_ca", leaf, pki.public_intermediate, pki.inspection_intermediate)
+
+
+@chain_recipe("proxy_with_public_root")
+def _proxy_with_public_root(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.inspection_intermediate)
+    return pki.presented("proxy_with_public_root", leaf, pki.public_root, pki.inspection_intermediate)
+
+
+@chain_recipe("unrelated_in_middle")
+def _unrelated_in_middle(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.public_intermediate)
+    return pki.presented("unrelated_in_middle", leaf, pki.unrelated_root, pki.public_intermediate)
+
+
+@chain_recipe("duplicate_intermediate")
+def _duplicate_intermediate(pki: SandboxPki) -> PresentedChain:
+    leaf = pki.leaf(pki.public_intermediate)
+    return pki.presented("duplicate_intermediate", leaf, pki.public_intermediate, pki.public_intermediate)
+
+
+@chain_recipe("impostor_root_last")
+def _impostor_root_last(pki: SandboxPki) -> PresentedChain:
+    # The last certificate carries the public root's name, but its key signed nothing presented.
+    leaf = pki.leaf(pki.public_intermediate)
+    return pki.presented("impostor_root_last", leaf, pki.public_intermediate, pki.impostor_root)
 
 
 @chain_recipe("long_chain")

@@ -17,8 +17,30 @@ class Trust(StrEnum):
 
 
 # Why a chain that verifies only through EXTRA_CA_BUNDLE is suspected to be a TLS-intercepting proxy's.
-INTERCEPTION_PUBLIC_PIN = "public_pin"  # a pin is a certificate of the public trust store
-INTERCEPTION_UNATTRIBUTED_PINS = "unattributed_pins"  # no pin is presented or in EXTRA_CA_BUNDLE
+# A pin is a certificate of the public PKI: a root of the public store, or a presented certificate
+# that chains to one by signature (though not on the verified path).
+INTERCEPTION_PUBLIC_PIN = "public_pin"
+INTERCEPTION_UNATTRIBUTED_PINS = "unattributed_pins"  # no pin is on the verified path or in EXTRA_CA_BUNDLE
+# A pin is a CA of EXTRA_CA_BUNDLE, but the verified path reaches neither it nor its issuers.
+INTERCEPTION_BUNDLE_PIN_OFF_PATH = "bundle_pin_off_path"
+
+
+class ChainRule(StrEnum):
+    """Which part of IAM's chain-order rule a presented chain breaks: the leaf first, then each
+    certificate's issuer, with no duplicates and nothing else (STS rejects the JWT otherwise)."""
+
+    MISORDERED = "misordered"  # the certificate does not issue the one before it
+    DUPLICATE = "duplicate"  # the same CA (subject and key) was already presented
+    UNRELATED = "unrelated"  # not tied to the verified path by signature at all
+
+
+@dataclass(frozen=True)
+class ChainDefect:
+    """One presented certificate that breaks the chain-order rule."""
+
+    rule: ChainRule
+    position: int  # index in the presented chain; 0 is the leaf
+    sha1: str
 
 
 class Role(StrEnum):
@@ -109,6 +131,17 @@ class TrustResult:
     # Why interception is suspected (INTERCEPTION_*): the rules word the problem, and let a
     # provider tagged as private follow a rotation whose pins cannot be attributed.
     interception_evidence: str | None = None
+    # Presented certificates outside the path but tied to it by signature: a cross-signed copy of a
+    # path CA (same subject and key), or the issuer of a tied certificate (the Starfield G2 case).
+    tied_to_path: frozenset[str] = frozenset()
+    chain_defects: tuple[ChainDefect, ...] = ()  # how the presented order breaks IAM's rule
+
+    @property
+    def pinnable(self) -> frozenset[str]:
+        """The SHA-1s a write may pin: certificates of the verified path or tied to it by signature."""
+        if self.trust is Trust.UNTRUSTED:
+            return frozenset()
+        return frozenset(self.verified_path) | self.tied_to_path
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def needs_attention(finding: Mapping[str, Any]) -> bool:
 def describe_host(capture: HostCapture, trust: TrustResult | None, now: datetime) -> dict[str, Any]:
     """A host's entry in the report: endpoint, role(s), trust, TLS version and the presented chain."""
     in_path = set(trust.verified_path) if trust else set()
+    pinnable = trust.pinnable if trust else frozenset()
     return {
         "host": capture.endpoint.host,
         "port": capture.endpoint.port,
@@ -78,7 +79,9 @@ def describe_host(capture: HostCapture, trust: TrustResult | None, now: datetime
         "live_thumbprint": capture.live_thumbprint,
         "handshakes": capture.handshakes,
         "failure": None if capture.failure is None else capture.failure.message,
-        "certificates": [_describe_certificate(c, c.sha1 in in_path, now) for c in capture.presented_chain],
+        "certificates": [
+            _describe_certificate(c, c.sha1 in in_path, now, tied=c.sha1 in pinnable) for c in capture.presented_chain
+        ],
     }
 
 
@@ -154,7 +157,9 @@ def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
     return summary
 
 
-def _describe_certificate(certificate: CertificateInfo, in_verified_path: bool, now: datetime) -> dict[str, Any]:
+def _describe_certificate(
+    certificate: CertificateInfo, in_verified_path: bool, now: datetime, *, tied: bool = False
+) -> dict[str, Any]:
     return {
         "subject": certificate.subject,
         "issuer": certificate.issuer,
@@ -165,6 +170,8 @@ def _describe_certificate(certificate: CertificateInfo, in_verified_path: bool, 
         "sha1": certificate.sha1,
         "is_ca": certificate.is_ca,
         "in_verified_path": in_verified_path,
+        # In the verified path or tied to it by signature: the only certificates a write may pin.
+        "tied_to_verified_path": tied,
     }
 
 

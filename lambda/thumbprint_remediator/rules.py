@@ -15,8 +15,10 @@ from datetime import datetime
 
 from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.models import (
+    INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     CertificateInfo,
+    ChainRule,
     Endpoint,
     HostCapture,
     ProbeFailure,
@@ -36,7 +38,9 @@ STATUS_ORDER: tuple[str, ...] = (
     "error",  # the provider could not be read or assessed at all
     "unreachable",  # a TLS endpoint could not be reached or did not complete a handshake
     "expired",  # a certificate in the chain is past its notAfter
-    "untrusted",  # a chain does not verify (path, dates or hostname), or looks intercepted
+    # a chain does not verify (path, dates or hostname), looks intercepted, or is not sent as an
+    # issuer chain (misordered, duplicate or unrelated certificates: STS rejects the JWT)
+    "untrusted",
     "invalid_discovery",  # discovery document or JWKS unusable
     "stale",  # a live thumbprint is missing from the provider's list (or the list is empty)
     "expiring",  # a certificate in the verified path expires within the warning window
@@ -165,7 +169,8 @@ def assess(
     problems.extend(_failure_problems(probe))
 
     pinned = _unique(normalize_thumbprint(value) for value in provider.thumbprints)
-    live = _unique(capture.live_thumbprint for capture in probe.hosts if capture.live_thumbprint)
+    # Only a live certificate tied to its verified path may ever be written, whatever else is decided.
+    live = _unique(_pinnable_live_thumbprint(capture, trusts.get(capture.endpoint)) for capture in probe.hosts)
     problems.extend(_staleness_problems(probe.hosts, pinned, trusts))
     stale = any(problem.status == "stale" for problem in problems)
 
@@ -175,6 +180,18 @@ def assess(
         blockers = [problem for problem in problems if problem.status in BLOCKING_STATUSES]
         if not blockers and probe.jwks_uri is None:
             blockers.append(_problem("jwks_unknown", "invalid_discovery", "the JWKS endpoint is unknown", ""))
+        untied = [c.endpoint for c in probe.hosts if c.live_thumbprint and c.live_thumbprint not in live]
+        if not blockers and untied:
+            # Unreachable while chain-order defects block; kept so that no rule change can pin it.
+            untied_problem = _problem(
+                "live_certificate_untied",
+                "untrusted",
+                f"{untied[0]}: the last presented certificate is not tied to the verified path",
+                "the server's operator must send the chain in order, leaf first, with nothing unrelated",
+                untied[0],
+            )
+            problems.append(untied_problem)
+            blockers.append(untied_problem)
         if blockers:
             block_reason = f"not updated: {blockers[0].message}"
         else:
@@ -213,6 +230,12 @@ def failed_assessment(code: str, message: str, remedy: str) -> Assessment:
         thumbprint_reliance=RELIANCE_UNKNOWN,
         nearest_expiry=None,
     )
+
+
+def _pinnable_live_thumbprint(capture: HostCapture, trust: TrustResult | None) -> str | None:
+    """The live (last presented) thumbprint, if it is in the verified path or tied to it by signature."""
+    live = capture.live_thumbprint
+    return live if live is not None and trust is not None and live in trust.pinnable else None
 
 
 def _certificates_that_matter(capture: HostCapture, trust: TrustResult | None) -> tuple[CertificateInfo, ...]:
@@ -280,6 +303,8 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None, declared_pr
         )
     if trust is not None and trust.interception_suspected:
         problems.append(_interception_problem(endpoint, trust, declared_private))
+    if trust is not None:
+        problems.extend(_chain_order_problems(capture, trust))
     if capture.accepts_tls12 is False:
         problems.append(
             _problem(
@@ -294,6 +319,56 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None, declared_pr
     return problems
 
 
+_CHAIN_DEFECTS_NAMED = 3  # a hostile chain may carry hundreds; the rest are counted
+_CHAIN_RULES: Mapping[ChainRule, tuple[str, str, str]] = {
+    # code, what is wrong with the listed certificates, what the server's operator must change
+    ChainRule.MISORDERED: (
+        "chain_misordered",
+        "the presented chain is out of order: {certificates} does not issue the certificate sent before it",
+        "send the chain in order: the leaf, then its issuing CA, then each next issuer",
+    ),
+    ChainRule.DUPLICATE: (
+        "chain_duplicate_certificate",
+        "the presented chain repeats a certificate: {certificates} was already sent",
+        "send each certificate of the chain once",
+    ),
+    ChainRule.UNRELATED: (
+        "chain_unrelated_certificate",
+        "the presented chain carries a certificate unrelated to its verified path: {certificates}",
+        "remove the unrelated certificate from the server's chain file",
+    ),
+}
+
+
+def _chain_order_problems(capture: HostCapture, trust: TrustResult) -> list[Problem]:
+    """One problem per broken part of IAM's chain-order rule; each blocks the write (STS rejects the JWT)."""
+    endpoint = capture.endpoint
+    problems = []
+    for rule, (code, wrong, fix) in _CHAIN_RULES.items():
+        positions = [defect.position for defect in trust.chain_defects if defect.rule is rule]
+        if not positions:
+            continue
+        named = [
+            f"certificate {position + 1} of {len(capture.presented_chain)} "
+            f"('{capture.presented_chain[position].subject}')"
+            for position in positions[:_CHAIN_DEFECTS_NAMED]
+            if position < len(capture.presented_chain)
+        ]
+        more = len(positions) - len(named)
+        listed = ", ".join(named) + (f" and {more} more" if more > 0 else "")
+        problems.append(
+            _problem(
+                code,
+                "untrusted",
+                f"{endpoint}: {wrong.format(certificates=listed)}; IAM requires the leaf first, then each "
+                "certificate's issuer, with no duplicate or extra certificate, and STS rejects the JWT otherwise",
+                f"the server's operator must fix it: {fix}; nothing is pinned until then",
+                endpoint,
+            )
+        )
+    return problems
+
+
 def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_private: bool) -> Problem:
     """A private chain that continues none of the pins: blocked unless the operator declared the CA private."""
     if trust.interception_evidence == INTERCEPTION_PUBLIC_PIN:
@@ -301,8 +376,9 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
             "interception_suspected",
             "untrusted",
             f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE "
-            "while the provider pins a certificate of the public trust store",
-            "check for a TLS-inspecting proxy between the function and the issuer; the public pin is kept",
+            "while the provider pins a certificate of the public PKI that is not on its verified path",
+            "check for a TLS-inspecting proxy between the function and the issuer; the public pin is kept "
+            f"(the {PRIVATE_CA_TAG_KEY} tag does not override it)",
             endpoint,
         )
     if declared_private:
@@ -312,6 +388,16 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
             f"{endpoint}: the chain verifies only through EXTRA_CA_BUNDLE and continues none of the pins; "
             "followed because the provider is tagged as using a private CA",
             "none needed; remove the tag if the issuer's CA is public",
+            endpoint,
+        )
+    if trust.interception_evidence == INTERCEPTION_BUNDLE_PIN_OFF_PATH:
+        return _problem(
+            "interception_suspected",
+            "untrusted",
+            f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE, but its "
+            "verified path reaches neither the pinned CA of EXTRA_CA_BUNDLE nor any CA that issued it",
+            "if a TLS-inspecting proxy sits in the path, exempt the issuer from inspection; if the issuer's private "
+            f"PKI moved to a new root, tag the provider {PRIVATE_CA_TAG_KEY}=true; the pins are kept until then",
             endpoint,
         )
     return _problem(

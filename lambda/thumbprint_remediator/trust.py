@@ -4,6 +4,11 @@ The probe captures chains with verification off; this module decides afterwards,
 `cryptography.x509.verification` (path, validity dates at `now`, and the hostname or IP address),
 whether a chain is publicly trusted, trusted through EXTRA_CA_BUNDLE, or only through a certificate
 the provider already pins.
+
+Everything after that is judged on the *verified path* (the certificates the verifier returned),
+never on the presented set: which presented certificates are tied to the path by signature (the
+only ones a write may pin), how the presented order breaks IAM's chain-order rule, and whether a
+chain trusted only through EXTRA_CA_BUNDLE continues the provider's pins.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, Subject, VerificationError
 
 from thumbprint_remediator.models import (
+    INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     INTERCEPTION_UNATTRIBUTED_PINS,
+    ChainDefect,
+    ChainRule,
     HostCapture,
     Trust,
     TrustResult,
@@ -127,6 +136,98 @@ def _unique(certificates: Iterable[x509.Certificate]) -> list[x509.Certificate]:
     return list(seen.values())
 
 
+def _identity(certificate: x509.Certificate) -> tuple[bytes, bytes]:
+    """Subject and public key: what a CA certificate and its cross-signed copies share."""
+    try:
+        key = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    except (UnsupportedAlgorithm, ValueError):
+        # A key cryptography cannot load shares its identity with no other certificate.
+        key = certificate.public_bytes(Encoding.DER)
+    return certificate.subject.public_bytes(), key
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, x509.DuplicateExtension, ValueError):
+        return False
+
+
+def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `certificate`: its subject is the certificate's issuer and its key
+    verifies the signature."""
+    if certificate.issuer != issuer.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
+def _issuers_up(certificate: x509.Certificate, pool: Sequence[x509.Certificate]) -> set[tuple[bytes, bytes]]:
+    """The identities of `certificate` and of every CA of `pool` above it, following signatures."""
+    identities: set[tuple[bytes, bytes]] = set()
+    pending, visited = [certificate], set()
+    while pending:
+        cert = pending.pop()
+        sha1 = certificate_sha1(cert)
+        if sha1 in visited:
+            continue
+        visited.add(sha1)
+        identities.add(_identity(cert))
+        pending.extend(issuer for issuer in pool if issued_by(cert, issuer))
+    return identities
+
+
+def tied_to_path(presented: Sequence[x509.Certificate], path: Sequence[x509.Certificate]) -> frozenset[int]:
+    """Positions of the presented certificates tied to the verified path by signature.
+
+    Tied: a certificate of the path; a cross-signed copy of a path CA (same subject and key, so the
+    same CA); or, iterating up the presented list, the issuer of a tied certificate (its key signed
+    it). Nothing else: a certificate merely sent alongside is not vouched for by the path.
+    """
+    in_path = {certificate_sha1(cert) for cert in path}
+    path_cas = {_identity(cert) for cert in path[1:]}
+    tied = {
+        index
+        for index, cert in enumerate(presented)
+        if certificate_sha1(cert) in in_path or (_is_ca(cert) and _identity(cert) in path_cas)
+    }
+    pending = sorted(tied)
+    while pending:
+        signed = presented[pending.pop()]
+        for index, cert in enumerate(presented):
+            if index not in tied and issued_by(signed, cert):
+                tied.add(index)
+                pending.append(index)
+    return frozenset(tied)
+
+
+def chain_defects(presented: Sequence[x509.Certificate], tied: Collection[int]) -> tuple[ChainDefect, ...]:
+    """How the presented list breaks IAM's rule that it reads leaf first, then each certificate's
+    issuer: a certificate already presented (same subject and key), one not tied to the verified
+    path, or one that does not issue the certificate before it (duplicates and unrelated ones set
+    aside, so that each defect is named once)."""
+    defects: list[ChainDefect] = []
+    seen = {_identity(presented[0])} if presented else set()
+    previous = presented[0] if presented else None
+    for index, cert in enumerate(presented[1:], start=1):
+        rule: ChainRule | None = None
+        if _identity(cert) in seen:
+            rule = ChainRule.DUPLICATE
+        elif index not in tied:
+            rule = ChainRule.UNRELATED
+        else:
+            seen.add(_identity(cert))
+            if previous is not None and not issued_by(previous, cert):
+                rule = ChainRule.MISORDERED
+            previous = cert
+        if rule is not None:
+            defects.append(ChainDefect(rule, index, certificate_sha1(cert)))
+    return tuple(defects)
+
+
 def _subject(host: str) -> Subject:
     try:
         return x509.IPAddress(ipaddress.ip_address(host))
@@ -168,6 +269,10 @@ class TrustEvaluator:
         self._private_thumbprints = frozenset(certificate_sha1(cert) for cert in self._extra_cas) - (
             self._public_thumbprints
         )
+        self._public_identities = frozenset(_identity(cert) for cert in self._public_roots)
+        self._public_by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+        for cert in self._public_roots:
+            self._public_by_subject.setdefault(cert.subject, []).append(cert)
 
     @classmethod
     def from_system(cls, extra_ca_bundle: str | None = None) -> TrustEvaluator:
@@ -208,12 +313,21 @@ class TrustEvaluator:
             except VerificationError as exc:
                 error = _one_line(exc)
                 continue
-            evidence = self._interception_evidence(capture, pinned_thumbprints) if trust is Trust.PRIVATE else None
+            tied = tied_to_path(presented, path)
+            verified_path = tuple(certificate_sha1(cert) for cert in path)
+            on_path = {*verified_path, *(certificate_sha1(presented[index]) for index in tied)}
+            evidence = (
+                self._interception_evidence(presented, path, on_path, pinned_thumbprints)
+                if trust is Trust.PRIVATE
+                else None
+            )
             return TrustResult(
                 trust,
-                verified_path=tuple(certificate_sha1(cert) for cert in path),
+                verified_path=verified_path,
                 interception_suspected=evidence is not None,
                 interception_evidence=evidence,
+                tied_to_path=frozenset(on_path - set(verified_path)),
+                chain_defects=chain_defects(presented, tied),
             )
         return TrustResult(Trust.UNTRUSTED, error=_explain(error, presented[-1]))
 
@@ -230,22 +344,64 @@ class TrustEvaluator:
         if anchors:
             yield Trust.PINNED, Store(_unique(anchors))
 
-    def _interception_evidence(self, capture: HostCapture, pinned_thumbprints: set[str]) -> str | None:
+    def _interception_evidence(
+        self,
+        presented: Sequence[x509.Certificate],
+        path: Sequence[x509.Certificate],
+        on_path: Collection[str],
+        pinned_thumbprints: set[str],
+    ) -> str | None:
         """Why a chain trusted only through EXTRA_CA_BUNDLE may be a TLS-intercepting proxy's, or None.
 
-        Such a chain may take over from the provider's pins only when something ties the provider
-        to the operator's PKI: it has no pins yet, a presented certificate is pinned (continuity), or
-        a pin is the SHA-1 of a certificate of EXTRA_CA_BUNDLE that is not also a public root.
-        Otherwise the pins may well belong to the public PKI: `public_pin` when one is a certificate
-        of the public store (provably so), `unattributed_pins` when none can be attributed at all. A
-        pinned public *intermediate* is only a hash here, indistinguishable from a rotated private
-        one; the rules let an operator tag a provider as private to follow such rotations.
+        Judged on the verified path, never on what was merely presented: a proxy can send the
+        provider's pinned certificate alongside its own chain, but cannot tie it to its path by
+        signature. The chain may take over from the pins only when the provider has no pins yet, a
+        pin is on the path or tied to it (continuity), or a pin is a CA of EXTRA_CA_BUNDLE (not also
+        a public root) that shares the path: the path reaches it or an issuer of it (a rotation under
+        the same private root). A pin of the public PKI (a public root, or a presented certificate
+        that chains to one) is `public_pin`, which nothing overrides; `bundle_pin_off_path` when the
+        pinned bundle CA is off the path (a proxy in front of a private issuer, or a re-rooted private
+        PKI); `unattributed_pins` when no pin can be attributed at all. A pinned public intermediate
+        that is not presented is only a hash, indistinguishable from a rotated private one; the rules
+        let an operator tag a provider as private to follow such rotations.
         """
         if not pinned_thumbprints:
             return None
-        presented = {info.sha1.lower() for info in capture.presented_chain}
-        if pinned_thumbprints & (presented | self._private_thumbprints):
+        if pinned_thumbprints & set(on_path):
             return None
         if pinned_thumbprints & self._public_thumbprints:
             return INTERCEPTION_PUBLIC_PIN
+        pinned_presented = [cert for cert in presented if certificate_sha1(cert) in pinned_thumbprints]
+        if any(self._chains_to_public_store(cert, presented) for cert in pinned_presented):
+            return INTERCEPTION_PUBLIC_PIN
+        bundle_pins = [
+            cert for cert in self._extra_cas if certificate_sha1(cert) in pinned_thumbprints & self._private_thumbprints
+        ]
+        if any(self._shares_path(pin, path, presented) for pin in bundle_pins):
+            return None
+        if bundle_pins:
+            return INTERCEPTION_BUNDLE_PIN_OFF_PATH
         return INTERCEPTION_UNATTRIBUTED_PINS
+
+    def _shares_path(
+        self, pin: x509.Certificate, path: Sequence[x509.Certificate], presented: Sequence[x509.Certificate]
+    ) -> bool:
+        """Whether the pinned bundle CA, or a CA that issued it, is a certificate of the verified path."""
+        pool = [*self._extra_cas, *presented, *path]
+        path_identities = {_identity(cert) for cert in path}
+        return bool(_issuers_up(pin, pool) & path_identities)
+
+    def _chains_to_public_store(self, certificate: x509.Certificate, presented: Sequence[x509.Certificate]) -> bool:
+        """Whether signatures lead from `certificate`, through presented ones, to a public root."""
+        pending, visited = [certificate], set()
+        while pending:
+            cert = pending.pop()
+            sha1 = certificate_sha1(cert)
+            if sha1 in visited:
+                continue
+            visited.add(sha1)
+            if sha1 in self._public_thumbprints or _identity(cert) in self._public_identities:
+                return True
+            candidates = [*self._public_by_subject.get(cert.issuer, ()), *presented]
+            pending.extend(issuer for issuer in candidates if issued_by(cert, issuer))
+        return False

@@ -13,11 +13,11 @@ ARN = "arn:aws:iam::123456789012:oidc-provider/localhost:8443/x"
 OLD, NEW, LEAF, OTHER = "a" * 40, "b" * 40, "c" * 40, "d" * 40
 
 
-def _host(trust: str = "public", chain: tuple[str, ...] = (LEAF, NEW)) -> dict[str, Any]:
+def _host(trust: str = "public", chain: tuple[str, ...] = (LEAF, NEW), tied: bool = True) -> dict[str, Any]:
     return {
         "trust": trust,
         "live_thumbprint": chain[-1],
-        "certificates": [{"sha1": sha1} for sha1 in chain],
+        "certificates": [{"sha1": sha1, "tied_to_verified_path": tied} for sha1 in chain],
     }
 
 
@@ -47,6 +47,11 @@ def _with(change: str) -> RunResult:
     assert run.report is not None
     if change == "untrusted chain written":
         finding["hosts"] = [_host("untrusted")]
+    elif change == "certificate off the verified path written":
+        finding["hosts"] = [_host(tied=False)]
+    elif change == "written despite a chain-order defect":
+        finding["problems"].append({"code": "chain_unrelated_certificate", "status": "untrusted"})
+        finding["status"] = "stale"
     elif change == "blocking status written":
         finding["status"] = "invalid_discovery"
     elif change == "live pin lost":
@@ -77,6 +82,8 @@ def _with(change: str) -> RunResult:
     "change",
     [
         "untrusted chain written",
+        "certificate off the verified path written",
+        "written despite a chain-order defect",
         "blocking status written",
         "live pin lost",
         "presented pin dropped for a stale one",

@@ -89,15 +89,66 @@ def test_private_rotation_on_a_tagged_provider_is_followed_and_says_why(matrix: 
     assert _after(matrix, "private_leaf_only_tagged")[0] == default_pki().chain("private_leaf_only").top_thumbprint
 
 
-def test_the_last_presented_certificate_is_pinned_whatever_the_order(matrix: MatrixResults) -> None:
+def test_the_last_presented_certificate_is_pinned(matrix: MatrixResults) -> None:
     pki = default_pki()
-    # out of order: leaf, root, issuing CA -> the issuing CA was sent last
-    assert _after(matrix, "chain_out_of_order")[0] == pki.public_intermediate.sha1
-    # an unrelated CA sent last is what IAM thumbprints; the pinned issuing CA stays
-    assert _after(matrix, "extra_unrelated_certificate") == [pki.unrelated_root.sha1, pki.public_intermediate.sha1]
     assert _after(matrix, "root_sent") == [pki.public_root.sha1, pki.public_intermediate.sha1]
     # the cross-signed certificate as presented, not its self-signed twin
     assert _after(matrix, "cross_signed")[0] == pki.cross_signed_root.sha1 != pki.cross_root.sha1
+
+
+# --- the verified path ------------------------------------------------------------------------------
+
+
+def test_seed_cross_signed_top_is_pinned_though_the_path_ends_at_the_stores_root(matrix: MatrixResults) -> None:
+    pki = default_pki()
+    # G2 cross-signed by Class 2, as presented: neither the self-signed G2 nor the store's root
+    assert _after(matrix, "seed_cross_signed")[0] == pki.services_root_g2_cross_signed.sha1
+    top = _finding(matrix, "seed_cross_signed")["hosts"][0]["certificates"][-1]
+    assert (top["in_verified_path"], top["tied_to_verified_path"]) == (False, True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "proxy_forwards_pinned_public_ca",
+        "proxy_forwards_pinned_public_ca_tagged",
+        "proxy_forwards_pinned_public_root_tagged",
+        "proxy_public_root_pin_tagged",
+        "proxy_in_front_of_private_issuer",
+    ],
+)
+def test_a_proxy_is_never_pinned_whatever_it_forwards_or_the_tag_says(matrix: MatrixResults, name: str) -> None:
+    provider = matrix.shared.provider(name)
+    finding = _finding(matrix, name)
+    assert finding["hosts"][0]["trust"] == "private"  # the inspection CA is in EXTRA_CA_BUNDLE
+    assert "interception_suspected" in _codes(finding)
+    assert "private_ca_rotation_followed" not in _codes(finding)
+    assert provider.after == provider.pinned
+    assert default_pki().inspection_intermediate.sha1 not in (provider.after or ())
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("chain_out_of_order", "chain_misordered"),
+        ("extra_unrelated_certificate", "chain_unrelated_certificate"),
+        ("extra_unrelated_certificate_first_pin", "chain_unrelated_certificate"),
+        ("unrelated_in_middle", "chain_unrelated_certificate"),
+        ("duplicate_intermediate", "chain_duplicate_certificate"),
+        ("impostor_root_last", "chain_unrelated_certificate"),
+        ("proxy_forwards_pinned_public_ca", "chain_unrelated_certificate"),
+    ],
+)
+def test_a_chain_against_the_order_rule_is_named_and_writes_nothing(
+    matrix: MatrixResults, name: str, code: str
+) -> None:
+    pki = default_pki()
+    provider = matrix.shared.provider(name)
+    [problem] = [p for p in _finding(matrix, name)["problems"] if p["code"] == code]
+    assert "STS rejects the JWT" in problem["message"]
+    assert problem["remedy"].startswith("the server's operator must fix it")
+    assert provider.after == provider.pinned
+    assert not {pki.unrelated_root.sha1, pki.impostor_root.sha1} & set(provider.after or ())
 
 
 def test_sni_is_sent_for_names_and_not_for_ip_literals(matrix: MatrixResults) -> None:

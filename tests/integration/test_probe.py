@@ -16,6 +16,7 @@ from sandbox.issuers import Behaviour, Reply, on_jwks, with_discovery
 from sandbox.pki import sha1_thumbprint
 from thumbprint_remediator.models import Endpoint, Role, Trust
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.trust import TrustEvaluator
 
 
 def test_healthy_issuer_is_captured_in_one_handshake(issuer_fleet, fast_prober, sandbox_pki):
@@ -86,6 +87,53 @@ def test_cross_signed_top_certificate_is_pinned_not_its_self_signed_twin(issuer_
     assert not top.self_signed
     assert capture.live_thumbprint == sandbox_pki.cross_signed_root.sha1
     assert capture.live_thumbprint != sandbox_pki.cross_root.sha1
+
+
+def test_seed_cross_signed_top_is_live_and_tied_to_the_verified_path(
+    issuer_fleet, fast_prober, sandbox_pki, sandbox_trust
+):
+    # Given the seed's EKS shape over real TLS: the root cross-signed by G2, G2 cross-signed by Class 2
+    issuer = issuer_fleet.add("seed_cross_signed")
+
+    # When it is probed and its chain verified against the store holding the self-signed root
+    (capture,) = fast_prober.probe(issuer.url).hosts
+    result = sandbox_trust.evaluate(capture, pinned=(), now=sandbox_pki.now)
+
+    # Then the last presented certificate is live, outside the path, and tied to it by signature
+    assert [c.subject for c in capture.presented_chain[2:]] == [
+        "CN=Sandbox Public Root CA,O=OIDC Sandbox",
+        "CN=Sandbox Services Root G2,O=OIDC Sandbox",
+    ]
+    assert capture.live_thumbprint == sandbox_pki.services_root_g2_cross_signed.sha1
+    assert result.trust is Trust.PUBLIC
+    assert capture.live_thumbprint not in result.verified_path
+    assert capture.live_thumbprint in result.pinnable
+    assert result.chain_defects == ()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "forwarded"),
+    [("inspected_forwarding_public_ca", "public_intermediate"), ("inspected_forwarding_public_root", "public_root")],
+)
+def test_certificate_a_proxy_forwards_is_presented_but_never_on_the_path(
+    issuer_fleet, fast_prober, sandbox_pki, behaviour, forwarded
+):
+    # Given a proxy whose CA is in EXTRA_CA_BUNDLE forwarding a public certificate between its own
+    evaluator = TrustEvaluator(
+        public_roots=sandbox_pki.public_roots, extra_cas=[sandbox_pki.inspection_root.certificate]
+    )
+    issuer = issuer_fleet.add(behaviour)
+    pin = getattr(sandbox_pki, forwarded).sha1
+
+    # When the captured chain is verified with that certificate pinned
+    (capture,) = fast_prober.probe(issuer.url).hosts
+    result = evaluator.evaluate(capture, pinned=[pin], now=sandbox_pki.now)
+
+    # Then it was presented, but the path runs through the proxy's CA: interception of a public pin
+    assert pin in [c.sha1 for c in capture.presented_chain]
+    assert pin not in result.pinnable
+    assert result.trust is Trust.PRIVATE
+    assert result.interception_evidence == "public_pin"
 
 
 def test_provider_url_with_a_path(issuer_fleet, fast_prober):
@@ -422,7 +470,8 @@ def openssl_last_certificate_sha1(port: int) -> str:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 @pytest.mark.parametrize(
-    "behaviour", ["healthy", "root_sent", "cross_signed", "rotated_intermediate", "private_ca", "self_signed"]
+    "behaviour",
+    ["healthy", "root_sent", "cross_signed", "seed_cross_signed", "rotated_intermediate", "private_ca", "self_signed"],
 )
 def test_live_thumbprint_matches_openssl(issuer_fleet, fast_prober, behaviour):
     issuer = issuer_fleet.add(behaviour)

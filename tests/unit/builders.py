@@ -1,4 +1,4 @@
-"""Builders for the pure-rule tests: plain data, no network."""
+"""Builders for the pure-rule tests: plain data (or sandbox certificates), no network."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from sandbox.pki import SandboxPki
 from thumbprint_remediator.models import (
     CertificateInfo,
     Endpoint,
@@ -17,6 +20,7 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
+from thumbprint_remediator.probe import certificate_info
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -88,3 +92,10 @@ def provider(*thumbprints: str, tags: tuple[tuple[str, str], ...] = ()) -> Provi
         thumbprints=thumbprints,
         tags=tags,
     )
+
+
+def captured(pki: SandboxPki, chain_name: str, host: str = "localhost") -> HostCapture:
+    """What the probe would have captured from a server presenting the sandbox chain `chain_name`."""
+    chain = pki.chain(chain_name)
+    presented = tuple(certificate_info(cert.public_bytes(Encoding.DER)) for cert in chain.certificates)
+    return HostCapture(Endpoint(host, 8443), (Role.DISCOVERY, Role.JWKS), presented, "TLSv1.2", True, 1)

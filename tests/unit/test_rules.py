@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
+from sandbox.pki import SandboxPki
+from tests.unit.builders import NOW, capture, captured, probe_of, provider, sha1_of, trusted
 from thumbprint_remediator.models import (
+    INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     INTERCEPTION_UNATTRIBUTED_PINS,
+    ChainDefect,
+    ChainRule,
     Endpoint,
     HostCapture,
     ProbeFailure,
@@ -22,6 +27,7 @@ from thumbprint_remediator.models import (
 from thumbprint_remediator.rules import (
     MAX_THUMBPRINTS,
     STATUS_ORDER,
+    Assessment,
     assess,
     days_left,
     is_skipped,
@@ -29,6 +35,7 @@ from thumbprint_remediator.rules import (
     most_serious,
     normalize_thumbprint,
 )
+from thumbprint_remediator.trust import TrustEvaluator
 
 LEAF, INTERMEDIATE, ROOT = "leaf", "intermediate", "root"
 TOP = sha1_of(INTERMEDIATE)
@@ -131,7 +138,11 @@ def test_private_chain_replacing_pins_it_cannot_be_tied_to_is_blocked_and_says_w
     assert result.proposed_thumbprints is None
     [problem] = [p for p in result.problems if p.code == "interception_suspected"]
     assert "TLS interception suspected" in problem.message
-    expected = "public trust store" if evidence == INTERCEPTION_PUBLIC_PIN else "none of which is in EXTRA_CA_BUNDLE"
+    expected = (
+        "certificate of the public PKI"
+        if evidence == INTERCEPTION_PUBLIC_PIN
+        else "none of which is in EXTRA_CA_BUNDLE"
+    )
     assert expected in problem.message
     assert (result.block_reason or "").startswith("not updated: issuer.example: TLS interception suspected")
 
@@ -284,3 +295,127 @@ def test_assessment_never_proposes_from_an_untrusted_chain(pinned: list[str], tr
     if result.proposed_thumbprints is not None:
         assert sha1_of(top) in result.proposed_thumbprints
         assert len(result.proposed_thumbprints) <= MAX_THUMBPRINTS
+
+
+# --- only certificates tied to the verified path are ever pinned (real sandbox certificates) ------
+
+
+def stale_thumbprint_of(label: str) -> str:
+    return sha1_of(f"stale-{label}")
+
+
+def _assess_chain(
+    pki: SandboxPki, evaluator: TrustEvaluator, chain_name: str, pins: Sequence[str], *, declared_private: bool = False
+) -> Assessment:
+    host = captured(pki, chain_name)
+    trusts = {host.endpoint: evaluator.evaluate(host, pins, pki.now)}
+    return assess(provider(*pins), probe_of(host), trusts, 30, pki.now, declared_private=declared_private)
+
+
+@pytest.mark.parametrize("declared_private", [False, True], ids=["untagged", "tagged private-ca"])
+@pytest.mark.parametrize(
+    ("chain_name", "pin"),
+    [
+        pytest.param("proxy_with_pinned_public_ca", "public_intermediate", id="pinned public CA forwarded"),
+        pytest.param("proxy_with_public_root", "public_root", id="pinned public root forwarded"),
+        pytest.param("inspection", "public_root", id="pinned public root not sent"),
+    ],
+)
+def test_proxy_whose_ca_is_in_the_bundle_is_blocked_whatever_it_forwards(
+    sandbox_pki, inspecting_evaluator, chain_name, pin, declared_private
+) -> None:
+    # Given a TLS-inspecting proxy (its CA in EXTRA_CA_BUNDLE) and a provider pinning a public certificate
+    pins = [getattr(sandbox_pki, pin).sha1]
+    # When assessed, tagged private or not
+    result = _assess_chain(sandbox_pki, inspecting_evaluator, chain_name, pins, declared_private=declared_private)
+    # Then interception is suspected and the proxy's CA is never proposed
+    assert result.status == "untrusted"
+    assert result.proposed_thumbprints is None
+    assert "interception_suspected" in [p.code for p in result.problems]
+    assert "private_ca_rotation_followed" not in [p.code for p in result.problems]
+    assert "TLS interception suspected" in (result.block_reason or "")
+
+
+@pytest.mark.parametrize(
+    ("chain_name", "code", "rule"),
+    [
+        pytest.param("extra_unrelated", "chain_unrelated_certificate", "unrelated", id="unrelated CA sent last"),
+        pytest.param("impostor_root_last", "chain_unrelated_certificate", "unrelated", id="impostor root sent last"),
+        pytest.param("unrelated_in_middle", "chain_unrelated_certificate", "unrelated", id="unrelated in the middle"),
+        pytest.param("out_of_order", "chain_misordered", "out of order", id="root before the issuing CA"),
+        pytest.param("duplicate_intermediate", "chain_duplicate_certificate", "repeats", id="issuing CA twice"),
+    ],
+)
+def test_chain_that_breaks_the_order_rule_is_blocked_with_its_own_code(
+    sandbox_pki, evaluator_public, chain_name, code, rule
+) -> None:
+    # Given a publicly valid chain sent against IAM's order rule, the issuing CA pinned before a change
+    result = _assess_chain(sandbox_pki, evaluator_public, chain_name, [stale_thumbprint_of(chain_name)])
+    # Then nothing is written, and the problem names the rule and who must fix it
+    assert result.status == "untrusted"
+    assert result.proposed_thumbprints is None
+    [problem] = [p for p in result.problems if p.code == code]
+    assert rule in problem.message
+    assert "STS rejects the JWT" in problem.message
+    assert problem.remedy.startswith("the server's operator must fix it")
+    unrelated = {sandbox_pki.unrelated_root.sha1, sandbox_pki.impostor_root.sha1}
+    assert not unrelated & set(result.live_thumbprints)
+
+
+def test_unrelated_certificate_sent_last_is_never_pinned_even_on_an_empty_list(sandbox_pki, evaluator_public) -> None:
+    result = _assess_chain(sandbox_pki, evaluator_public, "extra_unrelated", [])
+    assert result.proposed_thumbprints is None
+    assert result.live_thumbprints == ()
+    assert {p.code for p in result.problems} >= {"no_thumbprints", "chain_unrelated_certificate"}
+
+
+def test_seed_cross_signed_top_is_the_thumbprint_written(sandbox_pki, evaluator_public) -> None:
+    # Given the seed's chain, the store holding only the self-signed root, and a stale pin
+    result = _assess_chain(sandbox_pki, evaluator_public, "seed_cross_signed", [stale_thumbprint_of("seed")])
+    # Then the last presented certificate (G2 cross-signed by Class 2) is written first
+    assert result.status == "stale"
+    assert result.proposed_thumbprints is not None
+    assert result.proposed_thumbprints[0] == sandbox_pki.services_root_g2_cross_signed.sha1
+    assert sandbox_pki.services_root_g2.sha1 not in result.proposed_thumbprints
+
+
+def test_live_certificate_off_the_path_is_never_proposed_even_without_a_chain_defect() -> None:
+    # Given a verdict that names no defect but whose path does not hold the last certificate
+    host = capture([LEAF, INTERMEDIATE, "unrelated"])
+    trusts = {host.endpoint: TrustResult(Trust.PUBLIC, verified_path=(sha1_of(LEAF), TOP))}
+    # When the stale provider is assessed
+    result = assess(provider(sha1_of("old")), probe_of(host), trusts, 30, NOW)
+    # Then nothing is proposed: only tied certificates may be written
+    assert result.proposed_thumbprints is None
+    assert result.status == "untrusted"
+    assert "live_certificate_untied" in [p.code for p in result.problems]
+
+
+def test_a_chain_padded_with_many_unrelated_certificates_names_three_and_counts_the_rest() -> None:
+    # Given a verdict naming 40 unrelated certificates after the issuing CA
+    names = [LEAF, INTERMEDIATE, *(f"padding-{index}" for index in range(40))]
+    host = capture(names)
+    defects = tuple(
+        ChainDefect(ChainRule.UNRELATED, index, sha1_of(name)) for index, name in enumerate(names) if index > 1
+    )
+    trusts = {host.endpoint: TrustResult(Trust.PUBLIC, verified_path=(sha1_of(LEAF), TOP), chain_defects=defects)}
+    # When assessed
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW)
+    # Then one problem names the first three and counts the other 37
+    [problem] = [p for p in result.problems if p.code == "chain_unrelated_certificate"]
+    assert problem.message.count("CN=padding-") == 3
+    assert "and 37 more" in problem.message
+    assert result.status == "untrusted"
+
+
+@pytest.mark.parametrize(("declared_private", "status"), [(False, "untrusted"), (True, "stale")])
+def test_pinned_bundle_ca_off_the_path_blocks_unless_the_provider_is_tagged(
+    declared_private: bool, status: str
+) -> None:
+    host, trusts = _private_chain_replacing_pins(INTERCEPTION_BUNDLE_PIN_OFF_PATH)
+    result = assess(provider(TOP), probe_of(host), trusts, 30, NOW, declared_private=declared_private)
+    assert result.status == status
+    assert (result.proposed_thumbprints is None) is not declared_private
+    if not declared_private:
+        [problem] = [p for p in result.problems if p.code == "interception_suspected"]
+        assert "reaches neither the pinned CA of EXTRA_CA_BUNDLE" in problem.message

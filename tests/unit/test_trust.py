@@ -9,7 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from sandbox.pki import SandboxPki, default_pki, sha1_thumbprint
-from thumbprint_remediator.models import Endpoint, HostCapture, ProbeFailure, Role, Trust
+from tests.unit.builders import captured
+from thumbprint_remediator.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
 from thumbprint_remediator.probe import certificate_info
 from thumbprint_remediator.trust import TrustEvaluator, TrustStoreError
 
@@ -432,3 +433,140 @@ def test_write_public_bundle_round_trips(pki, tmp_path):
 
     assert isinstance(path, Path)
     assert path.read_bytes().count(b"BEGIN CERTIFICATE") == 1
+
+
+# --- the verified path: what is tied to it, how the presented order breaks IAM's rule -------------
+
+
+def test_proxy_forwarding_the_pinned_public_ca_is_judged_on_its_verified_path(sandbox_pki, inspecting_evaluator):
+    # Given a proxy whose CA is in EXTRA_CA_BUNDLE, sending [its leaf, the pinned public CA, its issuing CA]
+    capture = captured(sandbox_pki, "proxy_with_pinned_public_ca")
+    pinned = [sandbox_pki.public_intermediate.sha1]
+
+    # When it is evaluated
+    result = inspecting_evaluator.evaluate(capture, pinned=pinned, now=sandbox_pki.now)
+
+    # Then the path runs through the proxy's CA only: the presented pin is no continuity, and it is public
+    assert result.trust is Trust.PRIVATE
+    assert sandbox_pki.public_intermediate.sha1 not in result.verified_path
+    assert sandbox_pki.public_intermediate.sha1 not in result.pinnable
+    assert result.interception_suspected
+    assert result.interception_evidence == "public_pin"
+    assert [(d.rule, d.position) for d in result.chain_defects] == [(ChainRule.UNRELATED, 1)]
+
+
+def test_proxy_forwarding_a_pinned_public_root_is_suspected(sandbox_pki, inspecting_evaluator):
+    capture = captured(sandbox_pki, "proxy_with_public_root")
+
+    result = inspecting_evaluator.evaluate(capture, pinned=[sandbox_pki.public_root.sha1], now=sandbox_pki.now)
+
+    assert result.trust is Trust.PRIVATE
+    assert result.interception_evidence == "public_pin"
+
+
+def test_pinned_presented_intermediate_of_a_public_chain_is_a_public_pin_even_outside_the_store(sandbox_pki):
+    # Given a store holding only the public root, and the proxy forwarding the pinned issuing CA it signed
+    evaluator = TrustEvaluator(
+        public_roots=sandbox_pki.public_roots, extra_cas=[sandbox_pki.inspection_root.certificate]
+    )
+    capture = captured(sandbox_pki, "proxy_with_pinned_public_ca")
+
+    # When evaluated  Then the pin is attributed to the public PKI by signature, not left unattributed
+    result = evaluator.evaluate(capture, pinned=[sandbox_pki.public_intermediate.sha1], now=sandbox_pki.now)
+    assert result.interception_evidence == "public_pin"
+
+
+def test_pin_on_the_verified_path_is_continuity(sandbox_pki, inspecting_evaluator):
+    # Given the inspection chain whose own issuing CA is pinned (IAM already trusts it)
+    capture = captured(sandbox_pki, "inspection")
+
+    result = inspecting_evaluator.evaluate(capture, pinned=[capture.live_thumbprint or ""], now=sandbox_pki.now)
+
+    assert result.trust is Trust.PRIVATE
+    assert not result.interception_suspected
+
+
+def test_seed_cross_signed_top_is_tied_to_the_path_though_outside_it(sandbox_pki):
+    # Given the seed's shape: leaf, issuing CA, the root cross-signed by G2, G2 cross-signed by Class 2,
+    # and a store holding the self-signed root only
+    evaluator = TrustEvaluator(public_roots=sandbox_pki.public_roots)
+    capture = captured(sandbox_pki, "seed_cross_signed")
+
+    # When evaluated
+    result = evaluator.evaluate(capture, pinned=(), now=sandbox_pki.now)
+
+    # Then the path ends at the store's root, and both cross-signed certificates are tied to it
+    assert result.trust is Trust.PUBLIC
+    assert result.verified_path[-1] == sandbox_pki.public_root.sha1
+    assert capture.live_thumbprint == sandbox_pki.services_root_g2_cross_signed.sha1
+    assert capture.live_thumbprint not in result.verified_path
+    assert result.tied_to_path == {
+        sandbox_pki.public_root_cross_signed.sha1,
+        sandbox_pki.services_root_g2_cross_signed.sha1,
+    }
+    assert capture.live_thumbprint in result.pinnable
+    assert result.chain_defects == ()
+
+
+@pytest.mark.parametrize(
+    ("chain_name", "defects"),
+    [
+        pytest.param("out_of_order", [(ChainRule.MISORDERED, 1), (ChainRule.MISORDERED, 2)], id="root before CA"),
+        pytest.param("extra_unrelated", [(ChainRule.UNRELATED, 2)], id="unrelated CA sent last"),
+        pytest.param("unrelated_in_middle", [(ChainRule.UNRELATED, 1)], id="unrelated CA in the middle"),
+        pytest.param("duplicate_intermediate", [(ChainRule.DUPLICATE, 2)], id="issuing CA sent twice"),
+        pytest.param("impostor_root_last", [(ChainRule.UNRELATED, 2)], id="the root's name, another key"),
+        pytest.param("public", [], id="leaf and CA"),
+        pytest.param("public_with_root", [], id="root sent"),
+        pytest.param("long_chain", [], id="six certificates"),
+        pytest.param("cross_signed", [], id="cross-signed root"),
+        pytest.param("seed_cross_signed", [], id="seed's cross-signed pair"),
+    ],
+)
+def test_presented_order_is_checked_by_signature(sandbox_pki, evaluator, chain_name, defects):
+    result = evaluator.evaluate(captured(sandbox_pki, chain_name), pinned=(), now=sandbox_pki.now)
+
+    assert result.trust is Trust.PUBLIC
+    assert [(d.rule, d.position) for d in result.chain_defects] == defects
+    chain = sandbox_pki.chain(chain_name).thumbprints
+    assert [d.sha1 for d in result.chain_defects] == [chain[position] for _, position in defects]
+
+
+@pytest.mark.parametrize("chain_name", ["extra_unrelated", "impostor_root_last"])
+def test_a_certificate_sent_last_but_unrelated_to_the_path_is_not_pinnable(sandbox_pki, evaluator, chain_name):
+    capture = captured(sandbox_pki, chain_name)
+
+    result = evaluator.evaluate(capture, pinned=(), now=sandbox_pki.now)
+
+    assert result.trust is Trust.PUBLIC
+    assert capture.live_thumbprint not in result.pinnable
+    assert sandbox_pki.public_intermediate.sha1 in result.pinnable
+
+
+def test_untrusted_chain_pins_nothing(sandbox_pki, evaluator):
+    result = evaluator.evaluate(captured(sandbox_pki, "interception"), pinned=(), now=sandbox_pki.now)
+
+    assert result.trust is Trust.UNTRUSTED
+    assert result.pinnable == frozenset()
+
+
+def test_proxy_in_front_of_a_private_issuer_whose_pinned_ca_is_in_the_bundle_is_suspected(sandbox_pki):
+    # Given a bundle with the private root, the provider's pinned private issuing CA and an inspection CA
+    evaluator = TrustEvaluator(
+        public_roots=sandbox_pki.public_roots,
+        extra_cas=[
+            sandbox_pki.private_root.certificate,
+            sandbox_pki.private_intermediate.certificate,
+            sandbox_pki.inspection_root.certificate,
+        ],
+    )
+    pinned = [sandbox_pki.private_intermediate.sha1]
+
+    # When the proxy's chain and a genuine rotation under the same private root are evaluated
+    proxied = evaluator.evaluate(captured(sandbox_pki, "inspection"), pinned=pinned, now=sandbox_pki.now)
+    rotated = evaluator.evaluate(captured(sandbox_pki, "private_rotated"), pinned=pinned, now=sandbox_pki.now)
+
+    # Then only the rotation shares a CA with the pinned one
+    assert proxied.trust is rotated.trust is Trust.PRIVATE
+    assert proxied.interception_evidence == "bundle_pin_off_path"
+    assert not rotated.interception_suspected

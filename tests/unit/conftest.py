@@ -1,0 +1,28 @@
+"""Fixtures of the unit tests: the sandbox PKI and a trust evaluator with an inspection CA in the bundle."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.pki import SandboxPki, default_pki
+from thumbprint_remediator.trust import TrustEvaluator
+
+
+@pytest.fixture(scope="session")
+def sandbox_pki() -> SandboxPki:
+    return default_pki()
+
+
+@pytest.fixture(scope="session")
+def inspecting_evaluator(sandbox_pki: SandboxPki) -> TrustEvaluator:
+    """Public roots, and an EXTRA_CA_BUNDLE holding the private root and a corporate TLS-inspection CA."""
+    return TrustEvaluator(
+        public_roots=sandbox_pki.public_roots,
+        extra_cas=[*sandbox_pki.extra_cas, sandbox_pki.inspection_root.certificate],
+    )
+
+
+@pytest.fixture(scope="session")
+def evaluator_public(sandbox_pki: SandboxPki) -> TrustEvaluator:
+    """The sandbox's stand-in system store only."""
+    return TrustEvaluator(public_roots=sandbox_pki.public_roots)
