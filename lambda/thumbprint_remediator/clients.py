@@ -37,7 +37,7 @@ def client_config(purpose: Purpose = "read") -> Config:
     return Config(
         connect_timeout=contract.AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=contract.AWS_READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS[purpose]},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS[purpose]},  # attempts, not retries
         max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
