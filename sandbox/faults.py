@@ -67,7 +67,7 @@ class FaultRule:
     sender_fault: bool = True
     times: int | None = None
     where: Mapping[str, str] = field(default_factory=dict)
-    before: Callable[[Call], None] | None = None
+    before: Callable[[Call], object] | None = None
     after: Callable[[Call], None] | None = None
     answer: Callable[[Call], bytes | None] | None = None
     matched: int = 0
@@ -170,7 +170,7 @@ class FaultProxy:
         message = "Service is unavailable. Please try again later."
         return self.add(FaultRule(action, code, status, message, sender_fault=False))
 
-    def before(self, action: str, hook: Callable[[Call], None], times: int | None = 1, **where: str) -> FaultRule:
+    def before(self, action: str, hook: Callable[[Call], object], times: int | None = 1, **where: str) -> FaultRule:
         """Run `hook` before forwarding the first `times` matching calls."""
         return self.add(FaultRule(action, times=times, where=where, before=hook))
 
@@ -293,7 +293,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (its read timeout)
+                LOGGER.debug("fault proxy: client went away before the answer")
 
         def log_message(self, format: str, *args: object) -> None:
             LOGGER.debug("fault proxy: " + format, *args)

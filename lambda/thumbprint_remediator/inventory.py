@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 CLIENT_CONFIG = client_config("read")
 # IAM's error code when someone else changed the provider at the same moment (botocore >= 1.40.57).
 CONCURRENT_MODIFICATION = "ConcurrentModification"
+# Refusals over the rate limit: nothing was applied, so the same update may be sent again.
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
 
 
 class IamOidcProviders:

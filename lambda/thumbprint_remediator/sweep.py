@@ -23,7 +23,7 @@ from thumbprint_remediator.errors import (
     PublishError,
     RequestError,
 )
-from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION
+from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION, THROTTLING_CODES
 from thumbprint_remediator.models import Endpoint, HostCapture, ProbeResult, ProviderConfig, TrustResult
 from thumbprint_remediator.remediation import (
     CONFLICT_ATTEMPTS,
@@ -383,8 +383,9 @@ class Sweeper:
         chains: Sequence[Sequence[str]],
         gate: _WriteGate,
     ) -> Remediation:
-        """Send the list; on a concurrent modification re-read, re-merge and send again; then read it back
-        until it shows the list (IAM is eventually consistent). Every step stays inside the gate's deadline."""
+        """Send the list (again after throttling; after a concurrent modification, re-read and re-merged first),
+        then read it back until it shows the list (IAM is eventually consistent). Every step stays inside the
+        gate's deadline."""
         arn, current = provider.arn, provider.thumbprints
         unanswered: str | None = None
         for attempt in range(CONFLICT_ATTEMPTS):
@@ -395,9 +396,12 @@ class Sweeper:
             except ProviderUpdateUnknown as error:
                 unanswered = error.detail
             except ProviderUpdateError as error:
-                if error.code != CONCURRENT_MODIFICATION or attempt + 1 == CONFLICT_ATTEMPTS:
+                retryable = error.code == CONCURRENT_MODIFICATION or error.code in THROTTLING_CODES
+                if not retryable or attempt + 1 == CONFLICT_ATTEMPTS:
                     return judge_write(WriteOutcome(proposed, current, refused=error.detail))
                 self._pause(gate, 0.2 * 2**attempt)
+                if error.code in THROTTLING_CODES:  # refused before it was applied: send the same list again
+                    continue
                 try:
                     current = self.inventory.get(arn).thumbprints
                 except ProviderReadError as read_error:

@@ -216,3 +216,19 @@ def test_a_write_in_flight_at_the_deadline_is_awaited_or_reported_unknown(releas
     # And no worker sends anything after the report
     time.sleep(0.3)
     assert store.updates_sent == 1
+
+
+def test_a_throttled_update_is_sent_again_without_a_re_read() -> None:
+    # Given IAM throttling the first update
+    store = _store(StoreFaults(update_error="Throttling"))
+    attempts: list[float] = []
+
+    def pause(seconds: float) -> None:  # the store stops throttling once the sweep has waited
+        attempts.append(seconds)
+        store.faults.update_error = None
+
+    # When swept
+    finding = _sweep(_sweeper(store, sleep=pause))
+    # Then the same list went out again and landed
+    assert (finding["action"], store.updates_sent, len(attempts)) == ("updated", 2, 1)
+    assert store.gets == 2  # the read before, the read-back: no re-read between the two sends
