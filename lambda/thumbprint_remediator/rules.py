@@ -128,7 +128,8 @@ def merge_thumbprints(
     presented_chains: Sequence[Sequence[str]],
     limit: int = MAX_THUMBPRINTS,
 ) -> tuple[str, ...]:
-    """The list to write: live thumbprints first, then the existing entries, best kept first.
+    """The list to write: live thumbprints first, then the existing entries that match a presented certificate,
+    then the others, each in their original order.
 
     `presented_chains` are the SHA-1s of each host's presented chain, leaf first. Over `limit`, the entries
     go in this order: those that match nothing presented, then those matching a leaf, then those matching
@@ -139,10 +140,14 @@ def merge_thumbprints(
         raise ValueError("a merge needs at least one live thumbprint")
     if len(live_entries) > limit:
         raise ValueError(f"{len(live_entries)} live thumbprints exceed IAM's limit of {limit}")
-    kept = [value for value in _unique(normalize_thumbprint(v) for v in existing) if value not in live_entries]
+    candidates = [value for value in _unique(normalize_thumbprint(v) for v in existing) if value not in live_entries]
     ranks = _chain_ranks(presented_chains)
-    ordered = sorted(kept, key=lambda value: ranks.get(value, _NOT_PRESENTED))  # stable: original order within a rank
-    return tuple([*live_entries, *ordered][:limit])
+    best_first = sorted(candidates, key=lambda value: ranks.get(value, _NOT_PRESENTED))  # stable within a rank
+    kept = set(best_first[: limit - len(live_entries)])
+    # Written as before: presented matches, then the others, each in their original order.
+    matching = [value for value in candidates if value in kept and value in ranks]
+    others = [value for value in candidates if value in kept and value not in ranks]
+    return (*live_entries, *matching, *others)
 
 
 # A rank per existing entry, lowest kept first: the position below the top of a chain; a leaf after every CA.

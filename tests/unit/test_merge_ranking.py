@@ -15,7 +15,7 @@ def test_a_leaf_match_goes_before_any_ca_of_the_chain() -> None:
     # When the top is merged in
     merged = merge_thumbprints(existing, [TOP], [CHAIN])
     # Then the leaf is the one dropped, and the finding says it was a leaf
-    assert merged == (TOP, C4, C3, C2, C1)
+    assert merged == (TOP, C1, C2, C3, C4)
     assert dropped_thumbprints(existing, merged, [CHAIN]) == (
         (LEAF, "matches a leaf certificate, which IAM never checks"),
     )
@@ -28,7 +28,7 @@ def test_the_lowest_cas_go_first_and_the_one_below_the_top_stays() -> None:
     # When both tops are merged in (7 candidates for 5 places)
     merged = merge_thumbprints(existing, [TOP, other[2]], [CHAIN, other])
     # Then the two just below a top are kept, and the lowest CAs are dropped with their position
-    assert merged == (TOP, other[2], C4, other[1], C2)
+    assert merged == (TOP, other[2], C2, C4, other[1])
     assert dropped_thumbprints(existing, merged, [CHAIN, other]) == (
         (C1, "matches a certificate 4 below the top of a presented chain"),
     )
@@ -38,7 +38,7 @@ def test_entries_matching_nothing_go_before_a_leaf() -> None:
     stale = [sha1_of(f"stale-{i}") for i in range(2)]
     existing = [stale[0], LEAF, stale[1], C1, C2]
     merged = merge_thumbprints(existing, [TOP], [CHAIN])
-    assert merged == (TOP, C2, C1, LEAF, stale[0])
+    assert merged == (TOP, LEAF, C1, C2, stale[0])
     assert dropped_thumbprints(existing, merged, [CHAIN]) == (
         (stale[1], "matches no certificate the provider presents"),
     )
@@ -51,7 +51,7 @@ def test_the_dropped_note_never_calls_a_presented_intermediate_unmatched() -> No
     # When assessed
     result = assess(provider(*pinned), probe_of(host), trusted(host), 30, NOW)
     # Then the lowest intermediate goes, and the note says where it sat in the chain
-    assert result.proposed_thumbprints == (sha1_of("top"), *reversed(pinned[1:]))
+    assert result.proposed_thumbprints == (sha1_of("top"), *pinned[1:])
     [note] = [problem for problem in result.problems if problem.code == "thumbprints_dropped"]
     assert f"{pinned[0]} (matches a certificate 5 below the top of a presented chain)" in note.message
     assert "matches no certificate" not in note.message

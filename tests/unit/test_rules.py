@@ -212,8 +212,8 @@ def test_merge_drops_only_entries_matching_nothing_presented() -> None:
     existing = [stale[0], sha1_of(LEAF), stale[1], sha1_of(ROOT), stale[2]]
     # When merged with both live tops
     merged = merge_thumbprints(existing, [TOP, sha1_of("x")], chains)
-    # Then the CA below a top is kept before the leaf, and only non-matching entries go
-    assert merged == (TOP, sha1_of("x"), sha1_of(ROOT), sha1_of(LEAF), stale[0])
+    # Then only non-matching entries go, and the matches are written first, in their order
+    assert merged == (TOP, sha1_of("x"), sha1_of(LEAF), sha1_of(ROOT), stale[0])
 
 
 def test_merge_rejects_no_live_thumbprint() -> None:
