@@ -38,7 +38,8 @@ def sweep_completed(report: Mapping[str, Any]) -> int:
     """1 when every provider was swept; 0 when the time budget left one out, so that a function whose timeout
     is too short never feeds the dead-man alarm a completed sweep."""
     out_of_time = any(
-        problem.get("code") == contract.TIME_BUDGET_EXHAUSTED
+        # A full report's problems are objects; a compact one's are their codes.
+        (problem if isinstance(problem, str) else problem.get("code")) == contract.TIME_BUDGET_EXHAUSTED
         for finding in report.get("findings", [])
         for problem in finding.get("problems", [])
     )

@@ -57,6 +57,7 @@ def test_a_sweep_with_a_provider_out_of_time_is_not_completed() -> None:
     assert sweep_completed({"findings": [{"problems": []}, exhausted]}) == 0
     assert sweep_completed({"findings": [{"problems": [{"code": "thumbprint_missing"}]}]}) == 1
     assert sweep_completed({"findings": []}) == 1
+    assert sweep_completed({"findings": [{"problems": [contract.TIME_BUDGET_EXHAUSTED]}]}) == 0  # compact
 
 
 def _assessment(proposed: tuple[str, ...] | None, block_reason: str | None = None) -> Assessment:
