@@ -20,8 +20,9 @@ ARCHITECTURES: Final[tuple[Architecture, ...]] = ("arm64", "x86_64")
 DEFAULT_SCHEDULE: Final = parse_schedule("rate(1 day)")
 DEFAULT_MEMORY_MB: Final = 512  # more memory is more CPU for the TLS handshakes
 DEFAULT_TIMEOUT_SECONDS: Final = 300
-# Below this the engine has no room: one host may take its 20 s budget and 15 s are kept in reserve.
-MIN_TIMEOUT_SECONDS: Final = 60
+# Below this a sweep could list the providers but probe none: derived from the AWS clients' bounds, the host
+# budget and the reserves the function keeps (contract.minimum_timeout_seconds).
+MIN_TIMEOUT_SECONDS: Final = contract.minimum_timeout_seconds(contract.DEFAULT_HOST_BUDGET_SECONDS)
 MAX_TIMEOUT_SECONDS: Final = 900
 # The dead-man alarm watches two schedule periods; CloudWatch caps an alarm's range at 7 days.
 MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2

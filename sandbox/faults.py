@@ -17,6 +17,7 @@ import http.client
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,7 +56,8 @@ class FaultRule:
 
     A call matches when its Action is `action` and its parameters include every item of `where`;
     only the first `times` matching calls are affected (None: all of them). A matched call either gets
-    the error `code` (with `status` and `message`) or, when `code` is None, runs `before` and is forwarded.
+    the error `code` (with `status` and `message`) or, when `code` is None, runs `before`, is forwarded (unless
+    `answer` gives a body to send instead, as a stale replica would) and runs `after` before the answer goes back.
     """
 
     action: str
@@ -65,7 +67,9 @@ class FaultRule:
     sender_fault: bool = True
     times: int | None = None
     where: Mapping[str, str] = field(default_factory=dict)
-    before: Callable[[Call], None] | None = None
+    before: Callable[[Call], object] | None = None
+    after: Callable[[Call], None] | None = None
+    answer: Callable[[Call], bytes | None] | None = None
     matched: int = 0
 
     def claims(self, call: Call) -> bool:
@@ -106,6 +110,8 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The last answer forwarded per (action, provider ARN): what a stale replica would still serve.
+        self._answers: dict[tuple[str, str], bytes] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -164,9 +170,40 @@ class FaultProxy:
         message = "Service is unavailable. Please try again later."
         return self.add(FaultRule(action, code, status, message, sender_fault=False))
 
-    def before(self, action: str, hook: Callable[[Call], None], times: int | None = 1, **where: str) -> FaultRule:
+    def before(self, action: str, hook: Callable[[Call], object], times: int | None = 1, **where: str) -> FaultRule:
         """Run `hook` before forwarding the first `times` matching calls."""
         return self.add(FaultRule(action, times=times, where=where, before=hook))
+
+    def slow_answer(self, action: str, seconds: float, times: int | None = 1, **where: str) -> FaultRule:
+        """Forward the first `times` matching calls at once (the change lands), but hold the answer `seconds`."""
+        return self.add(FaultRule(action, times=times, where=where, after=lambda _: time.sleep(seconds)))
+
+    def concurrent_modification(self, action: str, times: int = 1, **where: str) -> FaultRule:
+        """The first `times` matching calls get 409 ConcurrentModification, as IAM answers a simultaneous change."""
+        message = "Multiple requests to change this object were submitted simultaneously. Try again."
+        return self.add(FaultRule(action, "ConcurrentModification", 409, message, times=times, where=where))
+
+    def stale_read_back(self, arn: str, times: int) -> FaultRule:
+        """After the provider's next update, its next `times` reads answer what IAM held before it (eventual
+        consistency): the last GetOpenIDConnectProvider answer recorded before the update is replayed."""
+        before_update: list[bytes] = []
+        remaining = [0]
+
+        def arm(call: Call) -> None:
+            with self._lock:
+                body = self._answers.get(("GetOpenIDConnectProvider", arn))
+            if body is not None:
+                before_update[:] = [body]
+                remaining[0] = times
+
+        def replay(call: Call) -> bytes | None:
+            if not before_update or remaining[0] <= 0:
+                return None
+            remaining[0] -= 1
+            return before_update[0]
+
+        self.before("UpdateOpenIDConnectProviderThumbprint", arm, times=1, OpenIDConnectProviderArn=arn)
+        return self.add(FaultRule("GetOpenIDConnectProvider", where={"OpenIDConnectProviderArn": arn}, answer=replay))
 
     # --- what happened ------------------------------------------------------------------------
 
@@ -188,6 +225,10 @@ class FaultProxy:
             call = Call(action, params, rule.code if rule is not None else None)
             self.calls.append(call)
         return call, rule
+
+    def _record(self, action: str, arn: str, body: bytes) -> None:
+        with self._lock:
+            self._answers[(action, arn)] = body
 
     def _forward(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
@@ -228,6 +269,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 return
             if rule is not None and rule.before is not None:
                 rule.before(call)
+            replayed = rule.answer(call) if rule is not None and rule.answer is not None else None
+            if replayed is not None:
+                self._answer(200, [("Content-Type", "text/xml")], replayed)
+                return
             headers = [(name, value) for name, value in self.headers.items() if name.lower() not in _NOT_FORWARDED]
             try:
                 status, response_headers, response_body = proxy._forward(self.command, self.path, headers, body)
@@ -235,6 +280,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 LOGGER.debug("fault proxy: upstream failed: %s", error)
                 self._answer(502, [("Content-Type", "text/plain")], b"bad gateway\n")
                 return
+            if status == 200 and "OpenIDConnectProviderArn" in params:
+                proxy._record(call.action, params["OpenIDConnectProviderArn"], response_body)
+            if rule is not None and rule.after is not None:
+                rule.after(call)
             kept = [(name, value) for name, value in response_headers if name.lower() not in _NOT_FORWARDED]
             self._answer(status, kept, response_body)
 
@@ -244,7 +293,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (its read timeout)
+                LOGGER.debug("fault proxy: client went away before the answer")
 
         def log_message(self, format: str, *args: object) -> None:
             LOGGER.debug("fault proxy: " + format, *args)

@@ -26,6 +26,7 @@ import logging  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator, Mapping, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -36,7 +37,7 @@ from botocore.exceptions import ClientError  # noqa: E402
 
 from sandbox.aws import CREDENTIALS, REGION  # noqa: E402
 from sandbox.environment import Sandbox, stale_thumbprint  # noqa: E402
-from sandbox.faults import FaultProxy, closed_port, dead_endpoint_url  # noqa: E402
+from sandbox.faults import FaultProxy, FaultRule, closed_port, dead_endpoint_url  # noqa: E402
 from sandbox.issuers import Issuer, behaviour_named  # noqa: E402
 from sandbox.pki import SandboxPki, write_pem_bundle  # noqa: E402
 from thumbprint_remediator import contract  # noqa: E402
@@ -45,7 +46,15 @@ from thumbprint_remediator.report import ACTIONS  # noqa: E402
 from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER  # noqa: E402
 
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "hostile-matrix.md"
-GROUPS: Final = ("TLS", "Verified path", "HTTP and OIDC", "Thumbprint lists", "AWS faults")
+GROUPS: Final = (
+    "TLS",
+    "Verified path",
+    "HTTP and OIDC",
+    "Thumbprint lists",
+    "AWS faults",
+    "Deadlines",
+    "IAM write path",
+)
 TRUSTED: Final = frozenset({"public", "private", "pinned"})
 # Problems that say a chain is not what IAM's chain-order rule or the verified path allow: never a write.
 PATH_PROBLEMS: Final = frozenset(
@@ -68,7 +77,7 @@ PER_PROVIDER_ALLOWANCE: Final = 3.0
 # Once per sweep: cold start (settings, trust store), listing, the alert.
 SWEEP_ALLOWANCE: Final = 5.0
 SCALE_PROVIDERS: Final = 100
-SCALE_LAMBDA_TIMEOUT: Final = 60  # the shortest timeout the stack accepts
+SCALE_LAMBDA_TIMEOUT: Final = contract.minimum_timeout_seconds()  # the shortest timeout the stack accepts
 
 Pinned = str | Sequence[str] | Callable[[SandboxPki, Issuer | None], Sequence[str]]
 
@@ -759,11 +768,168 @@ def run_endpoint_dead(sandbox: Sandbox, workdir: Path) -> RunResult:
     return sweep(sandbox, "aws_endpoint_dead", providers, {"AWS_ENDPOINT_URL": dead_endpoint_url()})
 
 
-def _fault(name: str, summary: str, status: str, action: str, run: Callable[[Sandbox, Path], RunResult]) -> Scenario:
-    return Scenario(name, "AWS faults", summary, status, action, fault=run)
+def _fault(
+    name: str,
+    summary: str,
+    status: str,
+    action: str,
+    run: Callable[[Sandbox, Path], RunResult],
+    group: str = "AWS faults",
+) -> Scenario:
+    return Scenario(name, group, summary, status, action, fault=run)
 
 
-FAULT_SCENARIOS: Final = (
+# --- deadlines and the IAM write path (each its own sweep, behind the fault proxy) ---------------------
+
+UPDATE: Final = "UpdateOpenIDConnectProviderThumbprint"
+# The function timeouts the deadline scenarios run with: the one a default deployment may not go below,
+# and 60 s (which synth used to accept) with the host budget a deployment has by default.
+FLOOR_TIMEOUT: Final = contract.minimum_timeout_seconds(contract.DEFAULT_HOST_BUDGET_SECONDS)
+BELOW_FLOOR_TIMEOUT: Final = 60
+DEFAULT_HOST_BUDGET_SETTING: Final = {contract.ENV_HOST_BUDGET: f"{contract.DEFAULT_HOST_BUDGET_SECONDS:g}"}
+
+
+def run_sns_hung(sandbox: Sandbox, workdir: Path) -> RunResult:
+    """SNS accepts the connection and never answers: the alert costs at most its reserve, the report survives."""
+    sandbox.clear()
+    providers = [_subject(sandbox, "sns_hung"), *_bystanders(sandbox, 1, "healthy")]
+    release = threading.Event()
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.before("Publish", lambda _: release.wait(120), times=None)
+        try:
+            result = sweep(sandbox, "sns_hung", providers, {"AWS_ENDPOINT_URL": proxy.url})
+        finally:
+            release.set()
+        result.details["calls"] = _calls(proxy)
+    return result
+
+
+def _timed(name: str, timeout_seconds: int) -> Callable[[Sandbox, Path], RunResult]:
+    def run(sandbox: Sandbox, workdir: Path) -> RunResult:
+        sandbox.clear()
+        providers = [_subject(sandbox, name)]
+        return sweep(sandbox, name, providers, DEFAULT_HOST_BUDGET_SETTING, timeout_seconds=timeout_seconds)
+
+    return run
+
+
+def run_update_in_flight_at_deadline(sandbox: Sandbox, workdir: Path) -> RunResult:
+    """Updates reach IAM 17 s after they are sent, in a function with 30 s left: none may land after the report."""
+    sandbox.clear()
+    name = "iam_update_in_flight_at_deadline"
+    providers = [_subject(sandbox, name)]
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.before(UPDATE, lambda _: time.sleep(17), times=None)
+        environment = {"AWS_ENDPOINT_URL": proxy.url, contract.ENV_HOST_BUDGET: "0.5"}
+        result = sweep(sandbox, name, providers, environment, timeout_seconds=30)
+        result.details["calls"] = _calls(proxy)
+    return result
+
+
+def _write_fault(
+    name: str, inject: Callable[[FaultProxy, ProviderRun], object]
+) -> Callable[[Sandbox, Path], RunResult]:
+    def run(sandbox: Sandbox, workdir: Path) -> RunResult:
+        sandbox.clear()
+        subject = _subject(sandbox, name)
+        providers = [subject, *_bystanders(sandbox, 1)]
+        with FaultProxy(sandbox.account.endpoint_url) as proxy:
+            inject(proxy, subject)
+            result = sweep(sandbox, name, providers, {"AWS_ENDPOINT_URL": proxy.url})
+            result.details["calls"] = _calls(proxy)
+        return result
+
+    return run
+
+
+def _service_failure(proxy: FaultProxy, subject: ProviderRun) -> object:
+    message = "The request processing has failed because of an unknown error, exception or failure."
+    rule = FaultRule(UPDATE, "ServiceFailure", 500, message, sender_fault=False)
+    rule.where = {"OpenIDConnectProviderArn": subject.arn}
+    return proxy.add(rule)
+
+
+DEADLINE_SCENARIOS: Final = (
+    _fault(
+        "sns_hung",
+        "SNS accepts the connection and never answers a Publish",
+        "stale",
+        "updated",
+        run_sns_hung,
+        "Deadlines",
+    ),
+    _fault(
+        "timeout_below_floor",
+        f"a {BELOW_FLOOR_TIMEOUT} s function with the default {contract.DEFAULT_HOST_BUDGET_SECONDS:g} s host budget "
+        "(synth refuses it now)",
+        "error",
+        "none",
+        _timed("timeout_below_floor", BELOW_FLOOR_TIMEOUT),
+        "Deadlines",
+    ),
+    _fault(
+        "timeout_at_floor",
+        f"a {FLOOR_TIMEOUT} s function, the shortest synth accepts for the default host budget",
+        "stale",
+        "updated",
+        _timed("timeout_at_floor", FLOOR_TIMEOUT),
+        "Deadlines",
+    ),
+    _fault(
+        "iam_update_in_flight_at_deadline",
+        "every update reaches IAM 17 s after it is sent; the function has 30 s",
+        "error",
+        "none",
+        run_update_in_flight_at_deadline,
+        "Deadlines",
+    ),
+)
+
+WRITE_PATH_SCENARIOS: Final = (
+    _fault(
+        "iam_concurrent_modification",
+        "IAM answers 409 ConcurrentModification to the first update",
+        "stale",
+        "updated",
+        _write_fault(
+            "iam_concurrent_modification",
+            lambda proxy, subject: proxy.concurrent_modification(UPDATE, OpenIDConnectProviderArn=subject.arn),
+        ),
+        "IAM write path",
+    ),
+    _fault(
+        "iam_stale_read_back",
+        "the two reads after the update still return the old list (eventual consistency)",
+        "stale",
+        "updated",
+        _write_fault("iam_stale_read_back", lambda proxy, subject: proxy.stale_read_back(subject.arn, times=2)),
+        "IAM write path",
+    ),
+    _fault(
+        "iam_update_answer_late",
+        "IAM applies the update at once but answers only after the client's read timeout",
+        "stale",
+        "updated",
+        _write_fault(
+            "iam_update_answer_late",
+            lambda proxy, subject: proxy.slow_answer(
+                UPDATE, contract.AWS_READ_TIMEOUT_SECONDS + 2, OpenIDConnectProviderArn=subject.arn
+            ),
+        ),
+        "IAM write path",
+    ),
+    _fault(
+        "iam_update_service_failure",
+        "IAM answers 500 ServiceFailure to the update",
+        "stale",
+        "update_failed",
+        _write_fault("iam_update_service_failure", _service_failure),
+        "IAM write path",
+    ),
+)
+
+
+AWS_FAULT_SCENARIOS: Final = (
     _fault(
         "iam_throttling",
         "IAM answers Throttling to the first List, the first three Get and the first Update calls",
@@ -808,6 +974,7 @@ FAULT_SCENARIOS: Final = (
     ),
 )
 
+FAULT_SCENARIOS: Final = (*AWS_FAULT_SCENARIOS, *DEADLINE_SCENARIOS, *WRITE_PATH_SCENARIOS)
 SCENARIOS: Final = (*SHARED_SCENARIOS, *FAULT_SCENARIOS)
 
 
@@ -944,7 +1111,13 @@ def _provider_breaches(provider: ProviderRun) -> list[str]:
             breaches.append(f"wrote {len(after)} thumbprints")
         if list(provider.after) != after or len(set(after)) != len(after):
             breaches.append(f"wrote a list that is not lowercase and duplicate-free: {provider.after}")
-    if finding["action"] != "would_update" and sorted(after) != sorted(_normal(finding["thumbprints_after"])):
+    # A provider left out before it was read (time budget, unreadable) has no list in its finding to compare.
+    unread = finding["status"] == "error" and not finding["thumbprints_before"] and not finding["thumbprints_after"]
+    if (
+        finding["action"] != "would_update"
+        and not unread
+        and sorted(after) != sorted(_normal(finding["thumbprints_after"]))
+    ):
         breaches.append(f"IAM holds {provider.after}, the finding says {finding['thumbprints_after']}")
     return breaches
 
@@ -980,6 +1153,8 @@ def outcome(scenario: Scenario, run: RunResult) -> Outcome:
     deciding = next((p for p in problems if p["status"] == finding["status"]), problems[0] if problems else None)
     if finding["action"] == "update_failed" and finding.get("error"):
         text = f"`update_failed`: {finding['error']}"
+    elif scenario.group == "IAM write path" and finding.get("action_reason"):
+        text = f"`{finding['action']}`: {finding['action_reason']}"
     elif deciding is not None:
         text = f"`{deciding['code']}`: {deciding['message']}"
     else:

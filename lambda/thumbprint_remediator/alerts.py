@@ -16,7 +16,7 @@ MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message, attributes included
 _MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024  # room for subject and attributes
 
 CRITICAL_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
-CRITICAL_ACTIONS = frozenset({"blocked", "update_failed", "would_update"})
+CRITICAL_ACTIONS = frozenset({"blocked", "update_failed", "update_unknown", "would_update"})
 # How an attention-worthy finding is counted in the subject, most serious first.
 _LABEL_ORDER = ("update_failed", "blocked", *STATUS_ORDER[:5], "would_update", "updated", "stale", "expiring")
 _ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "stale", "expiring", "unreachable")

@@ -50,6 +50,10 @@ class ProviderUpdateError(ProviderReadError):
     """Writing a provider's thumbprints failed. Becomes its finding (`update_failed`)."""
 
 
+class ProviderUpdateUnknown(ProviderUpdateError):
+    """The update was sent but IAM's answer never came (read timeout, connection lost): it may have landed."""
+
+
 class PublishError(RemediatorError):
     """SNS refused or could not be reached."""
 

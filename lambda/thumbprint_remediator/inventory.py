@@ -5,35 +5,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
-from thumbprint_remediator.errors import InventoryError, ProviderReadError, ProviderUpdateError
+from thumbprint_remediator.clients import Clients, client_config
+from thumbprint_remediator.errors import (
+    InventoryError,
+    ProviderReadError,
+    ProviderUpdateError,
+    ProviderUpdateUnknown,
+)
 from thumbprint_remediator.models import ProviderConfig
 
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_iam import IAMClient
 
-# Standard retries back off on throttling; a sweep can afford a few attempts. Explicit timeouts bound
-# an AWS endpoint that never answers (botocore's default is 60 s per attempt).
-CLIENT_CONFIG = Config(
-    retries={"max_attempts": 8, "mode": "standard"},
-    connect_timeout=5,
-    read_timeout=20,
-    max_pool_connections=64,
-)
+# The read clients' configuration (clients.py); kept under this name for the adapters that import it.
+CLIENT_CONFIG = client_config("read")
+# IAM's error code when someone else changed the provider at the same moment (botocore >= 1.40.57).
+CONCURRENT_MODIFICATION = "ConcurrentModification"
+# Refusals over the rate limit: nothing was applied, so the same update may be sent again.
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
 
 
 class IamOidcProviders:
-    """The account's IAM OIDC providers."""
+    """The account's IAM OIDC providers. Reads retry through botocore; `write_client` makes one attempt per
+    update (the sweep retries against its deadline), and defaults to `client`."""
 
-    def __init__(self, client: IAMClient | None = None, session: boto3.Session | None = None) -> None:
+    def __init__(
+        self,
+        client: IAMClient | None = None,
+        session: boto3.Session | None = None,
+        write_client: IAMClient | None = None,
+    ) -> None:
         if client is None:
-            import boto3  # noqa: PLC0415 - only when no client is handed in
-
-            client = (session or boto3.Session()).client("iam", config=CLIENT_CONFIG)
+            clients = Clients(session)
+            client, write_client = clients.iam(), write_client or clients.iam_writer()
         self._client = client
+        self._write_client = write_client or client
 
     def list_arns(self) -> list[str]:
         """Every OIDC provider ARN in the account. Raises InventoryError if IAM cannot be listed."""
@@ -61,13 +70,16 @@ class IamOidcProviders:
         )
 
     def update_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None:
-        """Replace the provider's whole list (IAM has no merge)."""
+        """Replace the provider's whole list (IAM has no merge). ProviderUpdateError if IAM refuses; its code is
+        CONCURRENT_MODIFICATION when someone else changed the provider at the same moment."""
         if not thumbprints:
             raise ValueError("IAM requires a non-empty thumbprint list")
         try:
-            self._client.update_open_id_connect_provider_thumbprint(
+            self._write_client.update_open_id_connect_provider_thumbprint(
                 OpenIDConnectProviderArn=arn, ThumbprintList=list(thumbprints)
             )
+        except (ReadTimeoutError, ConnectionClosedError) as error:  # sent, but no answer: it may have landed
+            raise ProviderUpdateUnknown(arn, type(error).__name__, _describe(error)) from error
         except (ClientError, BotoCoreError) as error:
             raise ProviderUpdateError(arn, _code(error), _describe(error)) from error
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator.alerts import Alert
+from thumbprint_remediator.clients import Clients
 from thumbprint_remediator.errors import PublishError
 
 if TYPE_CHECKING:
@@ -19,9 +20,7 @@ class AlertPublisher:
 
     def __init__(self, topic_arn: str, client: SNSClient | None = None, session: boto3.Session | None = None):
         if client is None:
-            import boto3  # noqa: PLC0415 - only when no client is handed in
-
-            client = (session or boto3.Session()).client("sns")
+            client = Clients(session).sns()
         self._client = client
         self.topic_arn = topic_arn
 

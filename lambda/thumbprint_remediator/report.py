@@ -12,7 +12,7 @@ from typing import Any
 from thumbprint_remediator.models import CertificateInfo, HostCapture, TrustResult
 from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
 
-ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed")
+ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed", "update_unknown")
 HEALTHY_STATUSES = frozenset({"ok", "skipped"})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -127,21 +127,68 @@ def has_true_tag(provider: ProviderConfig, tag_key: str) -> bool:
 
 
 def merge_thumbprints(
-    existing: Sequence[str], live: Sequence[str], presented: Collection[str], limit: int = MAX_THUMBPRINTS
+    existing: Sequence[str],
+    live: Sequence[str],
+    presented_chains: Sequence[Sequence[str]],
+    limit: int = MAX_THUMBPRINTS,
 ) -> tuple[str, ...]:
-    """The list to write: live thumbprints first, then existing entries that match a presented
-    certificate, then the other existing entries in their original order. Lowercase, no duplicates,
-    at most `limit`; entries that match nothing presented are the first to go."""
+    """The list to write: live thumbprints first, then the existing entries that match a presented certificate,
+    then the others, each in their original order.
+
+    `presented_chains` are the SHA-1s of each host's presented chain, leaf first. Over `limit`, the entries
+    go in this order: those that match nothing presented, then those matching a leaf, then those matching
+    the lowest certificates of a chain; the top and the certificate just below it are the last to go.
+    Lowercase, no duplicates, at most `limit`."""
     live_entries = _unique(normalize_thumbprint(value) for value in live)
     if not live_entries:
         raise ValueError("a merge needs at least one live thumbprint")
     if len(live_entries) > limit:
         raise ValueError(f"{len(live_entries)} live thumbprints exceed IAM's limit of {limit}")
-    presented_set = {normalize_thumbprint(value) for value in presented}
-    kept = [value for value in _unique(normalize_thumbprint(v) for v in existing) if value not in live_entries]
-    matching = [value for value in kept if value in presented_set]
-    others = [value for value in kept if value not in presented_set]
-    return tuple([*live_entries, *matching, *others][:limit])
+    candidates = [value for value in _unique(normalize_thumbprint(v) for v in existing) if value not in live_entries]
+    ranks = _chain_ranks(presented_chains)
+    best_first = sorted(candidates, key=lambda value: ranks.get(value, _NOT_PRESENTED))  # stable within a rank
+    kept = set(best_first[: limit - len(live_entries)])
+    # Written as before: presented matches, then the others, each in their original order.
+    matching = [value for value in candidates if value in kept and value in ranks]
+    others = [value for value in candidates if value in kept and value not in ranks]
+    return (*live_entries, *matching, *others)
+
+
+# A rank per existing entry, lowest kept first: the position below the top of a chain; a leaf after every CA.
+_LEAF_RANK = 1_000
+_NOT_PRESENTED = 2_000
+
+
+def _chain_ranks(presented_chains: Sequence[Sequence[str]]) -> dict[str, int]:
+    ranks: dict[str, int] = {}
+    for chain in presented_chains:
+        values = [normalize_thumbprint(value) for value in chain]
+        for index, value in enumerate(values):
+            below_top = len(values) - 1 - index
+            rank = _LEAF_RANK if index == 0 and len(values) > 1 else below_top
+            ranks[value] = min(rank, ranks.get(value, _NOT_PRESENTED))
+    return ranks
+
+
+def dropped_thumbprints(
+    existing: Sequence[str], merged: Sequence[str], presented_chains: Sequence[Sequence[str]]
+) -> tuple[tuple[str, str], ...]:
+    """Each existing entry the merge left out, with why it was the one to go."""
+    ranks = _chain_ranks(presented_chains)
+    kept = set(merged)
+    reasons = []
+    for value in _unique(normalize_thumbprint(v) for v in existing):
+        if value in kept:
+            continue
+        rank = ranks.get(value, _NOT_PRESENTED)
+        if rank == _NOT_PRESENTED:
+            why = "matches no certificate the provider presents"
+        elif rank == _LEAF_RANK:
+            why = "matches a leaf certificate, which IAM never checks"
+        else:
+            why = f"matches a certificate {rank} below the top of a presented chain"
+        reasons.append((value, why))
+    return tuple(reasons)
 
 
 def assess(
@@ -195,16 +242,18 @@ def assess(
         if blockers:
             block_reason = f"not updated: {blockers[0].message}"
         else:
-            presented = {c.sha1 for capture in probe.hosts for c in capture.presented_chain}
-            proposed = merge_thumbprints(provider.thumbprints, live, presented)
-            dropped = [value for value in pinned if value not in proposed]
+            chains = presented_chains(probe)
+            proposed = merge_thumbprints(provider.thumbprints, live, chains)
+            dropped = dropped_thumbprints(provider.thumbprints, proposed, chains)
             if dropped:
                 problems.append(
                     _problem(
                         "thumbprints_dropped",
                         "ok",
-                        f"dropped {', '.join(dropped)} to stay within IAM's limit of {MAX_THUMBPRINTS}",
-                        "none needed: they match no certificate the provider presents",
+                        f"dropped {'; '.join(f'{value} ({why})' for value, why in dropped)} to stay within "
+                        f"IAM's limit of {MAX_THUMBPRINTS}",
+                        "none needed: the live thumbprints and the certificates nearest the top of each chain "
+                        "were kept first",
                     )
                 )
 
@@ -217,6 +266,11 @@ def assess(
         thumbprint_reliance=_reliance(probe.hosts, trusts),
         nearest_expiry=_nearest_expiry(relevant, now),
     )
+
+
+def presented_chains(probe: ProbeResult) -> tuple[tuple[str, ...], ...]:
+    """Each host's presented chain as SHA-1s, leaf first: what merge_thumbprints ranks by."""
+    return tuple(tuple(c.sha1 for c in capture.presented_chain) for capture in probe.hosts)
 
 
 def failed_assessment(code: str, message: str, remedy: str) -> Assessment:

@@ -8,9 +8,11 @@ from typing import Any
 
 import boto3
 
+from thumbprint_remediator import contract
 from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
+from thumbprint_remediator.clients import Clients
 from thumbprint_remediator.errors import AccountAccessError, InventoryError
-from thumbprint_remediator.inventory import CLIENT_CONFIG, IamOidcProviders
+from thumbprint_remediator.inventory import IamOidcProviders
 from thumbprint_remediator.organization import (
     MEMBER_ROLE_REMEDY,
     aggregate,
@@ -26,8 +28,8 @@ from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert
 from thumbprint_remediator.trust import TrustEvaluator
 
-# Kept free at the end of the Lambda's time for the alert and the return.
-LAMBDA_RESERVE_SECONDS = 15.0
+# Kept free at the end of the Lambda's time for the alert and the return: the SNS client's worst case.
+LAMBDA_RESERVE_SECONDS = contract.alert_reserve_seconds()
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,10 @@ class Runtime:
 
 def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = None) -> Sweeper:
     """Clients, trust store and prober, created once and reused by every sweep."""
-    session = session or boto3.Session()
+    clients = Clients(session or boto3.Session())
     return Sweeper(
         settings=settings,
-        inventory=IamOidcProviders(client=session.client("iam", config=CLIENT_CONFIG)),
+        inventory=IamOidcProviders(client=clients.iam(), write_client=clients.iam_writer()),
         prober=OidcProber(
             ProbeLimits(
                 connect_timeout=settings.connect_timeout,
@@ -54,18 +56,20 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
             )
         ),
         trust=TrustEvaluator.from_system(settings.extra_ca_bundle),
-        publisher=AlertPublisher(settings.topic_arn, client=session.client("sns")) if settings.topic_arn else None,
+        publisher=AlertPublisher(settings.topic_arn, client=clients.sns()) if settings.topic_arn else None,
         log=log,
+        iam_attempt_seconds=contract.aws_attempt_seconds(),
     )
 
 
 def build_runtime(settings: Settings, log: Log, session: boto3.Session | None = None) -> Runtime:
     """The sweeper plus what organization sweeps need; once per cold start."""
     session = session or boto3.Session()
+    clients = Clients(session)
     return Runtime(
         sweeper=build_sweeper(settings, log, session),
-        member_roles=MemberRoles(session.client("sts", config=CLIENT_CONFIG), session.region_name),
-        organization=OrganizationAccounts(session.client("organizations", config=CLIENT_CONFIG)),
+        member_roles=MemberRoles(clients.sts(), session.region_name),
+        organization=OrganizationAccounts(clients.organizations()),
         session=session,
     )
 
@@ -75,7 +79,7 @@ def account_of(context: Any, session: boto3.Session | None = None) -> str | None
     function_arn = getattr(context, "invoked_function_arn", None)
     if isinstance(function_arn, str) and function_arn.count(":") >= 4:
         return function_arn.split(":")[4]
-    identity = (session or boto3.Session()).client("sts").get_caller_identity()
+    identity = Clients(session).sts().get_caller_identity()
     return str(identity["Account"])
 
 
@@ -96,8 +100,20 @@ def deadline_of(context: Any) -> float | None:
     return time.monotonic() + max(seconds_left - LAMBDA_RESERVE_SECONDS, 1.0)
 
 
+def _warn_if_too_short(sweeper: Sweeper, context: Any) -> None:
+    """Say so when the invocation's time cannot probe one provider: its findings will all be out of time."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    needed = sweeper.settings.minimum_timeout_seconds
+    if remaining is not None and float(remaining()) / 1000 < needed:
+        sweeper.log.warning(
+            "function timeout too short to probe a provider",
+            extra={"seconds_left": float(remaining()) / 1000, "seconds_needed": needed},
+        )
+
+
 def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> dict[str, Any]:
     """Sweep the function's own account, or the account of `request.account_role_arn` through STS."""
+    _warn_if_too_short(runtime.sweeper, context)
     if request.account_role_arn is None:
         report = runtime.sweeper.run(
             request, account=account_of(context, runtime.session), deadline=deadline_of(context)
@@ -114,7 +130,8 @@ def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: flo
     account = request.target_account
     try:
         session = runtime.member_roles.session_for(request.account_role_arn, request.external_id)
-        inventory = IamOidcProviders(client=session.client("iam", config=CLIENT_CONFIG))
+        clients = Clients(session)
+        inventory = IamOidcProviders(client=clients.iam(), write_client=clients.iam_writer())
         report = replace(runtime.sweeper, inventory=inventory).run(request, account=account, deadline=deadline)
     except AccountAccessError as error:
         report = runtime.sweeper.report_unswept_account(

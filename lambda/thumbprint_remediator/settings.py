@@ -24,9 +24,14 @@ class Settings:
     notify_on: str = "problems"
     connect_timeout: float = 5.0
     read_timeout: float = 5.0
-    host_budget: float = 20.0
+    host_budget: float = contract.DEFAULT_HOST_BUDGET_SECONDS
     # Providers probed at once. Past 64 a sweep is CPU-bound (docs/benchmark); 64 is also the IAM client's pool.
     max_workers: int = 64
+
+    @property
+    def minimum_timeout_seconds(self) -> int:
+        """The shortest function timeout in which these settings still probe a provider (contract.py)."""
+        return contract.minimum_timeout_seconds(self.host_budget)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -18,10 +19,25 @@ from thumbprint_remediator.errors import (
     AlertDeliveryError,
     ProviderReadError,
     ProviderUpdateError,
+    ProviderUpdateUnknown,
     PublishError,
     RequestError,
 )
+from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION, THROTTLING_CODES
 from thumbprint_remediator.models import Endpoint, HostCapture, ProbeResult, ProviderConfig, TrustResult
+from thumbprint_remediator.remediation import (
+    CONFLICT_ATTEMPTS,
+    READ_BACK_DELAYS,
+    Remediation,
+    Write,
+    WriteOutcome,
+    already_fixed,
+    deadline_before_write,
+    decide,
+    judge_write,
+    matches,
+    remerge,
+)
 from thumbprint_remediator.report import Finding, build_report, describe_host
 from thumbprint_remediator.request import SweepRequest, provider_key
 from thumbprint_remediator.rules import (
@@ -31,6 +47,7 @@ from thumbprint_remediator.rules import (
     has_true_tag,
     is_skipped,
     normalize_thumbprint,
+    presented_chains,
 )
 from thumbprint_remediator.settings import Settings
 
@@ -66,6 +83,49 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _WriteGate:
+    """One sweep's deadline, shared by its workers: once closed (at the deadline) no worker starts a write, so
+    no write can land after the report. It also remembers each provider's write in flight."""
+
+    def __init__(self, deadline: float | None, monotonic: Callable[[], float]) -> None:
+        self._deadline = deadline
+        self._monotonic = monotonic
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._sent: dict[str, tuple[ProviderConfig, tuple[str, ...]]] = {}
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def seconds_left(self) -> float | None:
+        """Until the deadline (never negative); None without a deadline."""
+        if self._deadline is None:
+            return None
+        return max(self._deadline - self._monotonic(), 0.0)
+
+    def admits(self, seconds: float) -> bool:
+        """Whether something taking `seconds` may start now and end before the deadline."""
+        left = self.seconds_left()
+        return not self.closed and (left is None or left >= seconds)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed.set()
+
+    def begin_write(self, arn: str, provider: ProviderConfig, proposed: tuple[str, ...], seconds: float) -> bool:
+        """Record a write about to be sent, if it may start (atomically with `close`)."""
+        with self._lock:
+            if not self.admits(seconds):
+                return False
+            self._sent[arn] = (provider, proposed)
+            return True
+
+    def sent(self, arn: str) -> tuple[ProviderConfig, tuple[str, ...]] | None:
+        with self._lock:
+            return self._sent.get(arn)
+
+
 @dataclass(frozen=True)
 class Sweeper:
     """Everything a sweep needs, wired once per cold start."""
@@ -77,8 +137,20 @@ class Sweeper:
     publisher: Publisher | None
     log: Log
     clock: Callable[[], datetime] = utc_now
-    # Reserved at the end of the time budget for the alert and the return.
-    finish_reserve_seconds: float = 10.0
+    # The longest one IAM attempt can take (clients.py's timeouts): the write window and the drain derive from it.
+    iam_attempt_seconds: float = contract.aws_attempt_seconds()
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def finish_reserve_seconds(self) -> float:
+        """Kept between the sweep's deadline and the report's: await writes in flight, read them afresh."""
+        return contract.drain_reserve_seconds(self.iam_attempt_seconds)
+
+    @property
+    def write_window_seconds(self) -> float:
+        """A write starts only this long before the sweep's deadline: one update and one read-back."""
+        return contract.write_window_seconds(self.iam_attempt_seconds)
 
     def run(
         self,
@@ -88,8 +160,10 @@ class Sweeper:
         deadline: float | None = None,
         progress: Callable[[Finding, int, int], None] | None = None,
     ) -> dict[str, Any]:
-        """Sweep, alert when due, and return the report. `deadline` is a time.monotonic() value."""
-        started_at, started = self.clock(), time.monotonic()
+        """Sweep, alert when due, and return the report. `deadline` (a `monotonic()` value) is when the report
+        must be ready, the alert's time being reserved after it; probing and writing stop
+        `finish_reserve_seconds` earlier, so that writes still in flight can be awaited or read afresh."""
+        started_at, started = self.clock(), self.monotonic()
         sweep_id = uuid.uuid4().hex[:12]
         dry_run = self.settings.dry_run if request.dry_run is None else request.dry_run
         arns = self._select(self.inventory.list_arns(), request.providers)
@@ -97,12 +171,13 @@ class Sweeper:
             "sweep started",
             extra={"sweep_id": sweep_id, "providers": len(arns), "dry_run": dry_run, "source": request.source},
         )
-        findings = self._sweep_all(arns, dry_run, deadline, progress, sweep_id)
+        gate = _WriteGate(None if deadline is None else deadline - self.finish_reserve_seconds, self.monotonic)
+        findings = self._sweep_all(arns, dry_run, gate, progress, sweep_id)
         report = build_report(
             account=account,
             dry_run=dry_run,
             started_at=started_at,
-            duration_ms=round((time.monotonic() - started) * 1000),
+            duration_ms=round((self.monotonic() - started) * 1000),
             findings=findings,
             sweep_id=sweep_id,
         )
@@ -152,7 +227,7 @@ class Sweeper:
         self,
         arns: list[str],
         dry_run: bool,
-        deadline: float | None,
+        gate: _WriteGate,
         progress: Callable[[Finding, int, int], None] | None,
         sweep_id: str,
     ) -> list[Finding]:
@@ -160,39 +235,65 @@ class Sweeper:
             return []
         pool = ThreadPoolExecutor(max_workers=min(self.settings.max_workers, len(arns)), thread_name_prefix="sweep")
         futures: dict[Future[Finding], str] = {
-            pool.submit(self._sweep_one, arn, dry_run, deadline, sweep_id): arn for arn in arns
+            pool.submit(self._sweep_one, arn, dry_run, gate, sweep_id): arn for arn in arns
         }
         if progress is not None:
             counter = itertools.count(1)  # next() is atomic under the GIL: a safe shared count
 
             def report_progress(done: Future[Finding]) -> None:
-                if not done.cancelled():
+                if not done.cancelled() and not gate.closed:
                     progress(done.result(), next(counter), len(futures))
 
             for future in futures:
                 future.add_done_callback(report_progress)
-        timeout = None if deadline is None else max(deadline - time.monotonic(), 0)
-        wait(futures, timeout=timeout, return_when=ALL_COMPLETED)
+        wait(futures, timeout=gate.seconds_left(), return_when=ALL_COMPLETED)
+        # The deadline: nothing starts from now on, and no worker may write any more. A write in flight gets
+        # one IAM attempt to be answered; what is still pending after that is read afresh below.
+        gate.close()
         pool.shutdown(wait=False, cancel_futures=True)
+        pending = [future for future in futures if not future.done()]
+        if pending:
+            wait(pending, timeout=self.iam_attempt_seconds, return_when=ALL_COMPLETED)
         findings = []
         for future, arn in futures.items():
             if future.done() and not future.cancelled():
                 findings.append(future.result())
+            elif (sent := gate.sent(arn)) is not None:
+                findings.append(self._log_finding(self._unanswered_write(arn, *sent), sweep_id))
             else:
                 findings.append(
                     self._error_finding(
                         arn,
-                        "time_budget_exhausted",
+                        contract.TIME_BUDGET_EXHAUSTED,
                         "the sweep's time budget ran out before this provider finished",
                         "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
                     )
                 )
         return findings
 
-    def _sweep_one(self, arn: str, dry_run: bool, deadline: float | None, sweep_id: str) -> Finding:
+    def _unanswered_write(self, arn: str, provider: ProviderConfig, proposed: tuple[str, ...]) -> Finding:
+        """A write still unanswered when the drain ended: say so, with what a fresh read shows IAM holds."""
+        outcome = WriteOutcome(proposed, provider.thumbprints, unanswered="no answer from IAM by the deadline")
+        try:
+            outcome = replace(outcome, read_back=self.inventory.get(arn).thumbprints)
+        except ProviderReadError as error:
+            outcome = replace(outcome, read_error=error.detail)
+        remediation = judge_write(outcome)
+        return Finding(
+            arn=arn,
+            url=provider.url,
+            status="stale",
+            action=remediation.action,
+            thumbprints_before=provider.thumbprints,
+            thumbprints_after=remediation.after,
+            error=remediation.error,
+            action_reason=remediation.reason,
+        )
+
+    def _sweep_one(self, arn: str, dry_run: bool, gate: _WriteGate, sweep_id: str) -> Finding:
         """Assess and, when due and safe, repair one provider. Never raises."""
         try:
-            return self._log_finding(self._assess_and_fix(arn, dry_run, deadline), sweep_id)
+            return self._log_finding(self._assess_and_fix(arn, dry_run, gate), sweep_id)
         except Exception as error:  # a bug must cost one provider, not the sweep; logged with its trace
             self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn, "sweep_id": sweep_id})
             return self._log_finding(
@@ -202,12 +303,13 @@ class Sweeper:
                 sweep_id,
             )
 
-    def _assess_and_fix(self, arn: str, dry_run: bool, deadline: float | None) -> Finding:
-        needed = 2 * self.settings.host_budget + self.finish_reserve_seconds
-        if deadline is not None and time.monotonic() + needed > deadline:
+    def _assess_and_fix(self, arn: str, dry_run: bool, gate: _WriteGate) -> Finding:
+        needed = contract.provider_seconds(self.settings.host_budget, self.iam_attempt_seconds)
+        left = gate.seconds_left()
+        if left is not None and left < needed:
             return self._error_finding(
                 arn,
-                "time_budget_exhausted",
+                contract.TIME_BUDGET_EXHAUSTED,
                 "not probed: the sweep's time budget would run out before this provider could finish",
                 "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
             )
@@ -246,51 +348,95 @@ class Sweeper:
             now,
             declared_private=has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY),
         )
-        action, after, reason, failure = self._remediate(provider, assessment, dry_run, deadline)
+        decision = decide(
+            before,
+            assessment,
+            dry_run=dry_run,
+            seconds_left=gate.seconds_left(),
+            write_window=self.write_window_seconds,
+        )
+        remediation = (
+            self._write(provider, decision.thumbprints, assessment, presented_chains(probe), gate)
+            if isinstance(decision, Write)
+            else decision
+        )
         return Finding(
             arn=arn,
             url=provider.url,
             status=assessment.status,
-            action=action,
+            action=remediation.action,
             problems=assessment.problems,
             thumbprints_before=before,
-            thumbprints_after=after,
+            thumbprints_after=remediation.after,
             hosts=tuple(describe_host(capture, trusts.get(capture.endpoint), now) for capture in probe.hosts),
-            error=failure,
-            action_reason=reason,
+            error=remediation.error,
+            action_reason=remediation.reason,
             thumbprint_reliance=assessment.thumbprint_reliance,
             nearest_expiry=assessment.nearest_expiry,
         )
 
-    def _remediate(
-        self, provider: ProviderConfig, assessment: Assessment, dry_run: bool, deadline: float | None
-    ) -> tuple[str, tuple[str, ...], str | None, str | None]:
-        """Write the proposed list, then read it back. Returns (action, after, reason, error)."""
-        before = provider.thumbprints
-        proposed = assessment.proposed_thumbprints
-        if proposed is None:
-            if assessment.block_reason:
-                return "blocked", before, assessment.block_reason, None
-            return "none", before, None, None
-        if dry_run:
-            return "would_update", proposed, "dry run: the list shown as after was not written", None
-        if deadline is not None and time.monotonic() + self.finish_reserve_seconds / 2 > deadline:
-            return "blocked", before, "not updated: the sweep's time budget ran out before the write", None
-        try:
-            self.inventory.update_thumbprints(provider.arn, proposed)
-            written = self.inventory.get(provider.arn).thumbprints
-        except ProviderUpdateError as error:
-            return "update_failed", before, "IAM refused the update", error.detail
-        except ProviderReadError as error:
-            return "update_failed", proposed, "the update was sent but could not be read back", error.detail
-        if sorted(normalize_thumbprint(v) for v in written) != sorted(proposed):
-            return (
-                "update_failed",
-                written,
-                "read-back differs from what was written",
-                f"wrote {list(proposed)}, IAM now holds {list(written)}",
-            )
-        return "updated", written, "wrote the merged list and read it back", None
+    def _write(
+        self,
+        provider: ProviderConfig,
+        proposed: tuple[str, ...],
+        assessment: Assessment,
+        chains: Sequence[Sequence[str]],
+        gate: _WriteGate,
+    ) -> Remediation:
+        """Send the list (again after throttling; after a concurrent modification, re-read and re-merged first),
+        then read it back until it shows the list (IAM is eventually consistent). Every step stays inside the
+        gate's deadline."""
+        arn, current = provider.arn, provider.thumbprints
+        unanswered: str | None = None
+        for attempt in range(CONFLICT_ATTEMPTS):
+            if not gate.begin_write(arn, replace(provider, thumbprints=current), proposed, self.write_window_seconds):
+                return deadline_before_write(current)
+            try:
+                self.inventory.update_thumbprints(arn, proposed)
+            except ProviderUpdateUnknown as error:
+                unanswered = error.detail
+            except ProviderUpdateError as error:
+                retryable = error.code == CONCURRENT_MODIFICATION or error.code in THROTTLING_CODES
+                if not retryable or attempt + 1 == CONFLICT_ATTEMPTS:
+                    return judge_write(WriteOutcome(proposed, current, refused=error.detail))
+                self._pause(gate, 0.2 * 2**attempt)
+                if error.code in THROTTLING_CODES:  # refused before it was applied: send the same list again
+                    continue
+                try:
+                    current = self.inventory.get(arn).thumbprints
+                except ProviderReadError as read_error:
+                    return judge_write(WriteOutcome(proposed, current, refused=f"{error.detail}; {read_error.detail}"))
+                remerged = remerge(current, assessment.live_thumbprints, chains)
+                if remerged is None:
+                    return already_fixed(current)
+                proposed = remerged
+                continue
+            break
+        return judge_write(self._read_back(arn, proposed, current, unanswered, gate))
+
+    def _read_back(
+        self, arn: str, proposed: tuple[str, ...], current: tuple[str, ...], unanswered: str | None, gate: _WriteGate
+    ) -> WriteOutcome:
+        outcome = WriteOutcome(proposed, current, unanswered=unanswered)
+        for delay in (0.0, *READ_BACK_DELAYS):
+            if delay and not self._pause(gate, delay):
+                break
+            try:
+                written = self.inventory.get(arn).thumbprints
+            except ProviderReadError as error:
+                outcome = replace(outcome, read_back=None, read_error=error.detail)
+                continue
+            outcome = replace(outcome, read_back=written, read_error=None)
+            if matches(written, proposed):
+                break
+        return outcome
+
+    def _pause(self, gate: _WriteGate, seconds: float) -> bool:
+        """Sleep `seconds` if one more IAM attempt still fits before the deadline afterwards."""
+        if not gate.admits(seconds + self.iam_attempt_seconds):
+            return False
+        self.sleep(seconds)
+        return True
 
     def _error_finding(self, arn: str, code: str, message: str, remedy: str) -> Finding:
         assessment = failed_assessment(code, message, remedy)

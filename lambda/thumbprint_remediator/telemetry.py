@@ -31,4 +31,16 @@ def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
         metrics.add_metric(
             name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"]
         )
-    metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=sweep_completed(report))
+
+
+def sweep_completed(report: Mapping[str, Any]) -> int:
+    """1 when every provider was swept; 0 when the time budget left one out, so that a function whose timeout
+    is too short never feeds the dead-man alarm a completed sweep."""
+    out_of_time = any(
+        # A full report's problems are objects; a compact one's are their codes.
+        (problem if isinstance(problem, str) else problem.get("code")) == contract.TIME_BUDGET_EXHAUSTED
+        for finding in report.get("findings", [])
+        for problem in finding.get("problems", [])
+    )
+    return 0 if out_of_time else 1

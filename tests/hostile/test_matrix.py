@@ -15,6 +15,7 @@ from sandbox.matrix import (
 )
 from sandbox.pki import default_pki
 from tests.hostile.conftest import MATRIX_GROUP
+from thumbprint_remediator import contract
 
 pytestmark = pytest.mark.xdist_group(MATRIX_GROUP)
 
@@ -312,3 +313,42 @@ def test_a_hundred_providers_a_third_hostile_finish_inside_the_lambda_timeout(ma
     hostile = [provider for index, provider in enumerate(run.providers) if index % 3 == 2]
     assert len(hostile) == 33
     assert all(provider.finding["status"] not in ("ok", "skipped") for provider in hostile)
+
+
+# --- deadlines and the IAM write path ------------------------------------------------------------
+
+
+def test_a_hung_sns_fails_the_invocation_within_the_alert_reserve(matrix: MatrixResults) -> None:
+    run = matrix.faults["sns_hung"]
+    assert type(run.error).__name__ == "AlertDeliveryError"
+    assert run.report is not None
+    assert run.report["alert"]["sent"] is False
+    assert run.providers[0].finding is not None
+    assert run.providers[0].finding["action"] == "updated"
+    assert run.wall_seconds < contract.alert_reserve_seconds() + 5
+    assert [action for action, _ in run.details["calls"]].count("Publish") == contract.ALERT_MAX_ATTEMPTS
+
+
+def test_a_timeout_below_the_floor_probes_nothing_and_the_floor_probes(matrix: MatrixResults) -> None:
+    below, floor = matrix.faults["timeout_below_floor"], matrix.faults["timeout_at_floor"]
+    assert below.providers[0].connections_made == 0
+    assert floor.providers[0].connections_made > 0
+
+
+def test_no_update_in_flight_at_the_deadline_lands_after_the_report(matrix: MatrixResults) -> None:
+    run = matrix.faults["iam_update_in_flight_at_deadline"]
+    [subject] = run.providers
+    assert subject.after == subject.pinned
+    assert [action for action, _ in run.details["calls"]].count("UpdateOpenIDConnectProviderThumbprint") == 0
+
+
+def test_a_concurrent_modification_is_sent_again_after_a_re_read(matrix: MatrixResults) -> None:
+    calls = matrix.faults["iam_concurrent_modification"].details["calls"]
+    updates = [fault for action, fault in calls if action == "UpdateOpenIDConnectProviderThumbprint"]
+    assert updates.count("ConcurrentModification") == 1
+    assert len(updates) == 3  # the subject's refused and repeated update, and the bystander's
+
+
+def test_a_late_answer_is_not_sent_twice(matrix: MatrixResults) -> None:
+    calls = matrix.faults["iam_update_answer_late"].details["calls"]
+    assert [action for action, _ in calls].count("UpdateOpenIDConnectProviderThumbprint") == 2  # subject, bystander

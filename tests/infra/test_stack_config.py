@@ -62,7 +62,8 @@ def test_command_line_strings_and_cdk_json_values_are_both_accepted() -> None:
         ("architecture", "sparc", "architecture: expected one of arm64, x86_64"),
         ("memorySize", "64", "memorySize: expected a whole number from 128 to 10240"),
         ("memorySize", "1.5", "memorySize"),
-        ("timeout", "30", "timeout: expected a whole number from 60 to 900"),
+        ("timeout", "30", "timeout: expected a whole number from 96 to 900"),
+        ("timeout", "60", "timeout: expected a whole number from 96 to 900"),  # probes nothing
         ("timeout", "901", "timeout"),
         ("extraCaBundle", "no/such/bundle.pem", "extraCaBundle: 'no/such/bundle.pem' is not a file"),
     ],
@@ -96,7 +97,7 @@ def test_extra_ca_bundle_is_resolved_from_the_project_directory(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("schedule", "timeout", "max_age"),
-    [("rate(1 day)", "300", 3600), ("rate(10 minutes)", "300", 600), ("rate(1 minute)", "60", 60)],
+    [("rate(1 day)", "300", 3600), ("rate(10 minutes)", "300", 600), ("rate(2 minutes)", "100", 120)],
 )
 def test_a_late_sweep_is_dropped_once_the_next_one_is_due(schedule: str, timeout: str, max_age: int) -> None:
     assert _config(schedule=schedule, timeout=timeout).max_event_age_seconds == max_age

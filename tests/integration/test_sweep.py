@@ -218,7 +218,7 @@ def test_time_budget_bounds_the_sweep_and_every_provider_still_has_a_finding(san
     started = time.monotonic()
     report = sandbox.invoke(
         None,
-        timeout_seconds=15 + 4,  # the handler keeps 15 s in reserve: 4 s for probing
+        timeout_seconds=15 + 4,  # less than the reserves the handler keeps (contract.py): probing is refused
         **{contract.ENV_HOST_BUDGET: "1.5", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "1"},
     )
     elapsed = time.monotonic() - started

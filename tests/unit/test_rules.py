@@ -217,16 +217,19 @@ def test_tls13_only_host_makes_the_thumbprint_required() -> None:
 
 
 def test_merge_drops_only_entries_matching_nothing_presented() -> None:
-    presented = {sha1_of(n) for n in (LEAF, INTERMEDIATE, ROOT, "x")}
+    # Given two chains: x over ROOT over LEAF, and TOP over LEAF; three entries match nothing
+    chains = [[sha1_of(LEAF), sha1_of(ROOT), sha1_of("x")], [sha1_of(LEAF), TOP]]
     stale = [sha1_of(f"stale-{i}") for i in range(3)]
     existing = [stale[0], sha1_of(LEAF), stale[1], sha1_of(ROOT), stale[2]]
-    merged = merge_thumbprints(existing, [TOP, sha1_of("x")], presented)
+    # When merged with both live tops
+    merged = merge_thumbprints(existing, [TOP, sha1_of("x")], chains)
+    # Then only non-matching entries go, and the matches are written first, in their order
     assert merged == (TOP, sha1_of("x"), sha1_of(LEAF), sha1_of(ROOT), stale[0])
 
 
 def test_merge_rejects_no_live_thumbprint() -> None:
     with pytest.raises(ValueError, match="at least one live"):
-        merge_thumbprints(["a" * 40], [], set())
+        merge_thumbprints(["a" * 40], [], [])
 
 
 def test_full_list_assessment_reports_what_it_dropped() -> None:
@@ -263,8 +266,9 @@ thumbprints = st.text(alphabet="0123456789abcdefABCDEF", min_size=40, max_size=4
     presented_extra=st.lists(thumbprints, max_size=6),
 )
 def test_merge_properties(existing: list[str], live: list[str], presented_extra: list[str]) -> None:
-    presented = {normalize_thumbprint(v) for v in [*live, *presented_extra]}
-    merged = merge_thumbprints(existing, live, presented)
+    chains = [[*presented_extra, top] for top in live]
+    presented = {normalize_thumbprint(v) for chain in chains for v in chain}
+    merged = merge_thumbprints(existing, live, chains)
     live_lower = [normalize_thumbprint(v) for v in live]
     # bounded, non-empty, lowercase, duplicate-free, every live entry present and first
     assert 1 <= len(merged) <= MAX_THUMBPRINTS
@@ -278,7 +282,7 @@ def test_merge_properties(existing: list[str], live: list[str], presented_extra:
     kept_non_matching = [v for v in merged if v not in presented]
     assert not (dropped & presented and kept_non_matching)
     # idempotent
-    assert merge_thumbprints(merged, live, presented) == merged
+    assert merge_thumbprints(merged, live, chains) == merged
 
 
 @given(
