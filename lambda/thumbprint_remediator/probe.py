@@ -448,8 +448,10 @@ class _EndpointSession:
             raise _unreachable("connection_closed", f"closed the connection during {what}") from None
         except (ConnectionResetError, BrokenPipeError):
             raise _unreachable("connection_reset", f"connection reset during {what}") from None
-        except http.client.IncompleteRead:
-            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
+        except http.client.IncompleteRead:  # also what http.client raises for a chunk size that is not hex
+            raise _unreachable(
+                "connection_closed", f"the response to {what} ended early or broke its chunked framing"
+            ) from None
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
             raise _unreachable("connection_closed", f"closed the connection during {what}") from None
         except ssl.SSLError as exc:

@@ -32,7 +32,7 @@ EXPECTED = {
     "content_length_too_long": ("invalid_discovery", "bad_http_response", "bytes announced"),
     "content_length_too_short": (None, None, None),  # the surplus is never read as a response
     "two_content_lengths": ("invalid_discovery", "bad_http_response", "Content-Length headers that disagree"),
-    "bad_chunk_size": ("unreachable", "connection_closed", "closed the connection"),
+    "bad_chunk_size": ("unreachable", "connection_closed", "broke its chunked framing"),
     "jwks_duplicate_key": ("invalid_discovery", "ambiguous_json", "'keys' twice"),
     "duplicated_extension": ("unreachable", "malformed_certificate", "Duplicate"),
     "malformed_extension": ("unreachable", "malformed_certificate", "malformed extensions"),
