@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.environment import Sandbox
-from sandbox.faults import dead_endpoint_url
+from cli.__main__ import main as cli_main
+from sandbox.environment import Sandbox, applied_environment
+from sandbox.faults import FaultProxy, dead_endpoint_url
 from thumbprint_remediator.errors import RequestError
 
 FOREIGN_PREFIXES = ("arn:aws-cn:iam::999999999999", "arn:aws-cn:iam::123456789012", "arn:aws:iam::999999999999")
@@ -84,3 +85,25 @@ def test_own_provider_arn_is_swept(sandbox: Sandbox) -> None:
     report = sandbox.invoke({"providers": [provider.arn]})
 
     assert [finding["arn"] for finding in report["findings"]] == [provider.arn]
+
+
+def test_cli_refuses_a_foreign_provider_arn_before_any_iam_call(
+    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a provider, and the workstation CLI pointed at the emulator through a proxy that records calls
+    provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
+    foreign = provider.arn.replace(":123456789012:", ":999999999999:")
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        environment = {**sandbox.account.environment(), "AWS_ENDPOINT_URL": proxy.url}
+
+        # When it is asked to sweep the provider by an ARN of another account
+        with applied_environment(environment):
+            status = cli_main(["--provider", foreign, "--apply"])
+        actions = [call.action for call in proxy.calls]
+
+    # Then it exits with a usage error naming the ARN, after STS told it the account and before any IAM call
+    assert status == 2
+    assert foreign in capsys.readouterr().err
+    assert actions == ["GetCallerIdentity"]
+    assert provider.issuer.connections == 0
+    assert sandbox.thumbprints(provider) == list(provider.pinned)
