@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo sandbox test lint typecheck unit synth bench e2e matrix clean
+.PHONY: help install demo sandbox test lint typecheck unit fuzz synth bench e2e matrix clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ test: install lint typecheck ## The suite CI runs: lint, types, unit, integratio
 
 unit: $(STAMP) ## Only the fast unit tests
 	$(VENV)/bin/pytest tests/unit -q
+
+# `make test` runs the probe fuzz property with a few hundred examples; this runs it with thousands.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP) ## The probe fuzz property with FUZZ_EXAMPLES (default 5000) generated servers, not a few hundred
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -p no:xdist tests/hostile/test_fuzz_probe.py -q --hypothesis-show-statistics
 
 synth: install ## npx cdk synth with bundling (arm64 by default)
 	npx cdk synth --quiet

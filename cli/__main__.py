@@ -17,8 +17,8 @@ from typing import Any
 from cli.table import findings_table, problems_list, summary_line, use_colour
 from thumbprint_remediator.errors import RemediatorError
 from thumbprint_remediator.report import HEALTHY_STATUSES, Finding
-from thumbprint_remediator.request import parse_event
-from thumbprint_remediator.runtime import account_of, build_sweeper
+from thumbprint_remediator.request import parse_event, require_providers_in_scope
+from thumbprint_remediator.runtime import build_sweeper
 from thumbprint_remediator.settings import Settings
 
 
@@ -66,9 +66,12 @@ def main(argv: list[str] | None = None) -> int:
             max_workers=arguments.workers,
         )
         session = boto3.Session(profile_name=arguments.profile, region_name=arguments.region)
+        account, partition = caller_account(session)
+        # A provider ARN of another account or partition is refused before any IAM call.
+        require_providers_in_scope(request, account=account, partition=partition)
         sweeper = build_sweeper(settings, logging.getLogger("thumbprint_remediator"), session=session)
         progress = Progress(enabled=sys.stderr.isatty() and not arguments.json)
-        report = sweeper.run(request, account=account_of(None, session), progress=progress.advance)
+        report = sweeper.run(request, account=account, progress=progress.advance)
         progress.done()
     except RemediatorError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -80,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print_report(report, as_json=arguments.json)
     return 0 if all(f["status"] in HEALTHY_STATUSES or f["action"] == "updated" for f in report["findings"]) else 1
+
+
+def caller_account(session: Any) -> tuple[str, str]:
+    """The account and partition of the credentials in use, from STS (`arn:<partition>:...`)."""
+    identity = session.client("sts").get_caller_identity()
+    return str(identity["Account"]), str(identity["Arn"]).split(":")[1]
 
 
 def print_report(report: dict[str, Any], as_json: bool) -> None:

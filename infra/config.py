@@ -27,7 +27,9 @@ MAX_TIMEOUT_SECONDS: Final = 900
 # The dead-man alarm watches two schedule periods; CloudWatch caps an alarm's range at 7 days.
 MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2
 
-_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+# ASCII only, used with fullmatch: no trailing newline, no control or non-ASCII character.
+_EMAIL_PART = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_EMAIL = re.compile(rf"{_EMAIL_PART}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z0-9-]+")
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -95,7 +97,7 @@ def _emails(value: Any) -> tuple[str, ...]:
     items = value if isinstance(value, list) else str(value).split(",")
     emails = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
     for email in emails:
-        if not _EMAIL.match(email):
+        if not _EMAIL.fullmatch(email):
             raise ConfigError(f"alertEmails: {email!r} is not an e-mail address (give a comma-separated list)")
     return emails
 
@@ -132,7 +134,7 @@ def _boolean(key: str, value: Any, default: bool) -> bool:
 def _integer(key: str, value: Any, default: int, low: int, high: int) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
-    if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value).strip()):
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", str(value).strip()):
         raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {value!r}")
     number = int(str(value).strip())
     if not low <= number <= high:

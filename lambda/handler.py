@@ -9,8 +9,21 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, parse_invocation
-from thumbprint_remediator.runtime import Runtime, aggregate_organization, build_runtime, list_accounts, run_sweep
+from thumbprint_remediator.request import (
+    AggregateRequest,
+    ListAccountsRequest,
+    parse_invocation,
+    require_providers_in_scope,
+)
+from thumbprint_remediator.runtime import (
+    Runtime,
+    account_of,
+    aggregate_organization,
+    build_runtime,
+    list_accounts,
+    partition_of,
+    run_sweep,
+)
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.telemetry import record_sweep
 
@@ -34,6 +47,8 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         return list_accounts(_runtime(), invocation, context)
     if isinstance(invocation, AggregateRequest):
         return aggregate_organization(_runtime(), invocation)
+    # A provider ARN of another account or partition is refused before any AWS call, too.
+    require_providers_in_scope(invocation, account=_own_account(context), partition=partition_of(context))
     try:
         report = run_sweep(_runtime(), invocation, context)
     except AlertDeliveryError as error:
@@ -41,3 +56,8 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         raise
     record_sweep(metrics, report)
     return report
+
+
+def _own_account(context: Any) -> str | None:
+    """The function's account from its ARN (no AWS call); None when the context carries none."""
+    return account_of(context) if getattr(context, "invoked_function_arn", None) else None

@@ -551,6 +551,14 @@ class IssuerFleet:
                 self._server_context(issuer.behaviour, presented)
             endpoint.chain = presented  # read by the server thread at each new connection
 
+    def present(self, issuer: Issuer, chain: PresentedChain) -> None:
+        """From its next connection on, let the issuer's discovery endpoint present `chain` (any chain, not
+        only a named recipe; its name keys the TLS context, so equal names must mean equal chains).
+        Raises ssl.SSLError, here in the caller's thread, when OpenSSL will not serve it."""
+        if issuer.discovery.presents_chain:
+            self._server_context(issuer.behaviour, chain)
+        issuer.discovery.chain = chain  # read by the server thread at each new connection
+
     # --- TLS ------------------------------------------------------------------------------------
 
     def _server_context(self, spec: Behaviour, chain: PresentedChain) -> ssl.SSLContext:

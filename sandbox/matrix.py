@@ -39,6 +39,7 @@ from sandbox.aws import CREDENTIALS, REGION  # noqa: E402
 from sandbox.environment import Sandbox, stale_thumbprint  # noqa: E402
 from sandbox.faults import FaultProxy, FaultRule, closed_port, dead_endpoint_url  # noqa: E402
 from sandbox.issuers import Issuer, behaviour_named  # noqa: E402
+from sandbox.odd_input import ODD_BEHAVIOURS  # noqa: E402 - also registers the odd behaviours
 from sandbox.pki import SandboxPki, write_pem_bundle  # noqa: E402
 from thumbprint_remediator import contract  # noqa: E402
 from thumbprint_remediator.errors import AlertDeliveryError, RemediatorError  # noqa: E402
@@ -46,6 +47,7 @@ from thumbprint_remediator.report import ACTIONS  # noqa: E402
 from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER  # noqa: E402
 
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "hostile-matrix.md"
+ODD_INPUT: Final = "Exact identity and odd input"
 GROUPS: Final = (
     "TLS",
     "Verified path",
@@ -54,6 +56,7 @@ GROUPS: Final = (
     "AWS faults",
     "Deadlines",
     "IAM write path",
+    ODD_INPUT,
 )
 TRUSTED: Final = frozenset({"public", "private", "pinned"})
 # Problems that say a chain is not what IAM's chain-order rule or the verified path allow: never a write.
@@ -223,6 +226,16 @@ def _list(name: str, summary: str, status: str, action: str, behaviour: str, pin
 def _same(behaviour: str) -> str:
     return behaviour_named(behaviour).summary
 
+
+# What each odd-input behaviour must come to, with a stale pin (a public chain unless it says otherwise).
+ODD_OUTCOMES: Final = {
+    **{name: ("invalid_discovery", "blocked") for name in (item.name for item in ODD_BEHAVIOURS)},
+    "content_length_too_short": ("stale", "updated"),  # the surplus bytes are never read as a response
+    "bad_chunk_size": ("unreachable", "blocked"),
+    # No chain is captured from a server presenting a malformed certificate: nothing to update from.
+    "duplicated_extension": ("unreachable", "none"),
+    "malformed_extension": ("unreachable", "none"),
+}
 
 SHARED_SCENARIOS: Final = (
     # TLS: the chain, its verification, the handshake.
@@ -536,6 +549,11 @@ SHARED_SCENARIOS: Final = (
         _stale_in_two_cases,
     ),
     _list("empty_list", "a provider with no thumbprints", "stale", "updated", "healthy", "empty"),
+    # Odd input: every malformed thing a server sends is one specific finding, never internal_error.
+    *(
+        Scenario(item.name, ODD_INPUT, item.summary, *ODD_OUTCOMES[item.name], behaviour=item.name)
+        for item in ODD_BEHAVIOURS
+    ),
 )
 
 
@@ -600,8 +618,10 @@ def sweep(
     environment: Mapping[str, str] | None = None,
     *,
     timeout_seconds: float = 300,
+    event: Any = None,
 ) -> RunResult:
-    """Invoke the real handler once and read back every provider's list from IAM."""
+    """Invoke the real handler once (with `event`, the scheduled sweep by default) and read back every
+    provider's list from IAM."""
     settings = {
         contract.ENV_CONNECT_TIMEOUT: f"{CONNECT_TIMEOUT:g}",
         contract.ENV_READ_TIMEOUT: f"{READ_TIMEOUT:g}",
@@ -613,7 +633,7 @@ def sweep(
     error: BaseException | None = None
     started = time.monotonic()
     try:
-        report = sandbox.invoke(None, timeout_seconds=timeout_seconds, **settings)
+        report = sandbox.invoke(event, timeout_seconds=timeout_seconds, **settings)
     except AlertDeliveryError as failure:
         error, report = failure, failure.report
     except RemediatorError as failure:
@@ -975,7 +995,62 @@ AWS_FAULT_SCENARIOS: Final = (
 )
 
 FAULT_SCENARIOS: Final = (*AWS_FAULT_SCENARIOS, *DEADLINE_SCENARIOS, *WRITE_PATH_SCENARIOS)
-SCENARIOS: Final = (*SHARED_SCENARIOS, *FAULT_SCENARIOS)
+# --- exact identity in payloads (each its own sweep, naming one provider) ------------------------------
+
+
+def _payload_naming(name: str, identifier: Callable[[ProviderRun], str]) -> Callable[[Sandbox, Path], RunResult]:
+    """A manual sweep naming the subject provider by `identifier`, beside a bystander it must not sweep."""
+
+    def run(sandbox: Sandbox, workdir: Path) -> RunResult:
+        sandbox.clear()
+        subject = _subject(sandbox, name)
+        _bystanders(sandbox, 1)  # not named: a finding for it breaks "exactly one finding per provider named"
+        return sweep(sandbox, name, [subject], event={"providers": [identifier(subject)]})
+
+    return run
+
+
+def _with_path_case_swapped(run: ProviderRun) -> str:
+    host, _, path = run.url.partition("/")
+    return f"{host}/{path.swapcase()}"
+
+
+def _identity(name: str, summary: str, status: str, action: str, identifier: Callable[[ProviderRun], str]) -> Scenario:
+    return Scenario(name, ODD_INPUT, summary, status, action, fault=_payload_naming(name, identifier))
+
+
+IDENTITY_SCENARIOS: Final = (
+    _identity(
+        "payload_foreign_partition_arn",
+        "the payload names the provider by an ARN of the aws-cn partition and another account",
+        "-",
+        "-",
+        lambda run: run.arn.replace("arn:aws:iam::123456789012:", "arn:aws-cn:iam::999999999999:"),
+    ),
+    _identity(
+        "payload_foreign_account_arn",
+        "the payload names the provider by an ARN of another account",
+        "-",
+        "-",
+        lambda run: run.arn.replace(":123456789012:", ":999999999999:"),
+    ),
+    _identity(
+        "payload_path_case_differs",
+        "the payload names the provider's URL with its path in another case",
+        "-",
+        "-",
+        _with_path_case_swapped,
+    ),
+    _identity(
+        "payload_exact_arn_upper_host",
+        "the payload names the provider's own ARN, its host in upper case (hosts fold case)",
+        "stale",
+        "updated",
+        lambda run: run.arn.replace("localhost", "LOCALHOST"),
+    ),
+)
+
+SCENARIOS: Final = (*SHARED_SCENARIOS, *FAULT_SCENARIOS, *IDENTITY_SCENARIOS)
 
 
 def scenario_named(name: str) -> Scenario:
@@ -1168,6 +1243,20 @@ def outcome(scenario: Scenario, run: RunResult) -> Outcome:
     return Outcome(scenario, finding["status"], finding["action"], normalise(text))
 
 
+GROUP_NOTES: Final = {
+    ODD_INPUT: (
+        "A provider ARN must name the swept account's partition and account (else a validation error before",
+        "any AWS call) and a URL must match the provider's path case for case; only the host folds case. Every",
+        "malformed thing a server sends (URLs no client can fetch as written, JSON parsers disagree on, lying",
+        "HTTP framing, certificates with broken extensions) is one specific finding with a documented probe",
+        "code, never `internal_error`. `tests/hostile/test_fuzz_probe.py` checks the same across generated",
+        "documents, headers and chains: exactly one finding, no `internal_error`, no write unless the chain",
+        "verifies.",
+        "",
+    ),
+}
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -1201,9 +1290,8 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         rows = [item for item in outcomes if item.scenario.group == group]
         if not rows:
             continue
+        lines += [f"## {group}", "", *GROUP_NOTES.get(group, ())]
         lines += [
-            f"## {group}",
-            "",
             "| Scenario | What the endpoint does | Status | Action | Problem |",
             "|---|---|---|---|---|",
         ]
@@ -1285,7 +1373,7 @@ def run_matrix(sandbox: Sandbox, workdir: Path, *, scale: bool = True) -> Matrix
     try:
         shared = run_shared(sandbox, workdir)
         faults = {}
-        for scenario in FAULT_SCENARIOS:
+        for scenario in (*FAULT_SCENARIOS, *IDENTITY_SCENARIOS):
             assert scenario.fault is not None
             faults[scenario.name] = scenario.fault(sandbox, workdir)
         scaled = run_scale(sandbox, workdir) if scale else None

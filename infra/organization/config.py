@@ -29,11 +29,12 @@ DEFAULT_MAX_CONCURRENCY: Final = 10
 # Inline Map's ceiling; past a few hundred accounts the 256 KB state limit, not concurrency, is what binds.
 MAX_CONCURRENCY: Final = 40
 
-_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_PARENT_ID = re.compile(r"^(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+# ASCII only, used with fullmatch: no trailing newline, no non-ASCII digit or letter.
+_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
+_PARENT_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off", ""}
 
@@ -59,7 +60,7 @@ class OrganizationConfig:
                 raise ConfigError(f"{', '.join(given)}: organization settings need -c organization=true")
             return None
         organization_id = _text(get("organizationId"))
-        if not organization_id or not _ORGANIZATION_ID.match(organization_id):
+        if not organization_id or not _ORGANIZATION_ID.fullmatch(organization_id):
             raise ConfigError(
                 f"organizationId: expected your organization's id (o-xxxxxxxxxx, from `aws organizations "
                 f"describe-organization`), got {organization_id!r}"
@@ -69,10 +70,10 @@ class OrganizationConfig:
             raise ConfigError("targetOus: expected a comma-separated list of OU ids (ou-...) or the root id (r-...)")
         accounts = _ids("targetAccounts", get("targetAccounts"), _ACCOUNT_ID, "12-digit account ids")
         role_name = _text(get("memberRoleName")) or contract.DEFAULT_MEMBER_ROLE_NAME
-        if not _ROLE_NAME.match(role_name):
+        if not _ROLE_NAME.fullmatch(role_name):
             raise ConfigError(f"memberRoleName: expected an IAM role name, got {role_name!r}")
         external_id = _text(get("externalId")) or f"{contract.SERVICE_NAME}-{organization_id}"
-        if not _EXTERNAL_ID.match(external_id):
+        if not _EXTERNAL_ID.fullmatch(external_id):
             raise ConfigError(
                 f"externalId: expected 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
             )
@@ -107,7 +108,7 @@ def _ids(key: str, value: Any, pattern: re.Pattern[str], what: str) -> tuple[str
         return ()
     items = value if isinstance(value, list) else str(value).split(",")
     ids = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
-    bad = [item for item in ids if not pattern.match(item)]
+    bad = [item for item in ids if not pattern.fullmatch(item)]
     if bad:
         raise ConfigError(f"{key}: expected {what}, got {', '.join(map(repr, bad))}")
     return ids
@@ -117,7 +118,7 @@ def _concurrency(value: Any) -> int:
     text = _text(value)
     if not text:
         return DEFAULT_MAX_CONCURRENCY
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CONCURRENCY:
         raise ConfigError(f"maxConcurrency: expected a whole number from 1 to {MAX_CONCURRENCY}, got {value!r}")
     return int(text)
 

@@ -8,11 +8,11 @@ when it is another host or port. Every network or content problem becomes a `Pro
 - unreachable: invalid_url, dns_failure, dns_timeout, connection_refused, connection_reset,
   connect_timeout, connect_failed, tls_handshake_timeout, tls_handshake_failed,
   tls_version_unsupported, not_tls, connection_closed, read_timeout, host_budget_exceeded,
-  tls_error, network_error, unparseable_certificate, no_certificate;
+  tls_error, network_error, unparseable_certificate, malformed_certificate, no_certificate;
 - invalid_discovery: http_status, document_too_large, bad_http_response, bad_redirect,
   insecure_redirect, cross_host_redirect, redirect_loop, too_many_redirects, invalid_json,
-  discovery_not_object, issuer_missing, issuer_mismatch, jwks_uri_missing, jwks_uri_relative,
-  jwks_uri_not_https, jwks_uri_invalid, jwks_not_object, jwks_no_keys.
+  ambiguous_json, discovery_not_object, issuer_missing, issuer_mismatch, jwks_uri_missing,
+  jwks_uri_relative, jwks_uri_not_https, jwks_uri_invalid, jwks_not_object, jwks_no_keys.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import http.client
 import io
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import threading
@@ -66,6 +67,10 @@ _VERSION_REFUSALS: Final = frozenset(
 _NOT_TLS: Final = frozenset(
     {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "HTTPS_PROXY_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"}
 )
+# What a URL may carry unencoded (RFC 3986): printable ASCII, no space. Anything else is the server's defect.
+_URL_CHARACTERS: Final = re.compile(r"[!-~]*")
+# A DNS name's label: letters, digits and inner hyphens (LDH), 1 to 63 characters; ASCII only.
+_DNS_LABEL: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -112,9 +117,18 @@ def _is_ca(certificate: x509.Certificate) -> bool:
         return False
 
 
+class MalformedCertificateError(ValueError):
+    """A certificate that parses, but whose extensions are duplicated or do not decode (RFC 5280 forbids both)."""
+
+
 def certificate_info(der: bytes) -> CertificateInfo:
-    """Describe one presented certificate; raises ValueError if it cannot be parsed."""
+    """Describe one presented certificate; raises ValueError if it cannot be parsed (MalformedCertificateError
+    when only its extensions are broken)."""
     certificate = x509.load_der_x509_certificate(der)
+    try:
+        certificate.extensions  # noqa: B018 - parsed lazily: decode them now, while the error can be named
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise MalformedCertificateError(f"{type(exc).__name__}: {exc}") from None
     return CertificateInfo(
         subject=certificate.subject.rfc4514_string(),
         issuer=certificate.issuer.rfc4514_string(),
@@ -168,19 +182,69 @@ def _without_scheme(provider_url: str) -> str:
     return text[len("https://") :] if text.lower().startswith("https://") else text
 
 
+class _UrlDefect(ValueError):
+    """What is wrong with a URL a server (or IAM) handed us; the caller names the problem code."""
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or an ASCII DNS name (LDH labels; an `xn--` label must be valid punycode)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    name = host[:-1] if host.endswith(".") else host
+    if not name or len(name) > 253:
+        return False
+    for label in name.split("."):
+        if not _DNS_LABEL.fullmatch(label):
+            return False
+        if label[:4].lower() == "xn--":
+            try:
+                label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, IndexError):
+                return False
+    return True
+
+
+def _split_https_url(url: str) -> tuple[SplitResult, Endpoint]:
+    """An absolute URL's parts and its endpoint (port 443 when none is given).
+
+    Raises _UrlDefect for what IAM could not fetch either: characters outside printable ASCII (unencoded
+    non-ASCII, spaces, controls), user information, an invalid or non-ASCII (IDN) host, a port out of range.
+    """
+    if not _URL_CHARACTERS.fullmatch(url):
+        raise _UrlDefect("holds characters a URL cannot carry unencoded (non-ASCII, space or control)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _UrlDefect("has an invalid host or port") from None
+    if "@" in parts.netloc:
+        raise _UrlDefect("carries user information (user@host)")
+    host = parts.hostname
+    if not host:
+        raise _UrlDefect("has no host")
+    if not _valid_host(host):
+        raise _UrlDefect(f"has an invalid host name {host!r} (ASCII letters, digits, hyphens; IDNs as xn--)")
+    if port is not None and not 1 <= port <= 65535:
+        raise _UrlDefect(f"has port {port}, outside 1-65535")
+    return parts, Endpoint(host, 443 if port is None else port)
+
+
 def parse_provider_url(provider_url: str) -> tuple[Endpoint, str]:
     """The discovery endpoint and base path of a provider URL as IAM stores it (`host[:port][/path]`)."""
     text = _without_scheme(provider_url)
     if not text or "://" in text:
         raise _unreachable("invalid_url", f"{provider_url!r} is not a provider URL (host[:port][/path])")
-    parts = urlsplit("https://" + text)
     try:
-        port = 443 if parts.port is None else parts.port
-    except ValueError:
-        raise _unreachable("invalid_url", f"{provider_url!r} has an invalid port") from None
-    if not parts.hostname:
-        raise _unreachable("invalid_url", f"{provider_url!r} has no host")
-    return Endpoint(parts.hostname, port), parts.path.rstrip("/")
+        parts, endpoint = _split_https_url("https://" + text)
+    except _UrlDefect as defect:
+        raise _unreachable("invalid_url", f"{provider_url!r} {defect}") from None
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise _unreachable("invalid_url", f"{provider_url!r} has a query or fragment; IAM stores host[:port][/path]")
+    return endpoint, parts.path.rstrip("/")
 
 
 def _endpoint_of(parts: SplitResult) -> Endpoint | None:
@@ -189,6 +253,19 @@ def _endpoint_of(parts: SplitResult) -> Endpoint | None:
     except ValueError:
         return None
     return Endpoint(parts.hostname, port) if parts.hostname else None
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice: parsers disagree on which value counts."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document
 
 
 def _request_target(parts: SplitResult) -> str:
@@ -371,8 +448,10 @@ class _EndpointSession:
             raise _unreachable("connection_closed", f"closed the connection during {what}") from None
         except (ConnectionResetError, BrokenPipeError):
             raise _unreachable("connection_reset", f"connection reset during {what}") from None
-        except http.client.IncompleteRead:
-            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
+        except http.client.IncompleteRead:  # also what http.client raises for a chunk size that is not hex
+            raise _unreachable(
+                "connection_closed", f"the response to {what} ended early or broke its chunked framing"
+            ) from None
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
             raise _unreachable("connection_closed", f"closed the connection during {what}") from None
         except ssl.SSLError as exc:
@@ -420,6 +499,13 @@ class _EndpointSession:
         self.tls_version = tls.version()
         try:
             self.presented_chain = tuple(certificate_info(der) for der in presented_chain_der(tls))
+        except MalformedCertificateError as exc:
+            tls.close()
+            raise _unreachable(
+                "malformed_certificate",
+                f"presented a certificate with duplicate or malformed extensions ({exc}); RFC 5280 forbids both, "
+                "its operator must reissue it",
+            ) from None
         except ValueError as exc:
             tls.close()
             raise _unreachable(
@@ -473,13 +559,17 @@ class _EndpointSession:
 
     def _read_body(self, response: http.client.HTTPResponse, what: str) -> bytes:
         limit = self.limits.max_document_bytes
-        if response.length is not None and response.length > limit:
-            raise _invalid(
-                "document_too_large", f"{what} announces {response.length} bytes, over the {limit}-byte limit"
-            )
+        lengths = {value.strip() for value in response.headers.get_all("Content-Length") or ()}
+        if len(lengths) > 1:  # RFC 9112 6.3: which one frames the body is anyone's guess
+            raise _invalid("bad_http_response", f"{what} has Content-Length headers that disagree")
+        announced = response.length
+        if announced is not None and announced > limit:
+            raise _invalid("document_too_large", f"{what} announces {announced} bytes, over the {limit}-byte limit")
         body = response.read(limit + 1)  # never more than one byte past the limit
         if len(body) > limit:
             raise _invalid("document_too_large", f"{what} sends more than the {limit}-byte limit")
+        if announced is not None and len(body) < announced:  # read(amt) returns a short body without complaint
+            raise _invalid("bad_http_response", f"{what} ends after {len(body)} of the {announced} bytes announced")
         return body
 
     def fetch_json(self, target: str) -> object:
@@ -498,25 +588,32 @@ class _EndpointSession:
                     "http_status", f"GET {target} answered HTTP {response.status} {response.reason}".rstrip()
                 )
             try:
-                return json.loads(response.body)
-            except (ValueError, RecursionError):  # ValueError covers bad UTF-8 and bad JSON
+                return json.loads(response.body, object_pairs_hook=_unique_keys)
+            except _DuplicateKey as duplicate:
+                raise _invalid(
+                    "ambiguous_json", f"GET {target} returned JSON naming the key {str(duplicate)!r} twice"
+                ) from None
+            except (ValueError, RecursionError):  # ValueError: bad UTF-8, bad JSON, numbers past int's digit limit
                 raise _invalid("invalid_json", f"GET {target} did not return JSON") from None
 
     def _redirect_target(self, target: str, response: _Response, visited: set[str], redirects: int) -> str:
         what = f"GET {target} (HTTP {response.status})"
         if not response.location:
             raise _invalid("bad_redirect", f"{what} redirects without a Location")
-        parts = urlsplit(urljoin(f"https://{self.endpoint}{target}", response.location))
-        if parts.scheme != "https":
+        try:
+            joined = urljoin(f"https://{self.endpoint}{target}", response.location)
+            scheme = urlsplit(joined).scheme
+        except ValueError:
+            raise _invalid("bad_redirect", f"{what} redirects to an invalid URL") from None
+        if scheme != "https":
             raise _invalid(
-                "insecure_redirect", f"{what} redirects to {parts.scheme or 'a relative'} URL; only https is followed"
+                "insecure_redirect", f"{what} redirects to {scheme or 'a relative'} URL; only https is followed"
             )
-        destination = _endpoint_of(parts)
-        if (
-            destination is None
-            or destination.host.lower() != self.endpoint.host.lower()
-            or destination.port != self.endpoint.port
-        ):
+        try:
+            parts, destination = _split_https_url(joined)
+        except _UrlDefect as defect:
+            raise _invalid("bad_redirect", f"{what} redirects to a URL that {defect}") from None
+        if destination.host.lower() != self.endpoint.host.lower() or destination.port != self.endpoint.port:
             raise _invalid(
                 "cross_host_redirect",
                 f"{what} redirects to {destination or parts.netloc}; IAM fetches from the provider host itself",
@@ -553,13 +650,18 @@ def _validate_discovery(document: object, provider_url: str) -> tuple[str, str, 
     jwks_uri = document.get("jwks_uri")
     if not isinstance(jwks_uri, str) or not jwks_uri:
         raise _invalid("jwks_uri_missing", "the discovery document has no jwks_uri")
-    parts = urlsplit(jwks_uri)
+    try:
+        parts = urlsplit(jwks_uri)
+    except ValueError:
+        raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} has an invalid host or port") from None
     if not parts.scheme or not parts.netloc:
         raise _invalid("jwks_uri_relative", f"jwks_uri {jwks_uri!r} is not an absolute URL")
     if parts.scheme.lower() != "https":
         raise _invalid("jwks_uri_not_https", f"jwks_uri {jwks_uri!r} is not https")
-    if _endpoint_of(parts) is None:
-        raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} has no valid host and port")
+    try:
+        parts, _ = _split_https_url(jwks_uri)
+    except _UrlDefect as defect:
+        raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} {defect}") from None
     return issuer, jwks_uri, parts
 
 

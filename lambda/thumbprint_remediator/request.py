@@ -19,13 +19,25 @@ MANUAL_KEYS = frozenset(
 # A compact report's size budget: from a few findings' worth up to a whole Step Functions state.
 COMPACT_BYTES_RANGE = (256, 256 * 1024)
 MAX_PROVIDERS_PER_REQUEST = 1000
-# A role in another account: arn:<partition>:iam::<12 digits>:role/[path/]name (IAM's name and path characters).
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
-# STS: 2 to 1224 characters of [\w+=,.@:/-].
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/(?P<url>\S+)$")
+# Every pattern is ASCII-only and used with fullmatch: no trailing newline, no non-ASCII digit or letter.
+# IAM's name and path characters.
+_IAM_CHARACTER = r"[A-Za-z0-9_+=,.@-]"
+# aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, ...
+_PARTITION = r"aws(?:-[a-z]+)*"
+# A role in another account: arn:<partition>:iam::<12 digits>:role/[path/]name.
+_ROLE_ARN = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>[0-9]{{12}}):role/(?:{_IAM_CHARACTER}+/)*{_IAM_CHARACTER}{{1,64}}"
+)
+# STS: 2 to 1224 characters of [\w+=,.@:/-] (ASCII \w).
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")
 # host[:port][/path]; IPv6 in brackets. Deliberately strict: anything else is a typo worth reporting.
-_PROVIDER_URL = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#]*)?$")
+_PROVIDER_URL_PATTERN = (
+    r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?P<port>:[0-9]{1,5})?(?P<path>(?:/[!$&'()*+,;=:@%A-Za-z0-9._~-]*)*)"
+)
+_PROVIDER_URL = re.compile(_PROVIDER_URL_PATTERN)
+_PROVIDER_ARN = re.compile(
+    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>[0-9]{{12}}):oidc-provider/(?P<url>{_PROVIDER_URL_PATTERN})"
+)
 # Keys an EventBridge event carries (a rule's scheduled event, or Scheduler's default payload).
 _EVENTBRIDGE_KEYS = frozenset(
     {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
@@ -48,8 +60,14 @@ class SweepRequest:
     @property
     def target_account(self) -> str | None:
         """The account named by `account_role_arn`, if any."""
-        match = _ROLE_ARN.match(self.account_role_arn or "")
+        match = _ROLE_ARN.fullmatch(self.account_role_arn or "")
         return match.group("account") if match else None
+
+    @property
+    def target_partition(self) -> str | None:
+        """The partition of `account_role_arn`, if any."""
+        match = _ROLE_ARN.fullmatch(self.account_role_arn or "")
+        return match.group("partition") if match else None
 
 
 def parse_event(event: Any) -> SweepRequest:
@@ -105,12 +123,12 @@ def parse_event(event: Any) -> SweepRequest:
 
 def parse_role_arn(value: Any) -> str | None:
     """The role ARN if `value` is one (arn:<partition>:iam::<account>:role/<name>), else None."""
-    return value if isinstance(value, str) and _ROLE_ARN.match(value) else None
+    return value if isinstance(value, str) and _ROLE_ARN.fullmatch(value) else None
 
 
 def parse_external_id(value: Any) -> str | None:
     """The external id if `value` is one STS accepts, else None."""
-    return value if isinstance(value, str) and _EXTERNAL_ID.match(value) else None
+    return value if isinstance(value, str) and _EXTERNAL_ID.fullmatch(value) else None
 
 
 def _parse_role(role_arn: Any, external_id: Any, errors: list[str]) -> tuple[str | None, str | None]:
@@ -131,11 +149,65 @@ def _parse_role(role_arn: Any, external_id: Any, errors: list[str]) -> tuple[str
     return valid_arn, valid_id
 
 
+@dataclass(frozen=True)
+class ProviderIdentity:
+    """What names one provider exactly: its URL (host lowercased, port and path as written) and, for an ARN,
+    the partition and account it lives in."""
+
+    url: str
+    partition: str | None = None
+    account: str | None = None
+
+
+def provider_identity(identifier: str) -> ProviderIdentity:
+    """The exact identity of a provider ARN or URL (scheme and trailing slash dropped; only the host folds case)."""
+    arn = _PROVIDER_ARN.fullmatch(identifier)
+    if arn:
+        return ProviderIdentity(_url_key(arn.group("url")), arn.group("partition"), arn.group("account"))
+    return ProviderIdentity(_url_key(_strip_url(identifier)))
+
+
 def provider_key(identifier: str) -> str:
-    """The comparable form of a provider ARN or URL: its URL, without scheme or trailing slash."""
-    match = _PROVIDER_ARN.match(identifier)
-    url = match.group("url") if match else identifier
-    return _strip_url(url).lower()
+    """The comparable form of a provider ARN's or URL's URL: host lowercased, port and path exactly as given."""
+    return provider_identity(identifier).url
+
+
+def _url_key(url: str) -> str:
+    text = url.rstrip("/")
+    match = _PROVIDER_URL.fullmatch(text)
+    if match is None:  # not a URL we accept: compared verbatim, so it never matches another
+        return text
+    return match.group("host").lower() + (match.group("port") or "") + match.group("path")
+
+
+def foreign_providers(request: SweepRequest, *, account: str | None, partition: str | None) -> list[str]:
+    """The requested provider ARNs that belong to another account or partition than the swept one.
+
+    The swept account is the member role's when the request names one, else the caller's (`account`,
+    `partition`: the function's own, from its ARN). None means unknown: not checked.
+    """
+    if request.account_role_arn is not None:
+        account, partition = request.target_account, request.target_partition
+    foreign = []
+    for identifier in request.providers or ():
+        identity = provider_identity(identifier)
+        if (identity.account is not None and account is not None and identity.account != account) or (
+            identity.partition is not None and partition is not None and identity.partition != partition
+        ):
+            foreign.append(identifier)
+    return foreign
+
+
+def require_providers_in_scope(request: SweepRequest, *, account: str | None, partition: str | None) -> None:
+    """Raise RequestError when a requested provider ARN names another account or partition; calls nothing."""
+    foreign = foreign_providers(request, account=account, partition=partition)
+    if foreign:
+        swept = request.target_account if request.account_role_arn else account
+        swept_partition = request.target_partition if request.account_role_arn else partition
+        raise RequestError(
+            f"invalid payload: provider ARN(s) of another account or partition than the swept one "
+            f"({swept_partition or '?'}:{swept or '?'}): {', '.join(map(repr, foreign))}"
+        )
 
 
 def _parse_providers(value: Any, errors: list[str]) -> tuple[str, ...] | None:
@@ -152,10 +224,10 @@ def _parse_providers(value: Any, errors: list[str]) -> tuple[str, ...] | None:
         return None
     parsed = []
     for item in value:
-        text = item.strip()
-        if _PROVIDER_ARN.match(text):
-            parsed.append(text)
-        elif _PROVIDER_URL.match(_strip_url(text)):
+        text = item  # exact: no whitespace is folded away
+        if _PROVIDER_ARN.fullmatch(text.rstrip("/")):
+            parsed.append(text.rstrip("/"))
+        elif _PROVIDER_URL.fullmatch(_strip_url(text)):
             parsed.append(_strip_url(text))
         else:
             errors.append(f"{item!r} is neither an OIDC provider ARN nor a provider URL")
@@ -163,7 +235,7 @@ def _parse_providers(value: Any, errors: list[str]) -> tuple[str, ...] | None:
 
 
 def _strip_url(url: str) -> str:
-    text = url.strip()
+    text = url
     if text.lower().startswith("https://"):
         text = text[len("https://") :]
     return text.rstrip("/")
@@ -171,9 +243,9 @@ def _strip_url(url: str) -> str:
 
 # --- Organization sweeps: the steps the state machine invokes ---------------------------------------------------
 # Organizations IDs: a root (r-...) or an organizational unit (ou-<root part>-<ou part>).
-_PARENT_ID = re.compile(r"^(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_PARENT_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ROLE_NAME = re.compile(rf"{_IAM_CHARACTER}{{1,64}}")
 LIST_ACCOUNTS_KEYS = frozenset({"parents", "accounts", "role_name", "external_id"})
 AGGREGATE_KEYS = frozenset({"results", "not_swept", "execution", "notify"})
 # Distributed Map runs at most 10,000 child workflows at once; no organization sweep holds more accounts.
@@ -238,7 +310,7 @@ def _id_list(
     if len(value) > MAX_ACCOUNTS_PER_REQUEST:
         errors.append(f"'{key}' lists {len(value)} entries; at most {MAX_ACCOUNTS_PER_REQUEST}")
         return ()
-    bad = [item for item in value if not pattern.match(item)]
+    bad = [item for item in value if not pattern.fullmatch(item)]
     if bad:
         errors.append(f"'{key}': not {what}: {', '.join(map(repr, bad[:5]))}")
     return tuple(dict.fromkeys(value))
@@ -250,7 +322,7 @@ def _parse_list_accounts(body: Mapping[str, Any]) -> ListAccountsRequest:
     parents = _id_list(body, "parents", _PARENT_ID, "root or OU ids (r-..., ou-...)", errors)
     accounts = _id_list(body, "accounts", _ACCOUNT_ID, "12-digit account ids", errors) if "accounts" in body else None
     role_name = body.get("role_name")
-    if not isinstance(role_name, str) or not _ROLE_NAME.match(role_name):
+    if not isinstance(role_name, str) or not _ROLE_NAME.fullmatch(role_name):
         errors.append(f"'role_name' must be an IAM role name, got {role_name!r}")
     external_id = body.get("external_id")
     if external_id is not None and parse_external_id(external_id) is None:
@@ -284,7 +356,7 @@ def _outcomes(value: Any, key: str, one_of: tuple[str, ...], errors: list[str]) 
         errors.append(f"'{key}' must be a list of at most {MAX_ACCOUNTS_PER_REQUEST} per-account objects")
         return ()
     for index, item in enumerate(value):
-        if not isinstance(item, Mapping) or not _ACCOUNT_ID.match(str(item.get("account_id", ""))):
+        if not isinstance(item, Mapping) or not _ACCOUNT_ID.fullmatch(str(item.get("account_id", ""))):
             errors.append(f"'{key}'[{index}] must be an object with a 12-digit 'account_id'")
             continue
         present = [name for name in one_of if name in item]

@@ -29,7 +29,7 @@ from thumbprint_remediator.models import (
 )
 
 MAX_THUMBPRINTS = 5  # IAM's limit per provider; moto does not enforce it on update, so we do
-THUMBPRINT_PATTERN = re.compile(r"^[0-9a-f]{40}$")
+THUMBPRINT_PATTERN = re.compile(r"[0-9a-f]{40}")  # with fullmatch: no trailing newline
 
 # Statuses, most serious first. A provider's status is the most serious of its problems.
 # `expired` outranks `untrusted` because an expired certificate is the usual reason a chain stops
@@ -104,7 +104,7 @@ def normalize_thumbprint(value: str) -> str:
 
 
 def is_valid_thumbprint(value: str) -> bool:
-    return bool(THUMBPRINT_PATTERN.match(value))
+    return bool(THUMBPRINT_PATTERN.fullmatch(value))
 
 
 def days_left(not_after: datetime, now: datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ from thumbprint_remediator import contract
 from thumbprint_remediator.errors import SettingsError
 
 _TRUE = {"1", "true", "yes", "on"}
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -78,6 +81,9 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     if not raw:
         return default
     try:
+        # ASCII digits only: int() and float() also take other scripts' digits, underscores and "inf".
+        if not _WHOLE.fullmatch(raw) and (whole or not _DECIMAL.fullmatch(raw)):
+            raise ValueError(raw)
         value = int(raw) if whole else float(raw)
     except ValueError:
         kind = "a whole number" if whole else "a number"

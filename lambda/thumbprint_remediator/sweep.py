@@ -39,7 +39,7 @@ from thumbprint_remediator.remediation import (
     remerge,
 )
 from thumbprint_remediator.report import Finding, build_report, describe_host
-from thumbprint_remediator.request import SweepRequest, provider_key
+from thumbprint_remediator.request import SweepRequest, provider_identity
 from thumbprint_remediator.rules import (
     Assessment,
     assess,
@@ -214,14 +214,32 @@ class Sweeper:
         return report
 
     def _select(self, arns: list[str], wanted: Sequence[str] | None) -> list[str]:
-        """All providers, or the requested ones; an unknown one is an error before anything is probed."""
+        """All providers, or the requested ones; an unknown one is an error before anything is probed.
+
+        A URL selects the provider with exactly that URL (only the host folds case); an ARN must also name the
+        listed provider's partition and account.
+        """
         if wanted is None:
             return arns
-        by_key = {provider_key(arn): arn for arn in arns}
-        unknown = [identifier for identifier in wanted if provider_key(identifier) not in by_key]
+        listed = {arn: provider_identity(arn) for arn in arns}
+        selected: list[str] = []
+        unknown: list[str] = []
+        for identifier in wanted:
+            identity = provider_identity(identifier)
+            matches = [
+                arn
+                for arn, known in listed.items()
+                if known.url == identity.url
+                and (identity.account is None or identity.account == known.account)
+                and (identity.partition is None or identity.partition == known.partition)
+            ]
+            if len(matches) == 1:
+                selected.append(matches[0])
+            else:  # none, or (only for odd listed ARNs) no single one: never guess
+                unknown.append(identifier)
         if unknown:
             raise RequestError(f"no such OIDC provider in this account: {', '.join(unknown)}")
-        return list(dict.fromkeys(by_key[provider_key(identifier)] for identifier in wanted))
+        return list(dict.fromkeys(selected))
 
     def _sweep_all(
         self,

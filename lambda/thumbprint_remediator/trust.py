@@ -49,7 +49,7 @@ WELL_KNOWN_CA_FILES = (
 )
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 # OpenSSL looks certificates up in a CA directory by subject-hash names only (c_rehash layout).
-_HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
+_HASHED_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
 
 class TrustStoreError(Exception):
@@ -101,7 +101,7 @@ def load_system_roots() -> list[x509.Certificate]:
         except OSError:
             entries = []
         for entry in entries:
-            if _HASHED_NAME.match(entry.name):
+            if _HASHED_NAME.fullmatch(entry.name):
                 roots += _read_system_file(entry)
     if not roots:
         for candidate in WELL_KNOWN_CA_FILES:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from sandbox.matrix import (
-    FAULT_SCENARIOS,
     SCENARIOS,
     SHARED_SCENARIOS,
     MatrixResults,
@@ -19,7 +18,7 @@ from thumbprint_remediator import contract
 
 pytestmark = pytest.mark.xdist_group(MATRIX_GROUP)
 
-RUN_NAMES = ("shared", *(scenario.name for scenario in FAULT_SCENARIOS), "scale")
+RUN_NAMES = ("shared", *(scenario.name for scenario in SCENARIOS if not scenario.shared), "scale")
 
 
 def test_the_matrix_has_at_least_thirty_uniquely_named_scenarios() -> None:
