@@ -8,11 +8,21 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.cloudtrail import ChangeRequest
+from thumbprint_remediator.config_rule import ConfigRuleRequest
 from thumbprint_remediator.errors import AlertDeliveryError
 from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, parse_invocation
-from thumbprint_remediator.runtime import Runtime, aggregate_organization, build_runtime, list_accounts, run_sweep
+from thumbprint_remediator.runtime import (
+    Runtime,
+    aggregate_organization,
+    build_runtime,
+    list_accounts,
+    run_change_check,
+    run_config_rule,
+    run_sweep,
+)
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.telemetry import record_sweep
+from thumbprint_remediator.telemetry import record_channels, record_sweep
 
 logger = Logger(service=contract.SERVICE_NAME)
 metrics = Metrics(namespace=contract.METRICS_NAMESPACE, service=contract.SERVICE_NAME)
@@ -34,10 +44,18 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         return list_accounts(_runtime(), invocation, context)
     if isinstance(invocation, AggregateRequest):
         return aggregate_organization(_runtime(), invocation)
+    if isinstance(invocation, ConfigRuleRequest):
+        return run_config_rule(_runtime(), invocation, context)
     try:
-        report = run_sweep(_runtime(), invocation, context)
+        if isinstance(invocation, ChangeRequest):
+            report = run_change_check(_runtime(), invocation, context)
+            if not report.get("checked"):
+                return report
+        else:
+            report = run_sweep(_runtime(), invocation, context)
     except AlertDeliveryError as error:
         record_sweep(metrics, error.report)
         raise
     record_sweep(metrics, report)
+    record_channels(metrics, report)
     return report

@@ -32,3 +32,15 @@ def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
             name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"]
         )
     metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=1)
+
+
+def record_channels(metrics: Metrics, report: Mapping[str, Any]) -> None:
+    """Channel outcomes: failed deliveries, Security Hub not enabled, changes made outside the tool."""
+    channels = report.get("channels", {})
+    failed = sum(1 for outcome in channels.values() if "error" in outcome or outcome.get("failed"))
+    if channels:
+        metrics.add_metric(name=contract.METRIC_CHANNEL_FAILED, unit=MetricUnit.Count, value=failed)
+    if channels.get("security_hub", {}).get("enabled") is False:
+        metrics.add_metric(name=contract.METRIC_SECURITY_HUB_NOT_ENABLED, unit=MetricUnit.Count, value=1)
+    if report.get("change", {}).get("outside_tool"):
+        metrics.add_metric(name=contract.METRIC_CHANGES_OUTSIDE_TOOL, unit=MetricUnit.Count, value=1)
