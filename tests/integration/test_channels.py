@@ -253,3 +253,26 @@ def test_a_foreign_event_is_refused_and_changes_nothing(
         sandbox.invoke(event)
     assert sandbox.thumbprints(provider) == list(provider.pinned)
     assert sandbox.alerts() == []
+
+
+def test_a_refused_channel_is_recorded_and_the_sweep_still_succeeds(sandbox: Sandbox) -> None:
+    # Given EventBridge refusing the function's PutEvents (an SCP, say)
+    provider = sandbox.add_provider("healthy", pinned="stale")
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.deny("PutEvents", "explicit deny in a service control policy")
+        # When the sweep runs with events on
+        report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **{contract.ENV_FINDING_EVENTS: "true"})
+    # Then the provider is repaired and alerted as usual, and the report says what the channel answered
+    assert _finding(report, provider.arn)["action"] == "updated"
+    assert report["alert"]["sent"] is True
+    assert "AccessDenied" in report["channels"]["events"]["error"]
+
+
+def test_the_event_channel_calls_only_what_its_adapter_declares(sandbox: Sandbox) -> None:
+    # Given a sweep with events on, every AWS call seen by the proxy
+    sandbox.add_provider("healthy", pinned="stale")
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **{contract.ENV_FINDING_EVENTS: "true"})
+        json_calls = {call.action for call in proxy.calls if call.body}
+    # Then the JSON-protocol calls (EventBridge) are exactly the adapter's declared actions
+    assert json_calls == {action.split(":", 1)[1] for action in contract.FINDING_EVENT_ACTIONS}
