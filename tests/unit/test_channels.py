@@ -9,10 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.builders import NOW, assessed_report, capture, probe_of, provider, sha1_of
 from thumbprint_remediator import contract
-from thumbprint_remediator.cloudtrail import parse_change_event
+from thumbprint_remediator.cloudtrail import ChangeRequest, parse_change_event
 from thumbprint_remediator.config_rule import (
     ANNOTATION_LIMIT,
     SCHEDULED_NOTIFICATION,
@@ -267,3 +269,46 @@ def test_only_covered_providers_findings_are_archived() -> None:
     imports, archived = plan_imports([], before, [f"arn:aws:iam::123456789012:oidc-provider/{'down.example'}"], NOW)
     assert archived == len(imports) > 0
     assert all("down.example" in f["Id"] for f in imports)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=6,
+)
+RECORD_FIELDS = ("eventSource", "eventName", "userIdentity", "requestParameters", "responseElements", "errorCode")
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    event_name=st.sampled_from(contract.CHANGE_EVENT_NAMES),
+    record=st.dictionaries(st.sampled_from(RECORD_FIELDS), JSON_VALUES, max_size=3),
+    envelope=st.dictionaries(st.sampled_from(["source", "detail-type", "account", "detail"]), JSON_VALUES, max_size=2),
+)
+def test_any_mangled_change_event_is_a_change_or_a_validation_error(
+    change_event: Callable[..., dict[str, Any]],
+    event_name: str,
+    record: dict[str, Any],
+    envelope: dict[str, Any],
+) -> None:
+    # Given a documented change event with some fields replaced by arbitrary JSON
+    event = change_event(event_name, ARN, **record)
+    event.update(envelope)
+    # When it is parsed, then it is a valid change naming a provider ARN, or a RequestError: nothing else
+    try:
+        invocation = parse_invocation(event)
+    except RequestError:
+        return
+    if isinstance(invocation, ChangeRequest):
+        assert invocation.provider_arn.startswith("arn:aws") or invocation.error_code is not None
+
+
+@settings(max_examples=100)
+@given(invoking=JSON_VALUES | st.text(max_size=30), token=JSON_VALUES)
+def test_any_mangled_config_event_is_a_config_request_or_a_validation_error(invoking: Any, token: Any) -> None:
+    event = {"invokingEvent": invoking if isinstance(invoking, str) else json.dumps(invoking), "resultToken": token}
+    try:
+        request = parse_config_rule_event(event)
+    except RequestError:
+        return
+    assert request.result_token
