@@ -7,6 +7,7 @@ keeps its own, stricter rule).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -63,10 +64,10 @@ def publish(
 ) -> dict[str, Any]:
     """Send the report to every enabled channel; record each outcome in report["channels"]."""
     outcomes: dict[str, Any] = {}
-    if channels.events is not None:
-        outcomes["events"] = _attempt(channels, "events", lambda: channels.events.publish(report))  # type: ignore[union-attr]
-    if channels.security_hub is not None:
-        hub = channels.security_hub
+    events, hub = channels.events, channels.security_hub
+    if events is not None:
+        outcomes["events"] = _attempt(channels, "events", lambda: events.publish(report))
+    if hub is not None:
         outcomes["security_hub"] = _attempt(
             channels, "security_hub", lambda: hub.publish(report, target, covered, channels.clock())
         )
@@ -149,7 +150,12 @@ def _deleted_report(change: ChangeRequest, account: str | None, dry_run: bool, n
         action_reason=f"deleted since {change.event_name}: nothing to check",
     )
     return build_report(
-        account=account, dry_run=dry_run, started_at=now, duration_ms=0, findings=[finding], sweep_id="deleted"
+        account=account,
+        dry_run=dry_run,
+        started_at=now,
+        duration_ms=0,
+        findings=[finding],
+        sweep_id=uuid.uuid4().hex[:12],
     )
 
 

@@ -166,9 +166,12 @@ def plan_imports(
     previous: Iterable[Mapping[str, Any]],
     covered: Collection[str] | None,
     now: datetime,
+    unassessed: Collection[str] = (),
 ) -> tuple[list[dict[str, Any]], int]:
     """What to import: every current finding (keeping its first CreatedAt), and the archiving of every previously
-    active finding of a covered provider (None: all) that is no longer current. Returns (imports, archived)."""
+    active finding of a covered provider (None: all) that is no longer current. A provider that could not be
+    assessed this time (`unassessed`: status error) keeps its findings: not seen is not fixed.
+    Returns (imports, archived)."""
     current_ids = {finding["Id"] for finding in current}
     created = {}
     archives = []
@@ -176,7 +179,7 @@ def plan_imports(
         resource = (old.get("Resources") or [{}])[0].get("Id")
         if old.get("Id") in current_ids:
             created[old["Id"]] = old.get("CreatedAt")
-        elif covered is None or resource in covered:
+        elif (covered is None or resource in covered) and resource not in unassessed:
             archives.append(resolved(old, now))
     imports = [{**finding, "CreatedAt": created.get(finding["Id"]) or finding["CreatedAt"]} for finding in current]
     return imports + archives, len(archives)
@@ -198,7 +201,9 @@ class SecurityHubFindings:
         try:
             self._client.describe_hub()
             previous = self._active(target, covered)
-            imports, archived = plan_imports(active_findings(report, target, now), previous, covered, now)
+            unassessed = {finding["arn"] for finding in report["findings"] if finding["status"] == "error"}
+            current = active_findings(report, target, now)
+            imports, archived = plan_imports(current, previous, covered, now, unassessed)
             failed: list[str] = []
             for start in range(0, len(imports), FINDINGS_PER_CALL):
                 response = self._client.batch_import_findings(Findings=imports[start : start + FINDINGS_PER_CALL])

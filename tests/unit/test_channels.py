@@ -312,3 +312,14 @@ def test_any_mangled_config_event_is_a_config_request_or_a_validation_error(invo
     except RequestError:
         return
     assert request.result_token
+
+
+def test_a_provider_that_could_not_be_assessed_keeps_its_findings() -> None:
+    # Given last sweep's findings, and a sweep where the stale provider could not be assessed at all
+    before = active_findings(mixed_report(), TARGET, NOW)
+    stale_arn = "arn:aws:iam::123456789012:oidc-provider/stale.example"
+    current = [f for f in before if f["Resources"][0]["Id"] != stale_arn]
+    # When the imports are planned with it as unassessed
+    _, archived = plan_imports(current, before, None, NOW, unassessed={stale_arn})
+    # Then nothing is archived: not seen is not fixed
+    assert archived == 0
