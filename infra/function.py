@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Validations
@@ -44,7 +45,15 @@ def function_environment(config: StackConfig, topic_arn: str, extra_ca_bundle_pa
 class SweepFunction(Construct):
     """The Lambda function that sweeps every IAM OIDC provider of the account."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, alerts: AlertTopic) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        alerts: AlertTopic,
+        extra_policies: Mapping[str, iam.PolicyDocument] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self,
@@ -57,7 +66,7 @@ class SweepFunction(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Sweeps IAM OIDC providers and updates stale thumbprints",
-            inline_policies=_inline_policies(self.log_group, alerts),
+            inline_policies={**_inline_policies(self.log_group, alerts), **(extra_policies or {})},
         )
         _acknowledge_wildcards(self.role)
         asset = AssetSpec(config.architecture, extra_ca_bundle=config.extra_ca_bundle)

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.alarms import AlarmNames, SweepAlarms
 from infra.alerts import AlertTopic
+from infra.channels import ChannelsConfig, SweepChannels, channel_policies
 from infra.config import StackConfig
 from infra.dashboard import SweepDashboard
 from infra.function import SweepFunction
@@ -18,7 +19,15 @@ from infra.schedule import SweepSchedule
 class ThumbprintRemediatorStack(Stack):
     """One per account and region: sweeps every IAM OIDC provider on a schedule and e-mails the findings."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        channels: ChannelsConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -33,7 +42,13 @@ class ThumbprintRemediatorStack(Stack):
             for name in (alarm_names.errors, alarm_names.dead_man)
         ]
         self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
-        self.sweep = SweepFunction(self, "Sweep", config=config, alerts=self.alerts)
+        channels = channels or ChannelsConfig()
+        self.sweep = SweepFunction(
+            self, "Sweep", config=config, alerts=self.alerts, extra_policies=channel_policies(channels)
+        )
+        self.channels = SweepChannels(
+            self, "Channels", channels=channels, function=self.sweep.function, role=self.sweep.role
+        )
         self.alerts.restrict_publishing_to(self.sweep.role)
         self.schedule = SweepSchedule(self, "Schedule", config=config, function=self.sweep.function)
         self.alarms = SweepAlarms(

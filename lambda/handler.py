@@ -8,10 +8,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.cloudtrail import ChangeRequest
+from thumbprint_remediator.config_rule import ConfigRuleRequest
 from thumbprint_remediator.errors import AlertDeliveryError
 from thumbprint_remediator.request import (
     AggregateRequest,
     ListAccountsRequest,
+    SweepRequest,
     parse_invocation,
     require_providers_in_scope,
 )
@@ -22,10 +25,12 @@ from thumbprint_remediator.runtime import (
     build_runtime,
     list_accounts,
     partition_of,
+    run_change_check,
+    run_config_rule,
     run_sweep,
 )
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.telemetry import record_sweep
+from thumbprint_remediator.telemetry import record_channels, record_sweep
 
 logger = Logger(service=contract.SERVICE_NAME)
 metrics = Metrics(namespace=contract.METRICS_NAMESPACE, service=contract.SERVICE_NAME)
@@ -47,14 +52,23 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         return list_accounts(_runtime(), invocation, context)
     if isinstance(invocation, AggregateRequest):
         return aggregate_organization(_runtime(), invocation)
-    # A provider ARN of another account or partition is refused before any AWS call, too.
-    require_providers_in_scope(invocation, account=_own_account(context), partition=partition_of(context))
+    if isinstance(invocation, ConfigRuleRequest):
+        return run_config_rule(_runtime(), invocation, context)
+    if isinstance(invocation, SweepRequest):
+        # A provider ARN of another account or partition is refused before any AWS call, too.
+        require_providers_in_scope(invocation, account=_own_account(context), partition=partition_of(context))
     try:
-        report = run_sweep(_runtime(), invocation, context)
+        if isinstance(invocation, ChangeRequest):
+            report = run_change_check(_runtime(), invocation, context)
+            if not report.get("checked"):
+                return report
+        else:
+            report = run_sweep(_runtime(), invocation, context)
     except AlertDeliveryError as error:
         record_sweep(metrics, error.report)
         raise
     record_sweep(metrics, report)
+    record_channels(metrics, report)
     return report
 
 

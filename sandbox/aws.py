@@ -155,6 +155,34 @@ class EmulatedAccount:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             wait_seconds = 0
 
+    # --- EventBridge ----------------------------------------------------------------------------
+    def route_events_to_queue(self, name: str, pattern: Mapping[str, Any]) -> str:
+        """A rule on the default bus delivering the matching events to a new SQS queue. Returns the queue URL."""
+        events, sqs = self.client("events"), self.client("sqs")
+        queue_url = str(sqs.create_queue(QueueName=f"{name}-events")["QueueUrl"])
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+        events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+        return queue_url
+
+    def remove_event_route(self, name: str, queue_url: str) -> None:
+        events = self.client("events")
+        events.remove_targets(Rule=name, Ids=["queue"])
+        events.delete_rule(Name=name)
+        self.client("sqs").delete_queue(QueueUrl=queue_url)
+
+    def receive_events(self, queue_url: str) -> list[dict[str, Any]]:
+        """Drain the queue: the EventBridge events the rule delivered, decoded."""
+        sqs = self.client("sqs")
+        received: list[dict[str, Any]] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return received
+            for message in messages:
+                received.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
 
 @contextmanager
 def emulated_account() -> Iterator[EmulatedAccount]:

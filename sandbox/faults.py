@@ -1,9 +1,10 @@
 """A fault-injecting HTTP proxy in front of the emulated AWS account, on loopback.
 
-IAM and SNS speak the query protocol: a form-encoded POST whose `Action` names the operation. The
-proxy forwards every request to moto unchanged, except those a `FaultRule` matches: those get a real
-AWS XML error response (so botocore parses the code and retries exactly as it would against AWS), or
-run a hook first (e.g. delete the provider, to emulate a deletion racing the sweep).
+IAM and SNS speak the query protocol: a form-encoded POST whose `Action` names the operation; JSON-protocol
+services (Config, EventBridge) name it in the X-Amz-Target header. The proxy forwards every request to moto
+unchanged, except those a `FaultRule` matches: those get a real AWS error response (so botocore parses the
+code and retries exactly as it would against AWS), run a hook first (e.g. delete the provider, to emulate a
+deletion racing the sweep), or are answered and kept by the proxy (`keep`: an operation moto lacks).
 
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.throttle("GetOpenIDConnectProvider", times=3)
@@ -14,6 +15,7 @@ run a hook first (e.g. delete the provider, to emulate a deletion racing the swe
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import socket
 import threading
@@ -48,6 +50,7 @@ class Call:
     action: str
     params: Mapping[str, str]
     fault: str | None = None
+    body: str = ""  # JSON-protocol calls: the request document
 
 
 @dataclass
@@ -70,6 +73,7 @@ class FaultRule:
     before: Callable[[Call], object] | None = None
     after: Callable[[Call], None] | None = None
     answer: Callable[[Call], bytes | None] | None = None
+    json_answer: str | None = None  # a JSON document answered with 200, not forwarded (keep)
     matched: int = 0
 
     def claims(self, call: Call) -> bool:
@@ -205,6 +209,15 @@ class FaultProxy:
         self.before("UpdateOpenIDConnectProviderThumbprint", arm, times=1, OpenIDConnectProviderArn=arn)
         return self.add(FaultRule("GetOpenIDConnectProvider", where={"OpenIDConnectProviderArn": arn}, answer=replay))
 
+    def keep(self, action: str, answer: object) -> FaultRule:
+        """Answer every call of a JSON-protocol `action` with `answer` (200) and keep it in `calls`: for an
+        operation the emulator does not implement (moto's Config PutEvaluations outside TestMode)."""
+        return self.add(FaultRule(action, json_answer=json.dumps(answer)))
+
+    def kept(self, action: str) -> list[object]:
+        """The JSON bodies of the calls of `action` the proxy saw, decoded."""
+        return [json.loads(call.body) for call in self.calls_of(action) if call.body]
+
     # --- what happened ------------------------------------------------------------------------
 
     def calls_of(self, action: str) -> list[Call]:
@@ -218,11 +231,11 @@ class FaultProxy:
 
     # --- serving (on the proxy's threads) -----------------------------------------------------
 
-    def _decide(self, action: str, params: Mapping[str, str]) -> tuple[Call, FaultRule | None]:
+    def _decide(self, action: str, params: Mapping[str, str], body: str = "") -> tuple[Call, FaultRule | None]:
         probe = Call(action, params)
         with self._lock:
             rule = next((rule for rule in self.rules if rule.claims(probe)), None)
-            call = Call(action, params, rule.code if rule is not None else None)
+            call = Call(action, params, rule.code if rule is not None else None, body)
             self.calls.append(call)
         return call, rule
 
@@ -261,8 +274,21 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         def _relay(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            params = _query_parameters(self.headers.get("Content-Type", ""), body, self.path)
-            call, rule = proxy._decide(params.get("Action", ""), params)
+            target = self.headers.get("X-Amz-Target")
+            if target:  # JSON protocol: Service_Version.Operation
+                text = body.decode("utf-8", errors="replace")
+                call, rule = proxy._decide(target.rsplit(".", 1)[-1], {}, text)
+                params: dict[str, str] = {}
+            else:
+                params = _query_parameters(self.headers.get("Content-Type", ""), body, self.path)
+                call, rule = proxy._decide(params.get("Action", ""), params)
+            if rule is not None and rule.json_answer is not None:
+                self._answer(200, [("Content-Type", "application/x-amz-json-1.1")], rule.json_answer.encode())
+                return
+            if rule is not None and rule.code is not None and target:
+                error = json.dumps({"__type": rule.code, "message": rule.message}).encode()
+                self._answer(rule.status, [("Content-Type", "application/x-amz-json-1.1")], error)
+                return
             if rule is not None and rule.code is not None:
                 document = error_response(rule.code, rule.message, params.get("Version"), rule.sender_fault)
                 self._answer(rule.status, [("Content-Type", "text/xml")], document)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +26,32 @@ def sandbox(session_sandbox: Sandbox) -> Iterator[Sandbox]:
     session_sandbox.clear()
     yield session_sandbox
     session_sandbox.clear()
+
+
+CLOUDTRAIL_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cloudtrail"
+
+
+@pytest.fixture
+def change_event() -> Callable[..., dict[str, Any]]:
+    """A CloudTrail change event (tests/fixtures/cloudtrail) naming `provider_arn`, made by `issuer_arn`'s session."""
+
+    def build(event_name: str, provider_arn: str, issuer_arn: str | None = None, **detail: Any) -> dict[str, Any]:
+        event: dict[str, Any] = json.loads((CLOUDTRAIL_FIXTURES / f"{event_name}.json").read_text())
+        record = event["detail"]
+        where = (
+            record["responseElements"] if event_name == "CreateOpenIDConnectProvider" else record["requestParameters"]
+        )
+        where["openIDConnectProviderArn"] = provider_arn
+        if issuer_arn is not None:
+            role_name = issuer_arn.rsplit("/", 1)[-1]
+            account = issuer_arn.split(":")[4]
+            record["userIdentity"] = {
+                **record["userIdentity"],
+                "type": "AssumedRole",
+                "arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/session",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": issuer_arn, "userName": role_name}},
+            }
+        record.update(detail)
+        return event
+
+    return build

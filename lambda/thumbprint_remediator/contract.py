@@ -20,6 +20,11 @@ ENV_CONNECT_TIMEOUT: Final = "CONNECT_TIMEOUT_SECONDS"
 ENV_READ_TIMEOUT: Final = "READ_TIMEOUT_SECONDS"
 ENV_HOST_BUDGET: Final = "HOST_BUDGET_SECONDS"
 ENV_MAX_WORKERS: Final = "MAX_WORKERS"
+# Channels beyond the e-mail (issue 15): each switched by its own variable.
+ENV_FINDING_EVENTS: Final = "FINDING_EVENTS"
+ENV_SECURITY_HUB: Final = "SECURITY_HUB"
+# The function's own role: CloudTrail events whose session was issued by it are the tool's own changes.
+ENV_FUNCTION_ROLE_ARN: Final = "FUNCTION_ROLE_ARN"
 
 SETTINGS_ENV_NAMES: Final = (
     ENV_TOPIC_ARN,
@@ -31,6 +36,9 @@ SETTINGS_ENV_NAMES: Final = (
     ENV_READ_TIMEOUT,
     ENV_HOST_BUDGET,
     ENV_MAX_WORKERS,
+    ENV_FINDING_EVENTS,
+    ENV_SECURITY_HUB,
+    ENV_FUNCTION_ROLE_ARN,
 )
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.
@@ -78,6 +86,37 @@ DEFAULT_MEMBER_ROLE_NAME: Final = "OidcThumbprintRemediatorMember"
 # The session name the member account's CloudTrail shows for every call of a sweep.
 MEMBER_ROLE_SESSION_NAME: Final = "oidc-thumbprint-sweep"
 
+# --- Channels (issue 15). Each adapter declares its actions beside itself; these are what infra grants. ---
+# The immediate check: the IAM API calls on OIDC providers whose CloudTrail events start a one-provider sweep.
+CHANGE_EVENT_NAMES: Final = (
+    "CreateOpenIDConnectProvider",
+    "UpdateOpenIDConnectProviderThumbprint",
+    "AddClientIDToOpenIDConnectProvider",
+    "RemoveClientIDFromOpenIDConnectProvider",
+    "TagOpenIDConnectProvider",
+    "UntagOpenIDConnectProvider",
+)
+CLOUDTRAIL_DETAIL_TYPE: Final = "AWS API Call via CloudTrail"
+CHANGE_EVENT_SOURCE: Final = "aws.iam"
+# IAM is global: its CloudTrail events reach EventBridge in this region only.
+IAM_EVENTS_REGION: Final = "us-east-1"
+# Events for routing, on the default bus.
+FINDING_EVENT_SOURCE: Final = SERVICE_NAME
+FINDING_EVENT_DETAIL_TYPE: Final = "OIDC Provider Finding"
+SUMMARY_EVENT_DETAIL_TYPE: Final = "OIDC Sweep Summary"
+FINDING_EVENT_ACTIONS: Final = ("events:PutEvents",)
+# Security Hub: is it enabled, import our findings, read back the active ones to archive those that are fixed.
+SECURITY_HUB_ACTIONS: Final = (
+    "securityhub:DescribeHub",
+    "securityhub:BatchImportFindings",
+    "securityhub:GetFindings",
+)
+# The product ARN a customer's own findings are imported under; format with partition, region and account.
+SECURITY_HUB_PRODUCT_ARN_PATTERN: Final = "arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+# AWS Config: report evaluations; Config defines no resource type for PutEvaluations.
+CONFIG_RULE_ACTIONS: Final = ("config:PutEvaluations",)
+CONFIG_RESOURCE_TYPE: Final = "AWS::IAM::OIDCProvider"
+
 # CloudWatch metrics (EMF, namespace METRICS_NAMESPACE, no dimensions besides `service`).
 METRIC_PROVIDERS_CHECKED: Final = "ProvidersChecked"
 METRIC_PROVIDERS_STALE: Final = "ProvidersStale"
@@ -90,6 +129,10 @@ METRIC_MIN_DAYS_TO_EXPIRY: Final = "MinDaysToExpiry"
 METRIC_SWEEP_COMPLETED: Final = "SweepCompleted"
 # The problem of a provider the sweep's time budget left out; a sweep with one is not SweepCompleted.
 TIME_BUDGET_EXHAUSTED: Final = "time_budget_exhausted"
+# A channel (events, Security Hub, Config) that could not take a sweep's results; SecurityHubNotEnabled on its own.
+METRIC_CHANNEL_FAILED: Final = "ChannelDeliveryFailed"
+METRIC_SECURITY_HUB_NOT_ENABLED: Final = "SecurityHubNotEnabled"
+METRIC_CHANGES_OUTSIDE_TOOL: Final = "ChangesOutsideTool"
 
 DASHBOARD_METRICS: Final = (
     METRIC_PROVIDERS_CHECKED,

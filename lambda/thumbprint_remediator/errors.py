@@ -64,3 +64,12 @@ class AlertDeliveryError(RemediatorError):
     def __init__(self, message: str, report: dict[str, Any]) -> None:
         super().__init__(message)
         self.report = report
+
+
+class ChannelError(RemediatorError):
+    """A channel beyond the e-mail (events, Security Hub, Config) refused or could not be reached."""
+
+    def __init__(self, channel: str, message: str, code: str | None = None) -> None:
+        super().__init__(f"{channel}: {message}")
+        self.channel = channel
+        self.code = code

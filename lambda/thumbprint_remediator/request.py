@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from thumbprint_remediator.cloudtrail import ChangeRequest, is_change_event, parse_change_event
+from thumbprint_remediator.config_rule import ConfigRuleRequest, is_config_rule_event, parse_config_rule_event
 from thumbprint_remediator.contract import NOTIFY_CHOICES, REPORT_CHOICES
 from thumbprint_remediator.errors import RequestError
 
@@ -272,7 +274,7 @@ class AggregateRequest:
     notify: str | None = None
 
 
-Invocation = SweepRequest | ListAccountsRequest | AggregateRequest
+Invocation = SweepRequest | ListAccountsRequest | AggregateRequest | ChangeRequest | ConfigRuleRequest
 
 
 def parse_invocation(event: Any) -> Invocation:
@@ -281,6 +283,10 @@ def parse_invocation(event: Any) -> Invocation:
         return _parse_list_accounts(_only_key(event, "list_accounts"))
     if isinstance(event, Mapping) and "aggregate" in event:
         return _parse_aggregate(_only_key(event, "aggregate"))
+    if is_change_event(event):  # CloudTrail's change events (or a foreign event: rejected there)
+        return parse_change_event(event)
+    if is_config_rule_event(event):
+        return parse_config_rule_event(event)
     return parse_event(event)
 
 

@@ -10,7 +10,11 @@ import boto3
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
+from thumbprint_remediator.channels import Channels, build_channels, check_change, evaluate_for_config
+from thumbprint_remediator.channels import publish as publish_channels
 from thumbprint_remediator.clients import Clients
+from thumbprint_remediator.cloudtrail import ChangeRequest
+from thumbprint_remediator.config_rule import ConfigRuleRequest
 from thumbprint_remediator.errors import AccountAccessError, InventoryError
 from thumbprint_remediator.inventory import IamOidcProviders
 from thumbprint_remediator.organization import (
@@ -24,6 +28,7 @@ from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.publisher import AlertPublisher
 from thumbprint_remediator.report import compact_report
 from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, SweepRequest
+from thumbprint_remediator.security_hub import HubTarget
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert
 from thumbprint_remediator.trust import TrustEvaluator
@@ -40,6 +45,7 @@ class Runtime:
     member_roles: MemberRoles
     organization: OrganizationAccounts
     session: boto3.Session
+    channels: Channels | None = None  # events, Security Hub, Config: fed from the finished report
 
 
 def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = None) -> Sweeper:
@@ -71,6 +77,7 @@ def build_runtime(settings: Settings, log: Log, session: boto3.Session | None = 
         member_roles=MemberRoles(clients.sts(), session.region_name),
         organization=OrganizationAccounts(clients.organizations()),
         session=session,
+        channels=build_channels(settings, log, session),
     )
 
 
@@ -115,12 +122,34 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> dict[str
     """Sweep the function's own account, or the account of `request.account_role_arn` through STS."""
     _warn_if_too_short(runtime.sweeper, context)
     if request.account_role_arn is None:
-        report = runtime.sweeper.run(
-            request, account=account_of(context, runtime.session), deadline=deadline_of(context)
-        )
+        account = account_of(context, runtime.session)
+        report = runtime.sweeper.run(request, account=account, deadline=deadline_of(context))
+        if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
+            covered = None if request.providers is None else [row["arn"] for row in report["findings"]]
+            publish_channels(runtime.channels, report, _hub_target(runtime, account, context), covered)
     else:
         report = _sweep_member_account(runtime, request, deadline_of(context))
     return compact_report(report, request.compact_bytes) if request.report == "compact" else report
+
+
+def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> dict[str, Any]:
+    """The immediate check of one provider a CloudTrail event names; its findings go to the channels too."""
+    account = account_of(context, runtime.session)
+    report = check_change(runtime.sweeper, change, account=account, deadline=deadline_of(context))
+    if runtime.channels is not None and report.get("checked"):
+        publish_channels(runtime.channels, report, _hub_target(runtime, account, context), [change.provider_arn])
+    return report
+
+
+def run_config_rule(runtime: Runtime, request: ConfigRuleRequest, context: Any) -> dict[str, Any]:
+    """The Config rule's evaluation: a dry-run sweep, reported with PutEvaluations."""
+    channels = runtime.channels or build_channels(runtime.sweeper.settings, runtime.sweeper.log, runtime.session)
+    account = account_of(context, runtime.session)
+    return evaluate_for_config(runtime.sweeper, channels, request, account=account, deadline=deadline_of(context))
+
+
+def _hub_target(runtime: Runtime, account: str | None, context: Any) -> HubTarget:
+    return HubTarget(account=account or "", region=runtime.session.region_name or "", partition=partition_of(context))
 
 
 def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: float | None) -> dict[str, Any]:

@@ -30,6 +30,10 @@ class Settings:
     host_budget: float = contract.DEFAULT_HOST_BUDGET_SECONDS
     # Providers probed at once. Past 64 a sweep is CPU-bound (docs/benchmark); 64 is also the IAM client's pool.
     max_workers: int = 64
+    # Channels: events on the default bus (the stack sets FINDING_EVENTS=true by default), Security Hub findings.
+    finding_events: bool = False
+    security_hub: bool = False
+    function_role_arn: str | None = None  # the tool's own role: its CloudTrail changes start no check
 
     @property
     def minimum_timeout_seconds(self) -> int:
@@ -56,12 +60,24 @@ class Settings:
             read_timeout=_number(env, contract.ENV_READ_TIMEOUT, defaults.read_timeout, 0.1, 60),
             host_budget=_number(env, contract.ENV_HOST_BUDGET, defaults.host_budget, 0.5, 300),
             max_workers=int(_number(env, contract.ENV_MAX_WORKERS, defaults.max_workers, 1, 256, True)),
+            finding_events=_boolean(env, contract.ENV_FINDING_EVENTS, defaults.finding_events),
+            security_hub=_boolean(env, contract.ENV_SECURITY_HUB, defaults.security_hub),
+            function_role_arn=_role_arn(env, contract.ENV_FUNCTION_ROLE_ARN),
         )
         if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
             raise SettingsError(
                 f"{contract.ENV_EXTRA_CA_BUNDLE} names {settings.extra_ca_bundle!r}, which is not a file"
             )
         return settings
+
+
+def _role_arn(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not value.startswith("arn:") or ":iam::" not in value or ":role/" not in value:
+        raise SettingsError(f"{name} must be the ARN of the function's IAM role, got {value!r}")
+    return value
 
 
 def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:

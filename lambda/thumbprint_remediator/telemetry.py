@@ -44,3 +44,15 @@ def sweep_completed(report: Mapping[str, Any]) -> int:
         for problem in finding.get("problems", [])
     )
     return 0 if out_of_time else 1
+
+
+def record_channels(metrics: Metrics, report: Mapping[str, Any]) -> None:
+    """Channel outcomes: failed deliveries, Security Hub not enabled, changes made outside the tool."""
+    channels = report.get("channels", {})
+    failed = sum(1 for outcome in channels.values() if "error" in outcome or outcome.get("failed"))
+    if channels:
+        metrics.add_metric(name=contract.METRIC_CHANNEL_FAILED, unit=MetricUnit.Count, value=failed)
+    if channels.get("security_hub", {}).get("enabled") is False:
+        metrics.add_metric(name=contract.METRIC_SECURITY_HUB_NOT_ENABLED, unit=MetricUnit.Count, value=1)
+    if report.get("change", {}).get("outside_tool"):
+        metrics.add_metric(name=contract.METRIC_CHANGES_OUTSIDE_TOOL, unit=MetricUnit.Count, value=1)

@@ -12,6 +12,11 @@ worker, in this order. Its steps:
    deployed role, IAM policies enforced: the scheduled event, then a manual payload.
 5. Providers fixed or untouched in IAM, the alerts in the queue, the reports, the deployed schedule
    and environment equal to the context.
+5b. Every channel is on (events, the immediate check, Security Hub, the Config rule): the package handles
+   a CloudTrail change event (events reach a queue, Security Hub holds the finding, the alert names who
+   changed the provider), the tool's own change, and a Config evaluation (PutEvaluations kept by the fault
+   proxy). These run without IAM enforcement: the emulator matches JSON-protocol requests' resources
+   against "*" only, so the channels' scoped grants cannot be exercised there.
 6. `cdk destroy --force`: nothing of the stack is left in the emulated account.
 
 Wall time, emulator gaps and what IAM enforcement covered are recorded as properties of the test
@@ -37,7 +42,9 @@ from infra.bundling import EXTRA_CA_BUNDLE_NAME, TASK_ROOT
 from sandbox.access_control import enforced_iam
 from sandbox.aws import ACCOUNT_ID, REGION, EmulatedAccount
 from sandbox.cloudformation import teach_cloudformation
-from sandbox.environment import Provider, Sandbox
+from sandbox.environment import Provider, Sandbox, stale_thumbprint
+from sandbox.eventbridge import teach_eventbridge
+from sandbox.faults import FaultProxy
 from tests.e2e.cdk_cli import CDK, CdkCli, physical_ids, remove_bootstrap, skipped_by_emulator, stack_resources
 from tests.e2e.deployed_function import (
     DeployedFunction,
@@ -87,6 +94,7 @@ def emulated_deploy(sandbox: Sandbox, tmp_path: Path, architecture: str) -> Iter
     if not CDK.exists():
         pytest.fail("the pinned CDK CLI is missing: run `npm ci` (or `make install`)")
     teach_cloudformation()  # the emulator runs in this process
+    teach_eventbridge()  # the deployed schedule rule must not swallow the function's events
     context = {
         "architecture": architecture,
         "alertEmails": ALERT_EMAIL,
@@ -95,6 +103,12 @@ def emulated_deploy(sandbox: Sandbox, tmp_path: Path, architecture: str) -> Iter
         "notifyOn": "problems",
         "dryRun": "false",
         "extraCaBundle": sandbox.trust_environment[contract.ENV_EXTRA_CA_BUNDLE],
+        # Every channel on; in the stack's own region (us-east-1) no forwarding stack is needed.
+        "findingEvents": "true",
+        "changeCheck": "true",
+        "securityHub": "true",
+        "configRule": "true",
+        "region": REGION,
     }
     workdir = tmp_path / "cdk"
     workdir.mkdir()
@@ -136,7 +150,9 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     deployed = physical_ids(created)
     [function_name] = deployed["AWS::Lambda::Function"]
     [topic_arn] = deployed["AWS::SNS::Topic"]
-    [rule_name] = deployed["AWS::Events::Rule"]
+    rules = {name: account.client("events").describe_rule(Name=name) for name in deployed["AWS::Events::Rule"]}
+    [rule_name] = [name for name, rule in rules.items() if "ScheduleExpression" in rule]
+    [change_rule] = [rule for rule in rules.values() if "EventPattern" in rule]
     inbox = _subscribe_queue(account, topic_arn)
 
     # 3. Then the function is configured as the context asked, and its package is complete
@@ -151,9 +167,13 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
         contract.ENV_EXPIRY_WARNING_DAYS: EXPIRY_WARNING_DAYS,
         contract.ENV_NOTIFY_ON: "problems",
         contract.ENV_EXTRA_CA_BUNDLE: f"{TASK_ROOT}/{EXTRA_CA_BUNDLE_NAME}",
+        contract.ENV_FINDING_EVENTS: "true",
+        contract.ENV_SECURITY_HUB: "true",
+        contract.ENV_FUNCTION_ROLE_ARN: configuration["Role"],
         contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
         contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
     }
+    assert sorted(json.loads(change_rule["EventPattern"])["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
     packaged_bundle = function.local_path(function.deployed_environment[contract.ENV_EXTRA_CA_BUNDLE])
     assert packaged_bundle.read_bytes() == Path(sandbox.trust_environment[contract.ENV_EXTRA_CA_BUNDLE]).read_bytes()
     record_property("package_bytes", len(function.package))
@@ -220,6 +240,11 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     assert set(_outcomes(manual.payload).values()) == {("ok", "none")}
     assert sandbox.thumbprints(stale) == [*stale.live_thumbprints, *stale.pinned]
     assert alerts["true"].attributes["severity"] == "info"
+    record_property("channels_under_iam_enforcement", json.dumps(report.get("channels")))
+
+    # 5b. Every channel, through the deployed package (see the module docstring on enforcement)
+    with _timed(timings, "channels"):
+        _assert_every_channel_works(account, function, environment, python313, healthy, configuration["Role"], inbox)
 
     # 6. When the stack is destroyed, nothing of it is left
     with _timed(timings, "cdk_destroy"):
@@ -236,6 +261,60 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     timings["total"] = time.monotonic() - started
     for phase, seconds in timings.items():
         record_property(f"seconds_{phase}", round(seconds, 1))
+
+
+def _assert_every_channel_works(
+    account: EmulatedAccount,
+    function: DeployedFunction,
+    environment: dict[str, str],
+    python: str,
+    provider: Provider,
+    role_arn: str,
+    inbox: str,
+) -> None:
+    """A change by someone else, the tool's own change and a Config evaluation, through the deployed package."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "cloudtrail"
+    change = json.loads((fixtures / "UpdateOpenIDConnectProviderThumbprint.json").read_text())
+    change["detail"]["requestParameters"]["openIDConnectProviderArn"] = provider.arn
+    outsider = change["detail"]["userIdentity"]["arn"]
+    routed = account.route_events_to_queue("e2e-oidc", {"source": [contract.FINDING_EVENT_SOURCE]})
+    hub = account.client("securityhub")
+    hub.enable_security_hub()
+    try:
+        # Someone else pins a stale list: the immediate check repairs it and names them
+        account.set_thumbprints(provider.arn, [stale_thumbprint("e2e-outsider")])
+        checked = function.invoke(change, environment, python)
+        assert checked.error is None, f"{checked.error}\n{checked.logs}"
+        assert checked.payload["change"]["outside_tool"] is True
+        assert set(provider.live_thumbprints) <= set(account.thumbprints(provider.arn))
+        [alert] = account.receive_alerts(inbox)
+        assert outsider in alert.body
+        kinds = sorted(event["detail-type"] for event in account.receive_events(routed))
+        assert kinds == [contract.FINDING_EVENT_DETAIL_TYPE, contract.SUMMARY_EVENT_DETAIL_TYPE]
+        found = [f for f in hub.get_findings()["Findings"] if f["Resources"][0]["Id"] == provider.arn]
+        assert {f["RecordState"] for f in found} == {"ACTIVE"}
+        problems = {f["ProductFields"][f"{contract.SERVICE_NAME}/problem"] for f in found}
+        assert problems == {"thumbprint_missing", "changed_outside_tool"}  # one finding per problem
+        # The tool's own change starts nothing
+        own = json.loads(json.dumps(change))
+        own["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = role_arn
+        ignored = function.invoke(own, environment, python)
+        assert ignored.error is None, f"{ignored.error}\n{ignored.logs}"
+        assert ignored.payload["checked"] is False
+        # Config's periodic evaluation: PutEvaluations, which moto lacks outside TestMode, kept by the proxy
+        with FaultProxy(account.endpoint_url) as proxy:
+            proxy.keep("PutEvaluations", {"FailedEvaluations": []})
+            scheduled = '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00Z"}'
+            event = {"invokingEvent": scheduled, "resultToken": "e2e-token", "configRuleName": "oidc", "version": "1.0"}
+            evaluated = function.invoke(event, {**environment, "AWS_ENDPOINT_URL": proxy.url}, python)
+            assert evaluated.error is None, f"{evaluated.error}\n{evaluated.logs}"
+            [call] = proxy.kept("PutEvaluations")
+        assert isinstance(call, dict)
+        assert call["ResultToken"] == "e2e-token"
+        assert {e["ComplianceType"] for e in call["Evaluations"]} == {"COMPLIANT"}  # all fixed by now
+    finally:
+        hub.disable_security_hub()
+        account.remove_event_route("e2e-oidc", routed)
 
 
 @contextmanager

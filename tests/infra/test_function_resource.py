@@ -53,6 +53,8 @@ def test_environment_uses_only_names_from_the_contract(default_stack: Synthesize
         contract.ENV_DRY_RUN: "false",
         contract.ENV_EXPIRY_WARNING_DAYS: "30",
         contract.ENV_NOTIFY_ON: "problems",
+        contract.ENV_FINDING_EVENTS: "true",  # events for routing: on by default
+        contract.ENV_SECURITY_HUB: "false",
         contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
         contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
     }

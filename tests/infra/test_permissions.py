@@ -89,6 +89,7 @@ def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synth
         *contract.OIDC_PROVIDER_ACTIONS,
         *contract.ACCOUNT_LEVEL_ACTIONS,
         *contract.ALERT_ACTIONS,
+        *contract.FINDING_EVENT_ACTIONS,  # events for routing: on by default
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -21,6 +23,8 @@ from thumbprint_remediator.models import (
     TrustResult,
 )
 from thumbprint_remediator.probe import certificate_info
+from thumbprint_remediator.report import Finding, build_report
+from thumbprint_remediator.rules import assess
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -99,3 +103,28 @@ def captured(pki: SandboxPki, chain_name: str, host: str = "localhost") -> HostC
     chain = pki.chain(chain_name)
     presented = tuple(certificate_info(cert.public_bytes(Encoding.DER)) for cert in chain.certificates)
     return HostCapture(Endpoint(host, 8443), (Role.DISCOVERY, Role.JWKS), presented, "TLSv1.2", True, 1)
+
+
+def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bool = False) -> dict[str, Any]:
+    """A sweep report built by the real rules: each case is (url, provider, probe), trusted as public."""
+    findings = []
+    for url, config, probe in cases:
+        arn = f"arn:aws:iam::123456789012:oidc-provider/{url}"
+        assessment = assess(replace(config, arn=arn, url=url), probe, trusted(*probe.hosts), 30, NOW)
+        action = "none" if assessment.proposed_thumbprints is None else "would_update"
+        findings.append(
+            Finding(
+                arn=arn,
+                url=url,
+                status=assessment.status,
+                action=action,
+                problems=assessment.problems,
+                thumbprints_before=config.thumbprints,
+                thumbprints_after=assessment.proposed_thumbprints or config.thumbprints,
+                thumbprint_reliance=assessment.thumbprint_reliance,
+                nearest_expiry=assessment.nearest_expiry,
+            )
+        )
+    return build_report(
+        account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=1, findings=findings, sweep_id="unit"
+    )

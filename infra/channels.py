@@ -1,0 +1,207 @@
+"""The channels beyond the e-mail (issue 15), each behind its own context key: the immediate check on every change
+(with a us-east-1 forwarder when the stack lives elsewhere), Security Hub findings, an AWS Config rule, and events
+for routing (on by default). Each channel's resources and grants appear only when its key is set; the grants are
+exactly the actions the function's adapters declare (contract.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aws_cdk import Annotations, Aws, Duration, Stack
+from aws_cdk import aws_config as config
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.config import ConfigError
+from infra.contract import contract
+
+# Delivery retries before a change event is dropped; the next scheduled sweep catches what was missed.
+CHANGE_DELIVERY_RETRY_ATTEMPTS: Final = 4
+CHANGE_MAX_EVENT_AGE: Final = Duration.hours(1)
+CONFIG_RULE_FREQUENCY: Final = config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS
+FORWARDER_STACK_NAME: Final = "OidcThumbprintRemediatorIamEvents"
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+_REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+
+
+@dataclass(frozen=True)
+class ChannelsConfig:
+    """`-c findingEvents=false`, `-c changeCheck=true`, `-c securityHub=true`, `-c configRule=true`, `-c region=...`."""
+
+    finding_events: bool = True
+    change_check: bool = False
+    security_hub: bool = False
+    config_rule: bool = False
+    region: str | None = None  # where the main stack is deployed, when known at synth
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any], default_region: str | None = None) -> ChannelsConfig:
+        defaults = cls()
+        region = _text(get("region")) or default_region or None
+        if region is not None and not re.match(_REGION, region):
+            raise ConfigError(f"region: expected an AWS region such as eu-west-1, got {region!r}")
+        return cls(
+            finding_events=_boolean("findingEvents", get("findingEvents"), defaults.finding_events),
+            change_check=_boolean("changeCheck", get("changeCheck"), defaults.change_check),
+            security_hub=_boolean("securityHub", get("securityHub"), defaults.security_hub),
+            config_rule=_boolean("configRule", get("configRule"), defaults.config_rule),
+            region=region,
+        )
+
+    @property
+    def needs_forwarder(self) -> bool:
+        """IAM's CloudTrail events reach EventBridge in us-east-1 only: elsewhere they must be forwarded."""
+        return self.change_check and self.region is not None and self.region != contract.IAM_EVENTS_REGION
+
+
+def change_event_pattern() -> events.EventPattern:
+    """The six IAM calls on OIDC providers, as CloudTrail reports them to EventBridge."""
+    return events.EventPattern(
+        source=[contract.CHANGE_EVENT_SOURCE],
+        detail_type=[contract.CLOUDTRAIL_DETAIL_TYPE],
+        detail={"eventSource": ["iam.amazonaws.com"], "eventName": list(contract.CHANGE_EVENT_NAMES)},
+    )
+
+
+def channel_policies(channels: ChannelsConfig) -> dict[str, iam.PolicyDocument]:
+    """The inline policies the enabled channels add to the function's role: the adapters' actions, no more."""
+    policies: dict[str, iam.PolicyDocument] = {}
+    if channels.finding_events:
+        default_bus = f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/default"
+        policies["FindingEvents"] = iam.PolicyDocument(
+            statements=[iam.PolicyStatement(actions=list(contract.FINDING_EVENT_ACTIONS), resources=[default_bus])]
+        )
+    if channels.security_hub:
+        hub = f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}:{Aws.ACCOUNT_ID}:hub/default"
+        product = contract.SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
+            partition=Aws.PARTITION, region=Aws.REGION, account=Aws.ACCOUNT_ID
+        )
+        importing = [action for action in contract.SECURITY_HUB_ACTIONS if action.endswith(":BatchImportFindings")]
+        reading = [action for action in contract.SECURITY_HUB_ACTIONS if action not in importing]
+        policies["SecurityHub"] = iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(actions=importing, resources=[product]),
+                iam.PolicyStatement(actions=reading, resources=[hub]),
+            ]
+        )
+    if channels.config_rule:
+        policies["ConfigRule"] = iam.PolicyDocument(
+            statements=[iam.PolicyStatement(actions=list(contract.CONFIG_RULE_ACTIONS), resources=["*"])]
+        )
+    return policies
+
+
+def channel_environment(channels: ChannelsConfig, role_arn: str) -> dict[str, str]:
+    """The variables Settings.from_env reads for the channels, by the contract's names."""
+    environment = {
+        contract.ENV_FINDING_EVENTS: "true" if channels.finding_events else "false",
+        contract.ENV_SECURITY_HUB: "true" if channels.security_hub else "false",
+    }
+    if channels.change_check:
+        environment[contract.ENV_FUNCTION_ROLE_ARN] = role_arn
+    return environment
+
+
+class SweepChannels(Construct):
+    """The enabled channels' resources in the main stack."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        channels: ChannelsConfig,
+        function: lambda_.Function,
+        role: iam.IRole,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        for name, value in channel_environment(channels, role.role_arn).items():
+            function.add_environment(name, value)
+        self.change_rule: events.Rule | None = None
+        self.config_rule: config.CustomRule | None = None
+        if channels.change_check:
+            self.change_rule = events.Rule(
+                self,
+                "ChangeRule",
+                description="Checks an IAM OIDC provider as soon as CloudTrail reports a change to it",
+                event_pattern=change_event_pattern(),
+                targets=[
+                    targets.LambdaFunction(
+                        function, retry_attempts=CHANGE_DELIVERY_RETRY_ATTEMPTS, max_event_age=CHANGE_MAX_EVENT_AGE
+                    )
+                ],
+            )
+            if channels.region is None:
+                Annotations.of(self).add_warning_v2(
+                    "oidc-thumbprint-remediator:changeCheckRegion",
+                    "changeCheck: the stack's region is unknown at synth, so no us-east-1 forwarder was added. IAM's "
+                    "events reach EventBridge in us-east-1 only: deploy there, or give -c region=<your region>.",
+                )
+        if channels.config_rule:
+            self.config_rule = config.CustomRule(
+                self,
+                "ConfigRule",
+                description="IAM OIDC provider thumbprints match the live TLS chains (dry-run assessment)",
+                lambda_function=function,
+                configuration_changes=True,
+                periodic=True,
+                maximum_execution_frequency=CONFIG_RULE_FREQUENCY,
+                rule_scope=config.RuleScope.from_resources([config.ResourceType.of(contract.CONFIG_RESOURCE_TYPE)]),
+            )
+
+
+class IamEventsForwarderStack(Stack):
+    """In us-east-1: forwards IAM's OIDC-provider CloudTrail events to the main stack's region's default bus."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, target_region: str, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Forwards IAM OIDC provider change events from us-east-1 to {target_region}",
+            **kwargs,
+        )
+        bus = events.EventBus.from_event_bus_arn(
+            self, "TargetBus", f"arn:{Aws.PARTITION}:events:{target_region}:{Aws.ACCOUNT_ID}:event-bus/default"
+        )
+        role = iam.Role(
+            self,
+            "ForwardRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Lets the forwarding rule put IAM change events on the main region's default bus",
+            inline_policies={
+                "Forward": iam.PolicyDocument(
+                    statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus.event_bus_arn])]
+                )
+            },
+        )
+        self.rule = events.Rule(
+            self,
+            "ForwardRule",
+            description=f"IAM OIDC provider changes, forwarded to {target_region}",
+            event_pattern=change_event_pattern(),
+            targets=[targets.EventBus(bus, role=role.without_policy_updates())],
+        )
+
+
+def _boolean(key: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value).strip()

@@ -1,0 +1,190 @@
+"""The channels beyond the e-mail, run on a finished report: events for routing, Security Hub findings; and the
+immediate check of one changed provider and the Config rule's evaluation, both built on the one sweep.
+
+A channel that fails is recorded in report["channels"] and logged; it never fails the sweep (the e-mail alert
+keeps its own, stricter rule).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final
+
+import boto3
+
+from thumbprint_remediator import contract
+from thumbprint_remediator.alerts import render_alert, should_notify
+from thumbprint_remediator.clients import Clients
+from thumbprint_remediator.cloudtrail import ChangeRequest
+from thumbprint_remediator.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
+from thumbprint_remediator.errors import ChannelError
+from thumbprint_remediator.finding_events import FindingEvents
+from thumbprint_remediator.report import Finding, build_report
+from thumbprint_remediator.request import SweepRequest, provider_key
+from thumbprint_remediator.rules import Problem
+from thumbprint_remediator.security_hub import HubTarget, SecurityHubFindings
+from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert, utc_now
+
+OUTSIDE_CHANGE_CODE: Final = "changed_outside_tool"
+# After a change by someone else, these statuses mean the list it left is stale or cannot be verified.
+UNVERIFIED_STATUSES: Final = frozenset({"stale", "untrusted", "expired", "invalid_discovery", "unreachable", "error"})
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The adapters of the enabled channels, built once per cold start (None: switched off)."""
+
+    events: FindingEvents | None
+    security_hub: SecurityHubFindings | None
+    config: ConfigEvaluations
+    log: Log
+    clock: Callable[[], datetime] = utc_now
+
+
+def channel_client(session: boto3.Session, service: str) -> Any:
+    """Every channel's client, bounded like the others (timeouts and retries from the client factory)."""
+    return Clients(session).client(service, "read")
+
+
+def build_channels(settings: Settings, log: Log, session: boto3.Session) -> Channels:
+    return Channels(
+        events=FindingEvents(channel_client(session, "events")) if settings.finding_events else None,
+        security_hub=SecurityHubFindings(channel_client(session, "securityhub")) if settings.security_hub else None,
+        config=ConfigEvaluations(channel_client(session, "config")),
+        log=log,
+    )
+
+
+def publish(
+    channels: Channels, report: dict[str, Any], target: HubTarget, covered: Collection[str] | None
+) -> dict[str, Any]:
+    """Send the report to every enabled channel; record each outcome in report["channels"]."""
+    outcomes: dict[str, Any] = {}
+    events, hub = channels.events, channels.security_hub
+    if events is not None:
+        outcomes["events"] = _attempt(channels, "events", lambda: events.publish(report))
+    if hub is not None:
+        outcomes["security_hub"] = _attempt(
+            channels, "security_hub", lambda: hub.publish(report, target, covered, channels.clock())
+        )
+        if outcomes["security_hub"].get("enabled") is False:
+            channels.log.warning(outcomes["security_hub"]["message"], extra={"sweep_id": report.get("sweep_id")})
+    if outcomes:
+        report["channels"] = outcomes
+    return report
+
+
+def _attempt(channels: Channels, name: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return send()
+    except ChannelError as error:
+        channels.log.error("channel delivery failed", extra={"channel": name, "error": str(error)})
+        return {"error": str(error)}
+
+
+# --- the immediate check ---------------------------------------------------------------------------------------
+def check_change(
+    sweeper: Sweeper, change: ChangeRequest, *, account: str | None, deadline: float | None
+) -> dict[str, Any]:
+    """Sweep the one provider a CloudTrail event names, unless the event needs no check (the tool's own change,
+    a refused call). A change by anyone else that leaves the list stale or unverified is named in the alert."""
+    settings, log = sweeper.settings, sweeper.log
+    by_tool = change.made_by(settings.function_role_arn)
+    summary = {**change.to_dict(), "by_tool": by_tool, "outside_tool": False}
+    reason = None
+    if by_tool:
+        reason = "made by this tool's own role: no check, so no loop"
+    elif change.error_code is not None:
+        reason = f"the call failed ({change.error_code}): nothing changed"
+    if reason is not None:
+        log.info("change event needs no check", extra={"change": summary, "reason": reason})
+        return {"change": summary, "checked": False, "reason": reason}
+
+    notify_on = settings.notify_on
+    if provider_key(change.provider_arn) not in {provider_key(arn) for arn in sweeper.inventory.list_arns()}:
+        report = _deleted_report(change, account, sweeper.settings.dry_run, sweeper.clock())
+    else:
+        request = SweepRequest(source="change", providers=(change.provider_arn,), notify="never")
+        report = sweeper.run(request, account=account, deadline=deadline)
+    for finding in report["findings"]:
+        if finding["status"] in UNVERIFIED_STATUSES:
+            finding["problems"].append(_outside_change(change, finding).to_dict())
+            summary["outside_tool"] = True
+    report["change"] = summary
+    report["checked"] = True
+    if summary["outside_tool"]:
+        log.warning("provider changed outside the tool", extra={"change": summary})
+    due = sweeper.publisher is not None and should_notify(report, notify_on)
+    deliver_alert(sweeper.publisher if due else None, report, notify_on, render_alert, log, "change check")
+    return report
+
+
+def _outside_change(change: ChangeRequest, finding: dict[str, Any]) -> Problem:
+    state = "stale" if finding["status"] == "stale" else "unverified"
+    when = f" at {change.event_time}" if change.event_time else ""
+    repaired = " The tool has since repaired it." if finding["action"] == "updated" else ""
+    return Problem(
+        code=OUTSIDE_CHANGE_CODE,
+        status=str(finding["status"]),
+        message=(
+            f"Changed outside the tool: {change.event_name} by {change.principal.describe()}{when} "
+            f"left the thumbprint list {state}.{repaired}"
+        ),
+        remedy=(
+            "Ask the principal named here why the provider was changed; leave thumbprint lists to this tool, "
+            f"or tag the provider {contract.SKIP_TAG_KEY}=true if it is managed elsewhere"
+        ),
+    )
+
+
+def _deleted_report(change: ChangeRequest, account: str | None, dry_run: bool, now: datetime) -> dict[str, Any]:
+    """The provider was deleted since the event: nothing to check, a clean finding."""
+    finding = Finding(
+        arn=change.provider_arn,
+        url=change.provider_arn.split(":oidc-provider/", 1)[-1],
+        status="ok",
+        action_reason=f"deleted since {change.event_name}: nothing to check",
+    )
+    return build_report(
+        account=account,
+        dry_run=dry_run,
+        started_at=now,
+        duration_ms=0,
+        findings=[finding],
+        sweep_id=uuid.uuid4().hex[:12],
+    )
+
+
+# --- the Config rule ---------------------------------------------------------------------------------------------
+def evaluate_for_config(
+    sweeper: Sweeper, channels: Channels, request: ConfigRuleRequest, *, account: str | None, deadline: float | None
+) -> dict[str, Any]:
+    """Assess in dry-run (the Config path never writes nor alerts) and report the evaluations to Config."""
+    report = None
+    if not request.not_applicable:
+        providers = None if request.provider_arn is None else (request.provider_arn,)
+        if providers is not None and provider_key(providers[0]) not in {
+            provider_key(arn) for arn in sweeper.inventory.list_arns()
+        }:
+            request = replace(request, not_applicable=True)
+        else:
+            sweep = SweepRequest(source="config", providers=providers, dry_run=True, notify="never")
+            report = sweeper.run(sweep, account=account, deadline=deadline)
+    ids = {request.provider_arn: request.resource_id} if request.provider_arn and request.resource_id else None
+    results = evaluations(report, request, ids)
+    failed = channels.config.put(request.result_token, results)
+    outcome: dict[str, Any] = {
+        "config_rule": request.rule_name,
+        "evaluations": [
+            {key: str(value) for key, value in item.items() if key != "OrderingTimestamp"} for item in results
+        ],
+        "failed_evaluations": failed,
+    }
+    if report is not None:
+        outcome["summary"] = report["summary"]
+        outcome["sweep_id"] = report["sweep_id"]
+    return outcome

@@ -1,0 +1,275 @@
+"""Security Hub: one ASFF finding per provider and problem, imported with BatchImportFindings, archived (workflow
+RESOLVED) once the problem is gone. Built from the sweep report: the problems are the rules', not re-decided here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from thumbprint_remediator import contract
+from thumbprint_remediator.errors import ChannelError
+
+ACTIONS: Final = contract.SECURITY_HUB_ACTIONS
+SCHEMA_VERSION: Final = "2018-10-08"
+GENERATOR_ID: Final = contract.SERVICE_NAME
+FINDINGS_PER_CALL: Final = 100  # BatchImportFindings: at most 100 findings per call
+FINDING_LIMIT: Final = 240 * 1024  # BatchImportFindings: each finding under 240 KB
+ID_LIMIT: Final = 512
+TITLE_LIMIT: Final = 256
+DESCRIPTION_LIMIT: Final = 1024
+REMEDIATION_LIMIT: Final = 512
+FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC provider thumbprints"
+PROBLEM_FIELD: Final = f"{contract.SERVICE_NAME}/problem"
+# How serious each problem is, by the provider status it implies (rules.STATUS_ORDER).
+SEVERITY_BY_STATUS: Final = {
+    "error": "HIGH",
+    "unreachable": "HIGH",
+    "expired": "CRITICAL",
+    "untrusted": "HIGH",
+    "invalid_discovery": "HIGH",
+    "stale": "MEDIUM",
+    "expiring": "LOW",
+}
+# A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
+STALE_REQUIRED_SEVERITY: Final = "HIGH"
+NOT_ENABLED_CODES: Final = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
+
+
+@dataclass(frozen=True)
+class HubTarget:
+    """Where findings go: the account's own product ARN in this region."""
+
+    account: str
+    region: str
+    partition: str = "aws"
+
+    @property
+    def product_arn(self) -> str:
+        return contract.SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
+            partition=self.partition, region=self.region, account=self.account
+        )
+
+
+def finding_id(provider_arn: str, code: str, host: str | None) -> str:
+    """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem and host."""
+    identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}" + (f"/{host}" if host else "")
+    if len(identifier) <= ID_LIMIT:
+        return identifier
+    return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
+
+
+def active_findings(report: Mapping[str, Any], target: HubTarget, now: datetime) -> list[dict[str, Any]]:
+    """An ASFF finding for every problem (not a note) of every provider in the report."""
+    findings = []
+    for finding in report["findings"]:
+        for problem in finding.get("problems", []):
+            if problem.get("status") == "ok":
+                continue
+            findings.append(_asff(finding, problem, target, now))
+    return findings
+
+
+def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTarget, now: datetime) -> dict[str, Any]:
+    label = SEVERITY_BY_STATUS.get(str(problem["status"]), "MEDIUM")
+    if problem["status"] == "stale" and finding.get("thumbprint_reliance") == "required":
+        label = STALE_REQUIRED_SEVERITY
+    timestamp = _iso(now)
+    title = f"OIDC provider {finding['url']}: {problem['code'].replace('_', ' ')}"
+    description = str(problem["message"])
+    if finding.get("action_reason"):
+        description += f" Action taken: {finding['action']} ({finding['action_reason']})."
+    asff: dict[str, Any] = {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": finding_id(str(finding["arn"]), str(problem["code"]), problem.get("host")),
+        "ProductArn": target.product_arn,
+        "GeneratorId": GENERATOR_ID,
+        "AwsAccountId": target.account,
+        "CreatedAt": timestamp,
+        "UpdatedAt": timestamp,
+        "Severity": {"Label": label, "Original": str(problem["status"])},
+        "Types": [FINDING_TYPE],
+        "FindingProviderFields": {
+            "Severity": {"Label": label, "Original": str(problem["status"])},
+            "Types": [FINDING_TYPE],
+        },
+        "Title": _bounded(title, TITLE_LIMIT),
+        "Description": _bounded(description, DESCRIPTION_LIMIT),
+        "Remediation": {"Recommendation": {"Text": _bounded(str(problem.get("remedy") or "-"), REMEDIATION_LIMIT)}},
+        "Resources": [
+            {
+                "Type": "Other",
+                "Id": str(finding["arn"]),
+                "Partition": target.partition,
+                "Region": target.region,
+                "Details": {"Other": _bounded_fields({"url": finding["url"], "status": finding["status"]})},
+            }
+        ],
+        "Compliance": {"Status": "FAILED"},
+        "RecordState": "ACTIVE",
+        "Workflow": {"Status": "NEW"},
+        "ProductFields": _bounded_fields(
+            {
+                PROBLEM_FIELD: str(problem["code"]),
+                f"{contract.SERVICE_NAME}/host": str(problem.get("host") or ""),
+                f"{contract.SERVICE_NAME}/action": str(finding["action"]),
+                f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.get("thumbprints_before", []))[:1024],
+            }
+        ),
+    }
+    if len(json.dumps(asff).encode()) >= FINDING_LIMIT:  # cannot happen with the bounds above; never send one
+        asff.pop("ProductFields")
+    return asff
+
+
+def resolved(previous: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The import that archives a finding whose problem is gone."""
+    archived = {key: value for key, value in previous.items() if key in _IMPORT_FIELDS}
+    archived.update(
+        {
+            "UpdatedAt": _iso(now),
+            "RecordState": "ARCHIVED",
+            "Workflow": {"Status": "RESOLVED"},
+            "Compliance": {"Status": "PASSED"},
+        }
+    )
+    return archived
+
+
+_IMPORT_FIELDS = frozenset(
+    {
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "CreatedAt",
+        "Severity",
+        "Types",
+        "FindingProviderFields",
+        "Title",
+        "Description",
+        "Remediation",
+        "Resources",
+        "ProductFields",
+    }
+)
+
+
+def plan_imports(
+    current: Sequence[dict[str, Any]],
+    previous: Iterable[Mapping[str, Any]],
+    covered: Collection[str] | None,
+    now: datetime,
+    unassessed: Collection[str] = (),
+) -> tuple[list[dict[str, Any]], int]:
+    """What to import: every current finding (keeping its first CreatedAt), and the archiving of every previously
+    active finding of a covered provider (None: all) that is no longer current. A provider that could not be
+    assessed this time (`unassessed`: status error) keeps its findings: not seen is not fixed.
+    Returns (imports, archived)."""
+    current_ids = {finding["Id"] for finding in current}
+    created = {}
+    archives = []
+    for old in previous:
+        resource = (old.get("Resources") or [{}])[0].get("Id")
+        if old.get("Id") in current_ids:
+            created[old["Id"]] = old.get("CreatedAt")
+        elif (covered is None or resource in covered) and resource not in unassessed:
+            archives.append(resolved(old, now))
+    imports = [{**finding, "CreatedAt": created.get(finding["Id"]) or finding["CreatedAt"]} for finding in current]
+    return imports + archives, len(archives)
+
+
+class SecurityHubFindings:
+    """Security Hub adapter: reads our active findings and imports the new state."""
+
+    actions: Final = ACTIONS
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def publish(
+        self, report: Mapping[str, Any], target: HubTarget, covered: Collection[str] | None, now: datetime
+    ) -> dict[str, Any]:
+        """Import the report's findings and archive the fixed ones (of `covered` providers; None: of all).
+        Security Hub not enabled: {"enabled": False, "message": ...}, nothing imported."""
+        try:
+            self._client.describe_hub()
+            previous = self._active(target, covered)
+            unassessed = {finding["arn"] for finding in report["findings"] if finding["status"] == "error"}
+            current = active_findings(report, target, now)
+            imports, archived = plan_imports(current, previous, covered, now, unassessed)
+            failed: list[str] = []
+            for start in range(0, len(imports), FINDINGS_PER_CALL):
+                response = self._client.batch_import_findings(Findings=imports[start : start + FINDINGS_PER_CALL])
+                failed.extend(
+                    f"{item.get('Id')}: {item.get('ErrorCode')} {item.get('ErrorMessage', '')}"
+                    for item in response.get("FailedFindings", [])
+                )
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in NOT_ENABLED_CODES:
+                return {
+                    "enabled": False,
+                    "message": "Security Hub is not enabled in this account and region: no findings were imported "
+                    "(enable Security Hub, or deploy without -c securityHub=true)",
+                }
+            raise ChannelError("security_hub", f"{code}: {error}", code) from error
+        except BotoCoreError as error:
+            raise ChannelError("security_hub", str(error)) from error
+        result: dict[str, Any] = {
+            "enabled": True,
+            "imported": len(imports) - archived - len(failed),
+            "archived": archived,
+        }
+        if failed:
+            result["failed"] = failed[:5]
+            result["failed_count"] = len(failed)
+        return result
+
+    def _active(self, target: HubTarget, covered: Collection[str] | None) -> list[dict[str, Any]]:
+        """Our ACTIVE findings (of the covered providers), read back page by page."""
+        filters: dict[str, Any] = {
+            "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
+            "ProductArn": [{"Value": target.product_arn, "Comparison": "EQUALS"}],
+            "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+        }
+        if covered is not None and len(covered) <= 20:  # a filter holds at most 20 values
+            filters["ResourceId"] = [{"Value": arn, "Comparison": "EQUALS"} for arn in covered]
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            arguments: dict[str, Any] = {"Filters": filters, "MaxResults": 100}
+            if token:
+                arguments["NextToken"] = token
+            response = self._client.get_findings(**arguments)
+            found.extend(response.get("Findings", []))
+            token = response.get("NextToken")
+            if not token:
+                break
+        # Filters are applied by Security Hub; kept here too so only our own active findings are ever archived.
+        return [
+            finding
+            for finding in found
+            if finding.get("GeneratorId") == GENERATOR_ID
+            and finding.get("ProductArn") == target.product_arn
+            and finding.get("RecordState", "ACTIVE") == "ACTIVE"
+        ]
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded_fields(fields: Mapping[str, Any]) -> dict[str, str]:
+    """ASFF string maps: keys up to 128 characters, values up to 2048 (ProductFields, Details.Other)."""
+    return {str(key)[:128]: str(value)[:2048] for key, value in fields.items()}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,166 @@
+"""The channels' context keys: each channel's resources and grants appear only when its key is set, the grants are
+the adapters' declared actions, and the us-east-1 forwarder appears only when the stack lives elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk.assertions import Template
+
+from infra.application import build_app
+from infra.channels import FORWARDER_STACK_NAME
+from infra.config import ConfigError
+from tests.infra.nag import nag_findings
+from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING, Synthesized, synthesize
+from thumbprint_remediator import contract
+from thumbprint_remediator.config_rule import ACTIONS as CONFIG_ADAPTER_ACTIONS
+from thumbprint_remediator.finding_events import ACTIONS as EVENTS_ADAPTER_ACTIONS
+from thumbprint_remediator.security_hub import ACTIONS as SECURITY_HUB_ADAPTER_ACTIONS
+
+pytestmark = pytest.mark.xdist_group("cdk-assertions")
+
+EVERY_CHANNEL = {"changeCheck": "true", "securityHub": "true", "configRule": "true", "findingEvents": "true"}
+BASE_ACTIONS = {
+    *contract.OIDC_PROVIDER_ACTIONS,
+    *contract.ACCOUNT_LEVEL_ACTIONS,
+    *contract.ALERT_ACTIONS,
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+
+
+@pytest.fixture(scope="module")
+def every_channel_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Every channel on, the stack in eu-west-1: the forwarder stack joins the app."""
+    context = {"alertEmails": ALERT_EMAILS[0], **EVERY_CHANNEL, "region": "eu-west-1"}
+    return synthesize(context, tmp_path_factory.mktemp("cdk-channels-eu"))
+
+
+@pytest.fixture(scope="module")
+def every_channel_in_us_east_1(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    context = {"alertEmails": ALERT_EMAILS[0], **EVERY_CHANNEL, "region": "us-east-1"}
+    return synthesize(context, tmp_path_factory.mktemp("cdk-channels-use1"))
+
+
+@pytest.fixture(scope="module")
+def no_channel(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize({"findingEvents": "false"}, tmp_path_factory.mktemp("cdk-channels-none"))
+
+
+def _policies(stack: Synthesized) -> dict[str, list[dict[str, Any]]]:
+    role = stack.only("AWS::IAM::Role")
+    return {policy["PolicyName"]: policy["PolicyDocument"]["Statement"] for policy in role["Policies"]}
+
+
+def _granted(stack: Synthesized) -> set[str]:
+    return {
+        action
+        for statements in _policies(stack).values()
+        for statement in statements
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+
+
+def _environment(stack: Synthesized) -> dict[str, Any]:
+    return stack.only("AWS::Lambda::Function")["Environment"]["Variables"]  # type: ignore[no-any-return]
+
+
+def _forwarder(stack: Synthesized) -> Stack | None:
+    child = stack.app.node.try_find_child(FORWARDER_STACK_NAME)
+    return child if isinstance(child, Stack) else None
+
+
+def test_grants_are_exactly_the_base_plus_each_adapters_declared_actions(every_channel_elsewhere: Synthesized) -> None:
+    channel_actions = {*EVENTS_ADAPTER_ACTIONS, *SECURITY_HUB_ADAPTER_ACTIONS, *CONFIG_ADAPTER_ACTIONS}
+    assert _granted(every_channel_elsewhere) == BASE_ACTIONS | channel_actions
+
+
+def test_channel_grants_are_scoped_to_the_default_bus_the_hub_and_our_product(
+    every_channel_elsewhere: Synthesized,
+) -> None:
+    policies = _policies(every_channel_elsewhere)
+    (events,) = policies["FindingEvents"]
+    assert "event-bus/default" in str(events["Resource"])
+    importing, reading = policies["SecurityHub"]
+    assert importing["Action"] == "securityhub:BatchImportFindings"
+    assert "/default" in str(importing["Resource"])
+    assert ":product/" in str(importing["Resource"])
+    assert ":hub/default" in str(reading["Resource"])
+    (config,) = policies["ConfigRule"]
+    assert (config["Action"], config["Resource"]) == ("config:PutEvaluations", "*")  # Config has no resource type
+
+
+def test_no_channel_key_means_no_channel_resource_or_grant(no_channel: Synthesized) -> None:
+    assert _granted(no_channel) == BASE_ACTIONS
+    assert no_channel.template.find_resources("AWS::Config::ConfigRule") == {}
+    assert len(no_channel.template.find_resources("AWS::Events::Rule")) == 1  # the schedule only
+    environment = _environment(no_channel)
+    assert environment[contract.ENV_FINDING_EVENTS] == "false"
+    assert environment[contract.ENV_SECURITY_HUB] == "false"
+    assert contract.ENV_FUNCTION_ROLE_ARN not in environment
+    assert _forwarder(no_channel) is None
+
+
+def test_events_are_on_by_default_without_other_channels(default_stack: Synthesized) -> None:
+    assert set(_policies(default_stack)) >= {"FindingEvents"}
+    assert not {"SecurityHub", "ConfigRule"} & set(_policies(default_stack))
+    assert default_stack.template.find_resources("AWS::Config::ConfigRule") == {}
+    assert _forwarder(default_stack) is None
+
+
+def test_change_rule_listens_to_the_six_iam_calls_and_passes_the_role(every_channel_elsewhere: Synthesized) -> None:
+    rules = every_channel_elsewhere.template.find_resources("AWS::Events::Rule")
+    (change,) = [rule["Properties"] for rule in rules.values() if "EventPattern" in rule["Properties"]]
+    pattern = change["EventPattern"]
+    assert pattern["source"] == ["aws.iam"]
+    assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
+    assert sorted(pattern["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
+    role = every_channel_elsewhere.logical_id("AWS::IAM::Role")
+    assert _environment(every_channel_elsewhere)[contract.ENV_FUNCTION_ROLE_ARN] == {"Fn::GetAtt": [role, "Arn"]}
+
+
+def test_config_rule_evaluates_oidc_providers_periodically_and_on_change(every_channel_elsewhere: Synthesized) -> None:
+    rule = every_channel_elsewhere.only("AWS::Config::ConfigRule")
+    assert rule["Scope"] == {"ComplianceResourceTypes": [contract.CONFIG_RESOURCE_TYPE]}
+    kinds = {detail["MessageType"] for detail in rule["Source"]["SourceDetails"]}
+    assert {"ConfigurationItemChangeNotification", "ScheduledNotification"} <= kinds
+    principals = {
+        permission["Properties"]["Principal"]
+        for permission in every_channel_elsewhere.template.find_resources("AWS::Lambda::Permission").values()
+    }
+    assert "config.amazonaws.com" in principals
+
+
+def test_forwarder_stack_appears_in_us_east_1_only_when_the_stack_lives_elsewhere(
+    every_channel_elsewhere: Synthesized, every_channel_in_us_east_1: Synthesized
+) -> None:
+    assert _forwarder(every_channel_in_us_east_1) is None
+    forwarder = _forwarder(every_channel_elsewhere)
+    assert forwarder is not None
+    assert forwarder.region == contract.IAM_EVENTS_REGION
+    template = Template.from_stack(forwarder).to_json()
+    (rule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert sorted(rule["Properties"]["EventPattern"]["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
+    (target,) = rule["Properties"]["Targets"]
+    assert ":events:eu-west-1:" in str(target["Arn"])
+    assert "RoleArn" in target
+
+
+def test_every_channel_is_cdk_nag_clean_in_both_stacks(every_channel_elsewhere: Synthesized) -> None:
+    assert sorted(nag_findings(every_channel_elsewhere.app)) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("securityHub", "maybe"), ("configRule", "2"), ("changeCheck", "yes please"), ("region", "Mars")],
+)
+def test_malformed_channel_keys_are_named(key: str, value: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=key):
+        build_app({**CDK_JSON_CONTEXT, **SKIP_BUNDLING, key: value}, outdir=str(tmp_path), checks=False)
