@@ -30,7 +30,7 @@ class ThumbprintRemediatorStack(Stack):
             self.format_arn(
                 service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
             )
-            for name in (alarm_names.errors, alarm_names.dead_man)
+            for name in (alarm_names.errors, alarm_names.dead_man, alarm_names.dead_letters)
         ]
         self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
         self.sweep = SweepFunction(self, "Sweep", config=config, alerts=self.alerts)
@@ -40,6 +40,7 @@ class ThumbprintRemediatorStack(Stack):
             self,
             "Alarms",
             function=self.sweep.function,
+            dead_letters=self.sweep.dead_letters,
             topic=self.alerts.topic,
             schedule=config.schedule,
             names=alarm_names,
