@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,25 @@ HARDENED = {
 _SKIP_ENTRY = re.compile(r"^\s*-\s*(CKV2?_[A-Z]+_\d+)\s*#\s*(\S.*)$")
 
 
-def _checkov(templates: list[Path], *options: str) -> dict[str, Any]:
-    """checkov's JSON report on the templates (one run: its start-up is the slow part); run beside them, so no
-    other configuration file is picked up."""
+def _checkov(scan_dir: Path, *options: str) -> dict[str, Any]:
+    """checkov's JSON report on every template in `scan_dir`, in one run (its start-up is the slow part).
+
+    Run inside `scan_dir` with relative names: no other configuration file is picked up, and the file name
+    checkov stores in each resource is the same on every machine (its secrets check reads that name too, and
+    an unlucky temporary path of 40 base64-like characters reads as an AWS secret key).
+    """
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: `make install` creates it")
-    files = [argument for template in templates for argument in ("--file", str(template))]
+    files = [
+        argument for template in sorted(scan_dir.glob("*.template.json")) for argument in ("--file", template.name)
+    ]
     result = subprocess.run(
         [str(CHECKOV), *options, *files, "--output", "json"],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
-        cwd=templates[0].parent,
+        cwd=scan_dir,
         env={**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
     )
     assert result.returncode in (0, 1), f"checkov crashed ({result.returncode}): {result.stderr[-2000:]}"
@@ -61,7 +68,7 @@ def _checks(report: dict[str, Any], outcome: str, template: Path) -> set[tuple[s
     return {
         (check["check_id"], check["resource"])
         for check in report["results"][f"{outcome}_checks"]
-        if Path(check["file_abs_path"]) == template
+        if Path(check["file_abs_path"]).name == template.name
     }
 
 
@@ -74,14 +81,20 @@ def _skips() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def templates(request: pytest.FixtureRequest) -> dict[str, Path]:
-    return {name: request.getfixturevalue(name).template_path for name in TEMPLATES}
+def templates(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each synthesized template, copied under its fixture's name into one directory for checkov."""
+    scan_dir = tmp_path_factory.mktemp("checkov")
+    copies = {}
+    for name in TEMPLATES:
+        copies[name] = scan_dir / f"{name}.template.json"
+        shutil.copyfile(request.getfixturevalue(name).template_path, copies[name])
+    return copies
 
 
 @pytest.fixture(scope="module")
 def checkov_report(templates: dict[str, Path]) -> dict[str, Any]:
     """Every template scanned with the project's configuration."""
-    return _checkov(list(templates.values()), "--config-file", str(CONFIG))
+    return _checkov(next(iter(templates.values())).parent, "--config-file", str(CONFIG))
 
 
 @pytest.mark.parametrize("stack_fixture", TEMPLATES)
@@ -111,7 +124,7 @@ def test_every_skipped_check_has_a_reason_and_fails_without_its_skip(templates: 
         assert len(reason) >= 40, f"{check_id} needs a real reason, got {reason!r}"
 
     # When every template is scanned with nothing skipped
-    report = _checkov(list(templates.values()), "--framework", "cloudformation", "--skip-download")
+    report = _checkov(next(iter(templates.values())).parent, "--framework", "cloudformation", "--skip-download")
 
     # Then on each, exactly the skipped checks fail: no skip is stale, none hides another failure
     for name, template in templates.items():
