@@ -66,6 +66,12 @@ class ThumbprintRemediatorStack(Stack):
         )
         CfnOutput(
             self,
+            "DeadLetterQueueUrl",
+            value=self.sweep.dead_letters.queue_url,
+            description="Scheduled sweeps that failed every attempt, kept 14 days: read, then purge to clear the alarm",
+        )
+        CfnOutput(
+            self,
             "InvokeCommand",
             description="Run a sweep now (a dry run: nothing is changed); the report lands in report.json",
             value=(

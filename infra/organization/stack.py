@@ -118,6 +118,12 @@ class OrganizationStack(Stack):
         CfnOutput(self, "FunctionName", value=self.sweep.function.function_name, description="The sweep function")
         CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="The organization's alert, alarms")
         CfnOutput(self, "LogGroupName", value=self.sweep.log_group.log_group_name, description="The function's logs")
+        CfnOutput(
+            self,
+            "DeadLetterQueueUrl",
+            value=self.sweep.dead_letters.queue_url,
+            description="Scheduled sweeps that failed every attempt, kept 14 days: read, then purge to clear the alarm",
+        )
         CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn, description="The organization sweep")
         CfnOutput(
             self,
