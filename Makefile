@@ -9,10 +9,13 @@ PYTHON ?= $(shell for candidate in python3.13 $(wildcard $(HOME)/.pyenv/versions
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov pins boto3 and packaging to versions the project cannot use: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo sandbox test lint typecheck unit fuzz synth bench e2e matrix clean
+.PHONY: help install demo sandbox test lint typecheck unit fuzz synth checkov bench e2e matrix clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,10 +27,16 @@ $(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (3.13 preferred)" >&2; exit 1; }
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-install: $(STAMP) node_modules/.package-lock.json ## Create the venv (pip) and install the CDK CLI (npm ci)
+install: $(STAMP) $(CHECKOV_STAMP) node_modules/.package-lock.json ## Create the venvs (project, checkov) and install the CDK CLI (npm ci)
 
 demo: $(STAMP) ## The whole job, offline: sandbox, dry run, real sweep, the alert as delivered
 	$(PY) -m sandbox.demo
@@ -42,7 +51,7 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra and the sandbox
 	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py
 
-test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth), demo
+test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth, checkov), demo
 	$(VENV)/bin/pytest -n 2
 
 unit: $(STAMP) ## Only the fast unit tests
@@ -56,6 +65,9 @@ fuzz: $(STAMP) ## The probe fuzz property with FUZZ_EXAMPLES (default 5000) gene
 synth: install ## npx cdk synth with bundling (arm64 by default)
 	npx cdk synth --quiet
 
+checkov: install ## checkov on the synthesized single-account and organization templates (part of make test)
+	$(VENV)/bin/pytest -n 0 tests/infra/test_checkov.py -q
+
 bench: $(STAMP) ## The benchmark: sweep cost vs providers, latency and dead hosts; writes bench/results/
 	$(PY) -m bench
 
@@ -65,5 +77,5 @@ matrix: $(STAMP) ## Regenerate docs/hostile-matrix.md from the hostile scenarios
 e2e: install ## cdk deploy to an emulated account, then run what was deployed
 	$(VENV)/bin/pytest tests/e2e -q
 
-clean: ## Remove the venv, node_modules and build output
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean: ## Remove the venvs, node_modules and build output
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

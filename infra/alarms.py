@@ -1,4 +1,4 @@
-"""Watching the watcher: an alarm on function errors and a dead-man alarm on completed sweeps."""
+"""Watching the watcher: alarms on function errors, on completed sweeps (dead man) and on dead letters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.contract import contract
@@ -23,10 +24,15 @@ class AlarmNames:
 
     errors: str
     dead_man: str
+    dead_letters: str
 
     @classmethod
     def for_stack(cls, stack_name: str) -> AlarmNames:
-        return cls(errors=f"{stack_name}-SweepErrors", dead_man=f"{stack_name}-NoCompletedSweep")
+        return cls(
+            errors=f"{stack_name}-SweepErrors",
+            dead_man=f"{stack_name}-NoCompletedSweep",
+            dead_letters=f"{stack_name}-FailedSweepsKept",
+        )
 
 
 def sweep_metric(metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
@@ -41,7 +47,7 @@ def sweep_metric(metric_name: str, statistic: str, period: Duration) -> cloudwat
 
 
 class SweepAlarms(Construct):
-    """Both alarms notify the alerts topic."""
+    """Every alarm notifies the alerts topic."""
 
     def __init__(
         self,
@@ -49,6 +55,7 @@ class SweepAlarms(Construct):
         construct_id: str,
         *,
         function: lambda_.IFunction,
+        dead_letters: sqs.IQueue,
         topic: sns.ITopic,
         schedule: ScheduleExpression,
         names: AlarmNames,
@@ -87,3 +94,20 @@ class SweepAlarms(Construct):
         )
         self.dead_man.add_alarm_action(notify)
         self.dead_man.add_ok_action(notify)
+        self.dead_letters = cloudwatch.Alarm(
+            self,
+            "DeadLetters",
+            alarm_name=names.dead_letters,
+            alarm_description=(
+                "An asynchronous (scheduled) sweep failed every attempt; its event is kept 14 days in the dead-letter "
+                "queue. Read the function's log group for why, then purge the queue to clear this alarm."
+            ),
+            metric=dead_letters.metric_approximate_number_of_messages_visible(
+                period=ERRORS_PERIOD, statistic="Maximum"
+            ),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.dead_letters.add_alarm_action(notify)

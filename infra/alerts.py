@@ -29,7 +29,7 @@ class AlertTopic(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description="Encrypts the OIDC thumbprint remediator's alerts topic",
+            description="Encrypts the OIDC thumbprint remediator's alerts topic, log groups and dead-letter queue",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=Duration.days(7),

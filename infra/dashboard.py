@@ -41,7 +41,7 @@ class SweepDashboard(Construct):
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(30))
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(
-                title="Alarms", alarms=[alarms.errors, alarms.dead_man], width=_WIDTH, height=3
+                title="Alarms", alarms=[alarms.errors, alarms.dead_man, alarms.dead_letters], width=_WIDTH, height=3
             )
         )
         self.dashboard.add_widgets(

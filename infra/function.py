@@ -1,20 +1,23 @@
-"""The sweep function: its asset, its environment, its log group and a role holding exactly what it needs."""
+"""The sweep function: its asset, its environment, its log group, its dead-letter queue and a role holding exactly
+what it needs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.alerts import AlertTopic
 from infra.bundling import AssetSpec, function_code
 from infra.config import StackConfig
 from infra.contract import contract
+from infra.log_groups import encrypted_log_group
 
 LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
 TRACING_ACTIONS: Final = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -23,6 +26,12 @@ LOGGING_ACTIONS: Final = ("logs:CreateLogStream", "logs:PutLogEvents")
 TOPIC_KEY_ACTIONS: Final = ("kms:GenerateDataKey", "kms:Decrypt")
 # One retry of a failed sweep: it is idempotent (only stale lists change, and are read back).
 FUNCTION_RETRY_ATTEMPTS: Final = 1
+# What SQS needs from a sender to a queue encrypted with a customer managed key.
+QUEUE_KEY_ACTIONS: Final = ("kms:GenerateDataKey", "kms:Decrypt")
+# A sweep that failed every attempt stays readable (and alarmed on) this long: SQS's maximum.
+DEAD_LETTER_RETENTION: Final = Duration.days(14)
+# One sweep at a time per account: two must never race on the same provider's thumbprint list.
+SINGLE_SWEEP_CONCURRENCY: Final = 1
 
 _ARCHITECTURES: Final = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
@@ -53,12 +62,24 @@ class SweepFunction(Construct):
         config: StackConfig,
         alerts: AlertTopic,
         extra_policies: Mapping[str, iam.PolicyDocument] | None = None,
+        reserved_concurrency: int = SINGLE_SWEEP_CONCURRENCY,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
+        self.log_group = encrypted_log_group(
             self,
             "Logs",
+            key=alerts.key,
+            log_group_name=f"/aws/lambda/{Stack.of(self).stack_name}-Sweep",
             retention=LOG_RETENTION,
+        )
+        # Where Lambda keeps the event of an asynchronous (scheduled) invocation that failed every attempt.
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=alerts.key,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
@@ -66,7 +87,10 @@ class SweepFunction(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Sweeps IAM OIDC providers and updates stale thumbprints",
-            inline_policies={**_inline_policies(self.log_group, alerts), **(extra_policies or {})},
+            inline_policies={
+                **_inline_policies(self.log_group, alerts, self.dead_letters),
+                **(extra_policies or {}),
+            },
         )
         _acknowledge_wildcards(self.role)
         asset = AssetSpec(config.architecture, extra_ca_bundle=config.extra_ca_bundle)
@@ -87,6 +111,8 @@ class SweepFunction(Construct):
             environment=function_environment(config, alerts.topic.topic_arn, asset.extra_ca_bundle_path),
             retry_attempts=FUNCTION_RETRY_ATTEMPTS,
             max_event_age=Duration.seconds(config.max_event_age_seconds),
+            dead_letter_queue=self.dead_letters,
+            reserved_concurrent_executions=reserved_concurrency,
         )
         function_resource = self.function.node.default_child
         assert function_resource is not None  # an L2 Function always has its CfnFunction
@@ -101,7 +127,9 @@ class SweepFunction(Construct):
         )
 
 
-def _inline_policies(log_group: logs.ILogGroup, alerts: AlertTopic) -> dict[str, iam.PolicyDocument]:
+def _inline_policies(
+    log_group: logs.ILogGroup, alerts: AlertTopic, dead_letters: sqs.IQueue
+) -> dict[str, iam.PolicyDocument]:
     oidc_providers = contract.OIDC_PROVIDER_ARN_PATTERN.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
     return {
         "OidcProviders": iam.PolicyDocument(
@@ -117,6 +145,16 @@ def _inline_policies(log_group: logs.ILogGroup, alerts: AlertTopic) -> dict[str,
                     actions=list(TOPIC_KEY_ACTIONS),
                     resources=[alerts.key.key_arn],
                     conditions={"StringEquals": {"kms:ViaService": f"sns.{Aws.REGION}.amazonaws.com"}},
+                ),
+            ]
+        ),
+        "DeadLetters": iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(actions=list(contract.DEAD_LETTER_ACTIONS), resources=[dead_letters.queue_arn]),
+                iam.PolicyStatement(
+                    actions=list(QUEUE_KEY_ACTIONS),
+                    resources=[alerts.key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"sqs.{Aws.REGION}.amazonaws.com"}},
                 ),
             ]
         ),

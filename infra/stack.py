@@ -39,7 +39,7 @@ class ThumbprintRemediatorStack(Stack):
             self.format_arn(
                 service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
             )
-            for name in (alarm_names.errors, alarm_names.dead_man)
+            for name in (alarm_names.errors, alarm_names.dead_man, alarm_names.dead_letters)
         ]
         self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
         channels = channels or ChannelsConfig()
@@ -55,6 +55,7 @@ class ThumbprintRemediatorStack(Stack):
             self,
             "Alarms",
             function=self.sweep.function,
+            dead_letters=self.sweep.dead_letters,
             topic=self.alerts.topic,
             schedule=config.schedule,
             names=alarm_names,
@@ -77,6 +78,12 @@ class ThumbprintRemediatorStack(Stack):
             "LogGroupName",
             value=self.sweep.log_group.log_group_name,
             description="The function's logs: aws logs tail <name> --follow",
+        )
+        CfnOutput(
+            self,
+            "DeadLetterQueueUrl",
+            value=self.sweep.dead_letters.queue_url,
+            description="Scheduled sweeps that failed every attempt, kept 14 days: read, then purge to clear the alarm",
         )
         CfnOutput(
             self,

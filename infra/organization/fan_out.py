@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CfnResource, Duration, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.config import StackConfig
 from infra.function import LOG_RETENTION
+from infra.log_groups import encrypted_log_group
 from infra.organization.config import OrganizationConfig
 from infra.schedule import DELIVERY_RETRY_ATTEMPTS
 
@@ -46,6 +47,7 @@ class OrganizationSweep(Construct):
         config: StackConfig,
         organization: OrganizationConfig,
         function: lambda_.IFunction,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         list_body: dict[str, object] = {
@@ -135,13 +137,13 @@ class OrganizationSweep(Construct):
         )
         _retry_throttling(aggregate)
 
-        self.log_group = logs.LogGroup(
+        self.log_group = encrypted_log_group(
             self,
             "Logs",
+            key=key,
             # Log deliveries share one size-limited resource policy per account, unless under this prefix.
             log_group_name=f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-OrganizationSweep",
             retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
         )
         self.state_machine = sfn.StateMachine(
             self,

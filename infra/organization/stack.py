@@ -52,14 +52,22 @@ class OrganizationStack(Stack):
             self.format_arn(
                 service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
             )
-            for name in (alarm_names.errors, alarm_names.dead_man, sweep_failed_name)
+            for name in (alarm_names.errors, alarm_names.dead_man, alarm_names.dead_letters, sweep_failed_name)
         ]
         self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
-        self.sweep = SweepFunction(self, "Sweep", config=config, alerts=self.alerts)
+        # The Map sweeps up to maxConcurrency accounts at once, each a different account's providers.
+        self.sweep = SweepFunction(
+            self, "Sweep", config=config, alerts=self.alerts, reserved_concurrency=organization.max_concurrency
+        )
         self.alerts.restrict_publishing_to(self.sweep.role)
         self.organization_access = _organization_access(self, self.sweep.role, organization)
         self.fan_out = OrganizationSweep(
-            self, "OrganizationSweep", config=config, organization=organization, function=self.sweep.function
+            self,
+            "OrganizationSweep",
+            config=config,
+            organization=organization,
+            function=self.sweep.function,
+            key=self.alerts.key,
         )
         self.fan_out.node.add_dependency(self.organization_access)
         self.member_roles = MemberRoleStackSet(
@@ -69,6 +77,7 @@ class OrganizationStack(Stack):
             self,
             "Alarms",
             function=self.sweep.function,
+            dead_letters=self.sweep.dead_letters,
             topic=self.alerts.topic,
             schedule=config.schedule,
             names=alarm_names,
@@ -109,6 +118,12 @@ class OrganizationStack(Stack):
         CfnOutput(self, "FunctionName", value=self.sweep.function.function_name, description="The sweep function")
         CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="The organization's alert, alarms")
         CfnOutput(self, "LogGroupName", value=self.sweep.log_group.log_group_name, description="The function's logs")
+        CfnOutput(
+            self,
+            "DeadLetterQueueUrl",
+            value=self.sweep.dead_letters.queue_url,
+            description="Scheduled sweeps that failed every attempt, kept 14 days: read, then purge to clear the alarm",
+        )
         CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn, description="The organization sweep")
         CfnOutput(
             self,

@@ -70,6 +70,9 @@ OIDC_PROVIDER_ACTIONS: Final = (
 ACCOUNT_LEVEL_ACTIONS: Final = ("iam:ListOpenIDConnectProviders",)
 # Publishing alerts, granted on the alerts topic only.
 ALERT_ACTIONS: Final = ("sns:Publish",)
+# Lambda sends an asynchronous invocation that failed every attempt to the dead-letter queue with the function's
+# role; granted on that queue only.
+DEAD_LETTER_ACTIONS: Final = ("sqs:SendMessage",)
 # The resource pattern for OIDC_PROVIDER_ACTIONS; format with partition and account.
 OIDC_PROVIDER_ARN_PATTERN: Final = "arn:{partition}:iam::{account}:oidc-provider/*"
 

@@ -183,9 +183,17 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     assert (rule["ScheduleExpression"], rule["State"]) == (SCHEDULE, "ENABLED")
     [target] = events.list_targets_by_rule(Rule=rule_name)["Targets"]
     assert target["Arn"] == configuration["FunctionArn"]
-    # and both alarms notify the topic
+    # and one sweep runs at a time, and a scheduled sweep that failed every attempt is kept, encrypted, 14 days
+    concurrency = account.client("lambda").get_function(FunctionName=function_name)["Concurrency"]
+    assert concurrency == {"ReservedConcurrentExecutions": 1}
+    [dead_letters] = deployed["AWS::SQS::Queue"]
+    queue = account.client("sqs").get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["All"])["Attributes"]
+    assert queue["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert queue["KmsMasterKeyId"].endswith(f":key/{deployed['AWS::KMS::Key'][0]}")
+    # and every alarm notifies the topic
     alarms = account.client("cloudwatch").describe_alarms(AlarmNames=deployed["AWS::CloudWatch::Alarm"])
     assert sorted(alarm["AlarmName"] for alarm in alarms["MetricAlarms"]) == [
+        f"{STACK_NAME}-FailedSweepsKept",
         f"{STACK_NAME}-NoCompletedSweep",
         f"{STACK_NAME}-SweepErrors",
     ]
@@ -408,6 +416,8 @@ def _still_exists(account: EmulatedAccount, resource_type: str, physical_id: str
     if resource_type == "AWS::CloudWatch::Dashboard":
         entries = account.client("cloudwatch").list_dashboards()["DashboardEntries"]
         return physical_id in [entry["DashboardName"] for entry in entries]
+    if resource_type == "AWS::SQS::Queue":
+        return physical_id in account.client("sqs").list_queues().get("QueueUrls", [])
     if resource_type == "AWS::KMS::Key":
         try:
             state = account.client("kms").describe_key(KeyId=physical_id)["KeyMetadata"]["KeyState"]

@@ -1,4 +1,4 @@
-"""Fixtures: one synthesized app per session for the assertion tests, plus one with every override."""
+"""Fixtures: one synthesized app per session for the assertion tests, one with every override, one organization."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from sandbox.pki import issue_root, write_pem_bundle
 from tests.infra.synthesis import ALERT_EMAILS, OVERRIDES, Synthesized, synthesize
+from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,9 @@ def overridden_stack(tmp_path_factory: pytest.TempPathFactory, private_ca_bundle
     """Every context key set away from its default (and no alertEmails), in one synthesis."""
     context = {**OVERRIDES, "extraCaBundle": str(private_ca_bundle)}
     return synthesize(context, tmp_path_factory.mktemp("cdk-overridden"))
+
+
+@pytest.fixture(scope="session")
+def organization_template(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedOrganization:
+    """The organization stack, for the scanners that must pass on every template we ship."""
+    return synthesize_organization(ORGANIZATION_CONTEXT, tmp_path_factory.mktemp("cdk-organization"))

@@ -26,6 +26,7 @@ OUR_ALARMS = {
         "aws:SourceArn": [
             _alarm_arn(AlarmNames.for_stack(STACK_NAME).errors),
             _alarm_arn(AlarmNames.for_stack(STACK_NAME).dead_man),
+            _alarm_arn(AlarmNames.for_stack(STACK_NAME).dead_letters),
         ]
     },
 }

@@ -1,4 +1,4 @@
-"""The sweep function as deployed: runtime, architecture, limits, tracing, logs and its environment."""
+"""The sweep function as deployed: runtime, architecture, limits, tracing, logs, dead letters and its environment."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from thumbprint_remediator.settings import Settings
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
 FAKE_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:alerts"
+PARTITION = {"Ref": "AWS::Partition"}
+ACCOUNT = {"Ref": "AWS::AccountId"}
+REGION = {"Ref": "AWS::Region"}
 
 
 def test_function_runs_python_313_on_arm64_with_explicit_limits(default_stack: Synthesized) -> None:
@@ -32,6 +35,69 @@ def test_function_logs_to_its_own_log_group_with_retention(default_stack: Synthe
 
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": log_group_id}}
     assert default_stack.only("AWS::Logs::LogGroup")["RetentionInDays"] == 90
+
+
+def test_log_group_is_encrypted_with_the_stack_key_which_admits_cloudwatch_logs_for_it_only(
+    default_stack: Synthesized,
+) -> None:
+    # Given the function's log group and the stack's key
+    log_group = default_stack.only("AWS::Logs::LogGroup")
+    key_statements = default_stack.only("AWS::KMS::Key")["KeyPolicy"]["Statement"]
+    logs_service = {"Fn::Join": ["", ["logs.", REGION, ".amazonaws.com"]]}
+
+    # Then the group is encrypted with that key
+    assert log_group["KmsKeyId"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    # and the key lets CloudWatch Logs use it only in the encryption context of that very log group
+    (for_logs,) = [statement for statement in key_statements if statement["Principal"] == {"Service": logs_service}]
+    assert for_logs["Effect"] == "Allow"
+    assert "kms:Decrypt*" in for_logs["Action"]
+    assert "kms:GenerateDataKey*" in for_logs["Action"]
+    assert for_logs["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        PARTITION,
+                        ":logs:",
+                        REGION,
+                        ":",
+                        ACCOUNT,
+                        f":log-group:{log_group['LogGroupName']}",
+                    ],
+                ]
+            }
+        }
+    }
+
+
+def test_failed_scheduled_sweep_lands_in_an_encrypted_tls_only_dead_letter_queue_kept_14_days(
+    default_stack: Synthesized,
+) -> None:
+    # Given the function and its dead-letter queue
+    function = default_stack.only("AWS::Lambda::Function")
+    queue_id = default_stack.logical_id("AWS::SQS::Queue")
+    queue = default_stack.only("AWS::SQS::Queue")
+    (queue_policy,) = default_stack.only("AWS::SQS::QueuePolicy")["PolicyDocument"]["Statement"]
+
+    # Then the asynchronous invocation that failed every attempt is kept there
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    # and the queue refuses every request without TLS
+    assert (queue_policy["Effect"], queue_policy["Action"], queue_policy["Principal"]) == (
+        "Deny",
+        "sqs:*",
+        {"AWS": "*"},
+    )
+    assert queue_policy["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_one_sweep_at_a_time_runs_in_the_account(default_stack: Synthesized, overridden_stack: Synthesized) -> None:
+    # Given any configuration / Then a second concurrent invocation is throttled, never run beside the first
+    for stack in (default_stack, overridden_stack):
+        assert stack.only("AWS::Lambda::Function")["ReservedConcurrentExecutions"] == 1
 
 
 def test_failed_sweep_is_retried_once_and_dropped_after_an_hour(default_stack: Synthesized) -> None:

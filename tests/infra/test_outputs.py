@@ -11,12 +11,15 @@ pytestmark = pytest.mark.xdist_group("cdk-assertions")
 REGION = {"Ref": "AWS::Region"}
 
 
-def test_outputs_name_the_function_the_topic_and_the_log_group(default_stack: Synthesized) -> None:
+def test_outputs_name_the_function_the_topic_the_log_group_and_the_dead_letter_queue(
+    default_stack: Synthesized,
+) -> None:
     outputs = default_stack.template.to_json()["Outputs"]
 
     assert outputs["FunctionName"]["Value"] == {"Ref": default_stack.logical_id("AWS::Lambda::Function")}
     assert outputs["TopicArn"]["Value"] == {"Ref": default_stack.logical_id("AWS::SNS::Topic")}
     assert outputs["LogGroupName"]["Value"] == {"Ref": default_stack.logical_id("AWS::Logs::LogGroup")}
+    assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": default_stack.logical_id("AWS::SQS::Queue")}
 
 
 def test_invoke_command_output_is_the_exact_dry_run_command(default_stack: Synthesized) -> None:

@@ -63,6 +63,20 @@ def test_function_may_publish_to_the_alerts_topic_and_use_its_key_through_sns_on
     }
 
 
+def test_function_may_send_to_its_dead_letter_queue_and_use_its_key_through_sqs_only(
+    default_stack: Synthesized,
+) -> None:
+    send, key = _policies(default_stack)["DeadLetters"]
+
+    assert _actions(send) == sorted(contract.DEAD_LETTER_ACTIONS)
+    assert send["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::SQS::Queue"), "Arn"]}
+    assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sqs.", REGION, ".amazonaws.com"]]}}
+    }
+
+
 def test_logging_and_tracing_get_only_what_they_need(default_stack: Synthesized) -> None:
     policies = _policies(default_stack)
     (logging,) = policies["Logging"]
@@ -90,6 +104,7 @@ def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synth
         *contract.ACCOUNT_LEVEL_ACTIONS,
         *contract.ALERT_ACTIONS,
         *contract.FINDING_EVENT_ACTIONS,  # events for routing: on by default
+        *contract.DEAD_LETTER_ACTIONS,
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",

@@ -1,4 +1,4 @@
-"""The schedule and who watches it: error alarm, dead-man alarm and the dashboard, all from the contract."""
+"""The schedule and who watches it: error, dead-man and dead-letter alarms and the dashboard, from the contract."""
 
 from __future__ import annotations
 
@@ -94,7 +94,26 @@ def test_dashboard_graphs_every_engine_metric_over_time(default_stack: Synthesiz
     assert {options["period"] for options in graphed.values()} == {86400}
 
 
-def test_dashboard_shows_both_alarms_and_the_expiry_warning_line(default_stack: Synthesized) -> None:
+def test_dead_letter_alarm_fires_on_the_first_kept_failure_and_notifies_the_topic(default_stack: Synthesized) -> None:
+    # Given the alarm on the function's dead-letter queue
+    alarm = _alarm(default_stack, NAMES.dead_letters)
+    queue_id = default_stack.logical_id("AWS::SQS::Queue")
+
+    # Then one visible message, at any time of a period, is enough
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum",
+        "GreaterThanThreshold",
+        0,
+    )
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (300, 1)
+    # An idle queue reports no datapoint at all: that is no failure.
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": default_stack.logical_id("AWS::SNS::Topic")}]
+
+
+def test_dashboard_shows_every_alarm_and_the_expiry_warning_line(default_stack: Synthesized) -> None:
     body = _dashboard_body(default_stack)
     (alarm_widget,) = [widget for widget in body["widgets"] if widget["type"] == "alarm"]
     annotations = [
@@ -103,7 +122,9 @@ def test_dashboard_shows_both_alarms_and_the_expiry_warning_line(default_stack: 
         for annotation in widget["properties"].get("annotations", {}).get("horizontal", [])
     ]
 
-    assert len(alarm_widget["properties"]["alarms"]) == 2
+    assert len(alarm_widget["properties"]["alarms"]) == len(
+        default_stack.template.find_resources("AWS::CloudWatch::Alarm")
+    )
     assert {(annotation["label"], annotation["value"]) for annotation in annotations} == {
         ("expiry warning", 30),
         ("timeout", 300 * 1000),

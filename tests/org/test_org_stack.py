@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.organization.config import DEFAULT_MAX_CONCURRENCY
 from infra.organization.member_role import member_role_template
 from infra.schedule_expression import DAY, HOUR
 from tests.org.synthesis import ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
@@ -139,6 +140,7 @@ def test_function_keeps_its_single_account_permissions_and_no_schedule_invokes_i
 
     assert sorted(policy["PolicyName"] for policy in role["Policies"]) == [
         "Alerts",
+        "DeadLetters",
         "Logging",
         "OidcProviders",
         "Tracing",
@@ -244,6 +246,27 @@ def test_state_machine_is_traced_and_logs_every_event(organization_stack: Synthe
     assert log_group["Properties"]["LogGroupName"].startswith("/aws/vendedlogs/states/")
 
 
+def test_both_log_groups_are_encrypted_with_the_stack_key(organization_stack: SynthesizedOrganization) -> None:
+    key = {"Fn::GetAtt": [organization_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    log_groups = organization_stack.of_type("AWS::Logs::LogGroup")
+    key_policy = json.dumps(organization_stack.only("AWS::KMS::Key")["KeyPolicy"])
+
+    assert len(log_groups) == 2  # the function's and the state machine's
+    for log_group in log_groups.values():
+        assert log_group["Properties"]["KmsKeyId"] == key
+        # the key admits CloudWatch Logs for this group by its ARN (the encryption context)
+        assert f':log-group:{log_group["Properties"]["LogGroupName"]}"' in key_policy
+
+
+def test_the_function_runs_as_many_sweeps_at_once_as_the_map_starts(
+    organization_stack: SynthesizedOrganization, narrowed_organization_stack: SynthesizedOrganization
+) -> None:
+    for stack, concurrency in ((organization_stack, DEFAULT_MAX_CONCURRENCY), (narrowed_organization_stack, 25)):
+        function = stack.only("AWS::Lambda::Function")
+        assert function["ReservedConcurrentExecutions"] == concurrency
+        assert stack.definition()["States"]["SweepAccounts"]["MaxConcurrency"] == concurrency
+
+
 def test_schedule_starts_the_state_machine(organization_stack: SynthesizedOrganization) -> None:
     rule = organization_stack.only("AWS::Events::Rule")
 
@@ -259,10 +282,10 @@ def test_a_failed_or_timed_out_organization_sweep_alarms_on_the_topic(
     alarms = organization_stack.of_type("AWS::CloudWatch::Alarm")
     failed = next(alarm["Properties"] for key, alarm in alarms.items() if key.startswith("OrganizationSweepFailed"))
 
-    assert len(alarms) == 3
+    assert len(alarms) == 4
     assert failed["AlarmActions"] == [{"Ref": organization_stack.logical_id("AWS::SNS::Topic")}]
     assert {metric["Id"] for metric in failed["Metrics"] if "MetricStat" in metric} == {"failed", "timedOut"}
-    # The topic lets this alarm publish, like the other two
+    # The topic lets this alarm publish, like the other three
     topic_policy = json.dumps(organization_stack.only("AWS::SNS::TopicPolicy"))
     assert "OrganizationSweepFailed" in topic_policy
 
