@@ -27,6 +27,7 @@ BASE_ACTIONS = {
     *contract.OIDC_PROVIDER_ACTIONS,
     *contract.ACCOUNT_LEVEL_ACTIONS,
     *contract.ALERT_ACTIONS,
+    *contract.DEAD_LETTER_ACTIONS,
     "kms:Decrypt",
     "kms:GenerateDataKey",
     "logs:CreateLogStream",
