@@ -19,6 +19,9 @@ ENV_CONNECT_TIMEOUT: Final = "CONNECT_TIMEOUT_SECONDS"
 ENV_READ_TIMEOUT: Final = "READ_TIMEOUT_SECONDS"
 ENV_HOST_BUDGET: Final = "HOST_BUDGET_SECONDS"
 ENV_MAX_WORKERS: Final = "MAX_WORKERS"
+# Backend sampling: addresses (A and AAAA) captured per endpoint, and extra handshakes per address.
+ENV_SAMPLE_ADDRESSES: Final = "SAMPLE_ADDRESSES"
+ENV_SAMPLES_PER_ADDRESS: Final = "SAMPLES_PER_ADDRESS"
 
 SETTINGS_ENV_NAMES: Final = (
     ENV_TOPIC_ARN,
@@ -30,6 +33,8 @@ SETTINGS_ENV_NAMES: Final = (
     ENV_READ_TIMEOUT,
     ENV_HOST_BUDGET,
     ENV_MAX_WORKERS,
+    ENV_SAMPLE_ADDRESSES,
+    ENV_SAMPLES_PER_ADDRESS,
 )
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.

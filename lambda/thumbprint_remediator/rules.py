@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.models import (
     INTERCEPTION_PUBLIC_PIN,
     CertificateInfo,
+    ChainSample,
     Endpoint,
     HostCapture,
     ProbeFailure,
@@ -148,11 +149,14 @@ def assess(
     now: datetime,
     *,
     declared_private: bool = False,
+    sample_trusts: Mapping[Endpoint, Sequence[TrustResult | None]] | None = None,
 ) -> Assessment:
     """Decide a probed provider's status, its problems and, when safe, its new thumbprint list.
 
     `declared_private`: the operator tagged the provider as served by a private CA, so a chain
     trusted through EXTRA_CA_BUNDLE may replace pins that cannot be tied to it (see trust.py).
+    `sample_trusts`: per endpoint, the verdict on each of its `samples` (same order); the primary
+    sample is the capture itself, judged by `trusts`.
     """
     problems: list[Problem] = []
     relevant: list[tuple[Endpoint, CertificateInfo]] = []
@@ -167,6 +171,12 @@ def assess(
     pinned = _unique(normalize_thumbprint(value) for value in provider.thumbprints)
     live = _unique(capture.live_thumbprint for capture in probe.hosts if capture.live_thumbprint)
     problems.extend(_staleness_problems(probe.hosts, pinned, trusts))
+    # Sampled backends: the live set is the union of the tops of every verified sample.
+    backends = list(sampled_backends(probe, sample_trusts or {}))
+    problems.extend(backend_problems(backends, pinned))
+    live = _unique([*live, *verified_backend_tops(backends)])
+    if len(live) > MAX_THUMBPRINTS:
+        problems.append(_too_many_live(live))
     stale = any(problem.status == "stale" for problem in problems)
 
     proposed: tuple[str, ...] | None = None
@@ -175,10 +185,12 @@ def assess(
         blockers = [problem for problem in problems if problem.status in BLOCKING_STATUSES]
         if not blockers and probe.jwks_uri is None:
             blockers.append(_problem("jwks_unknown", "invalid_discovery", "the JWKS endpoint is unknown", ""))
+        blockers.extend(problem for problem in problems if problem.code == "too_many_live_thumbprints")
         if blockers:
             block_reason = f"not updated: {blockers[0].message}"
         else:
             presented = {c.sha1 for capture in probe.hosts for c in capture.presented_chain}
+            presented |= {c.sha1 for _, sample, _ in backends for c in sample.presented_chain}
             proposed = merge_thumbprints(provider.thumbprints, live, presented)
             dropped = [value for value in pinned if value not in proposed]
             if dropped:
@@ -199,6 +211,135 @@ def assess(
         block_reason=block_reason,
         thumbprint_reliance=_reliance(probe.hosts, trusts),
         nearest_expiry=_nearest_expiry(relevant, now),
+    )
+
+
+def sampled_backends(
+    probe: ProbeResult, sample_trusts: Mapping[Endpoint, Sequence[TrustResult | None]]
+) -> Iterator[tuple[HostCapture, ChainSample, TrustResult | None]]:
+    """Each sample beyond an endpoint's first (which is the capture itself), with its verdict."""
+    for capture in probe.hosts:
+        verdicts = sample_trusts.get(capture.endpoint, ())
+        for index, sample in enumerate(capture.samples[1:], start=1):
+            yield capture, sample, verdicts[index] if index < len(verdicts) else None
+
+
+def _verified(trust: TrustResult | None) -> bool:
+    return trust is not None and trust.trust is not Trust.UNTRUSTED and not trust.interception_suspected
+
+
+def verified_backend_tops(backends: Iterable[tuple[HostCapture, ChainSample, TrustResult | None]]) -> list[str]:
+    """The top thumbprints of the verified samples: live too, so pinned beside the capture's own."""
+    return [sample.live_thumbprint for _, sample, trust in backends if sample.live_thumbprint and _verified(trust)]
+
+
+def _chain_text(chain: Sequence[CertificateInfo]) -> str:
+    return " > ".join(certificate.sha1 for certificate in chain)
+
+
+def backend_problems(
+    backends: Sequence[tuple[HostCapture, ChainSample, TrustResult | None]], pinned: Sequence[str]
+) -> list[Problem]:
+    """What the samples beyond each endpoint's first show: untrusted or failed backends, chains
+    that differ, live tops not pinned, and addresses the function could not reach (noted only)."""
+    problems: list[Problem] = []
+    by_endpoint: dict[Endpoint, list[tuple[HostCapture, ChainSample, TrustResult | None]]] = {}
+    for item in backends:
+        by_endpoint.setdefault(item[0].endpoint, []).append(item)
+    for endpoint, items in by_endpoint.items():
+        capture = items[0][0]
+        addresses = list(dict.fromkeys(sample.address for sample in capture.samples))
+        untrusted = [
+            (sample, trust)
+            for _, sample, trust in items
+            if sample.presented_chain and not _verified(trust) and sample.presented_chain != capture.presented_chain
+        ]
+        untrusted_addresses = list(dict.fromkeys(sample.address for sample, _ in untrusted))
+        for sample, trust in untrusted:
+            reason = "interception suspected" if trust is not None and trust.interception_suspected else None
+            problems.append(
+                _problem(
+                    "backend_untrusted",
+                    "untrusted",
+                    f"{endpoint}: {len(untrusted_addresses)} of {len(addresses)} addresses presents an untrusted "
+                    f"chain: {sample.address} presents {_chain_text(sample.presented_chain)}, which does not "
+                    f"verify ({reason or (trust.error if trust else None) or 'unknown reason'})",
+                    "fix or drain that backend (or add its private CA to EXTRA_CA_BUNDLE); the sweep pins no "
+                    "thumbprint while one backend presents an unverified chain",
+                    endpoint,
+                )
+            )
+        for _, sample, _ in items:
+            if sample.failure is None:
+                continue
+            if not sample.reachable:
+                problems.append(
+                    _problem(
+                        "address_unreachable",
+                        "ok",
+                        f"{endpoint}: the function could not connect to address {sample.address} "
+                        f"({sample.failure.message}); not held against the issuer",
+                        "none needed if the function has no route there (e.g. IPv6 outside a VPC); "
+                        "otherwise check egress to that address",
+                        endpoint,
+                    )
+                )
+            else:
+                problems.append(
+                    _problem(
+                        "backend_failed",
+                        "unreachable",
+                        f"address {sample.address}: {sample.failure.message}",
+                        "check that backend of the issuer; the other addresses answered",
+                        endpoint,
+                    )
+                )
+        chains = {sample.presented_chain: sample.address for sample in capture.samples if sample.presented_chain}
+        if len(chains) > 1:
+            shown = "; ".join(f"{address} presents {_chain_text(chain)}" for chain, address in chains.items())
+            problems.append(
+                _problem(
+                    "backends_differ",
+                    "ok",
+                    f"{endpoint}: its backends present {len(chains)} different chains: {shown}",
+                    "none needed when every chain verifies: each verified top is pinned",
+                    endpoint,
+                )
+            )
+        primary_top = capture.live_thumbprint
+        missing = list(
+            dict.fromkeys(
+                sample.live_thumbprint
+                for _, sample, trust in items
+                if sample.live_thumbprint
+                and _verified(trust)
+                and sample.live_thumbprint != primary_top
+                and sample.live_thumbprint not in pinned
+            )
+        )
+        for thumbprint in missing:
+            address = next(s.address for _, s, _ in items if s.live_thumbprint == thumbprint)
+            problems.append(
+                _problem(
+                    "thumbprint_missing",
+                    "stale",
+                    f"{endpoint}: live thumbprint {thumbprint} (presented by address {address}) is not pinned; "
+                    "tokens fail whenever IAM reaches that backend and relies on the thumbprint",
+                    "pin it: the sweep does when every sampled chain verifies and dry run is off",
+                    endpoint,
+                )
+            )
+    return problems
+
+
+def _too_many_live(live: Sequence[str]) -> Problem:
+    return _problem(
+        "too_many_live_thumbprints",
+        "stale",
+        f"the provider's endpoints present {len(live)} distinct verified top certificates, more than IAM's "
+        f"limit of {MAX_THUMBPRINTS}: {', '.join(live)}",
+        "the list cannot cover every backend; ask the issuer to serve fewer intermediates, or lower "
+        "SAMPLE_ADDRESSES if some backends are retired",
     )
 
 

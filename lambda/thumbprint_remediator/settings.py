@@ -27,6 +27,10 @@ class Settings:
     host_budget: float = 20.0
     # Providers probed at once. Past 64 a sweep is CPU-bound (docs/benchmark); 64 is also the IAM client's pool.
     max_workers: int = 64
+    # Per endpoint and sweep: up to this many of its addresses are captured, each with this many
+    # extra handshakes on fresh connections (load balancers behind one address). See README "Sampling".
+    sample_addresses: int = 4
+    samples_per_address: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +52,10 @@ class Settings:
             read_timeout=_number(env, contract.ENV_READ_TIMEOUT, defaults.read_timeout, 0.1, 60),
             host_budget=_number(env, contract.ENV_HOST_BUDGET, defaults.host_budget, 0.5, 300),
             max_workers=int(_number(env, contract.ENV_MAX_WORKERS, defaults.max_workers, 1, 256, True)),
+            sample_addresses=int(_number(env, contract.ENV_SAMPLE_ADDRESSES, defaults.sample_addresses, 1, 16, True)),
+            samples_per_address=int(
+                _number(env, contract.ENV_SAMPLES_PER_ADDRESS, defaults.samples_per_address, 0, 4, True)
+            ),
         )
         if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
             raise SettingsError(

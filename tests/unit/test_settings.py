@@ -33,9 +33,11 @@ def test_every_variable_is_read(tmp_path) -> None:
             contract.ENV_READ_TIMEOUT: "3",
             contract.ENV_HOST_BUDGET: "9",
             contract.ENV_MAX_WORKERS: "8",
+            contract.ENV_SAMPLE_ADDRESSES: "2",
+            contract.ENV_SAMPLES_PER_ADDRESS: "0",
         }
     )
-    assert settings == Settings(TOPIC, True, 45, str(bundle), "always", 2.5, 3.0, 9.0, 8)
+    assert settings == Settings(TOPIC, True, 45, str(bundle), "always", 2.5, 3.0, 9.0, 8, 2, 0)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +50,10 @@ def test_every_variable_is_read(tmp_path) -> None:
         (contract.ENV_NOTIFY_ON, "sometimes"),
         (contract.ENV_CONNECT_TIMEOUT, "0"),
         (contract.ENV_MAX_WORKERS, "2.5"),
+        (contract.ENV_SAMPLE_ADDRESSES, "0"),
+        (contract.ENV_SAMPLE_ADDRESSES, "17"),
+        (contract.ENV_SAMPLES_PER_ADDRESS, "-1"),
+        (contract.ENV_SAMPLES_PER_ADDRESS, "1.5"),
         (contract.ENV_EXTRA_CA_BUNDLE, "/nonexistent/bundle.pem"),
     ],
 )
