@@ -40,7 +40,7 @@ from thumbprint_remediator.probe import (
 )
 
 # Failures that mean the function itself could not connect to an address: noted, not blamed on the issuer.
-CONNECT_FAILURES = frozenset({"connection_refused", "connect_timeout", "connect_failed", "connection_reset"})
+CONNECT_FAILURES = frozenset({"connection_refused", "connect_timeout", "connect_failed"})
 
 
 class TrustVerifier(Protocol):

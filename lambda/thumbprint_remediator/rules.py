@@ -217,8 +217,13 @@ def assess(
 def sampled_backends(
     probe: ProbeResult, sample_trusts: Mapping[Endpoint, Sequence[TrustResult | None]]
 ) -> Iterator[tuple[HostCapture, ChainSample, TrustResult | None]]:
-    """Each sample beyond an endpoint's first (which is the capture itself), with its verdict."""
+    """Each sample beyond an endpoint's first (which is the capture itself), with its verdict.
+
+    An endpoint no sample could capture has only its failure to report: no samples are yielded.
+    """
     for capture in probe.hosts:
+        if not capture.presented_chain:
+            continue
         verdicts = sample_trusts.get(capture.endpoint, ())
         for index, sample in enumerate(capture.samples[1:], start=1):
             yield capture, sample, verdicts[index] if index < len(verdicts) else None
@@ -249,19 +254,23 @@ def backend_problems(
     for endpoint, items in by_endpoint.items():
         capture = items[0][0]
         addresses = list(dict.fromkeys(sample.address for sample in capture.samples))
-        untrusted = [
-            (sample, trust)
-            for _, sample, trust in items
-            if sample.presented_chain and not _verified(trust) and sample.presented_chain != capture.presented_chain
-        ]
+        # One problem per address and chain, however many handshakes saw it.
+        untrusted = list(
+            {
+                (sample.address, sample.presented_chain): (sample, trust)
+                for _, sample, trust in items
+                if sample.presented_chain and not _verified(trust) and sample.presented_chain != capture.presented_chain
+            }.values()
+        )
         untrusted_addresses = list(dict.fromkeys(sample.address for sample, _ in untrusted))
+        verb = "presents" if len(untrusted_addresses) == 1 else "present"
         for sample, trust in untrusted:
             reason = "interception suspected" if trust is not None and trust.interception_suspected else None
             problems.append(
                 _problem(
                     "backend_untrusted",
                     "untrusted",
-                    f"{endpoint}: {len(untrusted_addresses)} of {len(addresses)} addresses presents an untrusted "
+                    f"{endpoint}: {len(untrusted_addresses)} of {len(addresses)} addresses {verb} an untrusted "
                     f"chain: {sample.address} presents {_chain_text(sample.presented_chain)}, which does not "
                     f"verify ({reason or (trust.error if trust else None) or 'unknown reason'})",
                     "fix or drain that backend (or add its private CA to EXTRA_CA_BUNDLE); the sweep pins no "
