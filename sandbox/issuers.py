@@ -533,11 +533,13 @@ class IssuerFleet:
         tenants: Sequence[str | Behaviour] = (),
         host: str = "localhost",
         latency: float = 0.0,
+        alternating: Sequence[str] = (),
     ) -> list[Issuer]:
         """`count` issuers on ONE endpoint, EKS-like: provider URLs `<host>:<port>/id/<cluster id>`.
 
         `behaviour` decides the endpoint's TLS (chain, versions); tenant i answers its own documents
         as `tenants[i]` does (default: `behaviour`), so one cluster can misbehave beside healthy ones.
+        `alternating`: chains successive handshakes present in turn (GitHub-like: two intermediates).
         Every tenant's `handshakes` is the shared endpoint's.
         """
         loop = self._require_loop()
@@ -546,6 +548,10 @@ class IssuerFleet:
             raise ValueError("a shared host serves discovery and JWKS on one endpoint")
         host_issuer, listeners = self._new_issuer(spec, "", host, _bind_address(host), latency, 0.1)
         endpoint = host_issuer.discovery
+        if alternating:
+            endpoint.alternating = tuple(self.pki.chain(name) for name in alternating)
+            for chain in endpoint.alternating:
+                self._server_context(spec, chain)
         created = []
         for index in range(count):
             tenant = tenants[index] if index < len(tenants) else spec
