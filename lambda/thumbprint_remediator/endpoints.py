@@ -123,20 +123,20 @@ class SharedEndpoint:
         def take(index: int) -> None:
             results[index] = self._take_sample(session, plan[index])
 
-        if len(plan) == 1:
-            take(0)
-        else:  # in parallel: sampling costs one handshake's time, not one per sample
-            threads = [
-                threading.Thread(target=take, args=(index,), name=f"sample {self.endpoint}", daemon=True)
-                for index in range(len(plan))
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(max(session.deadline - time.monotonic(), 0) + 1)
+        # In parallel (the first on this thread): sampling costs one handshake's time, not one per sample.
+        threads = [
+            threading.Thread(target=take, args=(index,), name=f"sample {self.endpoint}", daemon=True)
+            for index in range(1, len(plan))
+        ]
+        for thread in threads:
+            thread.start()
+        take(0)
+        for thread in threads:
+            thread.join(max(session.deadline - time.monotonic(), 0) + 1)
         taken = [result for result in results if result is not None]
         session.handshakes += sum(result.handshakes for result in taken)
-        self.handshakes += sum(result.handshakes for result in taken)
+        with self._condition:
+            self.handshakes += sum(result.handshakes for result in taken)
         taken = _one_per_unreachable_address(taken)
         self.samples = tuple(result.sample for result in taken)
         succeeded = [result for result in taken if result.tls is not None]
@@ -204,15 +204,16 @@ class SharedEndpoint:
                     self._open += 1
                     break
                 self._condition.wait(session.operation_timeout(session.limits.host_budget))
+        before = session.handshakes
         try:
-            before = session.handshakes
             tls = session.open_tls()
         except BaseException:
             with self._condition:
                 self._open -= 1
+                self.handshakes += session.handshakes - before
                 self._condition.notify()
             raise
-        finally:
+        with self._condition:
             self.handshakes += session.handshakes - before
         return tls, False
 
