@@ -209,6 +209,34 @@ class IssuerEndpoint:
     handshakes: int = 0  # TLS handshakes started (failed ones included)
     connections: int = 0
     bytes_sent: int = 0  # HTTP bytes handed to the connection (before TLS), all responses together
+    # A load-balanced host: the same port on further loopback addresses, each presenting its own chain.
+    backend_chains: dict[str, PresentedChain] = dataclasses.field(default_factory=dict)
+    backend_handshakes: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Set: successive handshakes present these chains in turn (a load balancer behind one address).
+    alternating: tuple[PresentedChain, ...] = ()
+    # A shared host (EKS-like): provider path -> the issuer answering for it.
+    tenants: dict[str, Issuer] = dataclasses.field(default_factory=dict)
+
+    def chain_for(self, backend: str | None) -> PresentedChain:
+        """The chain the next handshake on `backend` (a bind address) presents."""
+        if self.alternating:
+            return self.alternating[self.handshakes % len(self.alternating)]
+        if backend is not None and backend in self.backend_chains:
+            return self.backend_chains[backend]
+        return self.chain
+
+    def tenant_for(self, target: str) -> Issuer | None:
+        """On a shared host, the issuer whose provider path `target` lies under."""
+        path = target.split("?", 1)[0]
+        for prefix, issuer in self.tenants.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return issuer
+        return None
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address this endpoint listens on (the bind address first)."""
+        return (self.bind_address, *(address for address in self.backend_chains if address != self.bind_address))
 
     @property
     def expected_thumbprint(self) -> str | None:
@@ -320,6 +348,23 @@ def _raise_open_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+def _bind_address(host: str) -> str:
+    return "127.0.0.1" if host == "localhost" else host
+
+
+def _bind_port(address: str, port: int) -> socket.socket:
+    """A listener on `address`:`port` (a further loopback address of a load-balanced host)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind((address, port))
+        listener.listen(512)
+        listener.setblocking(False)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
 def _bind(address: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
@@ -353,6 +398,8 @@ class IssuerFleet:
         self._files: tempfile.TemporaryDirectory[str] | None = None
         self._counter = 0
         self._lock = threading.Lock()
+        # Ports of load-balanced hosts -> the loopback addresses "localhost" has for them (see `resolve`).
+        self._address_sets: dict[int, tuple[str, ...]] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -475,6 +522,126 @@ class IssuerFleet:
         issuers = [issuer for issuer, _ in created]
         self.issuers.extend(issuers)
         return issuers
+
+    # --- many providers on one host, many servers behind one name ------------------------------
+
+    def add_shared_host(
+        self,
+        count: int,
+        *,
+        behaviour: str | Behaviour = "healthy",
+        tenants: Sequence[str | Behaviour] = (),
+        host: str = "localhost",
+        latency: float = 0.0,
+        alternating: Sequence[str] = (),
+    ) -> list[Issuer]:
+        """`count` issuers on ONE endpoint, EKS-like: provider URLs `<host>:<port>/id/<cluster id>`.
+
+        `behaviour` decides the endpoint's TLS (chain, versions); tenant i answers its own documents
+        as `tenants[i]` does (default: `behaviour`), so one cluster can misbehave beside healthy ones.
+        `alternating`: chains successive handshakes present in turn (GitHub-like: two intermediates).
+        Every tenant's `handshakes` is the shared endpoint's.
+        """
+        loop = self._require_loop()
+        spec = behaviour if isinstance(behaviour, Behaviour) else behaviour_named(behaviour)
+        if spec.jwks_chain:
+            raise ValueError("a shared host serves discovery and JWKS on one endpoint")
+        host_issuer, listeners = self._new_issuer(spec, "", host, _bind_address(host), latency, 0.1)
+        endpoint = host_issuer.discovery
+        if alternating:
+            endpoint.alternating = tuple(self.pki.chain(name) for name in alternating)
+            for chain in endpoint.alternating:
+                self._server_context(spec, chain)
+        created = []
+        for index in range(count):
+            tenant = tenants[index] if index < len(tenants) else spec
+            tenant_spec = tenant if isinstance(tenant, Behaviour) else behaviour_named(tenant)
+            with self._lock:
+                self._counter += 1
+                number = self._counter
+            cluster = f"{number:08X}{'E' * 24}"
+            issuer = Issuer(f"{tenant_spec.name}-{number}", tenant_spec, f"/id/{cluster}", latency, endpoint, endpoint)
+            endpoint.tenants[issuer.path] = issuer
+            created.append(issuer)
+        asyncio.run_coroutine_threadsafe(self._listen([(host_issuer, listeners)]), loop).result(timeout=60)
+        self.issuers.extend(created)
+        return created
+
+    def add_load_balanced(
+        self, chains: Sequence[str], *, behaviour: str | Behaviour = "healthy", path: str = "", latency: float = 0.0
+    ) -> Issuer:
+        """An issuer on `localhost:<port>` whose i-th address (127.0.0.<i+1>) presents `chains[i]`.
+
+        Only `resolve` (the prober's resolver hook) gives "localhost" those addresses for this port.
+        """
+        loop = self._require_loop()
+        spec = behaviour if isinstance(behaviour, Behaviour) else behaviour_named(behaviour)
+        if not chains or spec.jwks_chain or spec.transport is not Transport.TLS:
+            raise ValueError("a load-balanced issuer needs chains, one TLS endpoint and no separate JWKS host")
+        issuer, listeners = self._new_issuer(spec, path, "localhost", "127.0.0.1", latency, 0.1)
+        endpoint = issuer.discovery
+        addresses = tuple(f"127.0.0.{index + 1}" for index in range(len(chains)))
+        try:
+            for address in addresses[1:]:
+                listeners.append(_bind_port(address, endpoint.port))
+        except BaseException:
+            for listener in listeners:
+                listener.close()
+            raise
+        endpoint.backend_chains = {
+            address: self.pki.chain(name) for address, name in zip(addresses, chains, strict=True)
+        }
+        for chain in endpoint.backend_chains.values():
+            self._server_context(spec, chain)
+        endpoint.chain = endpoint.backend_chains[addresses[0]]
+        self._address_sets[endpoint.port] = addresses
+        asyncio.run_coroutine_threadsafe(
+            self._listen_backends(issuer, endpoint, dict(zip(addresses, listeners, strict=True))), loop
+        ).result(timeout=60)
+        self.issuers.append(issuer)
+        return issuer
+
+    def add_alternating(
+        self, chains: Sequence[str], *, behaviour: str | Behaviour = "healthy", path: str = ""
+    ) -> Issuer:
+        """An issuer whose successive handshakes on its one address present `chains` in turn."""
+        issuer = self.add(behaviour, path=path)
+        presented = tuple(self.pki.chain(name) for name in chains)
+        for chain in presented:
+            self._server_context(issuer.behaviour, chain)
+        issuer.discovery.alternating = presented
+        return issuer
+
+    def resolve(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        """A resolver for `OidcProber`: "localhost" has several loopback addresses on load-balanced ports."""
+        addresses = self._address_sets.get(port) if host == "localhost" else None
+        if addresses:
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port)) for address in addresses
+            ]
+        return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+    def _require_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("start the IssuerFleet (or use it as a context manager) before adding issuers")
+        return self._loop
+
+    async def _listen_backends(
+        self, issuer: Issuer, endpoint: IssuerEndpoint, listeners: dict[str, socket.socket]
+    ) -> None:
+        pending = dict(listeners)
+        try:
+            for address, listener in listeners.items():
+                server = await asyncio.start_server(
+                    functools.partial(self._serve_connection, issuer, endpoint, backend=address),
+                    sock=listener,
+                    limit=MAX_REQUEST_HEAD,
+                )
+                self._servers.append(server)
+                pending.pop(address)
+        finally:
+            for listener in pending.values():
+                listener.close()
 
     def _new_issuer(
         self,
@@ -612,6 +779,7 @@ class IssuerFleet:
         endpoint: IssuerEndpoint,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        backend: str | None = None,
     ) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -638,9 +806,12 @@ class IssuerFleet:
             if issuer.latency:
                 await asyncio.sleep(issuer.latency)
             tls = spec.transport is Transport.TLS
-            channel = _Channel(reader, writer, self._server_context(spec, endpoint.chain) if tls else None)
+            chain = endpoint.chain_for(backend)
+            channel = _Channel(reader, writer, self._server_context(spec, chain) if tls else None)
             if tls:
                 endpoint.handshakes += 1
+                address = backend or endpoint.bind_address
+                endpoint.backend_handshakes[address] = endpoint.backend_handshakes.get(address, 0) + 1
                 await asyncio.wait_for(channel.handshake(), SERVER_HANDSHAKE_TIMEOUT)
             if spec.transport is Transport.PLAIN_HTTP:
                 await channel.recv()  # a ClientHello, most likely: not HTTP
@@ -774,10 +945,10 @@ async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channe
         if len(parts) != 3:
             await channel.send(_encode(Reply(400, b"", "text/plain", close=True)))
             return
-        request = Request(issuer, endpoint, parts[0], parts[1])
+        request = Request(endpoint.tenant_for(parts[1]) or issuer, endpoint, parts[0], parts[1])
         client_closes = any(line.lower().replace(" ", "") == "connection:close" for line in lines[1:])
         try:
-            reply = issuer.behaviour.respond(request)
+            reply = request.issuer.behaviour.respond(request)
         except Exception:  # a broken responder should show in the logs, not kill the server
             LOGGER.exception("responder of %s failed on %s", issuer.name, request.target)
             reply = Reply(500, b"responder failed\n", "text/plain", close=True)

@@ -25,6 +25,9 @@ ENV_FINDING_EVENTS: Final = "FINDING_EVENTS"
 ENV_SECURITY_HUB: Final = "SECURITY_HUB"
 # The function's own role: CloudTrail events whose session was issued by it are the tool's own changes.
 ENV_FUNCTION_ROLE_ARN: Final = "FUNCTION_ROLE_ARN"
+# Backend sampling: addresses (A and AAAA) captured per endpoint, and extra handshakes per address.
+ENV_SAMPLE_ADDRESSES: Final = "SAMPLE_ADDRESSES"
+ENV_SAMPLES_PER_ADDRESS: Final = "SAMPLES_PER_ADDRESS"
 
 SETTINGS_ENV_NAMES: Final = (
     ENV_TOPIC_ARN,
@@ -39,6 +42,8 @@ SETTINGS_ENV_NAMES: Final = (
     ENV_FINDING_EVENTS,
     ENV_SECURITY_HUB,
     ENV_FUNCTION_ROLE_ARN,
+    ENV_SAMPLE_ADDRESSES,
+    ENV_SAMPLES_PER_ADDRESS,
 )
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.

@@ -71,8 +71,28 @@ class CertificateInfo:
     not_after: datetime  # timezone-aware UTC
     sha1: str  # lowercase hex SHA-1 of the DER: the thumbprint IAM would pin
     is_ca: bool
-    self_signed: bool
     der: bytes = field(repr=False, compare=False)
+
+    @property
+    def self_signed(self) -> bool:
+        """Subject equals issuer and the certificate's own key verifies its signature.
+
+        Computed on demand: no decision reads it, so the probe no longer pays a signature check per
+        presented certificate. When the key type cannot verify signatures here, matching names decide.
+        """
+        from cryptography import x509  # noqa: PLC0415 - only this rarely read property needs it
+        from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm  # noqa: PLC0415
+
+        certificate = x509.load_der_x509_certificate(self.der)
+        if certificate.subject != certificate.issuer:
+            return False
+        try:
+            certificate.verify_directly_issued_by(certificate)
+        except (InvalidSignature, ValueError):
+            return False
+        except (TypeError, UnsupportedAlgorithm):
+            return True
+        return True
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,25 @@ class ProbeFailure:
 
 
 @dataclass(frozen=True)
+class ChainSample:
+    """One sampled TLS handshake with an endpoint: the address that answered and what it presented."""
+
+    address: str  # the IP address connected to
+    presented_chain: tuple[CertificateInfo, ...] = ()
+    failure: ProbeFailure | None = None  # set when this handshake failed
+    reachable: bool = True  # False: the function could not even connect (e.g. no IPv6 route)
+
+    @property
+    def top_certificate(self) -> CertificateInfo | None:
+        return self.presented_chain[-1] if self.presented_chain else None
+
+    @property
+    def live_thumbprint(self) -> str | None:
+        top = self.top_certificate
+        return top.sha1 if top else None
+
+
+@dataclass(frozen=True)
 class HostCapture:
     """What one TLS endpoint showed: its presented chain, in the order it was sent."""
 
@@ -96,6 +135,9 @@ class HostCapture:
     accepts_tls12: bool | None = None  # False: TLS 1.3 only (IAM then relies on thumbprints)
     handshakes: int = 0
     failure: ProbeFailure | None = None
+    # Every sampled handshake (issue: many servers, many chains), the one of presented_chain first.
+    # Empty when the endpoint was not sampled.
+    samples: tuple[ChainSample, ...] = ()
 
     @property
     def top_certificate(self) -> CertificateInfo | None:

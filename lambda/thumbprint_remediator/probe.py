@@ -27,14 +27,13 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from thumbprint_remediator.models import (
     CertificateInfo,
@@ -44,6 +43,9 @@ from thumbprint_remediator.models import (
     ProbeResult,
     Role,
 )
+
+if TYPE_CHECKING:
+    from thumbprint_remediator.endpoints import EndpointPool, SharedEndpoint
 
 DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 USER_AGENT: Final = "oidc-thumbprint-remediator"
@@ -82,6 +84,20 @@ class ProbeLimits:
     host_budget: float = 15.0  # hard wall-clock cap for everything done with one endpoint
     max_document_bytes: int = 1 << 20
     max_redirects: int = 3
+    # Backend sampling (endpoints.py): addresses captured per endpoint, and extra handshakes per
+    # address on fresh connections. The probe alone samples nothing; Settings turn it on for sweeps.
+    sample_addresses: int = 1
+    samples_per_address: int = 0
+    connections_per_endpoint: int = 4  # keep-alive connections an endpoint's providers share
+
+
+# getaddrinfo's signature: tests and the sandbox point a name at several loopback addresses with it.
+Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
+
+
+def system_resolver(host: str, port: int) -> Sequence[tuple[Any, ...]]:
+    """A and AAAA records of `host`, as getaddrinfo returns them (TCP only)."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 def presented_chain_der(tls_socket: ssl.SSLSocket) -> tuple[bytes, ...]:
@@ -92,22 +108,6 @@ def presented_chain_der(tls_socket: ssl.SSLSocket) -> tuple[bytes, ...]:
     # Python 3.11/3.12 only expose it on the private _SSLSocket, as _ssl.Certificate objects.
     chain = tls_socket._sslobj.get_unverified_chain()  # type: ignore[attr-defined]
     return tuple(cert.public_bytes(ssl._ssl.ENCODING_DER) for cert in chain or ())  # type: ignore[attr-defined]
-
-
-def _is_self_signed(certificate: x509.Certificate) -> bool:
-    """Subject equals issuer and the certificate's own key verifies its signature.
-
-    When the key type cannot verify signatures here (unusual algorithms), matching names decide.
-    """
-    if certificate.subject != certificate.issuer:
-        return False
-    try:
-        certificate.verify_directly_issued_by(certificate)
-    except (InvalidSignature, ValueError):
-        return False
-    except (TypeError, UnsupportedAlgorithm):
-        return True
-    return True
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
@@ -137,7 +137,6 @@ def certificate_info(der: bytes) -> CertificateInfo:
         not_after=certificate.not_valid_after_utc,
         sha1=hashlib.sha1(der, usedforsecurity=False).hexdigest(),
         is_ca=_is_ca(certificate),
-        self_signed=_is_self_signed(certificate),
         der=der,
     )
 
@@ -322,8 +321,13 @@ class _Response:
 class _EndpointSession:
     """Everything done with one endpoint: connections, the captured chain, and its deadline."""
 
-    def __init__(self, prober: OidcProber, endpoint: Endpoint, role: Role) -> None:
+    def __init__(
+        self, prober: OidcProber, endpoint: Endpoint, role: Role, shared: SharedEndpoint | None = None
+    ) -> None:
         self.prober = prober
+        # Set when the endpoint is shared by a sweep's providers: capture and connections come from it.
+        self.shared = shared
+        self._pooled = False
         self.limits = prober.limits
         self.endpoint = endpoint
         self.roles: list[Role] = [role]
@@ -370,7 +374,7 @@ class _EndpointSession:
 
         def lookup() -> None:
             try:
-                outcome.append(list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+                outcome.append(list(self.prober.resolver(host, port)))
             except (OSError, UnicodeError) as exc:
                 outcome.append(exc)
 
@@ -386,11 +390,14 @@ class _EndpointSession:
             raise _unreachable("dns_failure", f"cannot resolve {host} ({reason})")
         return result
 
-    def _connect_tcp(self) -> socket.socket:
+    def _connect_tcp(self, only: str | None = None) -> socket.socket:
+        """A TCP connection to the first address that answers, or to address `only`."""
         if self._addresses is None:
             self._addresses = self._resolve()
         last_error: OSError | None = None
         for family, kind, protocol, _, address in self._addresses:
+            if only is not None and address[0] != only:
+                continue
             raw = socket.socket(family, kind, protocol)
             try:
                 raw.settimeout(self.operation_timeout(self.limits.connect_timeout))
@@ -462,14 +469,35 @@ class _EndpointSession:
             raise _unreachable("network_error", f"network error during {what} ({exc.strerror or exc})") from None
 
     def _open(self) -> http.client.HTTPConnection:
-        """A new TCP+TLS connection; the first one captures the chain and settles the TLS version."""
+        """A connection for HTTP; the first one captures the chain and settles the TLS version.
+
+        On a shared endpoint the capture is the endpoint's (done once per sweep) and the connection
+        is a kept-alive one of its pool when one is idle.
+        """
+        if self.shared is not None:
+            self.shared.ensure_captured(self)
+            tls, self._pooled = self.shared.acquire(self)
+        else:
+            tls, self._pooled = self.open_tls(), False
+            if not self.presented_chain:
+                self._capture(tls)
+        self._socket = _DeadlineSocket(tls, self)
+        connection = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port)
+        connection.auto_open = 0  # never let http.client open a connection of its own
+        # http.client only calls sendall, makefile and close on its socket.
+        connection.sock = cast(socket.socket, self._socket)
+        self._connection = connection
+        return connection
+
+    def open_tls(self, only: str | None = None) -> ssl.SSLSocket:
+        """A new TCP+TLS connection (to address `only` if given); settles the TLS version."""
         tls12_first = self.accepts_tls12 is not False
         contexts = (
             [self.prober.tls12_context, self.prober.tls13_context] if tls12_first else [self.prober.tls13_context]
         )
         for attempt, context in enumerate(contexts):
             with self._network_errors("the TLS handshake"):
-                raw = self._connect_tcp()
+                raw = self._connect_tcp(only)
                 self.handshakes += 1
                 try:
                     tls = self._handshake(raw, context)
@@ -484,21 +512,13 @@ class _EndpointSession:
                     raise self._timed_out("tls_handshake_timeout", "the TLS handshake") from None
             if self.accepts_tls12 is None:
                 self.accepts_tls12 = context is self.prober.tls12_context
-            if not self.presented_chain:
-                self._capture(tls)
-            self._socket = _DeadlineSocket(tls, self)
-            connection = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port)
-            connection.auto_open = 0  # never let http.client open a connection of its own
-            # http.client only calls sendall, makefile and close on its socket.
-            connection.sock = cast(socket.socket, self._socket)
-            self._connection = connection
-            return connection
+            return tls
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _capture(self, tls: ssl.SSLSocket) -> None:
+    def _capture(self, tls: ssl.SSLSocket, describe: Callable[[bytes], CertificateInfo] = certificate_info) -> None:
         self.tls_version = tls.version()
         try:
-            self.presented_chain = tuple(certificate_info(der) for der in presented_chain_der(tls))
+            self.presented_chain = tuple(describe(der) for der in presented_chain_der(tls))
         except MalformedCertificateError as exc:
             tls.close()
             raise _unreachable(
@@ -517,11 +537,19 @@ class _EndpointSession:
 
     def _drop(self) -> None:
         if self._socket is not None:
-            self._socket.tls.close()
+            if self.shared is not None:
+                self.shared.release(self._socket.tls, reusable=False)
+            else:
+                self._socket.tls.close()
         self._socket = None
         self._connection = None
 
     def close(self) -> None:
+        if self.shared is not None and self._socket is not None and not self._socket.released_by_http:
+            # Back to the endpoint's pool, kept alive for the next provider on it.
+            self.shared.release(self._socket.tls, reusable=True)
+            self._socket = None
+            self._connection = None
         self._drop()
 
     # --- HTTP ---------------------------------------------------------------------------------
@@ -532,6 +560,7 @@ class _EndpointSession:
         while True:
             reused = self._connection is not None
             connection = self._connection or self._open()
+            reused = reused or self._pooled  # an idle pooled connection may have been closed meanwhile
             try:
                 with self._network_errors(what):
                     try:
@@ -634,6 +663,7 @@ class _EndpointSession:
             accepts_tls12=self.accepts_tls12,
             handshakes=self.handshakes,
             failure=self.failure,
+            samples=self.shared.samples if self.shared is not None else (),
         )
 
 
@@ -691,20 +721,34 @@ def _client_context(version: ssl.TLSVersion) -> ssl.SSLContext:
 class OidcProber:
     """Probes OIDC providers. Build it once (it holds the SSL contexts); `probe` is thread-safe."""
 
-    def __init__(self, limits: ProbeLimits = ProbeLimits()) -> None:
+    def __init__(self, limits: ProbeLimits = ProbeLimits(), resolver: Resolver = system_resolver) -> None:
         self.limits = limits
+        self.resolver = resolver
         # At most TLS 1.2 first: IAM's thumbprint fallback needs it. TLS 1.3 only as a second try.
         self.tls12_context = _client_context(ssl.TLSVersion.TLSv1_2)
         self.tls13_context = _client_context(ssl.TLSVersion.TLSv1_3)
 
-    def probe(self, provider_url: str) -> ProbeResult:
-        """Capture the discovery and JWKS endpoints of `provider_url` (`host[:port][/path]`)."""
+    def sweep_pool(self) -> EndpointPool:
+        """A pool for one sweep: endpoints captured once, connections and verdicts shared. Close it after."""
+        from thumbprint_remediator.endpoints import EndpointPool  # noqa: PLC0415 - endpoints imports this module
+
+        return EndpointPool(self)
+
+    def probe(self, provider_url: str, pool: EndpointPool | None = None) -> ProbeResult:
+        """Capture the discovery and JWKS endpoints of `provider_url` (`host[:port][/path]`).
+
+        With `pool` (one sweep's), endpoints other providers share are captured once; without one,
+        a pool of this probe alone is used.
+        """
+        if pool is None:
+            with self.sweep_pool() as own_pool:
+                return self.probe(provider_url, own_pool)
         try:
             discovery_endpoint, base_path = parse_provider_url(provider_url)
         except _ProbeError as error:
             return ProbeResult(provider_url, hosts=(), failure=error.failure(None))
 
-        discovery = _EndpointSession(self, discovery_endpoint, Role.DISCOVERY)
+        discovery = pool.session(discovery_endpoint, Role.DISCOVERY)
         sessions = [discovery]
         current = discovery
         issuer: str | None = None
@@ -722,7 +766,7 @@ class OidcProber:
             ):
                 discovery.roles.append(Role.JWKS)
             else:
-                current = _EndpointSession(self, jwks_endpoint, Role.JWKS)
+                current = pool.session(jwks_endpoint, Role.JWKS)
                 sessions.append(current)
             key_count = _validate_jwks(current.fetch_json(_request_target(jwks_parts)))
         except _ProbeError as error:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from thumbprint_remediator.models import CertificateInfo, HostCapture, TrustResult
+from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCapture, TrustResult
 from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
 
 ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed", "update_unknown")
@@ -63,11 +63,17 @@ def needs_attention(finding: Mapping[str, Any]) -> bool:
     return finding["status"] not in HEALTHY_STATUSES or finding["action"] != "none"
 
 
-def describe_host(capture: HostCapture, trust: TrustResult | None, now: datetime) -> dict[str, Any]:
-    """A host's entry in the report: endpoint, role(s), trust, TLS version and the presented chain."""
+def describe_host(
+    capture: HostCapture,
+    trust: TrustResult | None,
+    now: datetime,
+    sample_trusts: Sequence[TrustResult | None] = (),
+) -> dict[str, Any]:
+    """A host's entry in the report: endpoint, role(s), trust, TLS version and the presented chain;
+    with `samples` when its backends were sampled (each address, its trust and its chain)."""
     in_path = set(trust.verified_path) if trust else set()
     pinnable = trust.pinnable if trust else frozenset()
-    return {
+    entry: dict[str, Any] = {
         "host": capture.endpoint.host,
         "port": capture.endpoint.port,
         "role": capture.roles[0].value if capture.roles else None,
@@ -81,6 +87,27 @@ def describe_host(capture: HostCapture, trust: TrustResult | None, now: datetime
         "failure": None if capture.failure is None else capture.failure.message,
         "certificates": [
             _describe_certificate(c, c.sha1 in in_path, now, tied=c.sha1 in pinnable) for c in capture.presented_chain
+        ],
+    }
+    if len(capture.samples) > 1:
+        entry["samples"] = [
+            _describe_sample(sample, sample_trusts[index] if index < len(sample_trusts) else None, now)
+            for index, sample in enumerate(capture.samples)
+        ]
+    return entry
+
+
+def _describe_sample(sample: ChainSample, trust: TrustResult | None, now: datetime) -> dict[str, Any]:
+    in_path = set(trust.verified_path) if trust else set()
+    pinnable = trust.pinnable if trust else frozenset()
+    return {
+        "address": sample.address,
+        "reachable": sample.reachable,
+        "trust": trust.trust.value if trust else None,
+        "live_thumbprint": sample.live_thumbprint,
+        "failure": None if sample.failure is None else sample.failure.message,
+        "certificates": [
+            _describe_certificate(c, c.sha1 in in_path, now, tied=c.sha1 in pinnable) for c in sample.presented_chain
         ],
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from thumbprint_remediator.models import (
     INTERCEPTION_PUBLIC_PIN,
     CertificateInfo,
     ChainRule,
+    ChainSample,
     Endpoint,
     HostCapture,
     ProbeFailure,
@@ -199,11 +200,14 @@ def assess(
     now: datetime,
     *,
     declared_private: bool = False,
+    sample_trusts: Mapping[Endpoint, Sequence[TrustResult | None]] | None = None,
 ) -> Assessment:
     """Decide a probed provider's status, its problems and, when safe, its new thumbprint list.
 
     `declared_private`: the operator tagged the provider as served by a private CA, so a chain
     trusted through EXTRA_CA_BUNDLE may replace pins that cannot be tied to it (see trust.py).
+    `sample_trusts`: per endpoint, the verdict on each of its `samples` (same order); the primary
+    sample is the capture itself, judged by `trusts`.
     """
     problems: list[Problem] = []
     relevant: list[tuple[Endpoint, CertificateInfo]] = []
@@ -219,6 +223,12 @@ def assess(
     # Only a live certificate tied to its verified path may ever be written, whatever else is decided.
     live = _unique(_pinnable_live_thumbprint(capture, trusts.get(capture.endpoint)) for capture in probe.hosts)
     problems.extend(_staleness_problems(probe.hosts, pinned, trusts))
+    # Sampled backends: the live set is the union of the tops of every verified sample.
+    backends = list(sampled_backends(probe, sample_trusts or {}))
+    problems.extend(backend_problems(backends, pinned))
+    live = _unique([*live, *verified_backend_tops(backends)])
+    if len(live) > MAX_THUMBPRINTS:
+        problems.append(_too_many_live(live))
     stale = any(problem.status == "stale" for problem in problems)
 
     proposed: tuple[str, ...] | None = None
@@ -239,6 +249,7 @@ def assess(
             )
             problems.append(untied_problem)
             blockers.append(untied_problem)
+        blockers.extend(problem for problem in problems if problem.code == "too_many_live_thumbprints")
         if blockers:
             block_reason = f"not updated: {blockers[0].message}"
         else:
@@ -269,8 +280,178 @@ def assess(
 
 
 def presented_chains(probe: ProbeResult) -> tuple[tuple[str, ...], ...]:
-    """Each host's presented chain as SHA-1s, leaf first: what merge_thumbprints ranks by."""
-    return tuple(tuple(c.sha1 for c in capture.presented_chain) for capture in probe.hosts)
+    """Each host's presented chains (its capture's, then each sampled backend's) as SHA-1s, leaf first: what
+    merge_thumbprints ranks by."""
+    chains = (
+        tuple(c.sha1 for c in chain)
+        for capture in probe.hosts
+        for chain in (capture.presented_chain, *(sample.presented_chain for sample in capture.samples))
+        if chain
+    )
+    return tuple(dict.fromkeys(chains))
+
+
+def sampled_backends(
+    probe: ProbeResult, sample_trusts: Mapping[Endpoint, Sequence[TrustResult | None]]
+) -> Iterator[tuple[HostCapture, ChainSample, TrustResult | None]]:
+    """Each sample beyond an endpoint's first (which is the capture itself), with its verdict.
+
+    An endpoint no sample could capture has only its failure to report: no samples are yielded.
+    """
+    for capture in probe.hosts:
+        if not capture.presented_chain:
+            continue
+        verdicts = sample_trusts.get(capture.endpoint, ())
+        for index, sample in enumerate(capture.samples[1:], start=1):
+            yield capture, sample, verdicts[index] if index < len(verdicts) else None
+
+
+def _verified(sample: ChainSample, trust: TrustResult | None) -> bool:
+    """A sample that may be pinned: it verified, nothing suggests interception, its order breaks no rule of
+    IAM's, and its top is tied to its verified path (the same rule as the capture's, see trust.py)."""
+    return (
+        trust is not None
+        and trust.trust is not Trust.UNTRUSTED
+        and not trust.interception_suspected
+        and not trust.chain_defects
+        and sample.live_thumbprint is not None
+        and sample.live_thumbprint in trust.pinnable
+    )
+
+
+def verified_backend_tops(backends: Iterable[tuple[HostCapture, ChainSample, TrustResult | None]]) -> list[str]:
+    """The top thumbprints of the verified samples: live too, so pinned beside the capture's own."""
+    return [
+        sample.live_thumbprint for _, sample, trust in backends if sample.live_thumbprint and _verified(sample, trust)
+    ]
+
+
+def _unverified_reason(trust: TrustResult | None) -> str | None:
+    """Why a sample that answered may not be pinned, beyond the verifier's own error."""
+    if trust is None or trust.trust is Trust.UNTRUSTED:
+        return trust.error if trust else None
+    if trust.interception_suspected:
+        return "interception suspected"
+    if trust.chain_defects:
+        rules = ", ".join(dict.fromkeys(defect.rule.value for defect in trust.chain_defects))
+        return f"the chain breaks IAM's order rule ({rules})"
+    return "its last certificate is not tied to the verified path"
+
+
+def _chain_text(chain: Sequence[CertificateInfo]) -> str:
+    return " > ".join(certificate.sha1 for certificate in chain)
+
+
+def backend_problems(
+    backends: Sequence[tuple[HostCapture, ChainSample, TrustResult | None]], pinned: Sequence[str]
+) -> list[Problem]:
+    """What the samples beyond each endpoint's first show: untrusted or failed backends, chains
+    that differ, live tops not pinned, and addresses the function could not reach (noted only)."""
+    problems: list[Problem] = []
+    by_endpoint: dict[Endpoint, list[tuple[HostCapture, ChainSample, TrustResult | None]]] = {}
+    for item in backends:
+        by_endpoint.setdefault(item[0].endpoint, []).append(item)
+    for endpoint, items in by_endpoint.items():
+        capture = items[0][0]
+        addresses = list(dict.fromkeys(sample.address for sample in capture.samples))
+        # One problem per address and chain, however many handshakes saw it.
+        untrusted = list(
+            {
+                (sample.address, sample.presented_chain): (sample, trust)
+                for _, sample, trust in items
+                if sample.presented_chain
+                and not _verified(sample, trust)
+                and sample.presented_chain != capture.presented_chain
+            }.values()
+        )
+        untrusted_addresses = list(dict.fromkeys(sample.address for sample, _ in untrusted))
+        verb = "presents" if len(untrusted_addresses) == 1 else "present"
+        for sample, trust in untrusted:
+            reason = _unverified_reason(trust)
+            problems.append(
+                _problem(
+                    "backend_untrusted",
+                    "untrusted",
+                    f"{endpoint}: {len(untrusted_addresses)} of {len(addresses)} addresses {verb} an untrusted "
+                    f"chain: {sample.address} presents {_chain_text(sample.presented_chain)}, which does not "
+                    f"verify ({reason or 'unknown reason'})",
+                    "fix or drain that backend (or add its private CA to EXTRA_CA_BUNDLE); the sweep pins no "
+                    "thumbprint while one backend presents an unverified chain",
+                    endpoint,
+                )
+            )
+        for _, sample, _ in items:
+            if sample.failure is None:
+                continue
+            if not sample.reachable:
+                problems.append(
+                    _problem(
+                        "address_unreachable",
+                        "ok",
+                        f"{endpoint}: the function could not connect to address {sample.address} "
+                        f"({sample.failure.message}); not held against the issuer",
+                        "none needed if the function has no route there (e.g. IPv6 outside a VPC); "
+                        "otherwise check egress to that address",
+                        endpoint,
+                    )
+                )
+            else:
+                problems.append(
+                    _problem(
+                        "backend_failed",
+                        "unreachable",
+                        f"address {sample.address}: {sample.failure.message}",
+                        "check that backend of the issuer; the other addresses answered",
+                        endpoint,
+                    )
+                )
+        chains = {sample.presented_chain: sample.address for sample in capture.samples if sample.presented_chain}
+        if len(chains) > 1:
+            shown = "; ".join(f"{address} presents {_chain_text(chain)}" for chain, address in chains.items())
+            problems.append(
+                _problem(
+                    "backends_differ",
+                    "ok",
+                    f"{endpoint}: its backends present {len(chains)} different chains: {shown}",
+                    "none needed when every chain verifies: each verified top is pinned",
+                    endpoint,
+                )
+            )
+        primary_top = capture.live_thumbprint
+        missing = list(
+            dict.fromkeys(
+                sample.live_thumbprint
+                for _, sample, trust in items
+                if sample.live_thumbprint
+                and _verified(sample, trust)
+                and sample.live_thumbprint != primary_top
+                and sample.live_thumbprint not in pinned
+            )
+        )
+        for thumbprint in missing:
+            address = next(s.address for _, s, _ in items if s.live_thumbprint == thumbprint)
+            problems.append(
+                _problem(
+                    "thumbprint_missing",
+                    "stale",
+                    f"{endpoint}: live thumbprint {thumbprint} (presented by address {address}) is not pinned; "
+                    "tokens fail whenever IAM reaches that backend and relies on the thumbprint",
+                    "pin it: the sweep does when every sampled chain verifies and dry run is off",
+                    endpoint,
+                )
+            )
+    return problems
+
+
+def _too_many_live(live: Sequence[str]) -> Problem:
+    return _problem(
+        "too_many_live_thumbprints",
+        "stale",
+        f"the provider's endpoints present {len(live)} distinct verified top certificates, more than IAM's "
+        f"limit of {MAX_THUMBPRINTS}: {', '.join(live)}",
+        "the list cannot cover every backend; ask the issuer to serve fewer intermediates, or lower "
+        "SAMPLE_ADDRESSES if some backends are retired",
+    )
 
 
 def failed_assessment(code: str, message: str, remedy: str) -> Assessment:

@@ -59,6 +59,8 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
                 host_budget=settings.host_budget,
+                sample_addresses=settings.sample_addresses,
+                samples_per_address=settings.samples_per_address,
             )
         ),
         trust=TrustEvaluator.from_system(settings.extra_ca_bundle),

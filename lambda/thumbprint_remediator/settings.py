@@ -40,6 +40,11 @@ class Settings:
         """The shortest function timeout in which these settings still probe a provider (contract.py)."""
         return contract.minimum_timeout_seconds(self.host_budget)
 
+    # Per endpoint and sweep: up to this many of its addresses are captured, each with this many
+    # extra handshakes on fresh connections (load balancers behind one address). See README "Sampling".
+    sample_addresses: int = 4
+    samples_per_address: int = 1
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every setting; raise SettingsError naming the offending variable."""
@@ -63,6 +68,10 @@ class Settings:
             finding_events=_boolean(env, contract.ENV_FINDING_EVENTS, defaults.finding_events),
             security_hub=_boolean(env, contract.ENV_SECURITY_HUB, defaults.security_hub),
             function_role_arn=_role_arn(env, contract.ENV_FUNCTION_ROLE_ARN),
+            sample_addresses=int(_number(env, contract.ENV_SAMPLE_ADDRESSES, defaults.sample_addresses, 1, 16, True)),
+            samples_per_address=int(
+                _number(env, contract.ENV_SAMPLES_PER_ADDRESS, defaults.samples_per_address, 0, 4, True)
+            ),
         )
         if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
             raise SettingsError(

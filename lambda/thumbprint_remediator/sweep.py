@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.alerts import render_alert, should_notify
@@ -64,6 +64,26 @@ class Prober(Protocol):
 
 class TrustVerifier(Protocol):
     def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult: ...
+
+
+class SweepScope(Protocol):
+    """What one sweep's providers share (endpoints.EndpointPool): captures, connections, verdicts."""
+
+    def probe(self, provider_url: str) -> ProbeResult: ...
+    def evaluate(
+        self, verifier: TrustVerifier, capture: HostCapture, pinned: Collection[str], now: datetime
+    ) -> TrustResult: ...
+    def evaluate_samples(
+        self, verifier: TrustVerifier, capture: HostCapture, pinned: Collection[str], now: datetime
+    ) -> tuple[TrustResult | None, ...]: ...
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SharingProber(Protocol):
+    """A prober that can share endpoints between the providers of a sweep."""
+
+    def sweep_pool(self) -> SweepScope: ...
 
 
 class Publisher(Protocol):
@@ -251,9 +271,27 @@ class Sweeper:
     ) -> list[Finding]:
         if not arns:
             return []
+        # One scope per sweep: each endpoint captured once, whichever providers share it.
+        scope = self.prober.sweep_pool() if isinstance(self.prober, SharingProber) else None
+        try:
+            return self._sweep_scoped(arns, dry_run, gate, progress, sweep_id, scope)
+        finally:
+            if scope is not None:
+                scope.close()
+
+    def _sweep_scoped(
+        self,
+        arns: list[str],
+        dry_run: bool,
+        gate: _WriteGate,
+        progress: Callable[[Finding, int, int], None] | None,
+        sweep_id: str,
+        scope: SweepScope | None,
+    ) -> list[Finding]:
+        now = self.clock()  # one instant per sweep, so that shared chains get one verdict
         pool = ThreadPoolExecutor(max_workers=min(self.settings.max_workers, len(arns)), thread_name_prefix="sweep")
         futures: dict[Future[Finding], str] = {
-            pool.submit(self._sweep_one, arn, dry_run, gate, sweep_id): arn for arn in arns
+            pool.submit(self._sweep_one, arn, dry_run, gate, sweep_id, scope, now): arn for arn in arns
         }
         if progress is not None:
             counter = itertools.count(1)  # next() is atomic under the GIL: a safe shared count
@@ -308,10 +346,18 @@ class Sweeper:
             action_reason=remediation.reason,
         )
 
-    def _sweep_one(self, arn: str, dry_run: bool, gate: _WriteGate, sweep_id: str) -> Finding:
+    def _sweep_one(
+        self,
+        arn: str,
+        dry_run: bool,
+        gate: _WriteGate,
+        sweep_id: str,
+        scope: SweepScope | None = None,
+        now: datetime | None = None,
+    ) -> Finding:
         """Assess and, when due and safe, repair one provider. Never raises."""
         try:
-            return self._log_finding(self._assess_and_fix(arn, dry_run, gate), sweep_id)
+            return self._log_finding(self._assess_and_fix(arn, dry_run, gate, scope, now), sweep_id)
         except Exception as error:  # a bug must cost one provider, not the sweep; logged with its trace
             self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn, "sweep_id": sweep_id})
             return self._log_finding(
@@ -321,7 +367,14 @@ class Sweeper:
                 sweep_id,
             )
 
-    def _assess_and_fix(self, arn: str, dry_run: bool, gate: _WriteGate) -> Finding:
+    def _assess_and_fix(
+        self,
+        arn: str,
+        dry_run: bool,
+        gate: _WriteGate,
+        scope: SweepScope | None = None,
+        sweep_now: datetime | None = None,
+    ) -> Finding:
         needed = contract.provider_seconds(self.settings.host_budget, self.iam_attempt_seconds)
         left = gate.seconds_left()
         if left is not None and left < needed:
@@ -352,12 +405,7 @@ class Sweeper:
                 action_reason=f"tagged {contract.SKIP_TAG_KEY}=true",
             )
 
-        probe = self.prober.probe(provider.url)
-        now = self.clock()
-        pinned = {normalize_thumbprint(value) for value in before}
-        trusts: dict[Endpoint, TrustResult] = {
-            capture.endpoint: self.trust.evaluate(capture, pinned, now) for capture in probe.hosts
-        }
+        probe, trusts, sample_trusts, now = self._probe_and_verify(provider, scope, sweep_now)
         assessment = assess(
             provider,
             probe,
@@ -365,6 +413,7 @@ class Sweeper:
             self.settings.expiry_warning_days,
             now,
             declared_private=has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY),
+            sample_trusts=sample_trusts,
         )
         decision = decide(
             before,
@@ -386,12 +435,33 @@ class Sweeper:
             problems=assessment.problems,
             thumbprints_before=before,
             thumbprints_after=remediation.after,
-            hosts=tuple(describe_host(capture, trusts.get(capture.endpoint), now) for capture in probe.hosts),
+            hosts=tuple(
+                describe_host(capture, trusts.get(capture.endpoint), now, sample_trusts.get(capture.endpoint, ()))
+                for capture in probe.hosts
+            ),
             error=remediation.error,
             action_reason=remediation.reason,
             thumbprint_reliance=assessment.thumbprint_reliance,
             nearest_expiry=assessment.nearest_expiry,
         )
+
+    def _probe_and_verify(
+        self, provider: ProviderConfig, scope: SweepScope | None, sweep_now: datetime | None
+    ) -> tuple[ProbeResult, dict[Endpoint, TrustResult], dict[Endpoint, tuple[TrustResult | None, ...]], datetime]:
+        """Probe the provider (sharing the sweep's endpoints) and verify each captured and sampled chain."""
+        probe = scope.probe(provider.url) if scope is not None else self.prober.probe(provider.url)
+        now = sweep_now or self.clock()
+        pinned = {normalize_thumbprint(value) for value in provider.thumbprints}
+        if scope is None:
+            trusts = {capture.endpoint: self.trust.evaluate(capture, pinned, now) for capture in probe.hosts}
+            return probe, trusts, {}, now
+        trusts = {capture.endpoint: scope.evaluate(self.trust, capture, pinned, now) for capture in probe.hosts}
+        sample_trusts = {
+            capture.endpoint: scope.evaluate_samples(self.trust, capture, pinned, now)
+            for capture in probe.hosts
+            if len(capture.samples) > 1
+        }
+        return probe, trusts, sample_trusts, now
 
     def _write(
         self,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
+from sandbox.environment import Sandbox, applied_environment
 from sandbox.issuers import IssuerFleet
 from sandbox.pki import SandboxPki, default_pki
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.request import SweepRequest
+from thumbprint_remediator.runtime import build_sweeper
+from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.trust import TrustEvaluator
 
 
@@ -41,3 +48,29 @@ def fast_prober(fast_probe_limits: ProbeLimits) -> OidcProber:
 def sandbox_trust(sandbox_pki: SandboxPki) -> TrustEvaluator:
     """Trusts the sandbox public root as public and the sandbox private root as EXTRA_CA_BUNDLE."""
     return TrustEvaluator(public_roots=sandbox_pki.public_roots, extra_cas=sandbox_pki.extra_cas)
+
+
+@pytest.fixture(scope="session")
+def sampling_limits(fast_probe_limits: ProbeLimits) -> ProbeLimits:
+    """`fast_probe_limits` with the function's default sampling: 4 addresses, one extra handshake each."""
+    return dataclasses.replace(fast_probe_limits, sample_addresses=4, samples_per_address=1)
+
+
+Resolve = Callable[[str, int], Sequence[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def resolving_sweep(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
+    """Sweep the sandbox account with the handler's own wiring, but resolving names with `resolver`
+    (default: the fleet's, which gives "localhost" several loopback addresses on load-balanced ports)."""
+
+    def sweep(resolver: Resolve | None = None, **overrides: str) -> dict[str, Any]:
+        with applied_environment(sandbox.handler_environment(**overrides)):
+            sweeper = build_sweeper(Settings.from_env(), logging.getLogger("resolving_sweep"))
+            assert isinstance(sweeper.prober, OidcProber)
+            prober = OidcProber(sweeper.prober.limits, resolver=resolver or sandbox.fleet.resolve)
+            return dataclasses.replace(sweeper, prober=prober).run(
+                SweepRequest(source="manual"), account="123456789012"
+            )
+
+    return sweep

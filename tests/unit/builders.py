@@ -44,7 +44,6 @@ def certificate(
         not_after=NOW + timedelta(days=days_left),
         sha1=sha1_of(name),
         is_ca=is_ca,
-        self_signed=False,
         der=b"",
     )
 

@@ -33,9 +33,23 @@ def test_every_variable_is_read(tmp_path) -> None:
             contract.ENV_READ_TIMEOUT: "3",
             contract.ENV_HOST_BUDGET: "9",
             contract.ENV_MAX_WORKERS: "8",
+            contract.ENV_SAMPLE_ADDRESSES: "2",
+            contract.ENV_SAMPLES_PER_ADDRESS: "0",
         }
     )
-    assert settings == Settings(TOPIC, True, 45, str(bundle), "always", 2.5, 3.0, 9.0, 8)
+    assert settings == Settings(
+        topic_arn=TOPIC,
+        dry_run=True,
+        expiry_warning_days=45,
+        extra_ca_bundle=str(bundle),
+        notify_on="always",
+        connect_timeout=2.5,
+        read_timeout=3.0,
+        host_budget=9.0,
+        max_workers=8,
+        sample_addresses=2,
+        samples_per_address=0,
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,6 +62,10 @@ def test_every_variable_is_read(tmp_path) -> None:
         (contract.ENV_NOTIFY_ON, "sometimes"),
         (contract.ENV_CONNECT_TIMEOUT, "0"),
         (contract.ENV_MAX_WORKERS, "2.5"),
+        (contract.ENV_SAMPLE_ADDRESSES, "0"),
+        (contract.ENV_SAMPLE_ADDRESSES, "17"),
+        (contract.ENV_SAMPLES_PER_ADDRESS, "-1"),
+        (contract.ENV_SAMPLES_PER_ADDRESS, "1.5"),
         (contract.ENV_EXTRA_CA_BUNDLE, "/nonexistent/bundle.pem"),
     ],
 )
