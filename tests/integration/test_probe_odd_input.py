@@ -124,7 +124,7 @@ def test_trust_check_of_a_chain_with_a_malformed_certificate_never_raises(sandbo
     certificates = [odd] if position == "leaf" else [sound, odd]
     certificates.append(sandbox_pki.public_intermediate.certificate)
     chain = tuple(
-        CertificateInfo("s", "i", "1", sandbox_pki.now, sandbox_pki.now, "0" * 40, False, False, _der(cert))
+        CertificateInfo("s", "i", "1", sandbox_pki.now, sandbox_pki.now, "0" * 40, is_ca=False, der=_der(cert))
         for cert in certificates
     )
     capture = HostCapture(Endpoint("localhost"), (Role.DISCOVERY,), chain, "TLSv1.2", True, 1, None)
