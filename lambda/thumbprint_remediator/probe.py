@@ -43,6 +43,7 @@ from thumbprint_remediator.models import (
     ProbeResult,
     Role,
 )
+from thumbprint_remediator.untrusted import LINE_LIMIT, ServerText, quoted, server_text
 
 DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 USER_AGENT: Final = "oidc-thumbprint-remediator"
@@ -116,8 +117,9 @@ def certificate_info(der: bytes) -> CertificateInfo:
     """Describe one presented certificate; raises ValueError if it cannot be parsed."""
     certificate = x509.load_der_x509_certificate(der)
     return CertificateInfo(
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
+        # rfc4514_string() keeps \r and \n of the names: they are the server's text.
+        subject=server_text(certificate.subject.rfc4514_string()),
+        issuer=server_text(certificate.issuer.rfc4514_string()),
         serial=format(certificate.serial_number, "x"),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
@@ -139,7 +141,7 @@ class _ProbeError(Exception):
 
     def failure(self, endpoint: Endpoint | None) -> ProbeFailure:
         message = f"{endpoint}: {self.detail}" if endpoint else self.detail
-        return ProbeFailure(self.kind, self.code, message, endpoint)
+        return ProbeFailure(self.kind, self.code, server_text(message, LINE_LIMIT), endpoint)
 
 
 def _unreachable(code: str, detail: str) -> _ProbeError:
@@ -189,6 +191,11 @@ def _endpoint_of(parts: SplitResult) -> Endpoint | None:
     except ValueError:
         return None
     return Endpoint(parts.hostname, port) if parts.hostname else None
+
+
+def _get(target: str) -> str:
+    """`GET <target>` for a message; the target may come from the server (jwks_uri, Location)."""
+    return f"GET {server_text(target)}"
 
 
 def _request_target(parts: SplitResult) -> str:
@@ -423,7 +430,7 @@ class _EndpointSession:
         except ValueError as exc:
             tls.close()
             raise _unreachable(
-                "unparseable_certificate", f"presented a certificate that cannot be parsed ({exc})"
+                "unparseable_certificate", f"presented a certificate that cannot be parsed ({server_text(exc)})"
             ) from None
         if not self.presented_chain:
             tls.close()
@@ -442,7 +449,7 @@ class _EndpointSession:
 
     def _exchange(self, target: str) -> _Response:
         """One GET over the kept-alive connection; reconnects once if the server closed it meanwhile."""
-        what = f"GET {target}"
+        what = _get(target)
         while True:
             reused = self._connection is not None
             connection = self._connection or self._open()
@@ -495,21 +502,23 @@ class _EndpointSession:
                 continue
             if not 200 <= response.status < 300:
                 raise _invalid(
-                    "http_status", f"GET {target} answered HTTP {response.status} {response.reason}".rstrip()
+                    "http_status",
+                    f"{_get(target)} answered HTTP {response.status} {server_text(response.reason)}".rstrip(),
                 )
             try:
                 return json.loads(response.body)
             except (ValueError, RecursionError):  # ValueError covers bad UTF-8 and bad JSON
-                raise _invalid("invalid_json", f"GET {target} did not return JSON") from None
+                raise _invalid("invalid_json", f"{_get(target)} did not return JSON") from None
 
     def _redirect_target(self, target: str, response: _Response, visited: set[str], redirects: int) -> str:
-        what = f"GET {target} (HTTP {response.status})"
+        what = f"{_get(target)} (HTTP {response.status})"
         if not response.location:
             raise _invalid("bad_redirect", f"{what} redirects without a Location")
         parts = urlsplit(urljoin(f"https://{self.endpoint}{target}", response.location))
         if parts.scheme != "https":
             raise _invalid(
-                "insecure_redirect", f"{what} redirects to {parts.scheme or 'a relative'} URL; only https is followed"
+                "insecure_redirect",
+                f"{what} redirects to {server_text(parts.scheme) or 'a relative'} URL; only https is followed",
             )
         destination = _endpoint_of(parts)
         if (
@@ -519,11 +528,12 @@ class _EndpointSession:
         ):
             raise _invalid(
                 "cross_host_redirect",
-                f"{what} redirects to {destination or parts.netloc}; IAM fetches from the provider host itself",
+                f"{what} redirects to {server_text(destination or parts.netloc)}; "
+                "IAM fetches from the provider host itself",
             )
         new_target = _request_target(parts)
         if new_target in visited:
-            raise _invalid("redirect_loop", f"{what} redirects back to {new_target}")
+            raise _invalid("redirect_loop", f"{what} redirects back to {server_text(new_target)}")
         if redirects >= self.limits.max_redirects:
             raise _invalid("too_many_redirects", f"{what}: more than {self.limits.max_redirects} redirects")
         return new_target
@@ -549,17 +559,19 @@ def _validate_discovery(document: object, provider_url: str) -> tuple[str, str, 
         raise _invalid("issuer_missing", "the discovery document has no issuer")
     expected = "https://" + _without_scheme(provider_url)
     if _strip_one_slash(issuer) != _strip_one_slash(expected):
-        raise _invalid("issuer_mismatch", f"the discovery document names issuer {issuer!r}, expected {expected!r}")
+        raise _invalid(
+            "issuer_mismatch", f"the discovery document names issuer {quoted(issuer)}, expected {quoted(expected)}"
+        )
     jwks_uri = document.get("jwks_uri")
     if not isinstance(jwks_uri, str) or not jwks_uri:
         raise _invalid("jwks_uri_missing", "the discovery document has no jwks_uri")
     parts = urlsplit(jwks_uri)
     if not parts.scheme or not parts.netloc:
-        raise _invalid("jwks_uri_relative", f"jwks_uri {jwks_uri!r} is not an absolute URL")
+        raise _invalid("jwks_uri_relative", f"jwks_uri {quoted(jwks_uri)} is not an absolute URL")
     if parts.scheme.lower() != "https":
-        raise _invalid("jwks_uri_not_https", f"jwks_uri {jwks_uri!r} is not https")
+        raise _invalid("jwks_uri_not_https", f"jwks_uri {quoted(jwks_uri)} is not https")
     if _endpoint_of(parts) is None:
-        raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} has no valid host and port")
+        raise _invalid("jwks_uri_invalid", f"jwks_uri {quoted(jwks_uri)} has no valid host and port")
     return issuer, jwks_uri, parts
 
 
@@ -605,13 +617,14 @@ class OidcProber:
         discovery = _EndpointSession(self, discovery_endpoint, Role.DISCOVERY)
         sessions = [discovery]
         current = discovery
-        issuer: str | None = None
-        jwks_uri: str | None = None
+        issuer: ServerText | None = None
+        jwks_uri: ServerText | None = None
         key_count: int | None = None
         failure: ProbeFailure | None = None
         try:
             document = discovery.fetch_json(base_path + DISCOVERY_PATH)
-            issuer, jwks_uri, jwks_parts = _validate_discovery(document, provider_url)
+            raw_issuer, raw_jwks_uri, jwks_parts = _validate_discovery(document, provider_url)
+            issuer, jwks_uri = server_text(raw_issuer), server_text(raw_jwks_uri)
             jwks_endpoint = _endpoint_of(jwks_parts)
             assert jwks_endpoint is not None
             if (
