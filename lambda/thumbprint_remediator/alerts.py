@@ -10,7 +10,7 @@ from typing import Any
 
 from thumbprint_remediator.report import needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
-from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, server_text
+from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no newlines
 MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message, attributes included, in UTF-8 bytes
@@ -81,17 +81,21 @@ def trimmed_json(
     """The JSON part when the full report does not fit: `report` with as many of `items` under `key` as fit
     in `budget` bytes, the rest counted in `<key>_omitted`. Always valid JSON; never more than `budget`."""
     heading = "Report (JSON, trimmed):\n" + note + "\n"
-    skeleton = {**report, key: [], f"{key}_omitted": len(items)}
+    # Sanitized again with a tighter cap: the summary must fit whatever the report holds.
+    skeleton = {**sanitized_tree({k: v for k, v in report.items() if k != key}, LINE_LIMIT), key: []}
+    skeleton[f"{key}_omitted"] = len(items)
     size = len(heading.encode()) + len(json.dumps(skeleton, separators=(",", ":"), default=str))
     kept: list[Mapping[str, Any]] = []
-    for item in items:
+    for raw in items:
+        item = sanitized_tree(raw, LINE_LIMIT)
         cost = len(json.dumps(item, separators=(",", ":"), default=str)) + 1
         if size + cost > budget:
             break
         kept.append(item)
         size += cost
-    if size > budget:  # not even the summary fits (it always does within SNS's limit)
-        return ""
+    if size > budget:  # not even the summary fits: say so, if only that fits
+        left_out = "Report (JSON) left out: no room within SNS's 256 KB limit; the function's log has it."
+        return left_out if len(left_out) <= budget else ""
     skeleton[key], skeleton[f"{key}_omitted"] = kept, len(items) - len(kept)
     return heading + json.dumps(skeleton, separators=(",", ":"), default=str)
 
@@ -176,27 +180,33 @@ def render_text(report: Mapping[str, Any], level: str) -> str:
     )
     closing = _healthy_line(healthy)
     reserve = len(closing.encode()) + _TAIL_RESERVE
+    listings = [f"  [{_headline(finding)}] {show(finding['url'], FIELD_LIMIT)}" for finding in attention]
+    # Blocks leave room to list the providers after them by URL, but never less than half the budget.
+    listing_room = [0] * (len(listings) + 1)
+    for index in range(len(listings) - 1, -1, -1):
+        listing_room[index] = listing_room[index + 1] + len(listings[index].encode()) + 1
     shown = 0
-    for finding in attention:
-        if not text.add(_finding_block(finding), reserve):
+    for index, finding in enumerate(attention):
+        room = reserve + min(listing_room[index + 1], TEXT_BUDGET // 2)
+        if not text.add(_finding_block(finding), room):
             break
         shown += 1
-    rest = attention[shown:]
-    if rest:
+    if shown < len(attention):
+        rest = len(attention) - shown
         sweep_id = show(report.get("sweep_id"), FIELD_LIMIT)
         text.add(
             [
-                f"{len(rest)} more providers need attention, listed by URL only: the alert's text is capped at "
+                f"{rest} more providers need attention, listed by URL only: the alert's text is capped at "
                 f"{TEXT_BUDGET // 1024} KB. The JSON below and the function's log (sweep_id {sweep_id}) have them all.",
             ]
         )
         listed = 0
-        for finding in rest:
-            if not text.add([f"  [{_headline(finding)}] {show(finding['url'], FIELD_LIMIT)}"], reserve):
+        for line in listings[shown:]:
+            if not text.add([line], reserve):
                 break
             listed += 1
-        if listed < len(rest):
-            text.add([f"  ... and {len(rest) - listed} more (see the function's log, sweep_id {sweep_id})."])
+        if listed < rest:
+            text.add([f"  ... and {rest - listed} more (see the function's log, sweep_id {sweep_id})."])
         text.add([""])
     text.add([closing])
     return text.text()
@@ -251,7 +261,7 @@ def _healthy_line(healthy: list[Mapping[str, Any]]) -> str:
 
 
 def _json_section(report: Mapping[str, Any], budget: int) -> str:
-    full = "Full report (JSON):\n" + json.dumps(report, indent=1, default=str)
+    full = "Full report (JSON):\n" + json.dumps(sanitized_tree(report), indent=1, default=str)
     if len(full.encode()) <= budget:
         return full
     # Too big for SNS: keep the findings that need attention, without certificate detail, as many as fit.

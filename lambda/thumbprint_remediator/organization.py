@@ -23,7 +23,7 @@ from thumbprint_remediator.alerts import (
 from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
 from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
-from thumbprint_remediator.untrusted import FIELD_LIMIT
+from thumbprint_remediator.untrusted import FIELD_LIMIT, sanitized_tree
 
 ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
 # One execution of the state machine carries every account's compact report through its inline Map, in one
@@ -368,7 +368,7 @@ def _label(entry: Mapping[str, Any]) -> str:
 
 
 def _json_section(report: Mapping[str, Any], budget: int) -> str:
-    full = "Full report (JSON):\n" + json.dumps(report, indent=1, default=str)
+    full = "Full report (JSON):\n" + json.dumps(sanitized_tree(report), indent=1, default=str)
     if len(full.encode()) <= budget:
         return full
     # Too big for SNS: keep the accounts that need attention, and of each finding what a person acts on.
@@ -388,5 +388,8 @@ def _json_section(report: Mapping[str, Any], budget: int) -> str:
 def _slim_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("arn", "status", "action", "thumbprints_before", "thumbprints_after", "error")
     slim = {key: finding.get(key) for key in keep}
-    slim["problems"] = [problem.get("code") for problem in finding.get("problems", [])]
+    # Compact findings (the state machine's) carry problem codes, full ones (manual sweeps) problem objects.
+    slim["problems"] = [
+        problem.get("code") if isinstance(problem, Mapping) else problem for problem in finding.get("problems", [])
+    ]
     return slim

@@ -8,6 +8,8 @@ comes out, so mypy flags a raw `str` where a sanitized one is expected. Pure: no
 
 from __future__ import annotations
 
+import itertools
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final, NewType
@@ -33,50 +35,89 @@ FORBIDDEN_RANGES: Final = (
 )
 
 
+def _forbidden_pattern() -> re.Pattern[str]:
+    # Format characters live in planes 0, 1 and 14 only; the other categories in plane 0.
+    category = unicodedata.category
+    found = {
+        code
+        for code in itertools.chain(range(0x20000), range(0xE0000, 0xE1000))
+        if category(chr(code)) in _ESCAPED_CATEGORIES
+    }
+    found.update(code for low, high in FORBIDDEN_RANGES for code in range(low, high + 1))
+    codes = sorted(found)
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges) + "]")
+
+
+_FORBIDDEN: Final = _forbidden_pattern()
+
+
 def is_forbidden(character: str) -> bool:
     """Whether a character must never reach a reader unescaped."""
-    code = ord(character)
-    if any(low <= code <= high for low, high in FORBIDDEN_RANGES):
-        return True
-    return unicodedata.category(character) in _ESCAPED_CATEGORIES
+    return _FORBIDDEN.fullmatch(character) is not None
 
 
-def _escape(character: str) -> str:
+def _escape(match: re.Match[str]) -> str:
+    character = match.group()
     if character in _SHORT_ESCAPES:
         return _SHORT_ESCAPES[character]
     code = ord(character)
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def escape_controls(text: str) -> str:
-    """`text` with every forbidden character escaped visibly; everything else unchanged."""
-    if text.isprintable() and text.isascii():  # the common case, in one C-level scan
-        return text
-    return "".join(_escape(character) if is_forbidden(character) else character for character in text)
+def _escaped(text: str) -> str:
+    return _FORBIDDEN.sub(_escape, text)
 
 
 def server_text(value: object, limit: int = FIELD_LIMIT) -> ServerText:
-    """The one way to turn a server's value into displayable text: escaped, at most `limit` characters
-    of it kept, and the number of characters left out noted (`…[+299744 chars]`).
+    """The one way to turn a server's value into displayable text: escaped, and at most `limit` characters
+    long; a longer value keeps its start and says how many characters were left out (`…[+299760 chars]`).
 
     Bytes are decoded as UTF-8 with undecodable bytes shown as escapes; anything else goes through str().
-    Idempotent for any limit at least as large as the one applied first.
+    Idempotent: sanitized text passes unchanged.
     """
     if isinstance(value, bytes | bytearray):
         text = bytes(value).decode("utf-8", errors="backslashreplace")
     else:
         text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit and text.isprintable() and text.isascii():
+    # isprintable() is false for every forbidden character (and a few harmless ones): one C-level scan.
+    if len(text) <= limit and text.isprintable():
         return ServerText(text)
+    head = text[: limit + 1]  # every character shows as one or more: no more than these can be kept
+    if len(text) <= limit:
+        escaped = _escaped(text)
+        if len(escaped) <= limit:
+            return ServerText(escaped)
+    # Room for the note, sized for the most that could be left out.
+    keep = max(limit - len(f"{ELLIPSIS}[+{len(text)} chars]"), 0)
+    if head.isprintable():
+        return ServerText(text[:keep] + f"{ELLIPSIS}[+{len(text) - keep} chars]")
+    # The longest start whose escaped form fits beside the note; an escape is never split.
     pieces: list[str] = []
-    shown = 0
-    for index, character in enumerate(text):
-        piece = _escape(character) if is_forbidden(character) else character
-        if shown + len(piece) > limit:
-            return ServerText("".join(pieces) + f"{ELLIPSIS}[+{len(text) - index} chars]")
-        pieces.append(piece)
-        shown += len(piece)
-    return ServerText("".join(pieces))
+    shown = position = 0
+    for match in _FORBIDDEN.finditer(head):
+        plain = head[position : match.start()]
+        if shown + len(plain) > keep:
+            break
+        pieces.append(plain)
+        shown, position = shown + len(plain), match.start()
+        escape = _escape(match)
+        if shown + len(escape) > keep:
+            return _cut(pieces, text, position)
+        pieces.append(escape)
+        shown, position = shown + len(escape), match.end()
+    room = keep - shown
+    pieces.append(head[position : position + room])
+    return _cut(pieces, text, min(position + room, len(head)))
+
+
+def _cut(pieces: list[str], text: str, kept: int) -> ServerText:
+    return ServerText("".join(pieces) + f"{ELLIPSIS}[+{len(text) - kept} chars]")
 
 
 def quoted(value: object, limit: int = FIELD_LIMIT) -> str:
