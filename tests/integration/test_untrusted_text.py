@@ -104,6 +104,7 @@ def test_a_1_mib_hostile_document_among_100_providers_still_gets_one_alert_under
     text = alert.body.split("\n\nFull report (JSON):\n")[0].split("\n\nReport (JSON, trimmed):\n")[0]
     assert len(text.encode()) <= TEXT_BUDGET
     assert "100 providers checked, 100 need attention." in text
+    assert "more providers need attention, listed by URL only" in text
     shown = {line.split("] ", 1)[1] for line in text.split("\n") if line.lstrip().startswith("[")}
     assert shown == {provider.url for provider in providers}
     assert not any(FORBIDDEN.search(line) for line in alert.body.split("\n"))
