@@ -25,7 +25,7 @@ ELLIPSIS: Final = "\u2026"
 # encodable as UTF-8), and the line and paragraph separators.
 _ESCAPED_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _SHORT_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# The code points the issue names; all fall in the categories above, listed so the rule is explicit.
+# The code points that must never pass, named explicitly; all fall in the categories above.
 FORBIDDEN_RANGES: Final = (
     (0x00, 0x1F),
     (0x7F, 0x9F),
