@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, server_text
 
 _COLOURS = {
     "ok": "32",
@@ -28,7 +29,7 @@ def use_colour(stream: TextIO) -> bool:
 
 
 def short(thumbprint: str | None) -> str:
-    return thumbprint[:10] if thumbprint else "-"
+    return server_text(thumbprint[:10]) if thumbprint else "-"
 
 
 def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
@@ -43,13 +44,13 @@ def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
         expiry = finding.get("nearest_expiry")
         rows.append(
             (
-                _truncate(finding["url"], 48),
-                finding["status"],
-                "/".join(trust) or "-",
+                _truncate(_shown(finding["url"]), 48),
+                _shown(finding["status"]),
+                _shown("/".join(trust)) or "-",
                 " ".join(marks) or "-",
                 " ".join(short(value) for value in pinned[:2]) + (" +" if len(pinned) > 2 else "") or "-",
                 f"{expiry['days_left']}d" if expiry else "-",
-                finding["action"],
+                _shown(finding["action"]),
             )
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(COLUMNS))]
@@ -92,13 +93,18 @@ def problems_list(report: Mapping[str, Any]) -> str:
         if not needs_attention(finding):
             continue
         shown: Sequence[Mapping[str, Any]] = [p for p in finding["problems"] if p["status"] != "ok"]
-        lines.append(f"{finding['url']}: {finding['status']}, {finding['action']}")
+        lines.append(f"{_shown(finding['url'])}: {_shown(finding['status'])}, {_shown(finding['action'])}")
         if finding.get("action_reason"):
-            lines.append(f"    {finding['action_reason']}")
+            lines.append(f"    {_shown(finding['action_reason'], LINE_LIMIT)}")
         for problem in shown:
-            lines.append(f"  - {problem['message']}")
-            lines.append(f"    what to do: {problem['remedy']}")
+            lines.append(f"  - {_shown(problem['message'], LINE_LIMIT)}")
+            lines.append(f"    what to do: {_shown(problem['remedy'], LINE_LIMIT)}")
     return "\n".join(lines)
+
+
+def _shown(value: object, limit: int = FIELD_LIMIT) -> str:
+    # Provider URLs come from whoever created the provider, messages quote servers: never raw to a terminal.
+    return server_text(value, limit)
 
 
 def _paint(text: str, code: str) -> str:

@@ -105,6 +105,7 @@ class Reply:
     # A body produced piece by piece (instead of `body`), so that a huge one is never held in memory.
     stream: Callable[[], Iterable[bytes]] | None = None
     length: int | None = None  # with `stream` and not chunked: the Content-Length announced
+    reason: str | None = None  # the status line's reason phrase (latin-1), instead of the usual one
 
     @classmethod
     def json(cls, document: object, status: int = 200) -> Reply:
@@ -991,7 +992,7 @@ def _chunk(piece: bytes) -> bytes:
 def _encode(reply: Reply) -> bytes:
     """The response head and, unless the reply is streamed, its body."""
     lines = [
-        f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}",
+        f"HTTP/1.1 {reply.status} {reply.reason or _REASONS.get(reply.status, 'Status')}",
         f"Content-Type: {reply.content_type}",
     ]
     body = b"" if reply.stream is not None else reply.body
@@ -1273,6 +1274,69 @@ for _behaviour in (
         "insecure_redirect",
         "the discovery document redirects to plain http",
         respond=_redirect_discovery(lambda r: f"http://{r.endpoint.endpoint}{r.target}"),
+    ),
+):
+    register_behaviour(_behaviour)
+
+
+# --- hostile text: what a server sends to forge or hide lines in the report, the logs and the alert ----------
+
+# Sent where text travels on a line of its own (a reason phrase, a header): no line break, but a lone CR,
+# an ANSI escape, C1 controls (NEL) and DEL.
+HOSTILE_LINE: Final = "Unavailable\r\x1b[2J\x85[OK] token.actions.githubusercontent.com\x7f"
+# Sent inside JSON: line breaks, an ANSI escape and bidi controls too.
+HOSTILE_VALUE: Final = "evil\n\n[OK] token.actions.githubusercontent.com\n  ARN: \x1b[2J\u202egnp.exe\u2066\u2028"
+HOSTILE_ISSUER_CHARACTERS: Final = 300_017  # the issuer alone; the document stays just under 1 MiB
+
+
+def _hostile_reason(request: Request) -> Reply:
+    return Reply(503, b"{}", reason=HOSTILE_LINE)
+
+
+def _huge_hostile_issuer(request: Request) -> Reply:
+    """A discovery document of almost 1 MiB whose issuer has HOSTILE_ISSUER_CHARACTERS characters."""
+    document = request.issuer.discovery_document()
+    pattern = HOSTILE_VALUE + "€"
+    issuer = "https://" + pattern * (HOSTILE_ISSUER_CHARACTERS // len(pattern))
+    document["issuer"] = issuer + "x" * (HOSTILE_ISSUER_CHARACTERS - len(issuer))
+    body = json.dumps(document, ensure_ascii=False).encode()
+    document["padding"] = "x" * ((1 << 20) - 1024 - len(body))
+    return Reply(200, json.dumps(document, ensure_ascii=False).encode())
+
+
+for _behaviour in (
+    Behaviour(
+        "hostile_certificate_names",
+        "certificate names carrying newlines, a forged [OK] block, an ANSI escape and bidi controls",
+        "hostile_names",
+    ),
+    Behaviour(
+        "hostile_reason_phrase",
+        "answers discovery with HTTP 503 and a reason phrase carrying CR, ESC, NEL and DEL",
+        respond=on_discovery(_hostile_reason),
+    ),
+    Behaviour(
+        "hostile_issuer",
+        "the discovery document's issuer carries newlines, a forged block and bidi controls",
+        respond=with_discovery(issuer=HOSTILE_VALUE),
+    ),
+    Behaviour(
+        "hostile_jwks_uri",
+        "jwks_uri is a plain-http URL carrying newlines, a forged block and bidi controls",
+        respond=with_discovery(jwks_uri="http://localhost/" + HOSTILE_VALUE),
+    ),
+    Behaviour(
+        "hostile_redirect",
+        "redirects discovery to another host whose name carries ESC, NEL, DEL and a soft hyphen",
+        # No "[" in the host: urlsplit would take it for an IPv6 literal.
+        respond=_redirect_discovery(
+            lambda _: "https://elsewhere.example\x1b\x85\x7f\xad/.well-known/openid-configuration"
+        ),
+    ),
+    Behaviour(
+        "huge_hostile_issuer",
+        f"a discovery document of almost 1 MiB with a {HOSTILE_ISSUER_CHARACTERS:,}-character hostile issuer",
+        respond=on_discovery(_huge_hostile_issuer),
     ),
 ):
     register_behaviour(_behaviour)

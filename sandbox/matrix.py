@@ -38,10 +38,11 @@ from botocore.exceptions import ClientError  # noqa: E402
 from sandbox.aws import CREDENTIALS, REGION  # noqa: E402
 from sandbox.environment import Sandbox, stale_thumbprint  # noqa: E402
 from sandbox.faults import FaultProxy, FaultRule, closed_port, dead_endpoint_url  # noqa: E402
-from sandbox.issuers import Issuer, behaviour_named  # noqa: E402
+from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS, Issuer, behaviour_named  # noqa: E402
 from sandbox.odd_input import ODD_BEHAVIOURS  # noqa: E402 - also registers the odd behaviours
 from sandbox.pki import SandboxPki, write_pem_bundle  # noqa: E402
 from thumbprint_remediator import contract  # noqa: E402
+from thumbprint_remediator.alerts import MESSAGE_LIMIT  # noqa: E402
 from thumbprint_remediator.errors import AlertDeliveryError, RemediatorError  # noqa: E402
 from thumbprint_remediator.report import ACTIONS  # noqa: E402
 from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER  # noqa: E402
@@ -57,6 +58,8 @@ GROUPS: Final = (
     "Deadlines",
     "IAM write path",
     ODD_INPUT,
+    "Server text",
+    "Alert size",
 )
 TRUSTED: Final = frozenset({"public", "private", "pinned"})
 # Problems that say a chain is not what IAM's chain-order rule or the verified path allow: never a write.
@@ -554,6 +557,18 @@ SHARED_SCENARIOS: Final = (
         Scenario(item.name, ODD_INPUT, item.summary, *ODD_OUTCOMES[item.name], behaviour=item.name)
         for item in ODD_BEHAVIOURS
     ),
+    # Server text: what a server sends to forge or hide lines. Every one must arrive escaped and capped.
+    *(
+        Scenario(name, "Server text", behaviour_named(name).summary, status, "blocked", behaviour=name)
+        for name, status in (
+            ("hostile_certificate_names", "untrusted"),
+            ("hostile_reason_phrase", "invalid_discovery"),
+            ("hostile_issuer", "invalid_discovery"),
+            ("hostile_jwks_uri", "invalid_discovery"),
+            ("hostile_redirect", "invalid_discovery"),
+            ("huge_hostile_issuer", "invalid_discovery"),
+        )
+    ),
 )
 
 
@@ -646,7 +661,7 @@ def sweep(
     budget = sweep_budget(
         len(providers), int(settings[contract.ENV_MAX_WORKERS]), float(settings[contract.ENV_HOST_BUDGET])
     )
-    return RunResult(name, providers, report, error, wall, budget)
+    return RunResult(name, providers, report, error, wall, budget, {"alerts": sandbox.alerts()})
 
 
 def iam_client(sandbox: Sandbox) -> Any:
@@ -786,6 +801,21 @@ def run_endpoint_dead(sandbox: Sandbox, workdir: Path) -> RunResult:
     sandbox.clear()
     providers = [_subject(sandbox, "aws_endpoint_dead"), *_bystanders(sandbox, 1, "healthy")]
     return sweep(sandbox, "aws_endpoint_dead", providers, {"AWS_ENDPOINT_URL": dead_endpoint_url()})
+
+
+def run_alert_size(sandbox: Sandbox, workdir: Path) -> RunResult:
+    """100 providers that all need attention, one serving a 1 MiB document with a 300,000-character issuer:
+    the sweep still delivers one alert within SNS's 256 KB."""
+    sandbox.clear()
+    providers = [register(sandbox, Scenario(ALERT_SIZE, "", "", "", "", behaviour="huge_hostile_issuer"))]
+    for index in range(SCALE_PROVIDERS - 1):
+        behaviour = "hostile_certificate_names" if index % 5 else "rotated_intermediate"
+        pinned: Pinned = "stale" if index % 5 else _public_top
+        providers.append(register(sandbox, Scenario("", "", "", "", "", behaviour=behaviour, pinned=pinned)))
+    return sweep(sandbox, ALERT_SIZE, providers)
+
+
+ALERT_SIZE: Final = "alert_1_mib_document_among_100"
 
 
 def _fault(
@@ -992,6 +1022,15 @@ AWS_FAULT_SCENARIOS: Final = (
         "-",
         run_endpoint_dead,
     ),
+    Scenario(
+        ALERT_SIZE,
+        "Alert size",
+        f"one of 100 providers needing attention serves a 1 MiB discovery document with a "
+        f"{HOSTILE_ISSUER_CHARACTERS:,}-character hostile issuer; 79 quote hostile certificate names",
+        "invalid_discovery",
+        "blocked",
+        fault=run_alert_size,
+    ),
 )
 
 FAULT_SCENARIOS: Final = (*AWS_FAULT_SCENARIOS, *DEADLINE_SCENARIOS, *WRITE_PATH_SCENARIOS)
@@ -1133,6 +1172,7 @@ def violations(run: RunResult) -> list[str]:
             if provider.connections_made:
                 problems.append(f"{run.name}: {provider.arn} was probed although the sweep never started")
         return problems
+    problems.extend(f"{run.name}: {text}" for text in _text_breaches(run))
     counts: dict[str, int] = {}
     for finding in run.report["findings"]:
         counts[finding["arn"]] = counts.get(finding["arn"], 0) + 1
@@ -1144,6 +1184,44 @@ def violations(run: RunResult) -> list[str]:
             f"{run.name}: {provider.scenario or provider.arn}: {text}" for text in _provider_breaches(provider)
         )
     return problems
+
+
+# What no report string and no alert line may hold: C0, DEL and C1, line/paragraph separators, bidi controls.
+_FORBIDDEN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _text_breaches(run: RunResult) -> list[str]:
+    """Server text stays escaped in the report and the alert; a sent alert is one message within SNS's limit."""
+    assert run.report is not None
+    breaches = [
+        f"raw control in the report: {text[:80]!r}" for text in _strings(run.report) if _FORBIDDEN_TEXT.search(text)
+    ]
+    alerts = run.details.get("alerts", [])
+    if run.report.get("alert", {}).get("sent") and len(alerts) != 1:
+        breaches.append(f"{len(alerts)} alerts delivered, expected one")
+    for alert in alerts:
+        size = len(alert.body.encode()) + len(alert.subject.encode())
+        size += sum(len(name.encode()) + len(value.encode()) for name, value in alert.attributes.items())
+        if size > MESSAGE_LIMIT:
+            breaches.append(f"the alert is {size} bytes, over SNS's {MESSAGE_LIMIT}")
+        breaches += [
+            f"raw control in the alert: {line[:80]!r}"
+            for line in alert.body.split("\n")
+            if _FORBIDDEN_TEXT.search(line)
+        ]
+    return breaches
 
 
 def _provider_breaches(provider: ProviderRun) -> list[str]:
@@ -1283,7 +1361,10 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         "but the live certificate of a verified chain that is in its verified path or tied to it by",
         "signature, and nothing at all while interception or a chain-order defect stands; no provider",
         "loses a pin of a live certificate; what IAM holds afterwards is what the finding says; the sweep",
-        "ends within `ceil(providers / workers) x (2 x host budget + 3 s) + 5 s`.",
+        "ends within `ceil(providers / workers) x (2 x host budget + 3 s) + 5 s`. Server text is untrusted: no",
+        "string of any report and no line of any delivered alert holds a C0 or C1 control, DEL, U+2028/2029",
+        "or a bidi control (they are escaped visibly, each server value capped at 256 characters), and a",
+        "sweep that alerts delivers exactly one message within SNS's 256 KB (UTF-8 bytes, attributes included).",
         "",
     ]
     for group in GROUPS:

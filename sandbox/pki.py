@@ -642,6 +642,42 @@ def _no_sni_default(pki: SandboxPki) -> PresentedChain:
     return pki.presented("no_sni_default", leaf)
 
 
+# A certificate name that tries to forge an alert block: newlines, an ANSI escape and a bidi override.
+HOSTILE_NAME = (
+    "evil\n\n[OK] token.actions.githubusercontent.com\n  ARN: arn:aws:iam::123456789012:oidc-provider/"
+    "token.actions.githubusercontent.com\r\x1b[2J\u202egnp.exe\u2066"
+)
+
+
+def _hostile_name(role: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            # X.509 caps a CN at 64 characters; the organizational unit carries the rest.
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, HOSTILE_NAME),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{role} {HOSTILE_NAME[:50]}"),
+        ]
+    )
+
+
+@chain_recipe("hostile_names")
+def _hostile_names(pki: SandboxPki) -> PresentedChain:
+    # A root in no trust store and an issuing CA, expiring soon, whose names carry HOSTILE_NAME.
+    not_before, _ = pki._ca_validity
+    root_key, ca_key = new_key(), new_key()
+    root = KeyedCertificate(
+        _sign_ca(
+            _hostile_name("root"), root_key.public_key(), None, root_key, not_before, pki.now + LEAF_LIFETIME, None
+        ),
+        root_key,
+    )
+    ca_certificate = _sign_ca(
+        _hostile_name("ca"), ca_key.public_key(), root, root.key, not_before, pki.now + EXPIRING_SOON, 0
+    )
+    ca = KeyedCertificate(ca_certificate, ca_key)
+    return pki.presented("hostile_names", pki.leaf(ca, not_after=pki.now + EXPIRING_SOON), ca)
+
+
 @functools.cache
 def default_pki() -> SandboxPki:
     """One PKI per process, shared by every issuer fleet, test, demo and benchmark run."""

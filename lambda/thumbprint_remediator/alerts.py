@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from thumbprint_remediator.report import needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
+from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no newlines
-MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message, attributes included
-_MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024  # room for subject and attributes
+MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message, attributes included, in UTF-8 bytes
+# The text part a person reads gets at most this many UTF-8 bytes; the JSON part gets what is left.
+TEXT_BUDGET = 128 * 1024
+_TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text part
 
 CRITICAL_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
 CRITICAL_ACTIONS = frozenset({"blocked", "update_failed", "update_unknown", "would_update"})
@@ -27,6 +30,80 @@ class Alert:
     subject: str
     body: str
     attributes: Mapping[str, tuple[str, str]]  # name -> (DataType, value)
+
+    @property
+    def size(self) -> int:
+        """What SNS counts against its limit, in UTF-8 bytes: the message and every attribute's name, type
+        and value; the subject too, to be safe."""
+        return _overhead(self.subject, self.attributes) + len(self.body.encode())
+
+
+class TextBudget:
+    """The lines of an alert's text part; joined with newlines they never exceed `limit` UTF-8 bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lines: list[str] = []
+        self._size = 0
+
+    def add(self, lines: Sequence[str], reserve: int = 0) -> bool:
+        """Append all of `lines` if they fit with `reserve` bytes to spare; else append nothing."""
+        cost = sum(len(line.encode()) + 1 for line in lines)
+        if self._size + cost + reserve > self.limit:
+            return False
+        self.lines.extend(lines)
+        self._size += cost
+        return True
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def show(value: object, limit: int = LINE_LIMIT) -> str:
+    """A report value as the alert shows it: escaped and capped again (the report already is; defence in
+    depth against anything that reached it another way)."""
+    return server_text(value, limit)
+
+
+def compose_alert(
+    subject: str, attributes: Mapping[str, tuple[str, str]], text: str, json_part: Callable[[int], str]
+) -> Alert:
+    """Subject, the text part, then the JSON part in exactly the bytes SNS leaves for it."""
+    subject = ascii_subject(subject)
+    attributes = {name: (kind, show(value, FIELD_LIMIT)) for name, (kind, value) in attributes.items()}
+    room = MESSAGE_LIMIT - _overhead(subject, attributes) - len(text.encode()) - 2
+    return Alert(subject=subject, body=text + "\n\n" + json_part(room), attributes=attributes)
+
+
+def trimmed_json(
+    report: Mapping[str, Any], key: str, items: Sequence[Mapping[str, Any]], budget: int, note: str
+) -> str:
+    """The JSON part when the full report does not fit: `report` with as many of `items` under `key` as fit
+    in `budget` bytes, the rest counted in `<key>_omitted`. Always valid JSON; never more than `budget`."""
+    heading = "Report (JSON, trimmed):\n" + note + "\n"
+    # Sanitized again with a tighter cap: the summary must fit whatever the report holds.
+    skeleton = {**sanitized_tree({k: v for k, v in report.items() if k != key}, LINE_LIMIT), key: []}
+    skeleton[f"{key}_omitted"] = len(items)
+    size = len(heading.encode()) + len(json.dumps(skeleton, separators=(",", ":"), default=str))
+    kept: list[Mapping[str, Any]] = []
+    for raw in items:
+        item = sanitized_tree(raw, LINE_LIMIT)
+        cost = len(json.dumps(item, separators=(",", ":"), default=str)) + 1
+        if size + cost > budget:
+            break
+        kept.append(item)
+        size += cost
+    if size > budget:  # not even the summary fits: say so, if only that fits
+        left_out = "Report (JSON) left out: no room within SNS's 256 KB limit; the function's log has it."
+        return left_out if len(left_out) <= budget else ""
+    skeleton[key], skeleton[f"{key}_omitted"] = kept, len(items) - len(kept)
+    return heading + json.dumps(skeleton, separators=(",", ":"), default=str)
+
+
+def _overhead(subject: str, attributes: Mapping[str, tuple[str, str]]) -> int:
+    return len(subject.encode()) + sum(
+        len(name.encode()) + len(kind.encode()) + len(value.encode()) for name, (kind, value) in attributes.items()
+    )
 
 
 def should_notify(report: Mapping[str, Any], notify_on: str) -> bool:
@@ -52,7 +129,7 @@ def findings_severity(findings: Sequence[Mapping[str, Any]]) -> str:
 
 
 def render_alert(report: Mapping[str, Any]) -> Alert:
-    """Subject, e-mail body and message attributes for a sweep report."""
+    """Subject, e-mail body and message attributes for a sweep report, within SNS's 256 KB."""
     summary = report["summary"]
     level = severity(report)
     attributes: dict[str, tuple[str, str]] = {
@@ -62,7 +139,9 @@ def render_alert(report: Mapping[str, Any]) -> Alert:
     }
     for name in _ATTRIBUTE_COUNTS:
         attributes[name] = ("Number", str(summary.get(name, 0)))
-    return Alert(subject=render_subject(report), body=render_body(report, level), attributes=attributes)
+    return compose_alert(
+        render_subject(report), attributes, render_text(report, level), lambda room: _json_section(report, room)
+    )
 
 
 def attention_counts(findings: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -83,29 +162,65 @@ def render_subject(report: Mapping[str, Any]) -> str:
     return _ascii(subject + suffix)[:SUBJECT_LIMIT]
 
 
-def render_body(report: Mapping[str, Any], level: str) -> str:
+def render_text(report: Mapping[str, Any], level: str) -> str:
+    """The text part, at most TEXT_BUDGET bytes: a block per provider that needs attention while they fit,
+    then the others by URL only, then the healthy ones."""
     findings = report["findings"]
     attention = [f for f in findings if needs_attention(f)]
     healthy = [f for f in findings if not needs_attention(f)]
     mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
-    lines = [
-        f"OIDC thumbprint sweep of account {report.get('account') or 'unknown'} at {report.get('started_at')}{mode}.",
-        f"Severity: {level}. {len(findings)} providers checked, {len(attention)} need attention.",
-        "",
-    ]
-    for finding in attention:
-        lines.extend(_finding_block(finding))
-    lines.append(_healthy_line(healthy))
-    head = "\n".join(lines)
-    return head + "\n\n" + _json_section(report, budget=_MESSAGE_BUDGET - len(head.encode()))
+    account = show(report.get("account") or "unknown", FIELD_LIMIT)
+    text = TextBudget(TEXT_BUDGET)
+    text.add(
+        [
+            f"OIDC thumbprint sweep of account {account} at {show(report.get('started_at'), FIELD_LIMIT)}{mode}.",
+            f"Severity: {level}. {len(findings)} providers checked, {len(attention)} need attention.",
+            "",
+        ]
+    )
+    closing = _healthy_line(healthy)
+    reserve = len(closing.encode()) + _TAIL_RESERVE
+    listings = [f"  [{_headline(finding)}] {show(finding['url'], FIELD_LIMIT)}" for finding in attention]
+    # Blocks leave room to list the providers after them by URL, but never less than half the budget.
+    listing_room = [0] * (len(listings) + 1)
+    for index in range(len(listings) - 1, -1, -1):
+        listing_room[index] = listing_room[index + 1] + len(listings[index].encode()) + 1
+    shown = 0
+    for index, finding in enumerate(attention):
+        room = reserve + min(listing_room[index + 1], TEXT_BUDGET // 2)
+        if not text.add(_finding_block(finding), room):
+            break
+        shown += 1
+    if shown < len(attention):
+        rest = len(attention) - shown
+        sweep_id = show(report.get("sweep_id"), FIELD_LIMIT)
+        text.add(
+            [
+                f"{rest} more providers need attention, listed by URL only: the alert's text is capped at "
+                f"{TEXT_BUDGET // 1024} KB. The JSON below and the function's log (sweep_id {sweep_id}) have them all.",
+            ]
+        )
+        listed = 0
+        for line in listings[shown:]:
+            if not text.add([line], reserve):
+                break
+            listed += 1
+        if listed < rest:
+            text.add([f"  ... and {rest - listed} more (see the function's log, sweep_id {sweep_id})."])
+        text.add([""])
+    text.add([closing])
+    return text.text()
+
+
+def _headline(finding: Mapping[str, Any]) -> str:
+    action = show(finding["action"], FIELD_LIMIT)
+    return show(finding["status"], FIELD_LIMIT).upper() + ("" if action == "none" else f" -> {action.upper()}")
 
 
 def _finding_block(finding: Mapping[str, Any]) -> list[str]:
-    action = finding["action"]
-    headline = finding["status"].upper() + ("" if action == "none" else f" -> {action.upper()}")
-    block = [f"[{headline}] {finding['url']}", f"  ARN: {finding['arn']}"]
+    block = [f"[{_headline(finding)}] {show(finding['url'], FIELD_LIMIT)}", f"  ARN: {show(finding['arn'])}"]
     if finding.get("action_reason"):
-        block.append(f"  Action: {finding['action_reason']}")
+        block.append(f"  Action: {show(finding['action_reason'])}")
     before, after = finding["thumbprints_before"], finding["thumbprints_after"]
     if before != after:
         block.append(f"  Thumbprints: {_list(before)} -> {_list(after)}")
@@ -118,15 +233,18 @@ def _finding_block(finding: Mapping[str, Any]) -> list[str]:
         block.append("  Public CA: IAM verifies the chain itself; the thumbprint is its fallback.")
     expiry = finding.get("nearest_expiry")
     if expiry:
-        block.append(f"  Nearest expiry: {expiry['not_after'][:10]} ({expiry['days_left']} days) {expiry['subject']}")
+        block.append(
+            f"  Nearest expiry: {show(expiry['not_after'], 10)} ({show(expiry['days_left'], 12)} days) "
+            f"{show(expiry['subject'], FIELD_LIMIT)}"
+        )
     for problem in finding["problems"]:
         if problem["status"] == "ok" and problem["code"] != "tls13_only":
             continue
-        block.append(f"  - {problem['message']}")
+        block.append(f"  - {show(problem['message'])}")
         if problem.get("remedy"):
-            block.append(f"    What to do: {problem['remedy']}")
+            block.append(f"    What to do: {show(problem['remedy'])}")
     if finding.get("error"):
-        block.append(f"  Error: {finding['error']}")
+        block.append(f"  Error: {show(finding['error'])}")
     block.append("")
     return block
 
@@ -135,27 +253,25 @@ def _healthy_line(healthy: list[Mapping[str, Any]]) -> str:
     if not healthy:
         return "Healthy: none."
     by_status = Counter(f["status"] for f in healthy)
-    names = ", ".join(f["url"] for f in healthy[:10]) + (f" and {len(healthy) - 10} more" if len(healthy) > 10 else "")
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    names = ", ".join(show(f["url"], FIELD_LIMIT) for f in healthy[:10]) + (
+        f" and {len(healthy) - 10} more" if len(healthy) > 10 else ""
+    )
+    counts = ", ".join(f"{n} {show(status, FIELD_LIMIT)}" for status, n in sorted(by_status.items()))
     return f"Healthy: {counts}: {names}."
 
 
 def _json_section(report: Mapping[str, Any], budget: int) -> str:
-    full = json.dumps(report, indent=1, default=str)
+    full = "Full report (JSON):\n" + json.dumps(sanitized_tree(report), indent=1, default=str)
     if len(full.encode()) <= budget:
-        return "Full report (JSON):\n" + full
-    # Too big for SNS: keep the findings that need attention, without certificate detail.
-    slim = dict(report)
-    slim["findings"] = [{k: v for k, v in f.items() if k != "hosts"} for f in report["findings"] if needs_attention(f)]
+        return full
+    # Too big for SNS: keep the findings that need attention, without certificate detail, as many as fit.
     note = (
-        "Report trimmed to fit SNS's 256 KB limit: healthy providers and certificate details are left out; "
-        f"the full report is in the function's log (sweep_id {report.get('sweep_id')}).\n"
+        "Report trimmed to fit SNS's 256 KB limit: healthy providers and certificate details are left out, and "
+        "findings_omitted counts the findings that did not fit; the full report is in the function's log "
+        f"(sweep_id {show(report.get('sweep_id'), FIELD_LIMIT)})."
     )
-    text = json.dumps(slim, separators=(",", ":"), default=str)
-    limit = max(budget - len(note.encode()) - 40, 0)
-    if len(text.encode()) > limit:
-        text = text.encode()[:limit].decode(errors="ignore") + " ...[cut]"
-    return "Report (JSON, trimmed):\n" + note + text
+    slim = [{k: v for k, v in f.items() if k != "hosts"} for f in report["findings"] if needs_attention(f)]
+    return trimmed_json(report, "findings", slim, budget, note)
 
 
 def _label(finding: Mapping[str, Any]) -> str:
@@ -164,7 +280,7 @@ def _label(finding: Mapping[str, Any]) -> str:
 
 
 def _list(values: list[str]) -> str:
-    return ", ".join(values) if values else "(none)"
+    return show(", ".join(values)) if values else "(none)"
 
 
 def ascii_subject(text: str) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from thumbprint_remediator.untrusted import ServerText
+
 
 class Trust(StrEnum):
     """How a host's presented chain was verified (path, dates and hostname)."""
@@ -62,10 +64,10 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class CertificateInfo:
-    """One certificate as the server presented it."""
+    """One certificate as the server presented it; its names are the server's text, sanitized."""
 
-    subject: str
-    issuer: str
+    subject: ServerText
+    issuer: ServerText
     serial: str  # lowercase hex
     not_before: datetime  # timezone-aware UTC
     not_after: datetime  # timezone-aware UTC
@@ -101,7 +103,7 @@ class ProbeFailure:
 
     kind: str  # "unreachable" | "invalid_discovery"
     code: str  # machine-readable, e.g. "connect_timeout", "issuer_mismatch"
-    message: str  # one human line
+    message: ServerText  # one human line; it may quote what the server sent
     endpoint: Endpoint | None = None
 
 
@@ -156,8 +158,8 @@ class ProbeResult:
 
     provider_url: str  # as IAM stores it: no scheme
     hosts: tuple[HostCapture, ...]  # discovery endpoint first, then the jwks endpoint if different
-    issuer: str | None = None
-    jwks_uri: str | None = None
+    issuer: ServerText | None = None  # as the discovery document names it, sanitized for display
+    jwks_uri: ServerText | None = None
     jwks_key_count: int | None = None
     failure: ProbeFailure | None = None
 

@@ -9,10 +9,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator.alerts import CRITICAL_ACTIONS, CRITICAL_STATUSES, MESSAGE_LIMIT, Alert, ascii_subject
+from thumbprint_remediator.alerts import (
+    CRITICAL_ACTIONS,
+    CRITICAL_STATUSES,
+    TEXT_BUDGET,
+    Alert,
+    TextBudget,
+    ascii_subject,
+    compose_alert,
+    show,
+    trimmed_json,
+)
 from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
 from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
+from thumbprint_remediator.untrusted import FIELD_LIMIT, sanitized_tree
 
 ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
 # One execution of the state machine carries every account's compact report through its inline Map, in one
@@ -25,10 +36,7 @@ OVER_LIMIT_REASON = (
     f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep carries (Step Functions' 256 KB state "
     "limit): narrow targetOus or targetAccounts"
 )
-# Room kept for the subject and the attributes; the rest of SNS's 256 KB is shared by the text and the JSON.
-_MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024
-# The per-account blocks stop here, so the JSON below them keeps at least the rest.
-_TEXT_BUDGET = _MESSAGE_BUDGET // 2
+_TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text part
 _CAUSE_LIMIT = 1000
 
 MEMBER_ROLE_REMEDY = (
@@ -252,7 +260,7 @@ def render_organization_alert(report: Mapping[str, Any]) -> Alert:
     }
     for name in _ATTRIBUTE_COUNTS:
         attributes[name] = ("Number", str(summary.get(name, 0)))
-    return Alert(subject=_subject(report), body=_body(report, level), attributes=attributes)
+    return compose_alert(_subject(report), attributes, _text(report, level), lambda room: _json_section(report, room))
 
 
 def _subject(report: Mapping[str, Any]) -> str:
@@ -270,45 +278,58 @@ def _subject(report: Mapping[str, Any]) -> str:
     return ascii_subject(subject + suffix)
 
 
-def _body(report: Mapping[str, Any], level: str) -> str:
+def _text(report: Mapping[str, Any], level: str) -> str:
+    """The text part, at most TEXT_BUDGET bytes: a block per account that needs attention while they fit, then
+    the others by account id only, then the healthy ones."""
     summary = report["summary"]
     accounts = report["accounts"]
     mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
-    lines = [
-        f"OIDC thumbprint sweep of {summary['accounts']} accounts of the organization{mode}.",
-        f"Execution: {report.get('execution') or 'manual'}.",
-        f"Severity: {level}. Accounts: {summary['accounts_ok']} OK, {summary['accounts_attention']} need attention, "
-        f"{summary['accounts_failed']} failed, {summary['accounts_not_swept']} not swept. "
-        f"{summary['providers']} providers checked.",
-        "",
-    ]
-    shown = 0
-    needing = [entry for entry in accounts if entry["state"] != "ok"]
-    for entry in needing:
-        block = _account_block(entry)
-        if len("\n".join(lines + block).encode()) > _TEXT_BUDGET:
-            break
-        lines.extend(block)
-        shown += 1
-    if shown < len(needing):
-        rest = [entry["account"] for entry in needing[shown:]]
-        lines += [f"... and {len(rest)} more accounts need attention (see the JSON): {', '.join(rest)}", ""]
+    text = TextBudget(TEXT_BUDGET)
+    text.add(
+        [
+            f"OIDC thumbprint sweep of {summary['accounts']} accounts of the organization{mode}.",
+            f"Execution: {show(report.get('execution') or 'manual')}.",
+            f"Severity: {level}. Accounts: {summary['accounts_ok']} OK, {summary['accounts_attention']} need "
+            f"attention, {summary['accounts_failed']} failed, {summary['accounts_not_swept']} not swept. "
+            f"{summary['providers']} providers checked.",
+            "",
+        ]
+    )
     healthy = [entry for entry in accounts if entry["state"] == "ok"]
     names = ", ".join(_label(entry) for entry in healthy[:20]) + (
         f" and {len(healthy) - 20} more" if len(healthy) > 20 else ""
     )
-    lines.append(f"Healthy accounts ({len(healthy)}): {names or 'none'}.")
-    head = "\n".join(lines)
-    return head + "\n\n" + _json_section(report, _MESSAGE_BUDGET - len(head.encode()))
+    closing = f"Healthy accounts ({len(healthy)}): {names or 'none'}."
+    reserve = len(closing.encode()) + _TAIL_RESERVE
+    needing = [entry for entry in accounts if entry["state"] != "ok"]
+    shown = 0
+    for entry in needing:
+        if not text.add(_account_block(entry), reserve):
+            break
+        shown += 1
+    rest = needing[shown:]
+    if rest:
+        listed = 0
+        for end in range(len(rest), 0, -1):  # as many account ids as fit on the line
+            ids = ", ".join(show(entry["account"], 64) for entry in rest[:end])
+            more = f" and {len(rest) - end} more" if end < len(rest) else ""
+            line = f"... and {len(rest)} more accounts need attention (see the JSON): {ids}{more}"
+            if text.add([line, ""], reserve):
+                listed = end
+                break
+        if not listed:
+            text.add([f"... and {len(rest)} more accounts need attention (see the JSON).", ""])
+    text.add([closing])
+    return text.text()
 
 
 def _account_block(entry: Mapping[str, Any]) -> list[str]:
     error = entry.get("error")
     if error:
         state = "NOT SWEPT" if entry["state"] == "not_swept" else "FAILED"
-        block = [f"== Account {_label(entry)}: {state} ({error['code']})", f"  {error['message']}"]
+        block = [f"== Account {_label(entry)}: {state} ({show(error['code'])})", f"  {show(error['message'])}"]
         if error.get("remedy"):
-            block.append(f"  What to do: {error['remedy']}")
+            block.append(f"  What to do: {show(error['remedy'])}")
         return [*block, ""]
     counts = ", ".join(summary_counts(entry["summary"] or {})) or "needs attention"
     block = [f"== Account {_label(entry)}: {counts}", ""]
@@ -317,58 +338,58 @@ def _account_block(entry: Mapping[str, Any]) -> list[str]:
     if entry.get("findings_not_shown"):
         block += [
             f"  ... and {entry['findings_not_shown']} more: the function's log has every provider of this sweep "
-            f"(sweep_id {entry.get('sweep_id')})",
+            f"(sweep_id {show(entry.get('sweep_id'))})",
             "",
         ]
     return block
 
 
 def _finding_block(finding: Mapping[str, Any]) -> list[str]:
-    action = finding["action"]
-    headline = finding["status"].upper() + ("" if action == "none" else f" -> {action.upper()}")
-    before, after = finding["thumbprints_before"], finding["thumbprints_after"]
-    block = [f"[{headline}] {finding['url']}", f"  ARN: {finding['arn']}"]
+    action = show(finding["action"])
+    headline = show(finding["status"]).upper() + ("" if action == "none" else f" -> {action.upper()}")
+    before, after = show(", ".join(finding["thumbprints_before"])), show(", ".join(finding["thumbprints_after"]))
+    block = [f"[{headline}] {show(finding['url'], FIELD_LIMIT)}", f"  ARN: {show(finding['arn'])}"]
     if before != after:
-        block.append(f"  Thumbprints: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+        block.append(f"  Thumbprints: {before or '(none)'} -> {after or '(none)'}")
     else:
-        block.append(f"  Thumbprints: {', '.join(before) or '(none)'} (unchanged)")
+        block.append(f"  Thumbprints: {before or '(none)'} (unchanged)")
     if finding.get("problems"):
-        block.append(f"  Problems: {', '.join(finding['problems'])}")
+        block.append(f"  Problems: {show(', '.join(finding['problems']))}")
     if finding.get("days_to_expiry") is not None:
-        block.append(f"  Nearest certificate expiry: {finding['days_to_expiry']} days")
+        block.append(f"  Nearest certificate expiry: {show(finding['days_to_expiry'])} days")
     if finding.get("error"):
-        block.append(f"  Error: {finding['error']}")
+        block.append(f"  Error: {show(finding['error'])}")
     return [*block, ""]
 
 
 def _label(entry: Mapping[str, Any]) -> str:
-    return f"{entry['account']} ({entry['name']})" if entry.get("name") else str(entry["account"])
+    account = show(entry["account"], 64)
+    return f"{account} ({show(entry['name'], FIELD_LIMIT)})" if entry.get("name") else account
 
 
 def _json_section(report: Mapping[str, Any], budget: int) -> str:
-    full = json.dumps(report, indent=1, default=str)
+    full = "Full report (JSON):\n" + json.dumps(sanitized_tree(report), indent=1, default=str)
     if len(full.encode()) <= budget:
-        return "Full report (JSON):\n" + full
+        return full
     # Too big for SNS: keep the accounts that need attention, and of each finding what a person acts on.
-    slim = dict(report)
-    slim["accounts"] = [
+    accounts = [
         {**entry, "findings": [_slim_finding(finding) for finding in entry["findings"]]}
         for entry in report["accounts"]
         if entry["state"] != "ok"
     ]
     note = (
-        "Report trimmed to fit SNS's 256 KB limit: healthy accounts and finding details are left out; each "
-        "account's findings are in the function's log (by sweep_id).\n"
+        "Report trimmed to fit SNS's 256 KB limit: healthy accounts and finding details are left out, and "
+        "accounts_omitted counts the accounts that did not fit; each account's findings are in the function's "
+        "log (by sweep_id)."
     )
-    text = json.dumps(slim, separators=(",", ":"), default=str)
-    limit = max(budget - len(note.encode()) - 40, 0)
-    if len(text.encode()) > limit:
-        text = text.encode()[:limit].decode(errors="ignore") + " ...[cut]"
-    return "Report (JSON, trimmed):\n" + note + text
+    return trimmed_json(report, "accounts", accounts, budget, note)
 
 
 def _slim_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("arn", "status", "action", "thumbprints_before", "thumbprints_after", "error")
     slim = {key: finding.get(key) for key in keep}
-    slim["problems"] = [problem.get("code") for problem in finding.get("problems", [])]
+    # Compact findings (the state machine's) carry problem codes, full ones (manual sweeps) problem objects.
+    slim["problems"] = [
+        problem.get("code") if isinstance(problem, Mapping) else problem for problem in finding.get("problems", [])
+    ]
     return slim

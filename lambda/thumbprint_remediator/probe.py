@@ -43,6 +43,7 @@ from thumbprint_remediator.models import (
     ProbeResult,
     Role,
 )
+from thumbprint_remediator.untrusted import LINE_LIMIT, ServerText, quoted, server_text
 
 if TYPE_CHECKING:
     from thumbprint_remediator.endpoints import EndpointPool, SharedEndpoint
@@ -130,8 +131,9 @@ def certificate_info(der: bytes) -> CertificateInfo:
     except (ValueError, x509.DuplicateExtension) as exc:
         raise MalformedCertificateError(f"{type(exc).__name__}: {exc}") from None
     return CertificateInfo(
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
+        # rfc4514_string() keeps \r and \n of the names: they are the server's text.
+        subject=server_text(certificate.subject.rfc4514_string()),
+        issuer=server_text(certificate.issuer.rfc4514_string()),
         serial=format(certificate.serial_number, "x"),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
@@ -152,7 +154,7 @@ class _ProbeError(Exception):
 
     def failure(self, endpoint: Endpoint | None) -> ProbeFailure:
         message = f"{endpoint}: {self.detail}" if endpoint else self.detail
-        return ProbeFailure(self.kind, self.code, message, endpoint)
+        return ProbeFailure(self.kind, self.code, server_text(message, LINE_LIMIT), endpoint)
 
 
 def _unreachable(code: str, detail: str) -> _ProbeError:
@@ -265,6 +267,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         document[key] = value
     return document
+
+
+def _get(target: str) -> str:
+    """`GET <target>` for a message; the target may come from the server (jwks_uri, Location)."""
+    return f"GET {server_text(target)}"
 
 
 def _request_target(parts: SplitResult) -> str:
@@ -529,7 +536,7 @@ class _EndpointSession:
         except ValueError as exc:
             tls.close()
             raise _unreachable(
-                "unparseable_certificate", f"presented a certificate that cannot be parsed ({exc})"
+                "unparseable_certificate", f"presented a certificate that cannot be parsed ({server_text(exc)})"
             ) from None
         if not self.presented_chain:
             tls.close()
@@ -556,7 +563,7 @@ class _EndpointSession:
 
     def _exchange(self, target: str) -> _Response:
         """One GET over the kept-alive connection; reconnects once if the server closed it meanwhile."""
-        what = f"GET {target}"
+        what = _get(target)
         while True:
             reused = self._connection is not None
             connection = self._connection or self._open()
@@ -614,19 +621,20 @@ class _EndpointSession:
                 continue
             if not 200 <= response.status < 300:
                 raise _invalid(
-                    "http_status", f"GET {target} answered HTTP {response.status} {response.reason}".rstrip()
+                    "http_status",
+                    f"{_get(target)} answered HTTP {response.status} {server_text(response.reason)}".rstrip(),
                 )
             try:
                 return json.loads(response.body, object_pairs_hook=_unique_keys)
             except _DuplicateKey as duplicate:
                 raise _invalid(
-                    "ambiguous_json", f"GET {target} returned JSON naming the key {str(duplicate)!r} twice"
+                    "ambiguous_json", f"{_get(target)} returned JSON naming the key {quoted(str(duplicate))} twice"
                 ) from None
             except (ValueError, RecursionError):  # ValueError: bad UTF-8, bad JSON, numbers past int's digit limit
-                raise _invalid("invalid_json", f"GET {target} did not return JSON") from None
+                raise _invalid("invalid_json", f"{_get(target)} did not return JSON") from None
 
     def _redirect_target(self, target: str, response: _Response, visited: set[str], redirects: int) -> str:
-        what = f"GET {target} (HTTP {response.status})"
+        what = f"{_get(target)} (HTTP {response.status})"
         if not response.location:
             raise _invalid("bad_redirect", f"{what} redirects without a Location")
         try:
@@ -636,7 +644,8 @@ class _EndpointSession:
             raise _invalid("bad_redirect", f"{what} redirects to an invalid URL") from None
         if scheme != "https":
             raise _invalid(
-                "insecure_redirect", f"{what} redirects to {scheme or 'a relative'} URL; only https is followed"
+                "insecure_redirect",
+                f"{what} redirects to {server_text(scheme) or 'a relative'} URL; only https is followed",
             )
         try:
             parts, destination = _split_https_url(joined)
@@ -645,11 +654,12 @@ class _EndpointSession:
         if destination.host.lower() != self.endpoint.host.lower() or destination.port != self.endpoint.port:
             raise _invalid(
                 "cross_host_redirect",
-                f"{what} redirects to {destination or parts.netloc}; IAM fetches from the provider host itself",
+                f"{what} redirects to {server_text(destination or parts.netloc)}; "
+                "IAM fetches from the provider host itself",
             )
         new_target = _request_target(parts)
         if new_target in visited:
-            raise _invalid("redirect_loop", f"{what} redirects back to {new_target}")
+            raise _invalid("redirect_loop", f"{what} redirects back to {server_text(new_target)}")
         if redirects >= self.limits.max_redirects:
             raise _invalid("too_many_redirects", f"{what}: more than {self.limits.max_redirects} redirects")
         return new_target
@@ -676,7 +686,9 @@ def _validate_discovery(document: object, provider_url: str) -> tuple[str, str, 
         raise _invalid("issuer_missing", "the discovery document has no issuer")
     expected = "https://" + _without_scheme(provider_url)
     if _strip_one_slash(issuer) != _strip_one_slash(expected):
-        raise _invalid("issuer_mismatch", f"the discovery document names issuer {issuer!r}, expected {expected!r}")
+        raise _invalid(
+            "issuer_mismatch", f"the discovery document names issuer {quoted(issuer)}, expected {quoted(expected)}"
+        )
     jwks_uri = document.get("jwks_uri")
     if not isinstance(jwks_uri, str) or not jwks_uri:
         raise _invalid("jwks_uri_missing", "the discovery document has no jwks_uri")
@@ -685,13 +697,13 @@ def _validate_discovery(document: object, provider_url: str) -> tuple[str, str, 
     except ValueError:
         raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} has an invalid host or port") from None
     if not parts.scheme or not parts.netloc:
-        raise _invalid("jwks_uri_relative", f"jwks_uri {jwks_uri!r} is not an absolute URL")
+        raise _invalid("jwks_uri_relative", f"jwks_uri {quoted(jwks_uri)} is not an absolute URL")
     if parts.scheme.lower() != "https":
-        raise _invalid("jwks_uri_not_https", f"jwks_uri {jwks_uri!r} is not https")
+        raise _invalid("jwks_uri_not_https", f"jwks_uri {quoted(jwks_uri)} is not https")
     try:
         parts, _ = _split_https_url(jwks_uri)
     except _UrlDefect as defect:
-        raise _invalid("jwks_uri_invalid", f"jwks_uri {jwks_uri!r} {defect}") from None
+        raise _invalid("jwks_uri_invalid", f"jwks_uri {quoted(jwks_uri)} {defect}") from None
     return issuer, jwks_uri, parts
 
 
@@ -751,13 +763,14 @@ class OidcProber:
         discovery = pool.session(discovery_endpoint, Role.DISCOVERY)
         sessions = [discovery]
         current = discovery
-        issuer: str | None = None
-        jwks_uri: str | None = None
+        issuer: ServerText | None = None
+        jwks_uri: ServerText | None = None
         key_count: int | None = None
         failure: ProbeFailure | None = None
         try:
             document = discovery.fetch_json(base_path + DISCOVERY_PATH)
-            issuer, jwks_uri, jwks_parts = _validate_discovery(document, provider_url)
+            raw_issuer, raw_jwks_uri, jwks_parts = _validate_discovery(document, provider_url)
+            issuer, jwks_uri = server_text(raw_issuer), server_text(raw_jwks_uri)
             jwks_endpoint = _endpoint_of(jwks_parts)
             assert jwks_endpoint is not None
             if (

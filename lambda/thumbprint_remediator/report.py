@@ -11,6 +11,7 @@ from typing import Any
 
 from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCapture, TrustResult
 from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
+from thumbprint_remediator.untrusted import sanitized_tree
 
 ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed", "update_unknown")
 HEALTHY_STATUSES = frozenset({"ok", "skipped"})
@@ -121,8 +122,12 @@ def build_report(
     findings: Sequence[Finding],
     sweep_id: str,
 ) -> dict[str, Any]:
-    """The report the handler returns and the alert carries. Field names are a contract."""
-    return {
+    """The report the handler returns and the alert carries. Field names are a contract.
+
+    Every string in it is escaped and capped (untrusted.sanitized_tree): server values are sanitized where
+    they are read, and this makes sure nothing composed from them later can carry a raw control character.
+    """
+    report = {
         "account": account,
         "sweep_id": sweep_id,
         "dry_run": dry_run,
@@ -131,6 +136,7 @@ def build_report(
         "summary": summarize(findings),
         "findings": [finding.to_dict() for finding in findings],
     }
+    return dict(sanitized_tree(report))
 
 
 def compact_report(report: Mapping[str, Any], max_bytes: int | None = None) -> dict[str, Any]:

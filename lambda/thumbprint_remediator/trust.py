@@ -39,6 +39,7 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
+from thumbprint_remediator.untrusted import LINE_LIMIT, quoted, server_text
 
 # Bundles of the usual distributions, tried when ssl's defaults hold nothing (AL2023 ships the second).
 WELL_KNOWN_CA_FILES = (
@@ -236,7 +237,8 @@ def _subject(host: str) -> Subject:
 
 
 def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    # The verifier's text quotes the presented certificates, names and all: the server's text.
+    return server_text(" ".join(str(error).split()) or type(error).__name__, LINE_LIMIT)
 
 
 def _explain(error: str, top: x509.Certificate) -> str:
@@ -244,7 +246,7 @@ def _explain(error: str, top: x509.Certificate) -> str:
     if "no interior errors" in error:  # cryptography: no candidate issuer was found at all
         return (
             f"no path to a trusted CA: the issuer of the last certificate presented "
-            f"('{top.issuer.rfc4514_string()}') is not in the trust store, EXTRA_CA_BUNDLE or the pins"
+            f"({quoted(top.issuer.rfc4514_string())}) is not in the trust store, EXTRA_CA_BUNDLE or the pins"
         )
     return error
 

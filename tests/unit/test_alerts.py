@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.builders import NOW
-from thumbprint_remediator.alerts import MESSAGE_LIMIT, SUBJECT_LIMIT, render_alert, severity, should_notify
+from thumbprint_remediator.alerts import (
+    MESSAGE_LIMIT,
+    SUBJECT_LIMIT,
+    TEXT_BUDGET,
+    render_alert,
+    severity,
+    should_notify,
+)
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.rules import Problem
 
@@ -85,3 +96,138 @@ def test_huge_report_is_trimmed_below_the_sns_limit_with_a_note() -> None:
     assert size < MESSAGE_LIMIT
     assert "Report trimmed to fit SNS's 256 KB limit" in alert.body
     assert "issuer-999.example" in alert.body
+
+
+# --- untrusted text and the size budget ------------------------------------------------------------
+
+HOSTILE = st.one_of(
+    st.characters(min_codepoint=0, max_codepoint=0x9F),
+    st.sampled_from(["\u2028", "\u2029", "\u202e", "\u2066", "€", "日", "\U0001f600", "[", "\n"]),
+    st.characters(),
+)
+# Short hostile text, sometimes repeated into hundreds of kilobytes (a 300,000-character issuer).
+short_value = st.text(HOSTILE, max_size=30)
+hostile_value = st.one_of(
+    short_value, st.builds(lambda text, times: text * times, st.text(HOSTILE, max_size=12), st.integers(0, 30_000))
+)
+FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+@st.composite
+def raw_findings(draw: st.DrawFn) -> dict:
+    """A finding as a report dict, straight from the strategy: nothing sanitized it."""
+    problem = st.fixed_dictionaries(
+        {"code": short_value, "status": st.sampled_from(["stale", "untrusted", "ok"]), "message": hostile_value}
+    ).map(lambda p: {**p, "remedy": "do something", "host": None})
+    return {
+        "arn": "arn:aws:iam::123456789012:oidc-provider/" + draw(short_value),
+        "url": draw(st.one_of(short_value, hostile_value)),
+        "status": draw(st.sampled_from(["stale", "untrusted", "invalid_discovery", "ok", "expiring"])),
+        "action": draw(st.sampled_from(["none", "blocked", "updated", "would_update"])),
+        "action_reason": draw(st.one_of(st.none(), hostile_value)),
+        "problems": draw(st.lists(problem, max_size=3)),
+        "thumbprints_before": [OLD],
+        "thumbprints_after": [NEW],
+        "thumbprint_reliance": "unknown",
+        "nearest_expiry": draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    lambda subject: {
+                        "host": "h",
+                        "subject": subject,
+                        "not_after": "2027-01-01T00:00:00Z",
+                        "days_left": 3,
+                    },
+                    hostile_value,
+                ),
+            )
+        ),
+        "hosts": [],
+        "error": draw(st.one_of(st.none(), hostile_value)),
+    }
+
+
+@st.composite
+def raw_reports(draw: st.DrawFn) -> dict:
+    findings = draw(st.lists(raw_findings(), max_size=8))
+    findings += [findings[-1]] * draw(st.integers(0, 300)) if findings else []  # many providers alike
+    return {
+        "account": draw(st.one_of(st.just("123456789012"), short_value)),
+        "sweep_id": draw(short_value),
+        "dry_run": draw(st.booleans()),
+        "started_at": "2026-11-28T12:00:00Z",
+        "duration_ms": 5,
+        "summary": {"providers": len(findings), "stale": draw(st.integers(0, 10**6))},
+        "findings": findings,
+    }
+
+
+def _parts(body: str) -> tuple[str, str]:
+    """The text part and the JSON part: sanitized text holds no newline pair before the JSON heading."""
+    at = min(
+        index
+        for index in (body.find("\n\nFull report (JSON):\n"), body.find("\n\nReport (JSON, trimmed):\n"))
+        if index >= 0
+    )
+    return body[:at], body[at + 2 :]
+
+
+def _json_of(part: str) -> dict:
+    return json.loads(part.split("\n", 2)[-1] if part.startswith("Report (JSON, trimmed)") else part.split("\n", 1)[1])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(raw_reports())
+def test_any_report_renders_one_message_within_sns_limits(report: dict) -> None:
+    # Given any report, its text unsanitized and as large as it gets  When the alert is rendered
+    alert = render_alert(report)
+    text, json_part = _parts(alert.body)
+    # Then the whole message, attributes and subject included, fits SNS's 256 KB in UTF-8 bytes
+    size = len(alert.body.encode()) + len(alert.subject.encode())
+    size += sum(
+        len(name.encode()) + len(kind.encode()) + len(value.encode())
+        for name, (kind, value) in alert.attributes.items()
+    )
+    assert size <= 256 * 1024
+    assert len(text.encode()) <= TEXT_BUDGET
+    assert alert.subject.isascii()
+    assert alert.subject.isprintable()
+    assert len(alert.subject) <= 100
+    # And no line holds a character that could forge another, and the JSON part is still JSON
+    assert not any(FORBIDDEN.search(line) for line in alert.body.split("\n"))
+    assert not any(FORBIDDEN.search(value) for _, value in alert.attributes.values())
+    assert isinstance(_json_of(json_part), dict)
+
+
+def test_blocks_past_the_text_budget_are_listed_by_url_and_every_provider_is_accounted_for() -> None:
+    # Given 600 providers needing attention, each with a long problem text
+    problem = Problem("chain_untrusted", "untrusted", "x" * 900, "fix it")
+    findings = [_finding(i, "untrusted", "blocked", problems=(problem,) * 3) for i in range(600)]
+    alert = render_alert(_report(findings))
+    text, json_part = _parts(alert.body)
+    # Then the first ones get blocks, the rest their URL, within the budget, and the JSON says what it left out
+    assert len(text.encode()) <= TEXT_BUDGET < len(text.encode()) + 4 * 1024
+    assert "[UNTRUSTED -> BLOCKED] issuer-0.example\n  ARN:" in text
+    listed = re.findall(r"^  \[UNTRUSTED -> BLOCKED\] (issuer-\d+\.example)$", text, re.MULTILINE)
+    blocks = re.findall(r"^\[UNTRUSTED -> BLOCKED\] (issuer-\d+\.example)$", text, re.MULTILINE)
+    assert listed
+    assert blocks
+    assert f"{600 - len(blocks)} more providers need attention, listed by URL only" in text
+    assert sorted(blocks + listed, key=lambda url: int(url.split("-")[1].split(".")[0])) == [
+        f"issuer-{i}.example" for i in range(600)
+    ]
+    trimmed = _json_of(json_part)
+    assert len(trimmed["findings"]) + trimmed["findings_omitted"] == 600
+    assert alert.size <= MESSAGE_LIMIT
+
+
+def test_a_forged_block_in_a_certificate_name_stays_on_its_own_line() -> None:
+    # Given a problem quoting a certificate name that carries newlines and a fake healthy block
+    forged = "CN=evil\n\n[OK] token.actions.githubusercontent.com\n  ARN: arn:aws:iam::1:oidc-provider/x"
+    problem = Problem("certificate_expiring", "expiring", f"certificate '{forged}' expires soon", "renew")
+    body = render_alert(_report([_finding(1, "expiring", problems=(problem,))])).body
+    text, _ = _parts(body)
+    # Then no line of the text starts a block that the sweep did not write
+    assert [line for line in text.splitlines() if line.startswith("[")] == ["[EXPIRING] issuer-1.example"]
+    assert "CN=evil\\n\\n[OK] token.actions.githubusercontent.com\\n  ARN:" in text
