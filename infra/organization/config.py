@@ -25,9 +25,11 @@ ORGANIZATION_KEYS: Final = (
     "maxConcurrency",
     "callAs",
 )
-DEFAULT_MAX_CONCURRENCY: Final = 10
-# Inline Map's ceiling; past a few hundred accounts the 256 KB state limit, not concurrency, is what binds.
-MAX_CONCURRENCY: Final = 40
+# Each child sweep makes one STS AssumeRole and a few IAM reads per provider: 40 at once stays well inside STS's and
+# IAM's request quotas (the README's "Sizing the organization sweep" says how to size it).
+DEFAULT_MAX_CONCURRENCY: Final = 40
+# Distributed Map takes up to 10,000; past 1,000 the account's Lambda concurrency (1,000 by default) binds first.
+MAX_CONCURRENCY: Final = 1000
 
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _PARENT_ID = re.compile(r"^(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")

@@ -150,6 +150,8 @@ def _organization_access(scope: Construct, role: iam.IRole, organization: Organi
                 sid="AssumeTheMemberRole",
                 actions=list(contract.ASSUME_ROLE_ACTIONS),
                 resources=[member_roles],
+                # Only roles of accounts in this organization: a same-named role elsewhere is out of reach.
+                conditions={"StringEquals": {"aws:ResourceOrgID": organization.organization_id}},
             ),
             iam.PolicyStatement(
                 sid="ListTheOrganizationsAccounts",
