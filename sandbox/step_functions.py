@@ -247,7 +247,7 @@ class InterpreterCounters:
 def writing_map_results(counters: InterpreterCounters | None = None) -> Iterator[InterpreterCounters]:
     """Make the interpreter's ResultWriter write the children's results (see above); count transitions, the
     largest state and S3 requests, for the duration of the block. In the process that runs the emulator."""
-    from moto.s3.models import S3Backend  # noqa: PLC0415 - moto's internals, only where the emulator runs
+    from moto.s3.responses import S3Response  # noqa: PLC0415 - moto's internals, only where the emulator runs
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (  # noqa: PLC0415
         distributed_iteration_component as distributed,
     )
@@ -260,7 +260,8 @@ def writing_map_results(counters: InterpreterCounters | None = None) -> Iterator
     original_map_run = distributed.DistributedIterationComponent._map_run
     original_put = writer.ResourceEvalS3._handle_put_object
     original_add_event = EventManager.add_event
-    original_get_object, original_put_object = S3Backend.get_object, S3Backend.put_object
+    # One call per GetObject or PutObject request the server answers, whoever sent it.
+    original_get_object, original_put_object = S3Response.get_object, S3Response.put_object
 
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
         items = list(env.stack[-1])
@@ -320,11 +321,11 @@ def writing_map_results(counters: InterpreterCounters | None = None) -> Iterator
     distributed.DistributedIterationComponent._map_run = map_run  # type: ignore[method-assign]
     writer.ResourceEvalS3._handle_put_object = staticmethod(put_results)  # type: ignore[method-assign]
     EventManager.add_event = add_event  # type: ignore[method-assign]
-    S3Backend.get_object, S3Backend.put_object = get_object, put_object  # type: ignore[method-assign]
+    S3Response.get_object, S3Response.put_object = get_object, put_object  # type: ignore[method-assign]
     try:
         yield counters
     finally:
         distributed.DistributedIterationComponent._map_run = original_map_run  # type: ignore[method-assign]
         writer.ResourceEvalS3._handle_put_object = original_put  # type: ignore[method-assign]
         EventManager.add_event = original_add_event  # type: ignore[method-assign]
-        S3Backend.get_object, S3Backend.put_object = original_get_object, original_put_object  # type: ignore[method-assign]
+        S3Response.get_object, S3Response.put_object = original_get_object, original_put_object  # type: ignore[method-assign]

@@ -29,7 +29,6 @@ ALERT_ACCOUNTS = 50
 _ALERT_HEALTHY_NAMED = 20
 _NAME_BYTES = 128
 _TEXT_BYTES = 1024
-_SUMMARY_KEYS_LIMIT = 40
 # Room kept for the subject and the attributes; the rest of SNS's 256 KB is shared by the text and the JSON.
 _MESSAGE_BUDGET = MESSAGE_LIMIT - 8 * 1024
 # The per-account blocks stop here, so the JSON below them keeps at least the rest.
@@ -220,9 +219,9 @@ def bounded_entry(entry: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) -
     summary = entry.get("summary")
     bounded["summary"] = (
         {
-            _cut(str(key), 40): value
-            for key, value in list(summary.items())[:_SUMMARY_KEYS_LIMIT]
-            if isinstance(value, int | float) or value is None
+            key: summary[key]
+            for key in _SUMMARY_KEYS
+            if key in summary and (summary[key] is None or isinstance(summary[key], int | float))
         }
         if isinstance(summary, Mapping)
         else None
@@ -256,15 +255,21 @@ def bounded_entry(entry: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) -
 
 
 def _cut(text: str, limit: int) -> str:
-    """`text` in at most `limit` UTF-8 bytes, a visible mark where it was cut."""
-    encoded = text.encode()
-    if len(encoded) <= limit:
+    """`text` in at most `limit` bytes of JSON (escapes counted), a visible mark where it was cut."""
+    if len(json.dumps(text)) - 2 <= limit:
         return text
-    return encoded[: max(limit - 9, 0)].decode(errors="ignore") + " ...[cut]"
+    kept, used = [], 0
+    for character in text:
+        used += len(json.dumps(character)) - 2
+        if used > limit - 9:
+            break
+        kept.append(character)
+    return "".join(kept) + " ...[cut]"
 
 
 def _json_bytes(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+    """Bytes of `value` as the report is written (ASCII JSON: every escape counted)."""
+    return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
 def map_run_result(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -330,6 +335,10 @@ def alert_view(report: Mapping[str, Any], report_location: str | None) -> dict[s
         "accounts_not_listed": len(needing) - len(needing[:ALERT_ACCOUNTS]),
         "report_location": report_location,
     }
+
+
+# What an account's summary may hold in the organization report: the counters the engine's reports carry.
+_SUMMARY_KEYS = ("providers", *STATUS_ORDER, *ACTIONS, "min_days_to_expiry")
 
 
 def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

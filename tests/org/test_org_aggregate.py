@@ -11,9 +11,11 @@ from thumbprint_remediator.organization import (
     MAX_ACCOUNTS_PER_SWEEP,
     MemberAccount,
     aggregate,
+    map_run_result,
     plan_sweeps,
     render_organization_alert,
     should_notify_organization,
+    with_missing_accounts,
 )
 from thumbprint_remediator.report import Finding, build_report, compact_report
 from thumbprint_remediator.rules import failed_assessment
@@ -233,3 +235,33 @@ def test_a_compact_report_without_a_budget_keeps_every_finding_that_needs_attent
     assert healthy["findings"] == []
     assert healthy["findings_omitted"] == 5
     assert healthy["summary"] == {"providers": 5, "ok": 5}
+
+
+def test_a_child_that_failed_or_never_ran_is_that_accounts_failure_not_a_lost_account() -> None:
+    # Given the Map's result files: one child succeeded, one failed though tolerated, one wrote garbage,
+    # and one account of the work list has no entry at all
+    work_list = [
+        {"account_id": account_id, "name": name, "sweep": {}}
+        for account_id, name in (("111111111111", "prod"), ("222222222222", "dev"), ("333333333333", "ops"))
+    ] + [{"account_id": "444444444444", "name": "batch", "sweep": {}}]
+    swept = {"account_id": "111111111111", "name": "prod", "report": _report("111111111111", _ok("1", 1))}
+    entries = [
+        {"Status": "SUCCEEDED", "Input": json.dumps(work_list[0]), "Output": json.dumps(swept)},
+        {"Status": "FAILED", "Input": json.dumps(work_list[1]), "Error": "States.Runtime", "Cause": "boom"},
+        {"Status": "SUCCEEDED", "Input": json.dumps(work_list[2]), "Output": "not json"},
+    ]
+
+    # When Aggregate turns them into account results
+    report = aggregate(with_missing_accounts((map_run_result(entry) for entry in entries), work_list))
+
+    # Then every account of the work list is in the report, each failure saying what happened
+    by_account = {entry["account"]: entry for entry in report["accounts"]}
+    assert sorted(by_account) == [item["account_id"] for item in work_list]
+    assert by_account["111111111111"]["state"] == "ok"
+    assert (by_account["222222222222"]["error"]["code"], by_account["222222222222"]["error"]["message"]) == (
+        "States.Runtime",
+        "boom",
+    )
+    assert by_account["333333333333"]["error"]["code"] == "result_unreadable"
+    assert by_account["444444444444"]["error"]["code"] == "no_result"
+    assert report["summary"]["accounts_failed"] == 3
