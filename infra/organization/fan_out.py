@@ -157,11 +157,14 @@ class OrganizationSweep(Construct):
         )
         _retry_throttling(aggregate)
 
+        log_group_name = f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-OrganizationSweep"
+        self.store.encrypt_log_group(log_group_name)  # the log holds execution data: account ids, reports
         self.log_group = logs.LogGroup(
             self,
             "Logs",
             # Log deliveries share one size-limited resource policy per account, unless under this prefix.
-            log_group_name=f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-OrganizationSweep",
+            log_group_name=log_group_name,
+            encryption_key=self.store.key,
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnResource, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -32,7 +32,7 @@ class SweepStore(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description="Encrypts the organization sweep's work lists, results and reports",
+            description="Encrypts the organization sweep's work lists, results, reports and execution log",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -65,6 +65,28 @@ class SweepStore(Construct):
         Validations.of(bucket_resource).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=no_access_logs))
         bucket_resource.add_metadata(  # type: ignore[attr-defined]
             "checkov", {"skip": [{"id": "CKV_AWS_18", "comment": no_access_logs}]}
+        )
+
+    def encrypt_log_group(self, log_group_name: str) -> None:
+        """Let CloudWatch Logs use the key for one log group (the state machine's, which logs execution data)."""
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsForTheSweepsLogGroup",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnEquals": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name=log_group_name,
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
         )
 
     def grant_sweep(self, function_role: iam.IRole, machine_role: iam.IRole) -> iam.Policy:
