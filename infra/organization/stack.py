@@ -121,6 +121,12 @@ class OrganizationStack(Stack):
         )
         CfnOutput(
             self,
+            "SweepBucketName",
+            value=self.fan_out.store.bucket.bucket_name,
+            description="The organization sweep's work lists, results and full reports (reports/<execution>.json)",
+        )
+        CfnOutput(
+            self,
             "StackSetName",
             value=self.member_roles.stack_set.attr_stack_set_id,
             description="The StackSet that deploys the member role; its stack instances show where it is",
