@@ -15,7 +15,9 @@ import pytest
 
 from sandbox.environment import Sandbox
 from tests.org.conftest import Organization
+from thumbprint_remediator import contract
 from thumbprint_remediator.alerts import MESSAGE_LIMIT
+from thumbprint_remediator.errors import AlertDeliveryError
 from thumbprint_remediator.organization import (
     ACCOUNT_ENTRY_BYTES,
     ACCOUNT_RESULT_BYTES,
@@ -216,4 +218,34 @@ def test_aggregating_the_extremes_holds_each_entry_to_its_cap() -> None:
     assert report["summary"]["accounts_failed"] == ACCOUNTS
     assert max(len(json.dumps(entry, separators=(",", ":")).encode()) for entry in report["accounts"]) <= (
         ACCOUNT_ENTRY_BYTES
+    )
+
+
+def test_when_the_alert_cannot_be_sent_the_full_report_is_stored_and_the_step_fails_visibly(
+    sandbox: Sandbox, org: Organization
+) -> None:
+    # Given three accounts' results, one failed, and a topic that does not exist
+    work_list = _work_list(3)
+    outputs = [_healthy(work_list[0]), _healthy(work_list[1]), _role_failed(work_list[2])]
+    manifest_key = _write_map_results(org, work_list, outputs)
+    missing_topic = "arn:aws:sns:us-east-1:123456789012:no-such-topic"
+    store = {
+        "bucket": BUCKET,
+        "execution": EXECUTION,
+        "manifest_key": manifest_key,
+        "work_list_key": f"work-lists/{EXECUTION}.json",
+        "not_swept_key": f"not-swept/{EXECUTION}.json",
+    }
+
+    # When Aggregate runs
+    with pytest.raises(AlertDeliveryError) as raised:
+        sandbox.invoke(
+            {"aggregate": {"store": store, "execution": EXECUTION}}, **{contract.ENV_TOPIC_ARN: missing_topic}
+        )
+
+    # Then the invocation fails, saying where the full report is, and the report is there with every account
+    assert f"s3://{BUCKET}/reports/{EXECUTION}.json" in str(raised.value)
+    stored = org.emulated.objects(BUCKET, f"reports/{EXECUTION}.json")[f"reports/{EXECUTION}.json"]
+    assert sorted(entry["account"] for entry in json.loads(stored)["accounts"]) == sorted(
+        item["account_id"] for item in work_list
     )
