@@ -259,3 +259,46 @@ class EmulatedOrganization:
         iam = self.client("iam", account_id)
         for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
             iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+
+    # --- the organization stack's bucket ----------------------------------------------------------------------
+    def create_store_bucket(self, name: str) -> str:
+        """The stack's bucket as the sandbox has it: encrypted by default with a KMS key of the account."""
+        s3 = self.client("s3")
+        try:
+            s3.head_bucket(Bucket=name)
+            return name
+        except s3.exceptions.ClientError:
+            pass
+        s3.create_bucket(Bucket=name)
+        key_id = self.client("kms").create_key(Description=f"{name} objects")["KeyMetadata"]["KeyId"]
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        return name
+
+    def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
+        """Every object of `bucket` under `prefix`, by key."""
+        s3 = self.client("s3")
+        keys = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+        return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}

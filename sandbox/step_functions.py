@@ -147,7 +147,7 @@ def run_state_machine(
     """Create the state machine, start one execution and wait for it to end."""
     stepfunctions = account.client("stepfunctions")
     machine_arn = stepfunctions.create_state_machine(
-        name=name, definition=json.dumps(definition), roleArn=_service_role(account, f"{name}-role")
+        name=name, definition=json.dumps(_as_moto_parses(definition)), roleArn=_service_role(account, f"{name}-role")
     )["stateMachineArn"]
     execution_arn = stepfunctions.start_execution(
         stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
@@ -173,6 +173,19 @@ def run_state_machine(
     )
 
 
+def _as_moto_parses(value: Any) -> Any:
+    """The same definition, with a whole ToleratedFailurePercentage written as a decimal: moto's ASL grammar
+    takes only its NUMBER token there (100.0), where Step Functions takes any number (100)."""
+    if isinstance(value, Mapping):
+        return {
+            key: float(item) if key == "ToleratedFailurePercentage" and isinstance(item, int) else _as_moto_parses(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_as_moto_parses(item) for item in value]
+    return value
+
+
 def _service_role(account: EmulatedAccount, name: str) -> str:
     iam = account.client("iam")
     trust = {
@@ -194,3 +207,125 @@ def _set_config(account: EmulatedAccount, *, execute: bool) -> None:
     )
     with urllib.request.urlopen(request, timeout=10):
         pass
+
+
+# --- Distributed Map: what moto's interpreter leaves out ------------------------------------------------------
+# moto 5.2.5 runs a Distributed Map: its ItemReader reads the work list from S3 (s3:getObject, ReaderConfig
+# InputType JSON), its workers run each item as a child workflow at most MaxConcurrency at a time, and its
+# ResultWriter (s3:putObject) returns {"MapRunArn", "ResultWriterDetails"} and writes manifest.json. But that
+# manifest lists no result files, and none are written (a TODO in moto's result_writer/resource_eval_s3.py):
+# the children's outputs are dropped. `writing_map_results` fills exactly that gap, writing the result files
+# as Step Functions documents them: SUCCEEDED_0.json and FAILED_0.json, JSON arrays of child executions
+# ({"ExecutionArn", "Input", "Output", "Status", ...}), listed in the manifest's ResultFiles with their Size.
+# moto records no Error or Cause for a child that failed; such a child's entry says so.
+
+
+@dataclass
+class InterpreterCounters:
+    """What one or more executions cost, as Step Functions bills and S3 counts them."""
+
+    state_transitions: int = 0  # states entered, parent and child workflows alike
+    largest_state_bytes: int = 0  # the largest input or output of any state, parent or child
+    s3_get: int = 0
+    s3_put: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def saw_state(self, entered: bool, size: int) -> None:
+        with self._lock:
+            self.state_transitions += int(entered)
+            self.largest_state_bytes = max(self.largest_state_bytes, size)
+
+    def saw_s3(self, put: bool) -> None:
+        with self._lock:
+            if put:
+                self.s3_put += 1
+            else:
+                self.s3_get += 1
+
+
+@contextmanager
+def writing_map_results(counters: InterpreterCounters | None = None) -> Iterator[InterpreterCounters]:
+    """Make the interpreter's ResultWriter write the children's results (see above); count transitions, the
+    largest state and S3 requests, for the duration of the block. In the process that runs the emulator."""
+    from moto.s3.responses import S3Response  # noqa: PLC0415 - moto's internals, only where the emulator runs
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (  # noqa: PLC0415
+        distributed_iteration_component as distributed,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (  # noqa: PLC0415
+        resource_eval_s3 as writer,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager  # noqa: PLC0415
+
+    counters = counters or InterpreterCounters()
+    original_map_run = distributed.DistributedIterationComponent._map_run
+    original_put = writer.ResourceEvalS3._handle_put_object
+    original_add_event = EventManager.add_event
+    # One call per GetObject or PutObject request the server answers, whoever sent it.
+    original_get_object, original_put_object = S3Response.get_object, S3Response.put_object
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        items = list(env.stack[-1])
+        original_map_run(self, env, eval_input)
+        eval_input.map_run_record.sandbox_children = (items, list(env.stack[-1]))
+
+    def put_results(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        parameters = dict(env.stack[-1])
+        record = env.map_run_record_pool_manager.get_all()[-1]
+        items, outputs = getattr(record, "sandbox_children", ([], []))
+        original_put(env, resource_runtime_part, state_credentials)
+        key = env.stack[-1]["ResultWriterDetails"]["Key"]
+        client = writer.ResourceEvalS3._get_s3_client(resource_runtime_part, state_credentials)
+        manifest = json.loads(client.get_object(Bucket=parameters["Bucket"], Key=key)["Body"].read())
+        files: dict[str, list[dict[str, Any]]] = {"SUCCEEDED": [], "FAILED": []}
+        for index, (item, output) in enumerate(zip(items, outputs, strict=False)):
+            entry: dict[str, Any] = {
+                "ExecutionArn": f"{record.map_run_arn.replace(':mapRun:', ':execution:')}:{index}",
+                "Input": json.dumps(item),
+                "InputDetails": {"Included": True},
+                "Name": str(index),
+                "RedriveCount": 0,
+                "StateMachineArn": record.map_run_arn,
+            }
+            if output is None:
+                entry.update(Status="FAILED", Error="Sandbox.ChildFailed", Cause="moto records no error for a child")
+                files["FAILED"].append(entry)
+            else:
+                entry.update(Status="SUCCEEDED", Output=json.dumps(output), OutputDetails={"Included": True})
+                files["SUCCEEDED"].append(entry)
+        folder = key.rsplit("/", 1)[0]
+        for status, entries in files.items():
+            if not entries:
+                continue
+            body = json.dumps(entries).encode()
+            file_key = f"{folder}/{status}_0.json"
+            client.put_object(Bucket=parameters["Bucket"], Key=file_key, Body=body)
+            manifest["ResultFiles"][status].append({"Key": file_key, "Size": len(body)})
+        client.put_object(Bucket=parameters["Bucket"], Key=key, Body=json.dumps(manifest, indent=2).encode())
+
+    def add_event(self: Any, context: Any, event_type: Any, event_details: Any = None, *args: Any, **kw: Any) -> int:
+        name = str(getattr(event_type, "value", event_type))
+        if name.endswith(("StateEntered", "StateExited")):
+            details: dict[str, Any] = next(iter(event_details.values()), {}) if event_details else {}
+            text = details.get("input") or details.get("output") or ""
+            counters.saw_state(name.endswith("StateEntered"), len(str(text).encode()))
+        return original_add_event(self, context, event_type, event_details, *args, **kw)
+
+    def get_object(self: Any, *args: Any, **kw: Any) -> Any:
+        counters.saw_s3(put=False)
+        return original_get_object(self, *args, **kw)
+
+    def put_object(self: Any, *args: Any, **kw: Any) -> Any:
+        counters.saw_s3(put=True)
+        return original_put_object(self, *args, **kw)
+
+    distributed.DistributedIterationComponent._map_run = map_run  # type: ignore[method-assign]
+    writer.ResourceEvalS3._handle_put_object = staticmethod(put_results)  # type: ignore[method-assign]
+    EventManager.add_event = add_event  # type: ignore[method-assign]
+    S3Response.get_object, S3Response.put_object = get_object, put_object  # type: ignore[method-assign]
+    try:
+        yield counters
+    finally:
+        distributed.DistributedIterationComponent._map_run = original_map_run  # type: ignore[method-assign]
+        writer.ResourceEvalS3._handle_put_object = original_put  # type: ignore[method-assign]
+        EventManager.add_event = original_add_event  # type: ignore[method-assign]
+        S3Response.get_object, S3Response.put_object = original_get_object, original_put_object  # type: ignore[method-assign]

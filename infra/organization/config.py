@@ -25,9 +25,12 @@ ORGANIZATION_KEYS: Final = (
     "maxConcurrency",
     "callAs",
 )
-DEFAULT_MAX_CONCURRENCY: Final = 10
-# Inline Map's ceiling; past a few hundred accounts the 256 KB state limit, not concurrency, is what binds.
-MAX_CONCURRENCY: Final = 40
+# Each child sweep makes one STS AssumeRole and a few IAM reads per provider: 40 at once stays well inside STS's and
+# IAM's request quotas (the README's "Sizing the organization sweep" says how to size it).
+DEFAULT_MAX_CONCURRENCY: Final = 40
+# Distributed Map takes up to 10,000, but the function reserves this much concurrency, and Lambda keeps 100 of the
+# account's default 1,000 unreserved: a larger value would fail the deploy.
+MAX_CONCURRENCY: Final = 900
 
 # ASCII only, used with fullmatch: no trailing newline, no non-ASCII digit or letter.
 _ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")

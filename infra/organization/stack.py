@@ -136,6 +136,12 @@ class OrganizationStack(Stack):
         )
         CfnOutput(
             self,
+            "SweepBucketName",
+            value=self.fan_out.store.bucket.bucket_name,
+            description="The organization sweep's work lists, results and full reports (reports/<execution>.json)",
+        )
+        CfnOutput(
+            self,
             "StackSetName",
             value=self.member_roles.stack_set.attr_stack_set_id,
             description="The StackSet that deploys the member role; its stack instances show where it is",
@@ -165,6 +171,8 @@ def _organization_access(scope: Construct, role: iam.IRole, organization: Organi
                 sid="AssumeTheMemberRole",
                 actions=list(contract.ASSUME_ROLE_ACTIONS),
                 resources=[member_roles],
+                # Only roles of accounts in this organization: a same-named role elsewhere is out of reach.
+                conditions={"StringEquals": {"aws:ResourceOrgID": organization.organization_id}},
             ),
             iam.PolicyStatement(
                 sid="ListTheOrganizationsAccounts",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,20 +23,24 @@ from thumbprint_remediator.alerts import (
 from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
 from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
-from thumbprint_remediator.untrusted import FIELD_LIMIT, sanitized_tree
+from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree
 
 ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
-# One execution of the state machine carries every account's compact report through its inline Map, in one
-# state of at most 256 KB. Each account's report gets an equal share of this budget for its findings (the
-# rest of the state holds the accounts left out); a healthy account's report alone takes about 0.4 KB.
-RESULTS_BUDGET_BYTES = 200 * 1024
-_WRAPPER_BYTES = 100  # {"account_id", "name", "report"} around each report
-MAX_ACCOUNTS_PER_SWEEP = 400
+# Each account is swept in its own child workflow of a Distributed Map and its result is one line of the results
+# in S3: nothing carries every account's result inline, so each gets the same fixed budget, whatever their number.
+ACCOUNT_RESULT_BYTES = 8 * 1024  # one account's compact report, as the child workflow returns it
+ACCOUNT_ENTRY_BYTES = 4 * 1024  # one account's entry in the organization report, error text included
+MAX_ACCOUNTS_PER_SWEEP = 10_000
 OVER_LIMIT_REASON = (
-    f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep carries (Step Functions' 256 KB state "
-    "limit): narrow targetOus or targetAccounts"
+    f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep is sized for: narrow targetOus or "
+    "targetAccounts, or deploy a second organization stack for the rest"
 )
 _TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text part
+# The alert names at most this many accounts needing attention; the stored report has every account.
+ALERT_ACCOUNTS = 50
+_ALERT_HEALTHY_NAMED = 20
+_NAME_BYTES = 128
+_TEXT_BYTES = 1024
 _CAUSE_LIMIT = 1000
 
 MEMBER_ROLE_REMEDY = (
@@ -93,8 +97,6 @@ def plan_sweeps(
     """
     by_id = {account.account_id: account for account in accounts}
     wanted = list(dict.fromkeys(only)) if only is not None else list(by_id)
-    sweepable = sum(1 for account_id in wanted if account_id in by_id and by_id[account_id].status == "ACTIVE")
-    share = RESULTS_BUDGET_BYTES // max(min(sweepable, limit), 1) - _WRAPPER_BYTES
     items: list[dict[str, Any]] = []
     not_swept: list[dict[str, Any]] = []
     for account_id in wanted:
@@ -112,14 +114,14 @@ def plan_sweeps(
         if len(items) >= limit:
             not_swept.append({"account_id": account_id, "name": account.name, "reason": OVER_LIMIT_REASON})
             continue
-        sweep: dict[str, Any] = {"notify": "never", "report": "compact", "compact_bytes": min(share, 256 * 1024)}
+        sweep: dict[str, Any] = {"notify": "never", "report": "compact", "compact_bytes": ACCOUNT_RESULT_BYTES}
         if account_id != own_account:
             sweep["account_role_arn"] = MEMBER_ROLE_ARN_PATTERN.format(
                 partition=partition, account=account_id, role_name=role_name
             )
             if external_id is not None:
                 sweep["external_id"] = external_id
-        items.append({"account_id": account_id, "name": account.name, "sweep": sweep})
+        items.append({"account_id": account_id, "name": _cut(account.name, _NAME_BYTES), "sweep": sweep})
     return {"accounts": items, "not_swept": not_swept}
 
 
@@ -153,8 +155,13 @@ def aggregate(
     }
 
 
-def account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
-    """One account's part of the organization report: its state, counts, what needs attention, its error."""
+def account_entry(result: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) -> dict[str, Any]:
+    """One account's part of the organization report: its state, counts, what needs attention, its error; at
+    most `budget` bytes of JSON whatever the account's report or error held."""
+    return bounded_entry(_account_entry(result), budget)
+
+
+def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
     account_id, name = str(result["account_id"]), str(result.get("name") or "")
     if "report" not in result:
         return {
@@ -165,7 +172,7 @@ def account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
             "findings": [],
             "error": caught_error(result.get("error") or {}),
         }
-    report = result["report"]
+    report = result["report"] if isinstance(result["report"], Mapping) else {}
     error = report.get("error")
     attention = [
         finding if "days_to_expiry" in finding else compact_finding(finding)  # full reports from manual sweeps
@@ -205,7 +212,141 @@ def caught_error(error: Mapping[str, Any]) -> dict[str, Any]:
     if len(message) > _CAUSE_LIMIT:
         message = message[:_CAUSE_LIMIT] + " ...[cut]"
     remedy = _REMEDIES.get(code, "read the function's log for this account; the next sweep retries")
-    return {"code": code, "message": message, "remedy": remedy}
+    return {"code": _cut(code, 128), "message": message, "remedy": remedy}
+
+
+def bounded_entry(entry: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) -> dict[str, Any]:
+    """`entry` cut to `budget` bytes of JSON: texts capped, findings kept while they fit and the rest counted.
+
+    Holds by construction: what is left after every cut is a fixed set of short fields."""
+    bounded = {key: entry.get(key) for key in ("account", "name", "state", "sweep_id", "dry_run", "duration_ms")}
+    bounded["account"] = _cut(str(entry.get("account", "")), 32)
+    bounded["name"] = _cut(str(entry.get("name") or ""), _NAME_BYTES)
+    bounded["sweep_id"] = _cut(str(entry["sweep_id"]), 64) if entry.get("sweep_id") is not None else None
+    bounded["duration_ms"] = entry["duration_ms"] if isinstance(entry.get("duration_ms"), int | float) else None
+    summary = entry.get("summary")
+    bounded["summary"] = (
+        {
+            key: summary[key]
+            for key in _SUMMARY_KEYS
+            if key in summary and (summary[key] is None or isinstance(summary[key], int | float))
+        }
+        if isinstance(summary, Mapping)
+        else None
+    )
+    error = entry.get("error")
+    bounded["error"] = (
+        {
+            "code": _cut(str(error.get("code") or "error"), 128),
+            "message": _cut(str(error.get("message") or ""), _TEXT_BYTES),
+            "remedy": _cut(str(error["remedy"]), 512) if error.get("remedy") else None,
+        }
+        if isinstance(error, Mapping)
+        else (None if not error else {"code": "error", "message": _cut(str(error), _TEXT_BYTES), "remedy": None})
+    )
+    findings = list(entry.get("findings") or [])
+    kept: list[Any] = []
+    bounded["findings"] = kept
+    not_shown = int(entry.get("findings_not_shown") or 0) + len(findings)
+    bounded["findings_not_shown"] = not_shown
+    used = _json_bytes(bounded) + 8  # room for the count to grow by digits
+    for finding in findings:
+        size = _json_bytes(finding) + 2
+        if used + size > budget:
+            break
+        kept.append(finding)
+        used += size
+    bounded["findings_not_shown"] = not_shown - len(kept)
+    if used > budget:  # only a hostile summary gets here: keep the counts that fit, count what was dropped
+        bounded["summary"] = None
+    return bounded
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` bytes of JSON (escapes counted), a visible mark where it was cut."""
+    if len(json.dumps(text)) - 2 <= limit:
+        return text
+    kept, used = [], 0
+    for character in text:
+        used += len(json.dumps(character)) - 2
+        if used > limit - 9:
+            break
+        kept.append(character)
+    return "".join(kept) + " ...[cut]"
+
+
+def _json_bytes(value: Any) -> int:
+    """Bytes of `value` as the report is written (ASCII JSON: every escape counted)."""
+    return len(json.dumps(value, separators=(",", ":"), default=str))
+
+
+def map_run_result(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One line of a Distributed Map's result files as an account's result ({"account_id", "name", and "report"
+    or "error"}): a child that succeeded returns it as its Output; one that failed all the same has its Input
+    (the work item) and the Error and Cause that ended it."""
+    status = str(entry.get("Status") or "")
+    output = _json_object(entry.get("Output")) if status == "SUCCEEDED" else None
+    if output is not None and _is_account_id(output.get("account_id")) and ("report" in output or "error" in output):
+        return dict(output)
+    item = _json_object(entry.get("Input")) or {}
+    account_id = str(item.get("account_id") or "")
+    if not _is_account_id(account_id):
+        account_id = "unknown"
+    error = {"Error": entry.get("Error") or f"States.{status.title() or 'Unknown'}", "Cause": entry.get("Cause")}
+    if status == "SUCCEEDED":
+        error = {"Error": "result_unreadable", "Cause": "the account's child workflow returned no account result"}
+    return {"account_id": account_id, "name": str(item.get("name") or ""), "error": error}
+
+
+def _json_object(text: Any) -> Mapping[str, Any] | None:
+    if isinstance(text, Mapping):
+        return text
+    if not isinstance(text, str):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def _is_account_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 12 and value.isascii() and value.isdigit()
+
+
+def with_missing_accounts(
+    results: Iterable[Mapping[str, Any]], work_list: Sequence[Mapping[str, Any]]
+) -> Iterator[Mapping[str, Any]]:
+    """`results`, then a failure for each account of the work list that has none (a child that never ran)."""
+    seen: set[str] = set()
+    for result in results:
+        seen.add(str(result.get("account_id")))
+        yield result
+    for item in work_list:
+        if str(item.get("account_id")) not in seen:
+            yield {
+                "account_id": str(item.get("account_id")),
+                "name": str(item.get("name") or ""),
+                "error": {"Error": "no_result", "Cause": "the Distributed Map wrote no result for this account"},
+            }
+
+
+def alert_view(report: Mapping[str, Any], report_location: str | None) -> dict[str, Any]:
+    """What the alert carries of a report of any size: the summary, the first ALERT_ACCOUNTS accounts needing
+    attention (most serious first), a few healthy ones, how many are left out, and where the full report is."""
+    needing = [entry for entry in report["accounts"] if entry["state"] != "ok"]
+    healthy = [entry for entry in report["accounts"] if entry["state"] == "ok"]
+    shown = needing[:ALERT_ACCOUNTS] + healthy[:_ALERT_HEALTHY_NAMED]
+    return {
+        **{key: value for key, value in report.items() if key != "accounts"},
+        "accounts": shown,
+        "accounts_not_listed": len(needing) - len(needing[:ALERT_ACCOUNTS]),
+        "report_location": report_location,
+    }
+
+
+# What an account's summary may hold in the organization report: the counters the engine's reports carry.
+_SUMMARY_KEYS = ("providers", *STATUS_ORDER, *ACTIONS, "min_days_to_expiry")
 
 
 def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -296,30 +437,36 @@ def _text(report: Mapping[str, Any], level: str) -> str:
         ]
     )
     healthy = [entry for entry in accounts if entry["state"] == "ok"]
+    healthy_count = int(summary.get("accounts_ok", len(healthy)))
     names = ", ".join(_label(entry) for entry in healthy[:20]) + (
-        f" and {len(healthy) - 20} more" if len(healthy) > 20 else ""
+        f" and {healthy_count - len(healthy[:20])} more" if healthy_count > len(healthy[:20]) else ""
     )
-    closing = f"Healthy accounts ({len(healthy)}): {names or 'none'}."
-    reserve = len(closing.encode()) + _TAIL_RESERVE
+    closing = [f"Healthy accounts ({healthy_count}): {names or 'none'}."]
+    if report.get("report_location"):
+        closing.append(f"Full report (every account): {show(report['report_location'], LINE_LIMIT)}")
+    reserve = len("\n".join(closing).encode()) + _TAIL_RESERVE
     needing = [entry for entry in accounts if entry["state"] != "ok"]
+    not_listed = int(report.get("accounts_not_listed") or 0)  # left out of an alert_view
+    where = "the full report" if report.get("report_location") else "the JSON"
     shown = 0
     for entry in needing:
         if not text.add(_account_block(entry), reserve):
             break
         shown += 1
     rest = needing[shown:]
-    if rest:
+    if rest or not_listed:
+        total = len(rest) + not_listed
         listed = 0
-        for end in range(len(rest), 0, -1):  # as many account ids as fit on the line
+        for end in range(min(len(rest), ALERT_ACCOUNTS), 0, -1):  # as many account ids as fit on the line
             ids = ", ".join(show(entry["account"], 64) for entry in rest[:end])
-            more = f" and {len(rest) - end} more" if end < len(rest) else ""
-            line = f"... and {len(rest)} more accounts need attention (see the JSON): {ids}{more}"
+            more = f" and {total - end} more" if end < total else ""
+            line = f"... and {total} more accounts need attention (see {where}): {ids}{more}"
             if text.add([line, ""], reserve):
                 listed = end
                 break
         if not listed:
-            text.add([f"... and {len(rest)} more accounts need attention (see the JSON).", ""])
-    text.add([closing])
+            text.add([f"... and {total} more accounts need attention (see {where}).", ""])
+    text.add(closing)
     return text.text()
 
 

@@ -248,8 +248,14 @@ def _strip_url(url: str) -> str:
 _PARENT_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _ROLE_NAME = re.compile(rf"{_IAM_CHARACTER}{{1,64}}")
-LIST_ACCOUNTS_KEYS = frozenset({"parents", "accounts", "role_name", "external_id"})
-AGGREGATE_KEYS = frozenset({"results", "not_swept", "execution", "notify"})
+LIST_ACCOUNTS_KEYS = frozenset({"parents", "accounts", "role_name", "external_id", "store"})
+AGGREGATE_KEYS = frozenset({"results", "not_swept", "execution", "notify", "store"})
+# S3 bucket names (3-63 of a-z0-9.-), Step Functions execution names, and the keys this sweep writes and reads.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_OBJECT_KEY = re.compile(r"[A-Za-z0-9_./-]{1,512}")
+LIST_STORE_KEYS = frozenset({"bucket", "execution"})
+AGGREGATE_STORE_KEYS = frozenset({"bucket", "execution", "manifest_key", "work_list_key", "not_swept_key"})
 # Distributed Map runs at most 10,000 child workflows at once; no organization sweep holds more accounts.
 MAX_ACCOUNTS_PER_REQUEST = 10_000
 
@@ -262,16 +268,30 @@ class ListAccountsRequest:
     role_name: str  # the member role the StackSet deploys in every account
     accounts: tuple[str, ...] | None = None  # only these accounts of the subtree; None = all of them
     external_id: str | None = None
+    store: StoreLocation | None = None  # write the work list to S3 (the Distributed Map); None = return it inline
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where one execution's objects are: the stack's bucket, the execution's name, and for Aggregate the keys
+    that ListAccounts and the ResultWriter wrote."""
+
+    bucket: str
+    execution: str
+    manifest_key: str | None = None
+    work_list_key: str | None = None
+    not_swept_key: str | None = None
 
 
 @dataclass(frozen=True)
 class AggregateRequest:
     """`{"aggregate": {...}}`: every account's outcome, to be turned into one organization report and alert."""
 
-    results: tuple[Mapping[str, Any], ...]  # {"account_id", "name", "report"} or {"account_id", "name", "error"}
+    results: tuple[Mapping[str, Any], ...] = ()  # {"account_id", "name", "report"} or {"account_id", "name", "error"}
     not_swept: tuple[Mapping[str, Any], ...] = ()  # {"account_id", "name", "reason"}
     execution: str | None = None  # the state machine execution, to find it again
     notify: str | None = None
+    store: StoreLocation | None = None  # read the results from S3 instead of `results`
 
 
 Invocation = SweepRequest | ListAccountsRequest | AggregateRequest | ChangeRequest | ConfigRuleRequest
@@ -335,16 +355,24 @@ def _parse_list_accounts(body: Mapping[str, Any]) -> ListAccountsRequest:
         errors.append(
             f"'external_id' must be 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
         )
+    store = _parse_store(body["store"], LIST_STORE_KEYS, errors) if "store" in body else None
     if errors:
         raise RequestError("invalid list_accounts payload: " + "; ".join(errors))
-    return ListAccountsRequest(parents=parents, role_name=str(role_name), accounts=accounts, external_id=external_id)
+    return ListAccountsRequest(
+        parents=parents, role_name=str(role_name), accounts=accounts, external_id=external_id, store=store
+    )
 
 
 def _parse_aggregate(body: Mapping[str, Any]) -> AggregateRequest:
     errors: list[str] = []
     _unknown_keys(body, AGGREGATE_KEYS, errors)
-    results = _outcomes(body.get("results"), "results", ("report", "error"), errors)
-    not_swept = _outcomes(body.get("not_swept", []), "not_swept", ("reason",), errors)
+    store = _parse_store(body["store"], AGGREGATE_STORE_KEYS, errors) if "store" in body else None
+    if store is not None and ("results" in body or "not_swept" in body):
+        errors.append("'store' replaces 'results' and 'not_swept': give one or the other")
+    if store is not None and store.manifest_key is None:
+        errors.append("'store' must name the 'manifest_key' the Distributed Map's ResultWriter wrote")
+    results = () if store else _outcomes(body.get("results"), "results", ("report", "error"), errors)
+    not_swept = () if store else _outcomes(body.get("not_swept", []), "not_swept", ("reason",), errors)
     execution = body.get("execution")
     if execution is not None and not isinstance(execution, str):
         errors.append(f"'execution' must be a string, got {execution!r}")
@@ -353,7 +381,38 @@ def _parse_aggregate(body: Mapping[str, Any]) -> AggregateRequest:
         errors.append(f"'notify' must be one of {', '.join(NOTIFY_CHOICES)}, got {notify!r}")
     if errors:
         raise RequestError("invalid aggregate payload: " + "; ".join(errors))
-    return AggregateRequest(results=results, not_swept=not_swept, execution=execution, notify=notify)
+    return AggregateRequest(results=results, not_swept=not_swept, execution=execution, notify=notify, store=store)
+
+
+def _parse_store(value: Any, allowed: frozenset[str], errors: list[str]) -> StoreLocation | None:
+    """`{"bucket", "execution", ...keys}`: the bucket name, the execution's name, object keys, each checked."""
+    if not isinstance(value, Mapping):
+        errors.append("'store' must be a JSON object")
+        return None
+    unknown = sorted(str(key) for key in value if key not in allowed)
+    if unknown:
+        errors.append(f"'store': unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
+    checks = {"bucket": (_BUCKET, "an S3 bucket name"), "execution": (_EXECUTION_NAME, "an execution name")}
+    fields: dict[str, str | None] = {}
+    for key in sorted(allowed):
+        pattern, what = checks.get(key, (_OBJECT_KEY, "an object key of [A-Za-z0-9_./-]"))
+        item = value.get(key)
+        if item is None and key not in checks:
+            fields[key] = None
+        elif not isinstance(item, str) or not pattern.fullmatch(item) or ".." in item:
+            errors.append(f"'store.{key}' must be {what}, got {item!r}")
+            fields[key] = None
+        else:
+            fields[key] = item
+    if fields.get("bucket") is None or fields.get("execution") is None:
+        return None
+    return StoreLocation(
+        bucket=str(fields["bucket"]),
+        execution=str(fields["execution"]),
+        manifest_key=fields.get("manifest_key"),
+        work_list_key=fields.get("work_list_key"),
+        not_swept_key=fields.get("not_swept_key"),
+    )
 
 
 def _outcomes(value: Any, key: str, one_of: tuple[str, ...], errors: list[str]) -> tuple[Mapping[str, Any], ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,12 +18,16 @@ from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigRuleRequest
 from thumbprint_remediator.errors import AccountAccessError, InventoryError
 from thumbprint_remediator.inventory import IamOidcProviders
+from thumbprint_remediator.org_store import OrganizationStore
 from thumbprint_remediator.organization import (
     MEMBER_ROLE_REMEDY,
     aggregate,
+    alert_view,
+    map_run_result,
     plan_sweeps,
     render_organization_alert,
     should_notify_organization,
+    with_missing_accounts,
 )
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.publisher import AlertPublisher
@@ -182,7 +187,8 @@ def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: flo
 
 
 def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) -> dict[str, Any]:
-    """The organization sweep's work list: every active account below the target roots or OUs."""
+    """The organization sweep's work list: every active account below the target roots or OUs. With a store,
+    the work list and the accounts left out go to S3 and only their keys and counts come back."""
     accounts = runtime.organization.under(request.parents)
     plan = plan_sweeps(
         accounts,
@@ -192,20 +198,61 @@ def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) 
         external_id=request.external_id,
         only=request.accounts,
     )
+    reasons = Counter(str(item["reason"]) for item in plan["not_swept"])
     runtime.sweeper.log.info(
         "organization accounts listed",
-        extra={"parents": list(request.parents), "accounts": len(plan["accounts"]), "not_swept": plan["not_swept"]},
+        extra={
+            "parents": list(request.parents),
+            "accounts": len(plan["accounts"]),
+            "not_swept": len(plan["not_swept"]),
+            "not_swept_reasons": dict(reasons.most_common(10)),
+            "not_swept_first": [item["account_id"] for item in plan["not_swept"][:20]],
+        },
     )
-    return plan
+    if request.store is None:
+        return plan
+    store = _store(runtime, request.store.bucket)
+    return {
+        "work_list_key": store.put_work_list(request.store.execution, plan["accounts"]),
+        "not_swept_key": store.put_not_swept(request.store.execution, plan["not_swept"]),
+        "accounts": len(plan["accounts"]),
+        "not_swept": len(plan["not_swept"]),
+    }
 
 
 def aggregate_organization(runtime: Runtime, request: AggregateRequest) -> dict[str, Any]:
-    """One organization report from every account's outcome, and one alert when due."""
-    report = aggregate(request.results, request.not_swept, execution=request.execution)
-    notify_on = request.notify or runtime.sweeper.settings.notify_on
+    """One organization report from every account's outcome, and one alert when due. With a store, the results
+    come from the Distributed Map's result files, the full report is stored next to them, and what comes back is
+    the summary, the report's key and the alert's outcome: the same few fields for any number of accounts."""
     log = runtime.sweeper.log
-    log.info("organization sweep finished", extra={"execution": request.execution, "summary": report["summary"]})
+    notify_on = request.notify or runtime.sweeper.settings.notify_on
     publisher = runtime.sweeper.publisher
+    if request.store is None:
+        report = aggregate(request.results, request.not_swept, execution=request.execution)
+        log.info("organization sweep finished", extra={"execution": request.execution, "summary": report["summary"]})
+        due = publisher is not None and should_notify_organization(report, notify_on)
+        deliver_alert(
+            publisher if due else None, report, notify_on, render_organization_alert, log, "organization sweep"
+        )
+        return report
+    location = request.store
+    assert location.manifest_key is not None  # the request parser insists on it
+    store = _store(runtime, location.bucket)
+    work_list = store.read_list(location.work_list_key) if location.work_list_key else []
+    not_swept = store.read_list(location.not_swept_key) if location.not_swept_key else []
+    results = (map_run_result(entry) for entry in store.map_run_entries(location.manifest_key))
+    report = aggregate(with_missing_accounts(results, work_list), not_swept, execution=request.execution)
+    report_key = store.put_report(location.execution, report)
+    log.info(
+        "organization sweep finished",
+        extra={"execution": request.execution, "summary": report["summary"], "report": store.location(report_key)},
+    )
+    view = alert_view(report, store.location(report_key))
     due = publisher is not None and should_notify_organization(report, notify_on)
-    deliver_alert(publisher if due else None, report, notify_on, render_organization_alert, log, "organization sweep")
-    return report
+    deliver_alert(publisher if due else None, view, notify_on, render_organization_alert, log, "organization sweep")
+    return {"summary": report["summary"], "report_key": report_key, "alert": view.get("alert")}
+
+
+def _store(runtime: Runtime, bucket: str) -> OrganizationStore:
+    # Once per ListAccounts or Aggregate step (once per execution each), not per account.
+    return OrganizationStore(Clients(runtime.session).client("s3"), bucket)

@@ -8,7 +8,7 @@ from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.organization import MANAGEMENT_ACCOUNT
 from tests.org.conftest import EXTERNAL_ID, Organization
 from thumbprint_remediator import contract
-from thumbprint_remediator.organization import RESULTS_BUDGET_BYTES
+from thumbprint_remediator.organization import ACCOUNT_RESULT_BYTES
 
 # moto's STS model has no AccessDenied shape (AWS answers it as a generic error); it warns on serializing one.
 pytestmark = pytest.mark.filterwarnings("ignore:Exception\\(AccessDenied\\):UserWarning")
@@ -146,7 +146,7 @@ def test_listing_covers_nested_ous_and_leaves_the_central_account_to_its_own_rol
         "sweep": {
             "notify": "never",
             "report": "compact",
-            "compact_bytes": RESULTS_BUDGET_BYTES // len(org.members) - 100,
+            "compact_bytes": ACCOUNT_RESULT_BYTES,
             "account_role_arn": org.member_role_arn(org.dev),
             "external_id": EXTERNAL_ID,
         },
@@ -167,7 +167,7 @@ def test_listing_the_root_includes_the_central_account_swept_with_its_own_role(
         }
     )
 
-    share = RESULTS_BUDGET_BYTES // 2 - 100
+    share = ACCOUNT_RESULT_BYTES
     assert plan["accounts"] == [
         {
             "account_id": MANAGEMENT_ACCOUNT,

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 
 from thumbprint_remediator.alerts import MESSAGE_LIMIT, SUBJECT_LIMIT
 from thumbprint_remediator.organization import (
+    ACCOUNT_RESULT_BYTES,
     MAX_ACCOUNTS_PER_SWEEP,
-    RESULTS_BUDGET_BYTES,
     MemberAccount,
     aggregate,
+    map_run_result,
     plan_sweeps,
     render_organization_alert,
     should_notify_organization,
+    with_missing_accounts,
 )
 from thumbprint_remediator.report import Finding, build_report, compact_report
 from thumbprint_remediator.rules import failed_assessment
@@ -72,8 +74,8 @@ def test_every_active_account_gets_a_quiet_compact_sweep_through_its_member_role
     plan = plan_sweeps(accounts, own_account=OWN, partition="aws", role_name="Member", external_id="org-sweep")
 
     # Then members are reached through their role, the central account with the function's own
-    # (each report gets an equal share of the state the Map carries, less the wrapper around it)
-    share = RESULTS_BUDGET_BYTES // 3 - 100
+    # (each report gets the same fixed budget, whatever the number of accounts)
+    share = ACCOUNT_RESULT_BYTES
     assert plan["accounts"] == [
         {
             "account_id": OWN,
@@ -114,7 +116,7 @@ def test_an_explicit_list_narrows_the_sweep_and_names_accounts_outside_the_targe
     assert plan["accounts"][0]["sweep"] == {
         "notify": "never",
         "report": "compact",
-        "compact_bytes": RESULTS_BUDGET_BYTES - 100,
+        "compact_bytes": ACCOUNT_RESULT_BYTES,
         "account_role_arn": "arn:aws-cn:iam::222222222222:role/Member",
     }
     assert plan["not_swept"] == [
@@ -130,7 +132,7 @@ def test_accounts_past_what_one_execution_carries_are_named_not_dropped() -> Non
     assert [item["account_id"] for item in plan["accounts"]] == ["000000000001", "000000000002", "000000000003"]
     assert [item["account_id"] for item in plan["not_swept"]] == ["000000000004", "000000000005"]
     assert plan["not_swept"][0]["reason"].startswith(
-        f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep carries"
+        f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep is sized for"
     )
 
 
@@ -227,38 +229,39 @@ def test_a_thousand_accounts_with_problems_still_fit_one_sns_message() -> None:
     assert "Report trimmed to fit SNS's 256 KB limit" in alert.body
 
 
-def test_the_largest_sweep_fits_one_step_functions_state_even_when_every_account_has_findings() -> None:
-    # Given the most accounts one sweep takes, each with more findings than its share of the state holds
-    accounts = [MemberAccount(f"{n:012d}", f"workload-account-{n}") for n in range(MAX_ACCOUNTS_PER_SWEEP)]
-    plan = plan_sweeps(accounts, own_account=OWN, partition="aws", role_name="Member", external_id="x" * 40)
-    results = []
-    for item in plan["accounts"]:
-        account_id = item["account_id"]
-        full = build_report(
-            account=account_id,
-            dry_run=False,
-            started_at=STARTED,
-            duration_ms=900,
-            findings=[_updated(account_id), _updated(account_id), _ok(account_id, 1)],
-            sweep_id="0123456789ab",
-        )
-        full.update({"role_arn": item["sweep"]["account_role_arn"], "error": None})
-        full["alert"] = {"sent": False, "notify_on": "never"}
-        report = compact_report(full, item["sweep"]["compact_bytes"])
-        results.append({"account_id": account_id, "name": item["name"], "report": report})
-
-    # Then the Map's output (every account's result) stays within Step Functions' 256 KB
-    assert len(json.dumps({"accounts": results, "not_swept": plan["not_swept"]}).encode()) < 256 * 1024
-    # And what did not fit is counted, and said in the alert
-    assert results[0]["report"]["attention_omitted"] >= 1
-    report = aggregate(results)
-    assert report["summary"]["updated"] == 2 * MAX_ACCOUNTS_PER_SWEEP
-    assert "more: the function's log has every provider of this sweep" in render_organization_alert(report).body
-
-
 def test_a_compact_report_without_a_budget_keeps_every_finding_that_needs_attention() -> None:
     healthy = _report("111111111111", *(_ok("1", n) for n in range(5)))
 
     assert healthy["findings"] == []
     assert healthy["findings_omitted"] == 5
     assert healthy["summary"] == {"providers": 5, "ok": 5}
+
+
+def test_a_child_that_failed_or_never_ran_is_that_accounts_failure_not_a_lost_account() -> None:
+    # Given the Map's result files: one child succeeded, one failed though tolerated, one wrote garbage,
+    # and one account of the work list has no entry at all
+    work_list = [
+        {"account_id": account_id, "name": name, "sweep": {}}
+        for account_id, name in (("111111111111", "prod"), ("222222222222", "dev"), ("333333333333", "ops"))
+    ] + [{"account_id": "444444444444", "name": "batch", "sweep": {}}]
+    swept = {"account_id": "111111111111", "name": "prod", "report": _report("111111111111", _ok("1", 1))}
+    entries = [
+        {"Status": "SUCCEEDED", "Input": json.dumps(work_list[0]), "Output": json.dumps(swept)},
+        {"Status": "FAILED", "Input": json.dumps(work_list[1]), "Error": "States.Runtime", "Cause": "boom"},
+        {"Status": "SUCCEEDED", "Input": json.dumps(work_list[2]), "Output": "not json"},
+    ]
+
+    # When Aggregate turns them into account results
+    report = aggregate(with_missing_accounts((map_run_result(entry) for entry in entries), work_list))
+
+    # Then every account of the work list is in the report, each failure saying what happened
+    by_account = {entry["account"]: entry for entry in report["accounts"]}
+    assert sorted(by_account) == [item["account_id"] for item in work_list]
+    assert by_account["111111111111"]["state"] == "ok"
+    assert (by_account["222222222222"]["error"]["code"], by_account["222222222222"]["error"]["message"]) == (
+        "States.Runtime",
+        "boom",
+    )
+    assert by_account["333333333333"]["error"]["code"] == "result_unreadable"
+    assert by_account["444444444444"]["error"]["code"] == "no_result"
+    assert report["summary"]["accounts_failed"] == 3

@@ -115,8 +115,8 @@ ON = {"organization": "true", "organizationId": ORGANIZATION_ID, "targetOus": TA
         ({**ON, "targetAccounts": "12345"}, "targetAccounts: expected 12-digit account ids"),
         ({**ON, "memberRoleName": "bad/name"}, "memberRoleName: expected an IAM role name"),
         ({**ON, "externalId": "x"}, "externalId: expected 2 to 1224 characters"),
-        ({**ON, "maxConcurrency": "41"}, "maxConcurrency: expected a whole number from 1 to 40"),
-        ({**ON, "maxConcurrency": "0"}, "maxConcurrency: expected a whole number from 1 to 40"),
+        ({**ON, "maxConcurrency": "901"}, "maxConcurrency: expected a whole number from 1 to 900"),
+        ({**ON, "maxConcurrency": "0"}, "maxConcurrency: expected a whole number from 1 to 900"),
         ({**ON, "callAs": "ADMIN"}, "callAs: expected SELF"),
     ],
 )

@@ -8,6 +8,7 @@ from thumbprint_remediator.errors import RequestError
 from thumbprint_remediator.request import (
     AggregateRequest,
     ListAccountsRequest,
+    StoreLocation,
     SweepRequest,
     parse_event,
     parse_invocation,
@@ -136,3 +137,67 @@ def test_a_sweep_payload_cannot_carry_organization_steps() -> None:
     # The CLI parses sweeps only: the organization steps are the state machine's
     with pytest.raises(RequestError, match="unknown key"):
         parse_event({"aggregate": {"results": []}})
+
+
+# --- the Distributed Map's steps: pointers into the stack's bucket ----------------------------------------------
+STORE = {"bucket": "stack-orgsweepbucket-1a2b3c", "execution": "3f1c9e0a-7d2b-4c11-9a57-0e2f5b8d6c41"}
+
+
+def test_list_accounts_with_a_store_writes_the_work_list_there() -> None:
+    request = parse_invocation({"list_accounts": {"parents": ["r-ab12"], "role_name": "Member", "store": STORE}})
+
+    assert isinstance(request, ListAccountsRequest)
+    assert request.store == StoreLocation(bucket=STORE["bucket"], execution=STORE["execution"])
+
+
+def test_aggregate_with_a_store_reads_the_results_the_result_writer_wrote() -> None:
+    store = {
+        **STORE,
+        "manifest_key": "results/7c0f7a8e-54b1-3d0b-a1f4-0e2d9e4b6a11/manifest.json",
+        "work_list_key": "work-lists/3f1c9e0a.json",
+        "not_swept_key": "not-swept/3f1c9e0a.json",
+    }
+
+    request = parse_invocation({"aggregate": {"store": store, "execution": "arn:x"}})
+
+    assert request == AggregateRequest(
+        execution="arn:x",
+        store=StoreLocation(
+            bucket=STORE["bucket"],
+            execution=STORE["execution"],
+            manifest_key=store["manifest_key"],
+            work_list_key=store["work_list_key"],
+            not_swept_key=store["not_swept_key"],
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "store", "message"),
+    [
+        ("list_accounts", "bucket", "'store' must be a JSON object"),
+        ("list_accounts", {**STORE, "bucket": "Not_A_Bucket"}, "'store.bucket' must be an S3 bucket name"),
+        ("list_accounts", {**STORE, "bucket": "ab"}, "'store.bucket' must be an S3 bucket name"),
+        ("list_accounts", {**STORE, "execution": "a/b"}, "'store.execution' must be an execution name"),
+        ("list_accounts", {**STORE, "execution": "x\n"}, "'store.execution' must be an execution name"),
+        ("list_accounts", {**STORE, "manifest_key": "k"}, "'store': unknown key(s) 'manifest_key'"),
+        ("aggregate", STORE, "must name the 'manifest_key'"),
+        ("aggregate", {**STORE, "manifest_key": "../other/manifest.json"}, "'store.manifest_key' must be an object"),
+        ("aggregate", {**STORE, "manifest_key": "results/\u0661.json"}, "'store.manifest_key' must be an object"),
+        ("aggregate", {**STORE, "manifest_key": "results/m.json\n"}, "'store.manifest_key' must be an object"),
+    ],
+)
+def test_a_malformed_store_is_rejected_before_any_call(step: str, store: object, message: str) -> None:
+    body: dict[str, object] = {"store": store}
+    if step == "list_accounts":
+        body |= {"parents": ["r-ab12"], "role_name": "Member"}
+    with pytest.raises(RequestError, match=f"invalid {step} payload") as raised:
+        parse_invocation({step: body})
+    assert message in str(raised.value)
+
+
+def test_a_store_and_inline_results_are_not_both_taken() -> None:
+    store = {**STORE, "manifest_key": "results/m/manifest.json"}
+
+    with pytest.raises(RequestError, match="'store' replaces 'results' and 'not_swept'"):
+        parse_invocation({"aggregate": {"store": store, "results": []}})

@@ -129,6 +129,8 @@ def test_central_function_may_assume_only_the_member_role_and_list_the_organizat
     assert assume["Resource"] == {
         "Fn::Join": ["", ["arn:", PARTITION, f":iam::*:role/{contract.DEFAULT_MEMBER_ROLE_NAME}"]]
     }
+    # And only in accounts of this organization: a same-named role elsewhere cannot be assumed
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": ORGANIZATION_ID}}
     assert _actions(listing) == sorted(contract.ORGANIZATION_READ_ACTIONS)
     assert listing["Resource"] == "*"
 
@@ -164,16 +166,59 @@ def test_state_machine_lists_sweeps_each_account_then_aggregates(organization_st
     for name in ("ListAccounts", "Aggregate"):
         assert states[name]["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke"
         assert states[name]["Parameters"]["FunctionName"] == function
+    bucket = "${" + organization_stack.logical_id("AWS::S3::Bucket") + "}"
     assert states["ListAccounts"]["Parameters"]["Payload"] == {
         "list_accounts": {
             "parents": list(TARGET_OUS),
             "role_name": contract.DEFAULT_MEMBER_ROLE_NAME,
             "external_id": f"oidc-thumbprint-remediator-{ORGANIZATION_ID}",
+            "store": {"bucket": bucket, "execution.$": "$$.Execution.Name"},
         }
     }
-    assert states["Aggregate"]["Parameters"]["Payload"] == {
-        "aggregate": {"results.$": "$.accounts", "not_swept.$": "$.not_swept", "execution.$": "$$.Execution.Id"}
+    # Between the steps travel keys and counts, never the accounts themselves
+    assert states["ListAccounts"]["ResultSelector"] == {
+        "work_list_key.$": "$.Payload.work_list_key",
+        "not_swept_key.$": "$.Payload.not_swept_key",
+        "accounts.$": "$.Payload.accounts",
+        "not_swept.$": "$.Payload.not_swept",
     }
+    assert states["Aggregate"]["Parameters"]["Payload"] == {
+        "aggregate": {
+            "store": {
+                "bucket": bucket,
+                "execution.$": "$$.Execution.Name",
+                "manifest_key.$": "$.results.manifest_key",
+                "work_list_key.$": "$.work_list_key",
+                "not_swept_key.$": "$.not_swept_key",
+            },
+            "execution.$": "$$.Execution.Id",
+        }
+    }
+    assert set(states["Aggregate"]["ResultSelector"]) == {"summary.$", "report_key.$", "alert.$"}
+
+
+def test_distributed_map_reads_the_work_list_and_writes_results_to_the_bucket(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    sweep_accounts = organization_stack.definition()["States"]["SweepAccounts"]
+    bucket = "${" + organization_stack.logical_id("AWS::S3::Bucket") + "}"
+
+    assert sweep_accounts["Type"] == "Map"
+    assert sweep_accounts["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert sweep_accounts["ItemReader"] == {
+        "Resource": "arn:${AWS::Partition}:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": bucket, "Key.$": "$.work_list_key"},
+    }
+    assert sweep_accounts["ResultWriter"] == {
+        "Resource": "arn:${AWS::Partition}:states:::s3:putObject",
+        "Parameters": {"Bucket": bucket, "Prefix": "results"},
+    }
+    assert "ItemsPath" not in sweep_accounts
+    # The Map's output is the manifest's key, beside the work list's: the state stays the same size
+    assert sweep_accounts["ResultSelector"] == {"manifest_key.$": "$.ResultWriterDetails.Key"}
+    assert sweep_accounts["ResultPath"] == "$.results"
+    assert sweep_accounts["ToleratedFailurePercentage"] == 100
 
 
 def test_map_sweeps_each_account_with_bounded_concurrency_and_catches_its_failure(
@@ -181,12 +226,8 @@ def test_map_sweeps_each_account_with_bounded_concurrency_and_catches_its_failur
 ) -> None:
     sweep_accounts = organization_stack.definition()["States"]["SweepAccounts"]
 
-    assert sweep_accounts["Type"] == "Map"
-    assert sweep_accounts["MaxConcurrency"] == 10
-    assert sweep_accounts["ItemsPath"] == "$.accounts"
-    assert sweep_accounts["ResultPath"] == "$.accounts"  # the results replace the work list
+    assert sweep_accounts["MaxConcurrency"] == 40
     processor = sweep_accounts["ItemProcessor"]
-    assert processor["ProcessorConfig"] == {"Mode": "INLINE"}
     sweep = processor["States"]["SweepAccount"]
     assert sweep["Parameters"]["Payload.$"] == "$.sweep"
     assert sweep["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "AccountFailed"}]
@@ -200,6 +241,61 @@ def test_map_sweeps_each_account_with_bounded_concurrency_and_catches_its_failur
         "name.$": "$.name",
         "report.$": "$.outcome.report",
     }
+
+
+# --- the bucket ------------------------------------------------------------------------------------------------
+def test_the_bucket_is_encrypted_with_the_stacks_key_closed_to_the_public_and_expires_its_objects(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    bucket = organization_stack.only("AWS::S3::Bucket")
+    key_id = organization_stack.logical_id("AWS::KMS::Key", "OrganizationSweepStore")
+
+    [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+    }
+    assert organization_stack.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    [expiry] = bucket["LifecycleConfiguration"]["Rules"]
+    assert expiry["Status"] == "Enabled"
+    assert 1 <= expiry["ExpirationInDays"] <= 90
+
+
+def test_the_bucket_admits_only_tls_and_only_the_stacks_two_roles(organization_stack: SynthesizedOrganization) -> None:
+    statements = organization_stack.only("AWS::S3::BucketPolicy")["PolicyDocument"]["Statement"]
+    function_role = organization_stack.logical_id("AWS::IAM::Role", "SweepRole")
+    machine_role = organization_stack.logical_id("AWS::IAM::Role", "StateMachineRole2")
+
+    tls = next(statement for statement in statements if "aws:SecureTransport" in json.dumps(statement))
+    assert (tls["Effect"], tls["Action"], tls["Condition"]) == (
+        "Deny",
+        "s3:*",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
+    [only] = [statement for statement in statements if statement.get("Sid") == "OnlyTheStacksRoles"]
+    assert (only["Effect"], only["Principal"]) == ("Deny", {"AWS": "*"})
+    assert {"s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*"} <= set(only["Action"])
+    assert only["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [{"Fn::GetAtt": [function_role, "Arn"]}, {"Fn::GetAtt": [machine_role, "Arn"]}]
+        }
+    }
+
+
+def test_the_function_reads_and_writes_only_the_buckets_objects(organization_stack: SynthesizedOrganization) -> None:
+    policies = organization_stack.of_type("AWS::IAM::Policy")
+    [access] = [policy for key, policy in policies.items() if "StoreFunctionAccess" in key]
+    bucket = organization_stack.logical_id("AWS::S3::Bucket")
+
+    statements = access["Properties"]["PolicyDocument"]["Statement"]
+    assert [statement["Action"] for statement in statements] == [
+        ["s3:GetObject", "s3:PutObject"],
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+    ]
+    assert statements[0]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
 
 
 def test_every_invocation_retries_lambda_throttling_and_service_errors_but_not_a_failed_sweep(

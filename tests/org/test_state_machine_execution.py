@@ -3,6 +3,8 @@ organization, invoking the real handler for every step."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,14 @@ from typing import Any
 import pytest
 
 from sandbox.environment import Sandbox, stale_thumbprint
-from sandbox.step_functions import Execution, LocalFunctions, executing_state_machines, run_state_machine
+from sandbox.step_functions import (
+    Execution,
+    InterpreterCounters,
+    LocalFunctions,
+    executing_state_machines,
+    run_state_machine,
+    writing_map_results,
+)
 from tests.org.conftest import EXTERNAL_ID, Organization
 from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
 
@@ -19,6 +28,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Exception\\(AccessDenied\\):UserWarning"),
 ]
 FUNCTION_NAME = "oidc-thumbprint-remediator-org"
+BUCKET = "oidc-thumbprint-remediator-org-sweeps"
 
 
 class LambdaTimeout(Exception):
@@ -41,7 +51,14 @@ def emulated_stack(organization: Organization, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def functions(sandbox: Sandbox) -> Iterator[LocalFunctions]:
+def counters() -> Iterator[InterpreterCounters]:
+    with writing_map_results() as counted:
+        yield counted
+
+
+@pytest.fixture
+def functions(sandbox: Sandbox, org: Organization, counters: InterpreterCounters) -> Iterator[LocalFunctions]:
+    org.emulated.create_store_bucket(BUCKET)
     local = LocalFunctions(sandbox.account)
     with executing_state_machines(sandbox.account), local.serving():
         yield local
@@ -51,6 +68,8 @@ def _definition(stack: SynthesizedOrganization, function_arn: str) -> dict[str, 
     def resolve(intrinsic: Mapping[str, Any]) -> str:
         if intrinsic == {"Ref": "AWS::Partition"}:
             return "aws"
+        if intrinsic == {"Ref": stack.logical_id("AWS::S3::Bucket")}:
+            return BUCKET
         assert intrinsic == {"Fn::GetAtt": [stack.logical_id("AWS::Lambda::Function"), "Arn"]}, intrinsic
         return function_arn
 
@@ -113,6 +132,7 @@ def test_the_map_invokes_each_account_once_within_its_concurrency(
     org: Organization,
     central_credentials: dict[str, str],
     functions: LocalFunctions,
+    counters: InterpreterCounters,
     emulated_stack: SynthesizedOrganization,
 ) -> None:
     execution = _run(sandbox, functions, emulated_stack, central_credentials)
@@ -125,5 +145,42 @@ def test_the_map_invokes_each_account_once_within_its_concurrency(
     )
     assert all(payload["notify"] == "never" and payload["report"] == "compact" for payload in sweeps)
     assert [next(iter(payload)) for payload in (payloads[0], payloads[-1])] == ["list_accounts", "aggregate"]
-    assert len(execution.events("MapIterationStarted")) == len(org.members)
+    # And it ran as one Distributed Map run, each account in a child workflow, never more than two at once
+    assert len(execution.events("MapRunStarted")) == 1
+    assert len(execution.events("MapRunSucceeded")) == 1
     assert 1 <= functions.invocations.most_in_flight <= 2  # the stack was synthesized with maxConcurrency=2
+    # ListAccounts, Aggregate and the Map in the parent; SweepAccount and AccountSwept/AccountFailed per child
+    assert counters.state_transitions == 3 + 2 * len(org.members)
+
+
+def test_the_parent_state_stays_pointers_and_counts_and_the_bucket_holds_no_credentials(
+    sandbox: Sandbox,
+    org: Organization,
+    central_credentials: dict[str, str],
+    functions: LocalFunctions,
+    counters: InterpreterCounters,
+    emulated_stack: SynthesizedOrganization,
+) -> None:
+    # Given the organization, when the state machine runs
+    execution = _run(sandbox, functions, emulated_stack, central_credentials)
+
+    # Then no state of the parent carries an account's report: the Map's output is where its results are
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    [exited] = [event for event in execution.events("MapStateExited")]
+    state = json.loads(exited["stateExitedEventDetails"]["output"])
+    assert set(state) == {"work_list_key", "not_swept_key", "accounts", "not_swept", "results"}
+    assert set(state["results"]) == {"manifest_key"}
+    # And the bucket holds the work list, the results the ResultWriter wrote, and the stored report
+    objects = org.emulated.objects(BUCKET)
+    work_list = json.loads(objects[state["work_list_key"]])
+    assert sorted(item["account_id"] for item in work_list) == sorted(org.members)
+    manifest = json.loads(objects[state["results"]["manifest_key"]])
+    [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
+    assert len(json.loads(objects[succeeded["Key"]])) == len(org.members)
+    report = json.loads(objects[execution.output["report_key"]])
+    assert sorted(entry["account"] for entry in report["accounts"]) == sorted(org.members)
+    # And none of it is a credential the central role was given
+    everything = b"".join(objects.values()).decode()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        assert central_credentials[name] not in everything
+    assert not re.search(r"SecretAccessKey|SessionToken|AccessKeyId", everything)
