@@ -343,9 +343,11 @@ def test_state_machine_is_traced_and_logs_every_event(organization_stack: Synthe
 
 
 def test_both_log_groups_are_encrypted_with_the_stack_key(organization_stack: SynthesizedOrganization) -> None:
-    key = {"Fn::GetAtt": [organization_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    # The stack's key (the alerts key); the sweep bucket has a key of its own.
+    key_id = organization_stack.logical_id("AWS::KMS::Key", "AlertsKey")
+    key = {"Fn::GetAtt": [key_id, "Arn"]}
     log_groups = organization_stack.of_type("AWS::Logs::LogGroup")
-    key_policy = json.dumps(organization_stack.only("AWS::KMS::Key")["KeyPolicy"])
+    key_policy = json.dumps(organization_stack.resources[key_id]["Properties"]["KeyPolicy"])
 
     assert len(log_groups) == 2  # the function's and the state machine's
     for log_group in log_groups.values():
