@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -17,10 +17,10 @@ import boto3
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.alerts import render_alert, should_notify
-from thumbprint_remediator.clients import Clients
+from thumbprint_remediator.clients import CallWindow, Clients
 from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
-from thumbprint_remediator.errors import ChannelError
+from thumbprint_remediator.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.finding_events import FindingEvents
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.request import SweepRequest, provider_key
@@ -43,26 +43,39 @@ class Channels:
     config: ConfigEvaluations
     log: Log
     clock: Callable[[], datetime] = utc_now
+    # Every channel call is admitted by it: set to the invocation's end before the channels run.
+    window: CallWindow = field(default_factory=CallWindow)
 
 
-def channel_client(session: boto3.Session, service: str) -> Any:
-    """Every channel's client, bounded like the others (timeouts and retries from the client factory)."""
-    return Clients(session).client(service, "read")
+def channel_client(session: boto3.Session, service: str, window: CallWindow) -> Any:
+    """Every channel's client, bounded like the others (timeouts and retries from the client factory), and
+    each of its calls admitted by `window`."""
+    return Clients(session).client(service, "read", window)
 
 
 def build_channels(settings: Settings, log: Log, session: boto3.Session) -> Channels:
+    window = CallWindow()
     return Channels(
-        events=FindingEvents(channel_client(session, "events")) if settings.finding_events else None,
-        security_hub=SecurityHubFindings(channel_client(session, "securityhub")) if settings.security_hub else None,
-        config=ConfigEvaluations(channel_client(session, "config")),
+        events=FindingEvents(channel_client(session, "events", window)) if settings.finding_events else None,
+        security_hub=(
+            SecurityHubFindings(channel_client(session, "securityhub", window)) if settings.security_hub else None
+        ),
+        config=ConfigEvaluations(channel_client(session, "config", window)),
         log=log,
+        window=window,
     )
 
 
 def publish(
-    channels: Channels, report: dict[str, Any], target: HubTarget, covered: Collection[str] | None
+    channels: Channels,
+    report: dict[str, Any],
+    target: HubTarget,
+    covered: Collection[str] | None,
+    end: float | None = None,
 ) -> dict[str, Any]:
-    """Send the report to every enabled channel; record each outcome in report["channels"]."""
+    """Send the report to every enabled channel, no call past `end` (a time.monotonic() value); record each
+    outcome in report["channels"]."""
+    channels.window.until(end)
     outcomes: dict[str, Any] = {}
     events, hub = channels.events, channels.security_hub
     if events is not None:
@@ -81,7 +94,7 @@ def publish(
 def _attempt(channels: Channels, name: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return send()
-    except ChannelError as error:
+    except (ChannelError, OutOfTimeError) as error:
         channels.log.error("channel delivery failed", extra={"channel": name, "error": str(error)})
         return {"error": str(error)}
 
@@ -161,9 +174,16 @@ def _deleted_report(change: ChangeRequest, account: str | None, dry_run: bool, n
 
 # --- the Config rule ---------------------------------------------------------------------------------------------
 def evaluate_for_config(
-    sweeper: Sweeper, channels: Channels, request: ConfigRuleRequest, *, account: str | None, deadline: float | None
+    sweeper: Sweeper,
+    channels: Channels,
+    request: ConfigRuleRequest,
+    *,
+    account: str | None,
+    deadline: float | None,
+    end: float | None = None,
 ) -> dict[str, Any]:
-    """Assess in dry-run (the Config path never writes nor alerts) and report the evaluations to Config."""
+    """Assess in dry-run (the Config path never writes nor alerts) and report the evaluations to Config, no call
+    past `end` (a time.monotonic() value)."""
     report = None
     if not request.not_applicable:
         providers = None if request.provider_arn is None else (request.provider_arn,)
@@ -176,6 +196,7 @@ def evaluate_for_config(
             report = sweeper.run(sweep, account=account, deadline=deadline)
     ids = {request.provider_arn: request.resource_id} if request.provider_arn and request.resource_id else None
     results = evaluations(report, request, ids)
+    channels.window.until(end)
     failed = channels.config.put(request.result_token, results)
     outcome: dict[str, Any] = {
         "config_rule": request.rule_name,

@@ -8,11 +8,14 @@ built here too, so it inherits them.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from botocore.config import Config
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.errors import OutOfTimeError
 
 if TYPE_CHECKING:
     import boto3
@@ -47,6 +50,28 @@ def worst_case_seconds(purpose: Purpose) -> float:
     return contract.aws_call_worst_case_seconds(MAX_ATTEMPTS[purpose])
 
 
+class CallWindow:
+    """When the calls of some clients must be over. A call whose worst case (its client's purpose) no longer fits
+    before the end is refused before it is sent, with OutOfTimeError: what runs after the report (the channels)
+    can never hold the invocation past its end. `until` sets the end for each invocation; None: no end."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._end: float | None = None
+
+    def until(self, end: float | None) -> None:
+        self._end = end
+
+    def admit(self, purpose: Purpose, what: str) -> None:
+        """Raise OutOfTimeError when one more call of `purpose` could not finish before the end."""
+        if self._end is None:
+            return
+        left = self._end - self._clock()
+        needed = worst_case_seconds(purpose)
+        if left < needed:
+            raise OutOfTimeError(f"{what} not sent: {max(left, 0):.1f} s left, its worst case is {needed:g} s")
+
+
 class Clients:
     """Builds the clients of one session (the function's, or a member account's assumed role)."""
 
@@ -57,9 +82,16 @@ class Clients:
             session = boto3.Session()
         self.session = session
 
-    def client(self, service: str, purpose: Purpose = "read") -> Any:
-        """Any service's client, bounded like the others."""
-        return self.session.client(service, config=client_config(purpose))  # type: ignore[call-overload]
+    def client(self, service: str, purpose: Purpose = "read", window: CallWindow | None = None) -> Any:
+        """Any service's client, bounded like the others; with `window`, each call is first admitted by it."""
+        client = self.session.client(service, config=client_config(purpose))  # type: ignore[call-overload]
+        if window is not None:
+
+            def admit(model: Any, **_: Any) -> None:
+                window.admit(purpose, f"{service} {model.name}")
+
+            client.meta.events.register("before-call", admit)
+        return client
 
     def iam(self) -> IAMClient:
         return self.client("iam", "read")  # type: ignore[no-any-return]

@@ -66,6 +66,10 @@ class AlertDeliveryError(RemediatorError):
         self.report = report
 
 
+class OutOfTimeError(RemediatorError):
+    """A call was not sent: its worst case no longer fits before the invocation's end (clients.CallWindow)."""
+
+
 class ChannelError(RemediatorError):
     """A channel beyond the e-mail (events, Security Hub, Config) refused or could not be reached."""
 

@@ -114,6 +114,14 @@ def deadline_of(context: Any) -> float | None:
     return time.monotonic() + max(seconds_left - LAMBDA_RESERVE_SECONDS, 1.0)
 
 
+def end_of(context: Any) -> float | None:
+    """A time.monotonic() value by which every call must be over: the invocation's end, less the time to return."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.monotonic() + float(remaining()) / 1000 - contract.REPORT_SLACK_SECONDS
+
+
 def _warn_if_too_short(sweeper: Sweeper, context: Any) -> None:
     """Say so when the invocation's time cannot probe one provider: its findings will all be out of time."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
@@ -133,7 +141,8 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> dict[str
         report = runtime.sweeper.run(request, account=account, deadline=deadline_of(context))
         if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
             covered = None if request.providers is None else [row["arn"] for row in report["findings"]]
-            publish_channels(runtime.channels, report, _hub_target(runtime, account, context), covered)
+            target = _hub_target(runtime, account, context)
+            publish_channels(runtime.channels, report, target, covered, end_of(context))
     else:
         report = _sweep_member_account(runtime, request, deadline_of(context))
     return compact_report(report, request.compact_bytes) if request.report == "compact" else report
@@ -144,7 +153,8 @@ def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> d
     account = account_of(context, runtime.session)
     report = check_change(runtime.sweeper, change, account=account, deadline=deadline_of(context))
     if runtime.channels is not None and report.get("checked"):
-        publish_channels(runtime.channels, report, _hub_target(runtime, account, context), [change.provider_arn])
+        target = _hub_target(runtime, account, context)
+        publish_channels(runtime.channels, report, target, [change.provider_arn], end_of(context))
     return report
 
 
@@ -152,7 +162,9 @@ def run_config_rule(runtime: Runtime, request: ConfigRuleRequest, context: Any) 
     """The Config rule's evaluation: a dry-run sweep, reported with PutEvaluations."""
     channels = runtime.channels or build_channels(runtime.sweeper.settings, runtime.sweeper.log, runtime.session)
     account = account_of(context, runtime.session)
-    return evaluate_for_config(runtime.sweeper, channels, request, account=account, deadline=deadline_of(context))
+    return evaluate_for_config(
+        runtime.sweeper, channels, request, account=account, deadline=deadline_of(context), end=end_of(context)
+    )
 
 
 def _hub_target(runtime: Runtime, account: str | None, context: Any) -> HubTarget:
