@@ -28,6 +28,10 @@ ENV_FUNCTION_ROLE_ARN: Final = "FUNCTION_ROLE_ARN"
 # Backend sampling: addresses (A and AAAA) captured per endpoint, and extra handshakes per address.
 ENV_SAMPLE_ADDRESSES: Final = "SAMPLE_ADDRESSES"
 ENV_SAMPLES_PER_ADDRESS: Final = "SAMPLES_PER_ADDRESS"
+# History: the DynamoDB table that remembers what each provider presented (unset: stateless), and its windows.
+ENV_HISTORY_TABLE: Final = "HISTORY_TABLE"
+ENV_PRUNE_AFTER_DAYS: Final = "PRUNE_AFTER_DAYS"
+ENV_REMEMBER_CHAINS_DAYS: Final = "REMEMBER_CHAINS_DAYS"
 
 SETTINGS_ENV_NAMES: Final = (
     ENV_TOPIC_ARN,
@@ -123,6 +127,11 @@ SECURITY_HUB_ACTIONS: Final = (
 SECURITY_HUB_PRODUCT_ARN_PATTERN: Final = "arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
 # AWS Config: report evaluations; Config defines no resource type for PutEvaluations.
 CONFIG_RULE_ACTIONS: Final = ("config:PutEvaluations",)
+# The history table's key schema (both strings) and its TTL attribute (epoch seconds): anyone can create a
+# compatible table for a workstation run.
+HISTORY_PARTITION_KEY: Final = "pk"
+HISTORY_SORT_KEY: Final = "sk"
+HISTORY_TTL_ATTRIBUTE: Final = "expires_at"
 CONFIG_RESOURCE_TYPE: Final = "AWS::IAM::OIDCProvider"
 
 # CloudWatch metrics (EMF, namespace METRICS_NAMESPACE, no dimensions besides `service`).
@@ -141,6 +150,11 @@ TIME_BUDGET_EXHAUSTED: Final = "time_budget_exhausted"
 METRIC_CHANNEL_FAILED: Final = "ChannelDeliveryFailed"
 METRIC_SECURITY_HUB_NOT_ENABLED: Final = "SecurityHubNotEnabled"
 METRIC_CHANGES_OUTSIDE_TOOL: Final = "ChangesOutsideTool"
+# History: sweeps (or providers) that ran without it, providers whose chains or pins changed, and drift (a list
+# changed by someone other than the tool).
+METRIC_HISTORY_UNAVAILABLE: Final = "HistoryUnavailable"
+METRIC_PROVIDERS_CHANGED: Final = "ProvidersChanged"
+METRIC_PROVIDERS_DRIFTED: Final = "ProvidersDrifted"
 
 DASHBOARD_METRICS: Final = (
     METRIC_PROVIDERS_CHECKED,
