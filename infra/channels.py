@@ -1,4 +1,4 @@
-"""The channels beyond the e-mail (issue 15), each behind its own context key: the immediate check on every change
+"""The channels beyond the e-mail, each behind its own context key: the immediate check on every change
 (with a us-east-1 forwarder when the stack lives elsewhere), Security Hub findings, an AWS Config rule, and events
 for routing (on by default). Each channel's resources and grants appear only when its key is set; the grants are
 exactly the actions the function's adapters declare (contract.py)."""

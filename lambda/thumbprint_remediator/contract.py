@@ -20,7 +20,7 @@ ENV_CONNECT_TIMEOUT: Final = "CONNECT_TIMEOUT_SECONDS"
 ENV_READ_TIMEOUT: Final = "READ_TIMEOUT_SECONDS"
 ENV_HOST_BUDGET: Final = "HOST_BUDGET_SECONDS"
 ENV_MAX_WORKERS: Final = "MAX_WORKERS"
-# Channels beyond the e-mail (issue 15): each switched by its own variable.
+# Channels beyond the e-mail: each switched by its own variable.
 ENV_FINDING_EVENTS: Final = "FINDING_EVENTS"
 ENV_SECURITY_HUB: Final = "SECURITY_HUB"
 # The function's own role: CloudTrail events whose session was issued by it are the tool's own changes.
@@ -98,7 +98,7 @@ DEFAULT_MEMBER_ROLE_NAME: Final = "OidcThumbprintRemediatorMember"
 # The session name the member account's CloudTrail shows for every call of a sweep.
 MEMBER_ROLE_SESSION_NAME: Final = "oidc-thumbprint-sweep"
 
-# --- Channels (issue 15). Each adapter declares its actions beside itself; these are what infra grants. ---
+# --- Channels. Each adapter declares its actions beside itself; these are what infra grants. ---
 # The immediate check: the IAM API calls on OIDC providers whose CloudTrail events start a one-provider sweep.
 CHANGE_EVENT_NAMES: Final = (
     "CreateOpenIDConnectProvider",
