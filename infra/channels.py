@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.config import ConfigError
+from infra.config import ConfigError, parse_boolean
 from infra.contract import contract
 
 # Delivery retries before a change event is dropped; the next scheduled sweep catches what was missed.
@@ -26,8 +26,6 @@ CHANGE_DELIVERY_RETRY_ATTEMPTS: Final = 4
 CHANGE_MAX_EVENT_AGE: Final = Duration.hours(1)
 CONFIG_RULE_FREQUENCY: Final = config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS
 FORWARDER_STACK_NAME: Final = "OidcThumbprintRemediatorIamEvents"
-_TRUE = {"true", "yes", "1", "on"}
-_FALSE = {"false", "no", "0", "off"}
 _REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 
 
@@ -48,10 +46,10 @@ class ChannelsConfig:
         if region is not None and not re.match(_REGION, region):
             raise ConfigError(f"region: expected an AWS region such as eu-west-1, got {region!r}")
         return cls(
-            finding_events=_boolean("findingEvents", get("findingEvents"), defaults.finding_events),
-            change_check=_boolean("changeCheck", get("changeCheck"), defaults.change_check),
-            security_hub=_boolean("securityHub", get("securityHub"), defaults.security_hub),
-            config_rule=_boolean("configRule", get("configRule"), defaults.config_rule),
+            finding_events=parse_boolean("findingEvents", get("findingEvents"), defaults.finding_events),
+            change_check=parse_boolean("changeCheck", get("changeCheck"), defaults.change_check),
+            security_hub=parse_boolean("securityHub", get("securityHub"), defaults.security_hub),
+            config_rule=parse_boolean("configRule", get("configRule"), defaults.config_rule),
             region=region,
         )
 
@@ -188,19 +186,6 @@ class IamEventsForwarderStack(Stack):
             event_pattern=change_event_pattern(),
             targets=[targets.EventBus(bus, role=role.without_policy_updates())],
         )
-
-
-def _boolean(key: str, value: Any, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"{key}: expected true or false, got {value!r}")
 
 
 def _text(value: Any) -> str | None:

@@ -59,7 +59,7 @@ class StackConfig:
         config = cls(
             alert_emails=_emails(get("alertEmails")),
             schedule=_schedule(get("schedule"), defaults.schedule),
-            dry_run=_boolean("dryRun", get("dryRun"), defaults.dry_run),
+            dry_run=parse_boolean("dryRun", get("dryRun"), defaults.dry_run),
             expiry_warning_days=_integer(
                 "expiryWarningDays", get("expiryWarningDays"), defaults.expiry_warning_days, 0, 3650
             ),
@@ -118,7 +118,8 @@ def _schedule(value: Any, default: ScheduleExpression) -> ScheduleExpression:
     return schedule
 
 
-def _boolean(key: str, value: Any, default: bool) -> bool:
+def parse_boolean(key: str, value: Any, default: bool) -> bool:
+    """A context value as true or false (`default` when absent); ConfigError naming `key` otherwise."""
     if value is None:
         return default
     if isinstance(value, bool):
