@@ -1,4 +1,5 @@
-"""Watching the watcher: alarms on function errors, on completed sweeps (dead man) and on dead letters."""
+"""Watching the watcher: alarms on function errors, on completed sweeps (dead man), on dead letters and on sweeps
+that ran without their history."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class AlarmNames:
     errors: str
     dead_man: str
     dead_letters: str
+    history_unavailable: str
 
     @classmethod
     def for_stack(cls, stack_name: str) -> AlarmNames:
@@ -32,7 +34,12 @@ class AlarmNames:
             errors=f"{stack_name}-SweepErrors",
             dead_man=f"{stack_name}-NoCompletedSweep",
             dead_letters=f"{stack_name}-FailedSweepsKept",
+            history_unavailable=f"{stack_name}-HistoryUnavailable",
         )
+
+    def watched(self, *, history: bool) -> list[str]:
+        """The names of the alarms a stack builds: the history alarm only beside a history table."""
+        return [self.errors, self.dead_man, self.dead_letters, *([self.history_unavailable] if history else [])]
 
 
 def sweep_metric(metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
@@ -59,6 +66,7 @@ class SweepAlarms(Construct):
         topic: sns.ITopic,
         schedule: ScheduleExpression,
         names: AlarmNames,
+        history: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         notify = actions.SnsAction(topic)
@@ -111,3 +119,28 @@ class SweepAlarms(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.dead_letters.add_alarm_action(notify)
+        self.history_unavailable: cloudwatch.Alarm | None = None
+        if history:
+            # The engine counts every provider it swept without its history (table unreachable, throttled, or an
+            # item corrupt): the sweep went on statelessly, so alerts could not say what changed.
+            self.history_unavailable = cloudwatch.Alarm(
+                self,
+                "HistoryUnavailable",
+                alarm_name=names.history_unavailable,
+                alarm_description=(
+                    "A sweep ran without its history table for at least one provider (unreachable, throttled, or an "
+                    "item unreadable): it went on statelessly. Read the function's log group for the provider and why."
+                ),
+                metric=sweep_metric(contract.METRIC_HISTORY_UNAVAILABLE, "Sum", interval),
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            self.history_unavailable.add_alarm_action(notify)
+
+    @property
+    def all(self) -> list[cloudwatch.Alarm]:
+        """Every alarm built here, for the dashboard's status widget."""
+        alarms = [self.errors, self.dead_man, self.dead_letters]
+        return [*alarms, self.history_unavailable] if self.history_unavailable else alarms

@@ -51,6 +51,8 @@ class StackConfig:
     architecture: Architecture = "arm64"
     memory_size: int = DEFAULT_MEMORY_MB
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    # The history table (infra/history.py): on unless `-c history=false`, which leaves the function stateless.
+    history: bool = True
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any], base_dir: Path = PROJECT_ROOT) -> StackConfig:
@@ -70,6 +72,7 @@ class StackConfig:
             timeout_seconds=_integer(
                 "timeout", get("timeout"), defaults.timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS
             ),
+            history=_boolean("history", get("history"), defaults.history),
         )
         if config.schedule.shortest_interval_seconds < config.timeout_seconds:
             raise ConfigError(

@@ -17,6 +17,8 @@ from infra.schedule_expression import DAY, MINUTE
 # Counts describe one sweep, so a period's worst sweep is shown; updates add up.
 _STATISTICS: Final = {contract.METRIC_PROVIDERS_UPDATED: "Sum", contract.METRIC_MIN_DAYS_TO_EXPIRY: "Minimum"}
 _WIDTH: Final = 24
+# Changes and drift are counted per day whatever the schedule: a day is what an operator compares.
+_HISTORY_PERIOD: Final = Duration.days(1)
 
 
 class SweepDashboard(Construct):
@@ -40,9 +42,7 @@ class SweepDashboard(Construct):
         counts = [name for name in contract.DASHBOARD_METRICS if name != contract.METRIC_MIN_DAYS_TO_EXPIRY]
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(30))
         self.dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(
-                title="Alarms", alarms=[alarms.errors, alarms.dead_man, alarms.dead_letters], width=_WIDTH, height=3
-            )
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=alarms.all, width=_WIDTH, height=3)
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
@@ -87,3 +87,21 @@ class SweepDashboard(Construct):
                 width=_WIDTH // 2,
             ),
         )
+        if config.history:
+            self.dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="Providers changed and drifted per day",
+                    left=[
+                        sweep_metric(contract.METRIC_PROVIDERS_CHANGED, "Sum", _HISTORY_PERIOD),
+                        sweep_metric(contract.METRIC_PROVIDERS_DRIFTED, "Sum", _HISTORY_PERIOD),
+                    ],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, label="providers", show_units=False),
+                    width=_WIDTH // 2,
+                ),
+                cloudwatch.GraphWidget(
+                    title="Providers swept without history",
+                    left=[sweep_metric(contract.METRIC_HISTORY_UNAVAILABLE, "Sum", period)],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, label="providers", show_units=False),
+                    width=_WIDTH // 2,
+                ),
+            )

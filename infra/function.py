@@ -17,6 +17,7 @@ from infra.alerts import AlertTopic
 from infra.bundling import AssetSpec, function_code
 from infra.config import StackConfig
 from infra.contract import contract
+from infra.history import HistoryTable
 from infra.log_groups import encrypted_log_group
 
 LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
@@ -36,7 +37,9 @@ SINGLE_SWEEP_CONCURRENCY: Final = 1
 _ARCHITECTURES: Final = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
-def function_environment(config: StackConfig, topic_arn: str, extra_ca_bundle_path: str | None) -> dict[str, str]:
+def function_environment(
+    config: StackConfig, topic_arn: str, extra_ca_bundle_path: str | None, history_table_name: str | None = None
+) -> dict[str, str]:
     """The variables the engine's Settings.from_env and Powertools read, by the contract's names."""
     environment = {
         contract.ENV_TOPIC_ARN: topic_arn,
@@ -48,6 +51,8 @@ def function_environment(config: StackConfig, topic_arn: str, extra_ca_bundle_pa
     }
     if extra_ca_bundle_path:
         environment[contract.ENV_EXTRA_CA_BUNDLE] = extra_ca_bundle_path
+    if history_table_name:
+        environment[contract.ENV_HISTORY_TABLE] = history_table_name
     return environment
 
 
@@ -63,6 +68,7 @@ class SweepFunction(Construct):
         alerts: AlertTopic,
         extra_policies: Mapping[str, iam.PolicyDocument] | None = None,
         reserved_concurrency: int = SINGLE_SWEEP_CONCURRENCY,
+        history: HistoryTable | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = encrypted_log_group(
@@ -89,6 +95,7 @@ class SweepFunction(Construct):
             description="Sweeps IAM OIDC providers and updates stale thumbprints",
             inline_policies={
                 **_inline_policies(self.log_group, alerts, self.dead_letters),
+                **({"History": history.policy()} if history else {}),
                 **(extra_policies or {}),
             },
         )
@@ -108,7 +115,9 @@ class SweepFunction(Construct):
             log_group=self.log_group,
             # Immutable: CDK adds nothing behind our back; every permission is in the inline policies above.
             role=self.role.without_policy_updates(),
-            environment=function_environment(config, alerts.topic.topic_arn, asset.extra_ca_bundle_path),
+            environment=function_environment(
+                config, alerts.topic.topic_arn, asset.extra_ca_bundle_path, history.table_name if history else None
+            ),
             retry_attempts=FUNCTION_RETRY_ATTEMPTS,
             max_event_age=Duration.seconds(config.max_event_age_seconds),
             dead_letter_queue=self.dead_letters,

@@ -13,6 +13,7 @@ from infra.channels import ChannelsConfig, SweepChannels, channel_policies
 from infra.config import StackConfig
 from infra.dashboard import SweepDashboard
 from infra.function import SweepFunction
+from infra.history import HistoryTable
 from infra.schedule import SweepSchedule
 
 
@@ -39,12 +40,18 @@ class ThumbprintRemediatorStack(Stack):
             self.format_arn(
                 service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
             )
-            for name in (alarm_names.errors, alarm_names.dead_man, alarm_names.dead_letters)
+            for name in alarm_names.watched(history=config.history)
         ]
         self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
         channels = channels or ChannelsConfig()
+        self.history = HistoryTable(self, "History", key=self.alerts.key) if config.history else None
         self.sweep = SweepFunction(
-            self, "Sweep", config=config, alerts=self.alerts, extra_policies=channel_policies(channels)
+            self,
+            "Sweep",
+            config=config,
+            alerts=self.alerts,
+            extra_policies=channel_policies(channels),
+            history=self.history,
         )
         self.channels = SweepChannels(
             self, "Channels", channels=channels, function=self.sweep.function, role=self.sweep.role
@@ -59,6 +66,7 @@ class ThumbprintRemediatorStack(Stack):
             topic=self.alerts.topic,
             schedule=config.schedule,
             names=alarm_names,
+            history=config.history,
         )
         self.dashboard = SweepDashboard(
             self, "Dashboard", config=config, function=self.sweep.function, alarms=self.alarms
@@ -73,6 +81,13 @@ class ThumbprintRemediatorStack(Stack):
         function_name = self.sweep.function.function_name
         CfnOutput(self, "FunctionName", value=function_name, description="The sweep function")
         CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="Findings and alarms")
+        if self.history:
+            CfnOutput(
+                self,
+                "HistoryTableName",
+                value=self.history.table_name,
+                description="What each provider presented, sweep after sweep (the function's HISTORY_TABLE)",
+            )
         CfnOutput(
             self,
             "LogGroupName",

@@ -6,7 +6,8 @@ included) for the request's action. What it does not do, and what this module ad
 
 - It matches a statement's `Resource` against `*` for almost every action, so a statement scoped to
   an ARN never applies and every scoped grant is denied. Here, requests naming an OIDC provider
-  (`OpenIDConnectProviderArn`) or a topic (`TopicArn`) are checked against that ARN instead.
+  (`OpenIDConnectProviderArn`) or a topic (`TopicArn`) are checked against that ARN instead, and
+  DynamoDB requests naming a table (`TableName`, in the JSON body) against the table's ARN.
 - Conditions see only request parameters: a statement with a condition such as `kms:ViaService`
   never allows anything. The function's only conditioned statement is for KMS, which moto's SNS
   never calls, so it is not exercised.
@@ -23,8 +24,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam.responses import IamResponse
 from moto.sns.responses import SNSResponse
+from moto.utilities.utils import get_partition
 
 from sandbox.aws import EmulatedAccount
 
@@ -54,6 +57,24 @@ def check_resource_arns() -> None:
         if getattr(current, _INSTALLED_MARK, None) == parameter:
             continue
         response_class._determine_resource = _resource_from(parameter, current)
+    dynamodb: type[Any] = DynamoHandler
+    if getattr(getattr(dynamodb, "_determine_resource", None), _INSTALLED_MARK, None) != _TABLE_PARAMETER:
+        dynamodb._determine_resource = _table_arn
+
+
+_TABLE_PARAMETER: Final = "TableName"
+
+
+def _table_arn(response: Any) -> str:
+    """The ARN of the table a DynamoDB request names (moto has parsed its JSON body by now), else `*`."""
+    body = response.body if isinstance(response.body, dict) else {}
+    name = body.get(_TABLE_PARAMETER)
+    if not isinstance(name, str) or not name:
+        return "*"
+    return f"arn:{get_partition(response.region)}:dynamodb:{response.region}:{response.current_account}:table/{name}"
+
+
+setattr(_table_arn, _INSTALLED_MARK, _TABLE_PARAMETER)
 
 
 @contextmanager

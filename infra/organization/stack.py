@@ -21,6 +21,7 @@ from infra.config import StackConfig
 from infra.contract import contract
 from infra.dashboard import SweepDashboard
 from infra.function import SweepFunction
+from infra.history import HistoryTable
 from infra.organization.config import OrganizationConfig
 from infra.organization.fan_out import OrganizationSweep
 from infra.organization.member_stackset import MemberRoleStackSet
@@ -52,12 +53,19 @@ class OrganizationStack(Stack):
             self.format_arn(
                 service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
             )
-            for name in (alarm_names.errors, alarm_names.dead_man, alarm_names.dead_letters, sweep_failed_name)
+            for name in (*alarm_names.watched(history=config.history), sweep_failed_name)
         ]
         self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
         # The Map sweeps up to maxConcurrency accounts at once, each a different account's providers.
+        # Every member account's history lives here, in the central account, beside the function that sweeps them.
+        self.history = HistoryTable(self, "History", key=self.alerts.key) if config.history else None
         self.sweep = SweepFunction(
-            self, "Sweep", config=config, alerts=self.alerts, reserved_concurrency=organization.max_concurrency
+            self,
+            "Sweep",
+            config=config,
+            alerts=self.alerts,
+            reserved_concurrency=organization.max_concurrency,
+            history=self.history,
         )
         self.alerts.restrict_publishing_to(self.sweep.role)
         self.organization_access = _organization_access(self, self.sweep.role, organization)
@@ -81,6 +89,7 @@ class OrganizationStack(Stack):
             topic=self.alerts.topic,
             schedule=config.schedule,
             names=alarm_names,
+            history=config.history,
         )
         machine = self.fan_out.state_machine
         self.sweep_failed = cloudwatch.Alarm(
@@ -117,6 +126,13 @@ class OrganizationStack(Stack):
 
         CfnOutput(self, "FunctionName", value=self.sweep.function.function_name, description="The sweep function")
         CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="The organization's alert, alarms")
+        if self.history:
+            CfnOutput(
+                self,
+                "HistoryTableName",
+                value=self.history.table_name,
+                description="What each member account's providers presented, sweep after sweep",
+            )
         CfnOutput(self, "LogGroupName", value=self.sweep.log_group.log_group_name, description="The function's logs")
         CfnOutput(
             self,

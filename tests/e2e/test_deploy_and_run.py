@@ -150,6 +150,7 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     deployed = physical_ids(created)
     [function_name] = deployed["AWS::Lambda::Function"]
     [topic_arn] = deployed["AWS::SNS::Topic"]
+    [history_table] = deployed["AWS::DynamoDB::Table"]
     rules = {name: account.client("events").describe_rule(Name=name) for name in deployed["AWS::Events::Rule"]}
     [rule_name] = [name for name, rule in rules.items() if "ScheduleExpression" in rule]
     [change_rule] = [rule for rule in rules.values() if "EventPattern" in rule]
@@ -170,6 +171,7 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
         contract.ENV_FINDING_EVENTS: "true",
         contract.ENV_SECURITY_HUB: "true",
         contract.ENV_FUNCTION_ROLE_ARN: configuration["Role"],
+        contract.ENV_HISTORY_TABLE: history_table,
         contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
         contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
     }
@@ -194,10 +196,19 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     alarms = account.client("cloudwatch").describe_alarms(AlarmNames=deployed["AWS::CloudWatch::Alarm"])
     assert sorted(alarm["AlarmName"] for alarm in alarms["MetricAlarms"]) == [
         f"{STACK_NAME}-FailedSweepsKept",
+        f"{STACK_NAME}-HistoryUnavailable",
         f"{STACK_NAME}-NoCompletedSweep",
         f"{STACK_NAME}-SweepErrors",
     ]
     assert all(alarm["AlarmActions"] == [topic_arn] for alarm in alarms["MetricAlarms"])
+    # and the history table is keyed by two strings and billed on demand (moto reads neither the encryption, nor the
+    # TTL, nor point-in-time recovery of a CloudFormation table: the synthesized template's tests assert those)
+    table = account.client("dynamodb").describe_table(TableName=history_table)["Table"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     # and the e-mail subscription is in the deployed template (the emulator may skip creating it)
     [subscription] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Subscription"]
     assert (subscription["Properties"]["Protocol"], subscription["Properties"]["Endpoint"]) == ("email", ALERT_EMAIL)
@@ -213,9 +224,11 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
             scheduled = function.invoke(_scheduled_event(rule["Arn"]), environment, python313)
         with _timed(timings, "invoke_manual"):
             manual = function.invoke({"dry_run": True, "notify": "always"}, environment, python313)
+        # After the sweeps, which so met the table as deployed; the check's item is a key no provider has.
+        _assert_the_role_may_only_get_and_put_history_items(account, credentials, history_table)
     record_property(
         "iam_enforced",
-        "signature + the role's identity policies, action and resource (OIDC provider and topic ARNs); "
+        "signature + the role's identity policies, action and resource (OIDC provider, topic and table ARNs); "
         "no conditions, no resource policies",
     )
 
@@ -376,6 +389,26 @@ def _assert_the_role_is_denied_what_it_was_not_granted(
         assert raised.value.response["Error"]["Code"] in ("AccessDenied", "InvalidClientTokenId"), what
 
 
+def _assert_the_role_may_only_get_and_put_history_items(
+    account: EmulatedAccount, credentials: RoleCredentials, table_name: str
+) -> None:
+    """The history grant works as deployed: one item read and put on its table, nothing else of DynamoDB."""
+    dynamodb = credentials.client(account, "dynamodb")
+    key = {"pk": {"S": "grant-check"}, "sk": {"S": "grant-check"}}
+    dynamodb.put_item(TableName=table_name, Item={**key, "expires_at": {"N": "0"}})
+    assert dynamodb.get_item(TableName=table_name, Key=key)["Item"]["pk"] == {"S": "grant-check"}
+    denied: dict[str, Callable[[], object]] = {
+        "dynamodb:DeleteItem": lambda: dynamodb.delete_item(TableName=table_name, Key=key),
+        "dynamodb:Scan": lambda: dynamodb.scan(TableName=table_name),
+        "dynamodb:GetItem on another table": lambda: dynamodb.get_item(TableName=f"{table_name}-other", Key=key),
+    }
+    for what, call in denied.items():
+        with pytest.raises(ClientError) as raised:
+            call()
+        # moto answers DynamoDB's JSON protocol with its generic access-denied body: botocore sees only the 403.
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, what
+
+
 def _assert_ran_from_the_package_only(invocation: Invocation, function: DeployedFunction) -> None:
     """Everything but the standard library came from the package, and the SDK from the runtime's directory."""
     assert not [entry for entry in invocation.sys_path if "site-packages" in entry]
@@ -418,6 +451,8 @@ def _still_exists(account: EmulatedAccount, resource_type: str, physical_id: str
         return physical_id in [entry["DashboardName"] for entry in entries]
     if resource_type == "AWS::SQS::Queue":
         return physical_id in account.client("sqs").list_queues().get("QueueUrls", [])
+    if resource_type == "AWS::DynamoDB::Table":
+        return physical_id in account.client("dynamodb").list_tables()["TableNames"]
     if resource_type == "AWS::KMS::Key":
         try:
             state = account.client("kms").describe_key(KeyId=physical_id)["KeyMetadata"]["KeyState"]

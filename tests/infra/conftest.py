@@ -37,3 +37,11 @@ def overridden_stack(tmp_path_factory: pytest.TempPathFactory, private_ca_bundle
 def organization_template(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedOrganization:
     """The organization stack, for the scanners that must pass on every template we ship."""
     return synthesize_organization(ORGANIZATION_CONTEXT, tmp_path_factory.mktemp("cdk-organization"))
+
+
+@pytest.fixture(scope="session")
+def stateless_stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The app deployed with `-c history=false`: no history table, the function runs statelessly."""
+    return synthesize(
+        {"alertEmails": ",".join(ALERT_EMAILS), "history": "false"}, tmp_path_factory.mktemp("cdk-stateless")
+    )

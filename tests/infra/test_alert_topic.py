@@ -27,6 +27,7 @@ OUR_ALARMS = {
             _alarm_arn(AlarmNames.for_stack(STACK_NAME).errors),
             _alarm_arn(AlarmNames.for_stack(STACK_NAME).dead_man),
             _alarm_arn(AlarmNames.for_stack(STACK_NAME).dead_letters),
+            _alarm_arn(AlarmNames.for_stack(STACK_NAME).history_unavailable),
         ]
     },
 }

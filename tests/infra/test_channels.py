@@ -28,6 +28,7 @@ BASE_ACTIONS = {
     *contract.ACCOUNT_LEVEL_ACTIONS,
     *contract.ALERT_ACTIONS,
     *contract.DEAD_LETTER_ACTIONS,
+    *contract.HISTORY_ACTIONS,  # the history table: on by default
     "kms:Decrypt",
     "kms:GenerateDataKey",
     "logs:CreateLogStream",

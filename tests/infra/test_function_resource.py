@@ -113,7 +113,7 @@ def test_environment_uses_only_names_from_the_contract(default_stack: Synthesize
     powertools = {contract.ENV_POWERTOOLS_SERVICE_NAME, contract.ENV_POWERTOOLS_METRICS_NAMESPACE}
 
     # Then: the stack sets settings the engine reads, Powertools' two, and nothing else
-    assert set(environment) - powertools <= set(contract.SETTINGS_ENV_NAMES)
+    assert set(environment) - powertools <= {*contract.SETTINGS_ENV_NAMES, contract.ENV_HISTORY_TABLE}
     assert environment == {
         contract.ENV_TOPIC_ARN: {"Ref": default_stack.logical_id("AWS::SNS::Topic")},
         contract.ENV_DRY_RUN: "false",
@@ -121,6 +121,7 @@ def test_environment_uses_only_names_from_the_contract(default_stack: Synthesize
         contract.ENV_NOTIFY_ON: "problems",
         contract.ENV_FINDING_EVENTS: "true",  # events for routing: on by default
         contract.ENV_SECURITY_HUB: "false",
+        contract.ENV_HISTORY_TABLE: {"Ref": default_stack.logical_id("AWS::DynamoDB::Table")},  # on by default
         contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
         contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
     }

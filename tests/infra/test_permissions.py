@@ -105,6 +105,7 @@ def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synth
         *contract.ALERT_ACTIONS,
         *contract.FINDING_EVENT_ACTIONS,  # events for routing: on by default
         *contract.DEAD_LETTER_ACTIONS,
+        *contract.HISTORY_ACTIONS,  # the history table: on by default
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",
@@ -112,6 +113,34 @@ def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synth
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
+
+
+def test_function_may_read_and_write_only_the_history_table_and_use_its_key_through_dynamodb_only(
+    default_stack: Synthesized,
+) -> None:
+    # Given the role's history policy
+    items, key = _policies(default_stack)["History"]
+
+    # Then it holds exactly the adapter's declared actions (one item read, one conditional put), on the table only
+    assert _actions(items) == sorted(contract.HISTORY_ACTIONS) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert items["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::DynamoDB::Table"), "Arn"]}
+    assert "Condition" not in items
+    # and the stack's key only as DynamoDB uses it on the function's behalf
+    assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["dynamodb.", REGION, ".amazonaws.com"]]}}
+    }
+    # and no other statement names a DynamoDB action
+    elsewhere = [
+        action
+        for name, statements in _policies(default_stack).items()
+        if name != "History"
+        for statement in statements
+        for action in _actions(statement)
+        if action.startswith("dynamodb:")
+    ]
+    assert elsewhere == []
 
 
 def test_only_eventbridge_rule_may_invoke_the_function(default_stack: Synthesized) -> None:

@@ -30,6 +30,7 @@ def test_defaults_match_the_readme() -> None:
     assert config.architecture == "arm64"
     assert config.memory_size == 512
     assert config.timeout_seconds == 300
+    assert config.history is True
 
 
 def test_command_line_strings_and_cdk_json_values_are_both_accepted() -> None:
@@ -65,6 +66,7 @@ def test_command_line_strings_and_cdk_json_values_are_both_accepted() -> None:
         ("timeout", "30", "timeout: expected a whole number from 96 to 900"),
         ("timeout", "60", "timeout: expected a whole number from 96 to 900"),  # probes nothing
         ("timeout", "901", "timeout"),
+        ("history", "maybe", "history: expected true or false"),
         ("extraCaBundle", "no/such/bundle.pem", "extraCaBundle: 'no/such/bundle.pem' is not a file"),
     ],
 )

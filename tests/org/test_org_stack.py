@@ -143,11 +143,42 @@ def test_function_keeps_its_single_account_permissions_and_no_schedule_invokes_i
     assert sorted(policy["PolicyName"] for policy in role["Policies"]) == [
         "Alerts",
         "DeadLetters",
+        "History",
         "Logging",
         "OidcProviders",
         "Tracing",
     ]
     assert organization_stack.of_type("AWS::Lambda::Permission") == {}
+
+
+def test_every_member_accounts_history_lives_in_one_table_of_the_central_account(
+    organization_stack: SynthesizedOrganization,
+) -> None:
+    # Given the central function and the one history table beside it
+    role = organization_stack.resources[organization_stack.logical_id("AWS::IAM::Role", "SweepRole")]["Properties"]
+    table_id = organization_stack.logical_id("AWS::DynamoDB::Table")
+    table = organization_stack.only("AWS::DynamoDB::Table")
+    function = organization_stack.only("AWS::Lambda::Function")
+    (items, key) = next(policy for policy in role["Policies"] if policy["PolicyName"] == "History")["PolicyDocument"][
+        "Statement"
+    ]
+
+    # Then the function finds it by name and may only read and put items in it, and use the key through DynamoDB
+    assert function["Environment"]["Variables"]["HISTORY_TABLE"] == {"Ref": table_id}
+    assert _actions(items) == sorted(contract.HISTORY_ACTIONS) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert items["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+    }
+    # and the table is encrypted with the stack key (not the bucket's), on demand, recoverable
+    assert table["SSESpecification"]["KMSMasterKeyId"] == key["Resource"]
+    assert (table["BillingMode"], table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]) == (
+        "PAY_PER_REQUEST",
+        True,
+    )
+    # and no member role can reach it: the StackSet's template names no DynamoDB action
+    assert "dynamodb:" not in json.dumps(organization_stack.of_type("AWS::CloudFormation::StackSet"))
 
 
 # --- the state machine -----------------------------------------------------------------------------------------
@@ -380,10 +411,10 @@ def test_a_failed_or_timed_out_organization_sweep_alarms_on_the_topic(
     alarms = organization_stack.of_type("AWS::CloudWatch::Alarm")
     failed = next(alarm["Properties"] for key, alarm in alarms.items() if key.startswith("OrganizationSweepFailed"))
 
-    assert len(alarms) == 4
+    assert len(alarms) == 5  # errors, dead man, dead letters, history unavailable, and this one
     assert failed["AlarmActions"] == [{"Ref": organization_stack.logical_id("AWS::SNS::Topic")}]
     assert {metric["Id"] for metric in failed["Metrics"] if "MetricStat" in metric} == {"failed", "timedOut"}
-    # The topic lets this alarm publish, like the other three
+    # The topic lets this alarm publish, like the other four
     topic_policy = json.dumps(organization_stack.only("AWS::SNS::TopicPolicy"))
     assert "OrganizationSweepFailed" in topic_policy
 
