@@ -72,7 +72,7 @@ class StackConfig:
             timeout_seconds=_integer(
                 "timeout", get("timeout"), defaults.timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS
             ),
-            history=_boolean("history", get("history"), defaults.history),
+            history=parse_boolean("history", get("history"), defaults.history),
         )
         if config.schedule.shortest_interval_seconds < config.timeout_seconds:
             raise ConfigError(
