@@ -132,6 +132,8 @@ CONFIG_RULE_ACTIONS: Final = ("config:PutEvaluations",)
 HISTORY_PARTITION_KEY: Final = "pk"
 HISTORY_SORT_KEY: Final = "sk"
 HISTORY_TTL_ATTRIBUTE: Final = "expires_at"
+# The history adapter reads and conditionally writes one item per provider; granted on the history table only.
+HISTORY_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
 CONFIG_RESOURCE_TYPE: Final = "AWS::IAM::OIDCProvider"
 
 # CloudWatch metrics (EMF, namespace METRICS_NAMESPACE, no dimensions besides `service`).
