@@ -107,12 +107,23 @@ def _overhead(subject: str, attributes: Mapping[str, tuple[str, str]]) -> int:
 
 
 def should_notify(report: Mapping[str, Any], notify_on: str) -> bool:
-    """`always`, `never`, or `problems`: anything not ok, or anything changed."""
+    """`always`, `never`, `problems` (anything not ok, or anything changed) or `changes`: a finding whose history
+    says it is news (memory.reminder_due, or a change), and as `problems` for one without usable history."""
     if notify_on == "always":
         return True
     if notify_on == "never":
         return False
+    if notify_on == "changes":
+        return any(_is_news(finding) for finding in report["findings"])
     return any(needs_attention(finding) for finding in report["findings"])
+
+
+def _is_news(finding: Mapping[str, Any]) -> bool:
+    history = finding.get("history")
+    if not isinstance(history, Mapping) or history.get("state") != "on":
+        return needs_attention(finding)
+    changed = finding["action"] not in ("none", "would_update", "blocked")  # standing states are reminded, not repeated
+    return changed or bool(history.get("since_last_sweep")) or bool(history.get("news"))
 
 
 def severity(report: Mapping[str, Any]) -> str:

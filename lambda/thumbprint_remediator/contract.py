@@ -48,6 +48,9 @@ SETTINGS_ENV_NAMES: Final = (
     ENV_FUNCTION_ROLE_ARN,
     ENV_SAMPLE_ADDRESSES,
     ENV_SAMPLES_PER_ADDRESS,
+    ENV_HISTORY_TABLE,
+    ENV_PRUNE_AFTER_DAYS,
+    ENV_REMEMBER_CHAINS_DAYS,
 )
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.
@@ -56,7 +59,9 @@ ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 SERVICE_NAME: Final = "oidc-thumbprint-remediator"
 METRICS_NAMESPACE: Final = "OidcThumbprintRemediator"
 
-NOTIFY_CHOICES: Final = ("always", "problems", "never")
+# `changes` (with a history table): what changed, new problems, and reminders of standing ones; without a table it
+# is `problems`.
+NOTIFY_CHOICES: Final = ("always", "changes", "problems", "never")
 # What a sweep returns: the whole report, or only what needs attention (an organization sweep's per-account result).
 REPORT_CHOICES: Final = ("full", "compact")
 

@@ -77,3 +77,13 @@ class ChannelError(RemediatorError):
         super().__init__(f"{channel}: {message}")
         self.channel = channel
         self.code = code
+
+
+class HistoryUnavailable(RemediatorError):
+    """The provider's history could not be read or written (table missing, throttled, corrupt or oversized
+    item, conditional check lost). The sweep goes on statelessly for that provider and says so."""
+
+    def __init__(self, arn: str, message: str) -> None:
+        super().__init__(f"{arn}: history unavailable: {message}")
+        self.arn = arn
+        self.detail = message

@@ -16,7 +16,7 @@ def test_defaults_with_only_the_topic() -> None:
     assert settings == Settings(topic_arn=TOPIC)
     assert settings.dry_run is False
     assert settings.expiry_warning_days == 30
-    assert settings.notify_on == "problems"
+    assert settings.notify_on == "changes"
 
 
 def test_every_variable_is_read(tmp_path) -> None:
