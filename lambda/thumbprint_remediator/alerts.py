@@ -186,6 +186,7 @@ def render_text(report: Mapping[str, Any], level: str) -> str:
         [
             f"OIDC thumbprint sweep of account {account} at {show(report.get('started_at'), FIELD_LIMIT)}{mode}.",
             f"Severity: {level}. {len(findings)} providers checked, {len(attention)} need attention.",
+            *_history_header(report.get("history")),
             "",
         ]
     )
@@ -223,6 +224,15 @@ def render_text(report: Mapping[str, Any], level: str) -> str:
     return text.text()
 
 
+def _history_header(history: Mapping[str, Any] | None) -> list[str]:
+    if not history:
+        return []
+    if not history.get("enabled"):
+        return ["History is off (no HISTORY_TABLE): this sweep compared nothing with earlier sweeps."]
+    unavailable = history.get("unavailable", 0)
+    return [f"History was unavailable for {unavailable} providers: they were swept statelessly."] if unavailable else []
+
+
 def _headline(finding: Mapping[str, Any]) -> str:
     action = show(finding["action"], FIELD_LIMIT)
     return show(finding["status"], FIELD_LIMIT).upper() + ("" if action == "none" else f" -> {action.upper()}")
@@ -256,8 +266,33 @@ def _finding_block(finding: Mapping[str, Any]) -> list[str]:
             block.append(f"    What to do: {show(problem['remedy'])}")
     if finding.get("error"):
         block.append(f"  Error: {show(finding['error'])}")
+    block.extend(_history_lines(finding.get("history")))
     block.append("")
     return block
+
+
+def _history_lines(history: Mapping[str, Any] | None) -> list[str]:
+    """What history says of a finding: changes since the last sweep, pruning, placeholders, or why it is missing."""
+    if not history:
+        return []
+    if history.get("state") != "on":
+        return [f"  {show(history.get('reason') or 'history unavailable for this provider')}"]
+    lines = [
+        f"  Since the last sweep: {show(change['detail'])} ({show(change['kind'])})"
+        for change in history.get("since_last_sweep", [])
+    ]
+    if history.get("news"):
+        lines.append(f"  Why this e-mail: {show(history['news'])}")
+    for key, label in (
+        ("pruned", "Pruned (no verified chain presented it for the window)"),
+        ("would_prune", "Would prune"),
+        ("prune_pending", "To prune at the next write"),
+    ):
+        if history.get(key):
+            lines.append(f"  {label}: {_list(history[key])}")
+    for placeholder in history.get("placeholder_pins", []):
+        lines.append(f"  Placeholder pin {show(placeholder['thumbprint'])}: {show(placeholder['why'])}")
+    return lines
 
 
 def _healthy_line(healthy: list[Mapping[str, Any]]) -> str:

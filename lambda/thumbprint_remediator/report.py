@@ -65,8 +65,14 @@ class Finding:
 
 
 def needs_attention(finding: Mapping[str, Any]) -> bool:
-    """A report finding a person should read: not healthy, or something was (or would be) changed."""
-    return finding["status"] not in HEALTHY_STATUSES or finding["action"] != "none"
+    """A report finding a person should read: not healthy, something was (or would be) changed, or history saw
+    a change since the last sweep (drift included)."""
+    history = finding.get("history") or {}
+    return (
+        finding["status"] not in HEALTHY_STATUSES
+        or finding["action"] != "none"
+        or bool(history.get("since_last_sweep"))
+    )
 
 
 def describe_host(
