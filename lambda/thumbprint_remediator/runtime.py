@@ -73,7 +73,10 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
         publisher=AlertPublisher(settings.topic_arn, client=clients.sns()) if settings.topic_arn else None,
         log=log,
         iam_attempt_seconds=contract.aws_attempt_seconds(),
-        history=HistoryTable(settings.history_table, clients.client("dynamodb")) if settings.history_table else None,
+        # One attempt per history call (the "write" bounds): it is best effort, and must fit the provider's budget.
+        history=HistoryTable(settings.history_table, clients.client("dynamodb", "write"))
+        if settings.history_table
+        else None,
     )
 
 

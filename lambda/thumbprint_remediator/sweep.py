@@ -393,6 +393,8 @@ class Sweeper:
         sweep_now: datetime | None = None,
     ) -> Finding:
         needed = contract.provider_seconds(self.settings.host_budget, self.iam_attempt_seconds)
+        if self.history is not None:  # its read and its write, one attempt each
+            needed += 2 * self.iam_attempt_seconds
         left = gate.seconds_left()
         if left is not None and left < needed:
             return self._error_finding(
@@ -469,7 +471,7 @@ class Sweeper:
             if isinstance(decision, Write)
             else decision
         )
-        history = self._remember(arn, record, history_error, observation, remediation.after, prune, dry_run)
+        history = self._remember(arn, record, history_error, observation, remediation.after, prune, dry_run, gate)
         return Finding(
             arn=arn,
             url=provider.url,
@@ -508,6 +510,7 @@ class Sweeper:
         after: tuple[str, ...],
         prune: tuple[str, ...],
         dry_run: bool,
+        gate: _WriteGate,
     ) -> dict[str, Any] | None:
         """Compare this sweep with the record, save the new record (conditionally), and say what history tells."""
         if self.history is None:
@@ -540,6 +543,10 @@ class Sweeper:
             "prune_pending": [value for value in prune if value in pins_after] if not dry_run else [],
         }
         new_record = memory.next_record(record, arn, observation, reminded=news is not None)
+        if not gate.admits(self.iam_attempt_seconds):
+            entry["state"] = "unavailable"
+            entry["reason"] = "history unavailable for this provider: not saved, the sweep's time budget ran out"
+            return entry
         try:
             self.history.save(new_record, None if record is None else record.version)
         except HistoryUnavailable as error:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.environment import Sandbox, stale_thumbprint
+from cli.__main__ import main as cli_main
+from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy, FaultRule
 from thumbprint_remediator import contract
 from thumbprint_remediator.clients import Clients
@@ -268,3 +269,25 @@ def _session(sandbox: Sandbox) -> Any:
         aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=REGION,
     )
+
+
+def test_the_cli_prints_a_providers_timeline_and_its_records_as_json(
+    sandbox: Sandbox, history_table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a provider swept twice, rotating in between
+    provider = sandbox.add_provider("healthy")
+    _sweep(sandbox, history_table)
+    sandbox.fleet.present(provider.issuer, sandbox.pki.chain("rotated"))
+    _sweep(sandbox, history_table)
+    capsys.readouterr()
+    # When the CLI shows it by URL, as a table and as JSON
+    with applied_environment(sandbox.account.environment()):
+        assert cli_main(["history", provider.url, "--table", history_table]) == 0
+        table = capsys.readouterr().out
+        assert cli_main(["history", "--table", history_table, "--json"]) == 0
+        records = json.loads(capsys.readouterr().out)
+    # Then both chains' tops are in the timeline, and the JSON holds the written pins
+    for name in ("public", "rotated"):
+        assert sandbox.pki.chain(name).top_thumbprint[:10] in table
+    (entry,) = [entry for entry in records if entry["arn"] == provider.arn]
+    assert entry["record"]["pins_written"] == sandbox.thumbprints(provider)
