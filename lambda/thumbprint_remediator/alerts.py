@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.report import HEALTHY_STATUSES, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 
@@ -21,7 +21,16 @@ _TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close th
 CRITICAL_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
 CRITICAL_ACTIONS = frozenset({"blocked", "update_failed", "update_unknown", "would_update"})
 # How an attention-worthy finding is counted in the subject, most serious first.
-_LABEL_ORDER = ("update_failed", "blocked", *STATUS_ORDER[:5], "would_update", "updated", "stale", "expiring")
+_LABEL_ORDER = (
+    "update_failed",
+    "blocked",
+    *STATUS_ORDER[:5],
+    "would_update",
+    "updated",
+    "stale",
+    "expiring",
+    "changed",
+)
 _ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "stale", "expiring", "unreachable")
 
 
@@ -322,6 +331,12 @@ def _json_section(report: Mapping[str, Any], budget: int) -> str:
 
 def _label(finding: Mapping[str, Any]) -> str:
     action = str(finding["action"])
+    if (
+        action == "none"
+        and finding["status"] in HEALTHY_STATUSES
+        and (finding.get("history") or {}).get("since_last_sweep")
+    ):
+        return "changed"  # healthy, but history saw a change (drift, a new chain)
     return action if action != "none" else str(finding["status"])
 
 

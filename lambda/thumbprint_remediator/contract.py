@@ -223,15 +223,18 @@ def drain_reserve_seconds(attempt: float | None = None) -> float:
     return 2 * (aws_attempt_seconds() if attempt is None else attempt)
 
 
-def provider_seconds(host_budget: float, attempt: float | None = None) -> float:
-    """The most one provider can cost: its read, two host budgets (discovery and JWKS) and a write."""
+def provider_seconds(host_budget: float, attempt: float | None = None, history: bool = False) -> float:
+    """The most one provider can cost: its read, two host budgets (discovery and JWKS) and a write; with a history
+    table also its record's read and conditional write, one attempt each."""
     attempt = aws_attempt_seconds() if attempt is None else attempt
-    return attempt + 2 * host_budget + write_window_seconds(attempt)
+    return attempt + 2 * host_budget + write_window_seconds(attempt) + (2 * attempt if history else 0.0)
 
 
-def minimum_timeout_seconds(host_budget: float = DEFAULT_HOST_BUDGET_SECONDS) -> int:
+def minimum_timeout_seconds(host_budget: float = DEFAULT_HOST_BUDGET_SECONDS, history: bool = False) -> int:
     """The shortest function timeout in which a sweep lists the providers and probes (and fixes) at least one,
     with the drain and the alert still reserved. Below it every provider would be 'time budget exhausted'."""
     listing = aws_attempt_seconds()
-    needed = alert_reserve_seconds() + drain_reserve_seconds() + listing + provider_seconds(host_budget)
+    needed = (
+        alert_reserve_seconds() + drain_reserve_seconds() + listing + provider_seconds(host_budget, history=history)
+    )
     return math.ceil(needed)

@@ -317,7 +317,8 @@ def changes_since(previous: HistoryRecord | None, observation: Observation) -> t
     drifted = drift(previous, observation.pins_before)
     if drifted is not None:
         found.append(drifted)
-    before, after = set(previous.pins_seen), set(observation.pins_after)
+    # The tool's own changes in this sweep; changes made outside it are the drift above.
+    before, after = set(observation.pins_before), set(observation.pins_after)
     added, removed = sorted(after - before), sorted(before - after)
     if added:
         found.append(Change("pins_added", ", ".join(added)))

@@ -39,7 +39,7 @@ class Settings:
     @property
     def minimum_timeout_seconds(self) -> int:
         """The shortest function timeout in which these settings still probe a provider (contract.py)."""
-        return contract.minimum_timeout_seconds(self.host_budget)
+        return contract.minimum_timeout_seconds(self.host_budget, history=self.history_table is not None)
 
     # Per endpoint and sweep: up to this many of its addresses are captured, each with this many
     # extra handshakes on fresh connections (load balancers behind one address). See README "Sampling".

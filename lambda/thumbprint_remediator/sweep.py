@@ -392,9 +392,9 @@ class Sweeper:
         scope: SweepScope | None = None,
         sweep_now: datetime | None = None,
     ) -> Finding:
-        needed = contract.provider_seconds(self.settings.host_budget, self.iam_attempt_seconds)
-        if self.history is not None:  # its read and its write, one attempt each
-            needed += 2 * self.iam_attempt_seconds
+        needed = contract.provider_seconds(
+            self.settings.host_budget, self.iam_attempt_seconds, history=self.history is not None
+        )
         left = gate.seconds_left()
         if left is not None and left < needed:
             return self._error_finding(

@@ -286,3 +286,16 @@ def test_problems_are_remembered_with_when_they_were_first_seen() -> None:
     record = swept(None, observe(chain(LEAF, INT_A), problems=("slow_endpoint",)))
     record = swept(record, observe(chain(LEAF, INT_A), problems=("slow_endpoint",), now=T0 + timedelta(days=2)))
     assert record.problems == (ProblemSeen("slow_endpoint", T0, T0),)
+
+
+def test_pins_the_tool_wrote_this_sweep_are_reported_as_added_and_removed_not_as_drift() -> None:
+    record = swept(None, observe(chain(LEAF, INT_A), pins=(INT_A, OLD_PIN)))
+    written = replace(
+        observe(chain(LEAF, INT_B), pins=(INT_A, OLD_PIN), now=T0 + timedelta(days=1)),
+        pins_after=(INT_B, INT_A),
+        written=True,
+    )
+    changes = {change.kind: change.detail for change in changes_since(record, written)}
+    assert changes.keys() == {"rotated_intermediate", "pins_added", "pins_removed"}
+    assert changes["pins_added"] == INT_B
+    assert changes["pins_removed"] == OLD_PIN
