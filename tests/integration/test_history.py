@@ -201,13 +201,19 @@ def test_a_table_deleted_mid_run_leaves_a_completed_sweep_that_says_so(sandbox: 
     assert "history unavailable for this provider" in alert.body
 
 
-def test_a_throttled_table_leaves_a_completed_sweep_that_says_so(sandbox: Sandbox, history_table: str) -> None:
+def test_a_throttled_table_leaves_a_completed_sweep_that_says_so(
+    sandbox: Sandbox, history_table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     provider = sandbox.add_provider("healthy")
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.add(FaultRule("GetItem", "ProvisionedThroughputExceededException", 400, "Rate of requests exceeds"))
+        capsys.readouterr()
         report = _sweep(sandbox, history_table, AWS_ENDPOINT_URL=proxy.url)
     assert _finding(report, provider.arn)["status"] == "ok"
     _assert_unavailable(report, provider.arn, "ProvisionedThroughputExceededException")
+    # The metric the alarm watches counts it (EMF on the function's stdout)
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [entry.get(contract.METRIC_HISTORY_UNAVAILABLE) for entry in metrics if "SweepCompleted" in entry] == [[1.0]]
     # A healthy provider is no news even so: the metric and its alarm watch the table, not the e-mail
     assert report["alert"]["sent"] is False
 
