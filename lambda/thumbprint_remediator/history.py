@@ -51,14 +51,17 @@ class HistoryTable:
             return None
         try:
             version = int(item["version"]["N"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise HistoryUnavailable(arn, f"corrupt history item: no version: {error}") from error
+        try:
             raw = item["record"]["S"]
             if len(raw.encode()) > MAX_RECORD_BYTES:
                 raise ValueError(f"record of {len(raw.encode())} bytes exceeds {MAX_RECORD_BYTES}")
             record = record_from_dict(json.loads(raw), version=version)
         except (KeyError, TypeError, ValueError) as error:
-            raise HistoryUnavailable(arn, f"corrupt history item: {type(error).__name__}: {error}") from error
+            raise HistoryUnavailable(arn, f"corrupt history item: {type(error).__name__}: {error}", version) from error
         if record.arn != arn:
-            raise HistoryUnavailable(arn, "corrupt history item: it names another provider")
+            raise HistoryUnavailable(arn, "corrupt history item: it names another provider", version)
         return record
 
     def save(self, record: HistoryRecord, expected_version: int | None) -> int:

@@ -491,7 +491,7 @@ class Sweeper:
             history=history,
         )
 
-    def _load_history(self, arn: str) -> tuple[memory.HistoryRecord | None, str | None]:
+    def _load_history(self, arn: str) -> tuple[memory.HistoryRecord | None, HistoryUnavailable | None]:
         """The provider's record (None on a first sweep), or why there is none to use."""
         if self.history is None:
             return None, None
@@ -499,13 +499,13 @@ class Sweeper:
             return self.history.load(arn), None
         except HistoryUnavailable as error:
             self.log.warning("history unavailable", extra={"arn": arn, "reason": error.detail})
-            return None, error.detail
+            return None, error
 
     def _remember(
         self,
         arn: str,
         record: memory.HistoryRecord | None,
-        history_error: str | None,
+        history_error: HistoryUnavailable | None,
         observation: memory.Observation,
         after: tuple[str, ...],
         prune: tuple[str, ...],
@@ -525,11 +525,15 @@ class Sweeper:
         ]
         pruned = [value for value in prune if value not in pins_after]
         if history_error is not None:
-            return {
-                "state": "unavailable",
-                "reason": f"history unavailable for this provider: {history_error}",
-                "placeholder_pins": placeholders,
-            }
+            reason = f"history unavailable for this provider: {history_error.detail}"
+            # A damaged item would stay unusable forever: this sweep's record replaces it (still conditionally).
+            if history_error.damaged_version is not None and gate.admits(self.iam_attempt_seconds):
+                try:
+                    self.history.save(memory.next_record(None, arn, observation, False), history_error.damaged_version)
+                    reason += "; replaced by a fresh record from this sweep"
+                except HistoryUnavailable as error:
+                    self.log.warning("damaged history not replaced", extra={"arn": arn, "reason": error.detail})
+            return {"state": "unavailable", "reason": reason, "placeholder_pins": placeholders}
         changes = memory.changes_since(record, observation)
         news = memory.reminder_due(record, observation)
         entry: dict[str, Any] = {

@@ -239,6 +239,9 @@ def test_a_corrupt_or_oversized_item_leaves_a_completed_sweep_that_says_so(
     report = _sweep(sandbox, history_table)
     assert _finding(report, provider.arn)["status"] == "ok"
     _assert_unavailable(report, provider.arn, reason)
+    # And the damaged item is replaced, so that the next sweep has history again
+    assert "replaced by a fresh record" in _finding(report, provider.arn)["history"]["reason"]
+    assert _finding(_sweep(sandbox, history_table), provider.arn)["history"]["state"] == "on"
 
 
 def test_a_write_from_an_overlapping_sweep_loses_its_condition_and_changes_nothing(
