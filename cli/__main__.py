@@ -1,5 +1,6 @@
 """`python -m cli`: sweep this account's IAM OIDC providers from a workstation.
 
+`python -m cli history [PROVIDER] --table NAME` prints what the history table remembers.
 Dry run unless --apply is given. Uses your own AWS credentials (profile, environment, SSO) and the
 same engine as the Lambda. Exit status: 0 all healthy or fixed, 1 problems remain, 2 usage or
 setup error.
@@ -41,12 +42,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--workers", type=int, default=Settings().max_workers, help="providers probed at once (default: %(default)s)"
     )
     parser.add_argument("--topic-arn", help="also publish the alert to this SNS topic")
-    parser.add_argument("--notify", choices=("always", "problems", "never"), default="problems")
+    parser.add_argument("--notify", choices=("always", "changes", "problems", "never"), default="problems")
+    parser.add_argument("--history-table", metavar="NAME", help="remember sweeps in this DynamoDB table (see README)")
     parser.add_argument("--verbose", action="store_true", help="log each provider as it is assessed")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["history"]:
+        from cli.history import main as history_main  # noqa: PLC0415 - a subcommand of its own
+
+        return history_main(argv[1:])
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.WARNING, stream=sys.stderr)
     import boto3  # noqa: PLC0415 - after argparse so --help is instant
@@ -64,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             notify_on=arguments.notify,
             host_budget=arguments.timeout,
             max_workers=arguments.workers,
+            history_table=arguments.history_table,
         )
         session = boto3.Session(profile_name=arguments.profile, region_name=arguments.region)
         account, partition = caller_account(session)

@@ -2,7 +2,8 @@
 
 1. a dry run, shown as a table of findings;
 2. a real sweep, with each provider's thumbprint list before -> after as read back from IAM;
-3. the alert as SNS delivered it to the subscribed queue: what the e-mail subscriber reads.
+3. the alert as SNS delivered it to the subscribed queue: what the e-mail subscriber reads;
+4. a second sweep a day later, remembering the first (history table): what changed since the last sweep.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 
 from cli.table import findings_table, summary_line, use_colour
 from sandbox.environment import Provider, Sandbox
-from thumbprint_remediator.contract import SKIP_TAG_KEY
+from thumbprint_remediator.contract import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, SKIP_TAG_KEY
 
 JSON_LINES_SHOWN = 25
 
@@ -95,8 +96,9 @@ def run(stream: TextIO = sys.stdout) -> int:
         out.line(summary_line(report))
 
         out.heading("2. Real sweep (the scheduled event)")
+        history: dict[str, Any] = {ENV_HISTORY_TABLE: sandbox.account.create_history_table(), ENV_NOTIFY_ON: "changes"}
         with function_output():
-            report = sandbox.invoke(None)
+            report = sandbox.invoke(None, **history)
         out.line(summary_line(report))
         labels = {provider.arn: item.label for item, provider in registered}
         for finding in report["findings"]:
@@ -116,6 +118,30 @@ def run(stream: TextIO = sys.stdout) -> int:
         if not alerts:
             out.line("No alert was delivered: that is a bug, the sweep above found problems.")
             return 1
+
+        out.heading("4. The next sweep: what changed since the last sweep")
+        by_label = {item.label: provider for item, provider in registered}
+        eks, keycloak = by_label["EKS cluster, healthy"], by_label["Keycloak, private CA"]
+        sandbox.fleet.rotate(eks.issuer, "rotated")
+        outsider = "0123456789abcdef0123456789abcdef01234567"
+        sandbox.account.set_thumbprints(keycloak.arn, [*sandbox.thumbprints(keycloak), outsider])
+        out.line("Meanwhile the EKS issuer's intermediate CA rotated, and someone added a thumbprint to the")
+        out.line("Keycloak provider with the AWS API. The function remembers the first sweep in its history table.")
+        with function_output():
+            report = sandbox.invoke(None, **history)
+        for finding in report["findings"]:
+            changes = finding.get("history", {}).get("since_last_sweep", [])
+            news = finding.get("history", {}).get("news")
+            if changes or news:
+                out.line(f"\n  {labels[finding['arn']]}: {finding['status']} -> {finding['action']}")
+                for change in changes:
+                    out.line(f"    since the last sweep: {change['kind']}: {change['detail']}")
+                if news:
+                    out.line(f"    why it is news: {news}")
+        quiet = [labels[f["arn"]] for f in report["findings"] if not f.get("history", {}).get("since_last_sweep")]
+        out.line(f"\n  Unchanged since the last sweep (standing problems are reminded, not news): {', '.join(quiet)}")
+        for alert in sandbox.alerts():
+            out.line(f"\nSubject: {alert.subject}")
 
     out.heading("Done")
     out.line(f"Demo finished in {time.monotonic() - started:.1f} s. The function's own log lines are in {log_path}.")

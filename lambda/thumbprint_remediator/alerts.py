@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.report import HEALTHY_STATUSES, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 
@@ -21,7 +21,16 @@ _TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close th
 CRITICAL_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
 CRITICAL_ACTIONS = frozenset({"blocked", "update_failed", "update_unknown", "would_update"})
 # How an attention-worthy finding is counted in the subject, most serious first.
-_LABEL_ORDER = ("update_failed", "blocked", *STATUS_ORDER[:5], "would_update", "updated", "stale", "expiring")
+_LABEL_ORDER = (
+    "update_failed",
+    "blocked",
+    *STATUS_ORDER[:5],
+    "would_update",
+    "updated",
+    "stale",
+    "expiring",
+    "changed",
+)
 _ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "stale", "expiring", "unreachable")
 
 
@@ -107,12 +116,23 @@ def _overhead(subject: str, attributes: Mapping[str, tuple[str, str]]) -> int:
 
 
 def should_notify(report: Mapping[str, Any], notify_on: str) -> bool:
-    """`always`, `never`, or `problems`: anything not ok, or anything changed."""
+    """`always`, `never`, `problems` (anything not ok, or anything changed) or `changes`: a finding whose history
+    says it is news (memory.reminder_due, or a change), and as `problems` for one without usable history."""
     if notify_on == "always":
         return True
     if notify_on == "never":
         return False
+    if notify_on == "changes":
+        return any(_is_news(finding) for finding in report["findings"])
     return any(needs_attention(finding) for finding in report["findings"])
+
+
+def _is_news(finding: Mapping[str, Any]) -> bool:
+    history = finding.get("history")
+    if not isinstance(history, Mapping) or history.get("state") != "on":
+        return needs_attention(finding)
+    changed = finding["action"] not in ("none", "would_update", "blocked")  # standing states are reminded, not repeated
+    return changed or bool(history.get("since_last_sweep")) or bool(history.get("news"))
 
 
 def severity(report: Mapping[str, Any]) -> str:
@@ -175,6 +195,7 @@ def render_text(report: Mapping[str, Any], level: str) -> str:
         [
             f"OIDC thumbprint sweep of account {account} at {show(report.get('started_at'), FIELD_LIMIT)}{mode}.",
             f"Severity: {level}. {len(findings)} providers checked, {len(attention)} need attention.",
+            *_history_header(report.get("history")),
             "",
         ]
     )
@@ -212,6 +233,15 @@ def render_text(report: Mapping[str, Any], level: str) -> str:
     return text.text()
 
 
+def _history_header(history: Mapping[str, Any] | None) -> list[str]:
+    if not history:
+        return []
+    if not history.get("enabled"):
+        return ["History is off (no HISTORY_TABLE): this sweep compared nothing with earlier sweeps."]
+    unavailable = history.get("unavailable", 0)
+    return [f"History was unavailable for {unavailable} providers: they were swept statelessly."] if unavailable else []
+
+
 def _headline(finding: Mapping[str, Any]) -> str:
     action = show(finding["action"], FIELD_LIMIT)
     return show(finding["status"], FIELD_LIMIT).upper() + ("" if action == "none" else f" -> {action.upper()}")
@@ -245,8 +275,33 @@ def _finding_block(finding: Mapping[str, Any]) -> list[str]:
             block.append(f"    What to do: {show(problem['remedy'])}")
     if finding.get("error"):
         block.append(f"  Error: {show(finding['error'])}")
+    block.extend(_history_lines(finding.get("history")))
     block.append("")
     return block
+
+
+def _history_lines(history: Mapping[str, Any] | None) -> list[str]:
+    """What history says of a finding: changes since the last sweep, pruning, placeholders, or why it is missing."""
+    if not history:
+        return []
+    if history.get("state") != "on":
+        return [f"  {show(history.get('reason') or 'history unavailable for this provider')}"]
+    lines = [
+        f"  Since the last sweep: {show(change['detail'])} ({show(change['kind'])})"
+        for change in history.get("since_last_sweep", [])
+    ]
+    if history.get("news"):
+        lines.append(f"  Why this e-mail: {show(history['news'])}")
+    for key, label in (
+        ("pruned", "Pruned (no verified chain presented it for the window)"),
+        ("would_prune", "Would prune"),
+        ("prune_pending", "To prune at the next write"),
+    ):
+        if history.get(key):
+            lines.append(f"  {label}: {_list(history[key])}")
+    for placeholder in history.get("placeholder_pins", []):
+        lines.append(f"  Placeholder pin {show(placeholder['thumbprint'])}: {show(placeholder['why'])}")
+    return lines
 
 
 def _healthy_line(healthy: list[Mapping[str, Any]]) -> str:
@@ -276,6 +331,12 @@ def _json_section(report: Mapping[str, Any], budget: int) -> str:
 
 def _label(finding: Mapping[str, Any]) -> str:
     action = str(finding["action"])
+    if (
+        action == "none"
+        and finding["status"] in HEALTHY_STATUSES
+        and (finding.get("history") or {}).get("since_last_sweep")
+    ):
+        return "changed"  # healthy, but history saw a change (drift, a new chain)
     return action if action != "none" else str(finding["status"])
 
 

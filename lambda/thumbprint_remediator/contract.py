@@ -48,6 +48,9 @@ SETTINGS_ENV_NAMES: Final = (
     ENV_FUNCTION_ROLE_ARN,
     ENV_SAMPLE_ADDRESSES,
     ENV_SAMPLES_PER_ADDRESS,
+    ENV_HISTORY_TABLE,
+    ENV_PRUNE_AFTER_DAYS,
+    ENV_REMEMBER_CHAINS_DAYS,
 )
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.
@@ -56,7 +59,9 @@ ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 SERVICE_NAME: Final = "oidc-thumbprint-remediator"
 METRICS_NAMESPACE: Final = "OidcThumbprintRemediator"
 
-NOTIFY_CHOICES: Final = ("always", "problems", "never")
+# `changes` (with a history table): what changed, new problems, and reminders of standing ones; without a table it
+# is `problems`.
+NOTIFY_CHOICES: Final = ("always", "changes", "problems", "never")
 # What a sweep returns: the whole report, or only what needs attention (an organization sweep's per-account result).
 REPORT_CHOICES: Final = ("full", "compact")
 
@@ -218,15 +223,18 @@ def drain_reserve_seconds(attempt: float | None = None) -> float:
     return 2 * (aws_attempt_seconds() if attempt is None else attempt)
 
 
-def provider_seconds(host_budget: float, attempt: float | None = None) -> float:
-    """The most one provider can cost: its read, two host budgets (discovery and JWKS) and a write."""
+def provider_seconds(host_budget: float, attempt: float | None = None, history: bool = False) -> float:
+    """The most one provider can cost: its read, two host budgets (discovery and JWKS) and a write; with a history
+    table also its record's read and conditional write, one attempt each."""
     attempt = aws_attempt_seconds() if attempt is None else attempt
-    return attempt + 2 * host_budget + write_window_seconds(attempt)
+    return attempt + 2 * host_budget + write_window_seconds(attempt) + (2 * attempt if history else 0.0)
 
 
-def minimum_timeout_seconds(host_budget: float = DEFAULT_HOST_BUDGET_SECONDS) -> int:
+def minimum_timeout_seconds(host_budget: float = DEFAULT_HOST_BUDGET_SECONDS, history: bool = False) -> int:
     """The shortest function timeout in which a sweep lists the providers and probes (and fixes) at least one,
     with the drain and the alert still reserved. Below it every provider would be 'time budget exhausted'."""
     listing = aws_attempt_seconds()
-    needed = alert_reserve_seconds() + drain_reserve_seconds() + listing + provider_seconds(host_budget)
+    needed = (
+        alert_reserve_seconds() + drain_reserve_seconds() + listing + provider_seconds(host_budget, history=history)
+    )
     return math.ceil(needed)

@@ -77,3 +77,15 @@ class ChannelError(RemediatorError):
         super().__init__(f"{channel}: {message}")
         self.channel = channel
         self.code = code
+
+
+class HistoryUnavailable(RemediatorError):
+    """The provider's history could not be read or written (table missing, throttled, corrupt or oversized
+    item, conditional check lost). The sweep goes on statelessly for that provider and says so."""
+
+    def __init__(self, arn: str, message: str, damaged_version: int | None = None) -> None:
+        super().__init__(f"{arn}: history unavailable: {message}")
+        self.arn = arn
+        self.detail = message
+        # Set when the item was read but cannot be used: a fresh record may replace that very version.
+        self.damaged_version = damaged_version

@@ -33,10 +33,12 @@ class Finding:
     action_reason: str | None = None
     thumbprint_reliance: str = "unknown"
     nearest_expiry: Expiry | None = None
+    # With a history table: what history says of this sweep (memory.py); None when the sweep is stateless.
+    history: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         expiry = self.nearest_expiry
-        return {
+        entry = {
             "arn": self.arn,
             "url": self.url,
             "status": self.status,
@@ -57,11 +59,20 @@ class Finding:
             "hosts": list(self.hosts),
             "error": self.error,
         }
+        if self.history is not None:
+            entry["history"] = dict(self.history)
+        return entry
 
 
 def needs_attention(finding: Mapping[str, Any]) -> bool:
-    """A report finding a person should read: not healthy, or something was (or would be) changed."""
-    return finding["status"] not in HEALTHY_STATUSES or finding["action"] != "none"
+    """A report finding a person should read: not healthy, something was (or would be) changed, or history saw
+    a change since the last sweep (drift included)."""
+    history = finding.get("history") or {}
+    return (
+        finding["status"] not in HEALTHY_STATUSES
+        or finding["action"] != "none"
+        or bool(history.get("since_last_sweep"))
+    )
 
 
 def describe_host(
@@ -121,6 +132,7 @@ def build_report(
     duration_ms: int,
     findings: Sequence[Finding],
     sweep_id: str,
+    history_enabled: bool = False,
 ) -> dict[str, Any]:
     """The report the handler returns and the alert carries. Field names are a contract.
 
@@ -135,8 +147,22 @@ def build_report(
         "duration_ms": duration_ms,
         "summary": summarize(findings),
         "findings": [finding.to_dict() for finding in findings],
+        "history": history_summary(findings, history_enabled),
     }
     return dict(sanitized_tree(report))
+
+
+def history_summary(findings: Sequence[Finding], enabled: bool) -> dict[str, Any]:
+    """Whether the sweep had a memory, and how many providers it was unavailable for, changed or drifted."""
+    if not enabled:
+        return {"enabled": False, "note": "history is off (no HISTORY_TABLE): this sweep is stateless"}
+    entries = [finding.history for finding in findings if finding.history is not None]
+    return {
+        "enabled": True,
+        "unavailable": sum(1 for entry in entries if entry.get("state") == "unavailable"),
+        "changed": sum(1 for entry in entries if entry.get("since_last_sweep")),
+        "drifted": sum(1 for entry in entries if entry.get("drift")),
+    }
 
 
 def compact_report(report: Mapping[str, Any], max_bytes: int | None = None) -> dict[str, Any]:

@@ -201,6 +201,7 @@ def assess(
     *,
     declared_private: bool = False,
     sample_trusts: Mapping[Endpoint, Sequence[TrustResult | None]] | None = None,
+    remembered_live: Sequence[str] = (),
 ) -> Assessment:
     """Decide a probed provider's status, its problems and, when safe, its new thumbprint list.
 
@@ -208,6 +209,8 @@ def assess(
     trusted through EXTRA_CA_BUNDLE may replace pins that cannot be tied to it (see trust.py).
     `sample_trusts`: per endpoint, the verdict on each of its `samples` (same order); the primary
     sample is the capture itself, judged by `trusts`.
+    `remembered_live`: tops of verified chains history saw recently (memory.remembered_tops); kept live
+    beside today's while IAM's limit leaves room, never making the provider stale.
     """
     problems: list[Problem] = []
     relevant: list[tuple[Endpoint, CertificateInfo]] = []
@@ -229,6 +232,8 @@ def assess(
     live = _unique([*live, *verified_backend_tops(backends)])
     if len(live) > MAX_THUMBPRINTS:
         problems.append(_too_many_live(live))
+    else:
+        live = _unique([*live, *remembered_live])[:MAX_THUMBPRINTS]
     stale = any(problem.status == "stale" for problem in problems)
 
     proposed: tuple[str, ...] | None = None

@@ -17,6 +17,7 @@ from thumbprint_remediator.clients import Clients
 from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigRuleRequest
 from thumbprint_remediator.errors import AccountAccessError, InventoryError
+from thumbprint_remediator.history import HistoryTable
 from thumbprint_remediator.inventory import IamOidcProviders
 from thumbprint_remediator.org_store import OrganizationStore
 from thumbprint_remediator.organization import (
@@ -72,6 +73,10 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
         publisher=AlertPublisher(settings.topic_arn, client=clients.sns()) if settings.topic_arn else None,
         log=log,
         iam_attempt_seconds=contract.aws_attempt_seconds(),
+        # One attempt per history call (the "write" bounds): it is best effort, and must fit the provider's budget.
+        history=HistoryTable(settings.history_table, clients.client("dynamodb", "write"))
+        if settings.history_table
+        else None,
     )
 
 

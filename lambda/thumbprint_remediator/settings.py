@@ -13,6 +13,7 @@ from thumbprint_remediator.errors import SettingsError
 _TRUE = {"1", "true", "yes", "on"}
 _WHOLE = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -24,7 +25,7 @@ class Settings:
     dry_run: bool = False
     expiry_warning_days: int = 30
     extra_ca_bundle: str | None = None
-    notify_on: str = "problems"
+    notify_on: str = "changes"  # without a history table the same as "problems" (README "Notifications")
     connect_timeout: float = 5.0
     read_timeout: float = 5.0
     host_budget: float = contract.DEFAULT_HOST_BUDGET_SECONDS
@@ -38,12 +39,16 @@ class Settings:
     @property
     def minimum_timeout_seconds(self) -> int:
         """The shortest function timeout in which these settings still probe a provider (contract.py)."""
-        return contract.minimum_timeout_seconds(self.host_budget)
+        return contract.minimum_timeout_seconds(self.host_budget, history=self.history_table is not None)
 
     # Per endpoint and sweep: up to this many of its addresses are captured, each with this many
     # extra handshakes on fresh connections (load balancers behind one address). See README "Sampling".
     sample_addresses: int = 4
     samples_per_address: int = 1
+    # History (issue 14): the DynamoDB table's name (None: stateless), the pruning and remembering windows.
+    history_table: str | None = None
+    prune_after_days: int = 90
+    remember_chains_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,12 +77,26 @@ class Settings:
             samples_per_address=int(
                 _number(env, contract.ENV_SAMPLES_PER_ADDRESS, defaults.samples_per_address, 0, 4, True)
             ),
+            history_table=_table_name(env, contract.ENV_HISTORY_TABLE),
+            prune_after_days=int(_number(env, contract.ENV_PRUNE_AFTER_DAYS, defaults.prune_after_days, 1, 3650, True)),
+            remember_chains_days=int(
+                _number(env, contract.ENV_REMEMBER_CHAINS_DAYS, defaults.remember_chains_days, 0, 365, True)
+            ),
         )
         if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
             raise SettingsError(
                 f"{contract.ENV_EXTRA_CA_BUNDLE} names {settings.extra_ca_bundle!r}, which is not a file"
             )
         return settings
+
+
+def _table_name(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not _TABLE_NAME.fullmatch(value):
+        raise SettingsError(f"{name} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got {value!r}")
+    return value
 
 
 def _role_arn(env: Mapping[str, str], name: str) -> str | None:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from thumbprint_remediator import contract
+from thumbprint_remediator import contract, memory
 from thumbprint_remediator.alerts import render_alert, should_notify
 from thumbprint_remediator.errors import (
     AlertDeliveryError,
+    HistoryUnavailable,
     ProviderReadError,
     ProviderUpdateError,
     ProviderUpdateUnknown,
@@ -86,6 +87,13 @@ class SharingProber(Protocol):
     def sweep_pool(self) -> SweepScope: ...
 
 
+class HistoryStore(Protocol):
+    """The providers' memory between sweeps (history.HistoryTable)."""
+
+    def load(self, arn: str) -> memory.HistoryRecord | None: ...
+    def save(self, record: memory.HistoryRecord, expected_version: int | None) -> int: ...
+
+
 class Publisher(Protocol):
     topic_arn: str
 
@@ -97,6 +105,12 @@ class Log(Protocol):
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
     def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+
+
+def _host_of(url: str) -> str | None:
+    """The host (and port) of a URL, for remembering the JWKS host."""
+    rest = url.split("://", 1)[-1]
+    return rest.split("/", 1)[0].lower() or None
 
 
 def utc_now() -> datetime:
@@ -161,6 +175,8 @@ class Sweeper:
     iam_attempt_seconds: float = contract.aws_attempt_seconds()
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    # None: stateless, as without HISTORY_TABLE.
+    history: HistoryStore | None = None
 
     @property
     def finish_reserve_seconds(self) -> float:
@@ -200,6 +216,7 @@ class Sweeper:
             duration_ms=round((self.monotonic() - started) * 1000),
             findings=findings,
             sweep_id=sweep_id,
+            history_enabled=self.history is not None,
         )
         self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": report["summary"]})
         self._notify(report, request.notify or self.settings.notify_on)
@@ -375,7 +392,9 @@ class Sweeper:
         scope: SweepScope | None = None,
         sweep_now: datetime | None = None,
     ) -> Finding:
-        needed = contract.provider_seconds(self.settings.host_budget, self.iam_attempt_seconds)
+        needed = contract.provider_seconds(
+            self.settings.host_budget, self.iam_attempt_seconds, history=self.history is not None
+        )
         left = gate.seconds_left()
         if left is not None and left < needed:
             return self._error_finding(
@@ -405,16 +424,41 @@ class Sweeper:
                 action_reason=f"tagged {contract.SKIP_TAG_KEY}=true",
             )
 
+        record, history_error = self._load_history(arn)
         probe, trusts, sample_trusts, now = self._probe_and_verify(provider, scope, sweep_now)
+        declared_private = has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY)
+        pinned = [normalize_thumbprint(value) for value in before]
+        continuity = not declared_private and memory.private_continuity(record, pinned, trusts)
         assessment = assess(
             provider,
             probe,
             trusts,
             self.settings.expiry_warning_days,
             now,
-            declared_private=has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY),
+            declared_private=declared_private or continuity,
             sample_trusts=sample_trusts,
+            remembered_live=memory.remembered_tops(record, now, self.settings.remember_chains_days),
         )
+        if continuity:
+            assessment = replace(assessment, problems=tuple(map(memory.worded_as_continuity, assessment.problems)))
+        chains_seen, complete = memory.observed_chains(probe, trusts, sample_trusts, now)
+        observation = memory.Observation(
+            now=now,
+            pins_before=tuple(pinned),
+            pins_after=tuple(pinned),
+            written=False,
+            chains=chains_seen,
+            jwks_host=probe.jwks_uri and _host_of(str(probe.jwks_uri)),
+            complete=complete,
+            problem_codes=tuple(p.code for p in assessment.problems if p.status != "ok"),
+            expiry_days_left=assessment.nearest_expiry.days_left if assessment.nearest_expiry else None,
+        )
+        prune = memory.prune_candidates(
+            record, observation, assessment.live_thumbprints, self.settings.prune_after_days
+        )
+        if prune and assessment.proposed_thumbprints is not None:
+            kept = tuple(value for value in assessment.proposed_thumbprints if value not in prune)
+            assessment = replace(assessment, proposed_thumbprints=kept or assessment.proposed_thumbprints)
         decision = decide(
             before,
             assessment,
@@ -427,6 +471,7 @@ class Sweeper:
             if isinstance(decision, Write)
             else decision
         )
+        history = self._remember(arn, record, history_error, observation, remediation.after, prune, dry_run, gate)
         return Finding(
             arn=arn,
             url=provider.url,
@@ -443,7 +488,76 @@ class Sweeper:
             action_reason=remediation.reason,
             thumbprint_reliance=assessment.thumbprint_reliance,
             nearest_expiry=assessment.nearest_expiry,
+            history=history,
         )
+
+    def _load_history(self, arn: str) -> tuple[memory.HistoryRecord | None, HistoryUnavailable | None]:
+        """The provider's record (None on a first sweep), or why there is none to use."""
+        if self.history is None:
+            return None, None
+        try:
+            return self.history.load(arn), None
+        except HistoryUnavailable as error:
+            self.log.warning("history unavailable", extra={"arn": arn, "reason": error.detail})
+            return None, error
+
+    def _remember(
+        self,
+        arn: str,
+        record: memory.HistoryRecord | None,
+        history_error: HistoryUnavailable | None,
+        observation: memory.Observation,
+        after: tuple[str, ...],
+        prune: tuple[str, ...],
+        dry_run: bool,
+        gate: _WriteGate,
+    ) -> dict[str, Any] | None:
+        """Compare this sweep with the record, save the new record (conditionally), and say what history tells."""
+        if self.history is None:
+            return None
+        pins_after = tuple(normalize_thumbprint(value) for value in after) or observation.pins_before
+        observation = replace(
+            observation, pins_after=pins_after, written=set(pins_after) != set(observation.pins_before)
+        )
+        placeholders = [
+            {"thumbprint": value, "why": why}
+            for value, why in memory.placeholder_pins(observation.pins_before, observation.chains)
+        ]
+        pruned = [value for value in prune if value not in pins_after]
+        if history_error is not None:
+            reason = f"history unavailable for this provider: {history_error.detail}"
+            # A damaged item would stay unusable forever: this sweep's record replaces it (still conditionally).
+            if history_error.damaged_version is not None and gate.admits(self.iam_attempt_seconds):
+                try:
+                    self.history.save(memory.next_record(None, arn, observation, False), history_error.damaged_version)
+                    reason += "; replaced by a fresh record from this sweep"
+                except HistoryUnavailable as error:
+                    self.log.warning("damaged history not replaced", extra={"arn": arn, "reason": error.detail})
+            return {"state": "unavailable", "reason": reason, "placeholder_pins": placeholders}
+        changes = memory.changes_since(record, observation)
+        news = memory.reminder_due(record, observation)
+        entry: dict[str, Any] = {
+            "state": "on",
+            "first_sweep": record is None,
+            "since_last_sweep": [change.to_dict() for change in changes],
+            "drift": any(change.kind == "drift" for change in changes),
+            "news": news,
+            "placeholder_pins": placeholders,
+            ("would_prune" if dry_run else "pruned"): list(prune if dry_run else pruned),
+            "prune_pending": [value for value in prune if value in pins_after] if not dry_run else [],
+        }
+        new_record = memory.next_record(record, arn, observation, reminded=news is not None)
+        if not gate.admits(self.iam_attempt_seconds):
+            entry["state"] = "unavailable"
+            entry["reason"] = "history unavailable for this provider: not saved, the sweep's time budget ran out"
+            return entry
+        try:
+            self.history.save(new_record, None if record is None else record.version)
+        except HistoryUnavailable as error:
+            self.log.warning("history not saved", extra={"arn": arn, "reason": error.detail})
+            entry["state"] = "unavailable"
+            entry["reason"] = f"history unavailable for this provider: {error.detail}"
+        return entry
 
     def _probe_and_verify(
         self, provider: ProviderConfig, scope: SweepScope | None, sweep_now: datetime | None

@@ -32,6 +32,14 @@ def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
             name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"]
         )
     metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=sweep_completed(report))
+    history = report.get("history", {})
+    if history.get("enabled"):
+        for name, key in (
+            (contract.METRIC_HISTORY_UNAVAILABLE, "unavailable"),
+            (contract.METRIC_PROVIDERS_CHANGED, "changed"),
+            (contract.METRIC_PROVIDERS_DRIFTED, "drifted"),
+        ):
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=history.get(key, 0))
 
 
 def sweep_completed(report: Mapping[str, Any]) -> int:

@@ -32,6 +32,7 @@ def test_demo_runs_every_section_and_exits_zero() -> None:
         "1. Dry run: what the sweep would do",
         "2. Real sweep (the scheduled event)",
         "3. The alert, as SNS delivered it to the subscribed queue",
+        "4. The next sweep: what changed since the last sweep",
         "npx cdk deploy",
     ):
         assert section in out
@@ -39,6 +40,9 @@ def test_demo_runs_every_section_and_exits_zero() -> None:
     assert "(read back from IAM)" in out
     assert "Subject: OIDC thumbprints: 1 blocked, 3 updated, 1 expiring (123456789012)" in out
     assert "[STALE -> UPDATED]" in out
+    # The second sweep remembers the first: the rotation and the change made outside the tool
+    assert "since the last sweep: rotated_intermediate" in out
+    assert "since the last sweep: drift: changed outside the tool" in out
     assert "\033[" not in out  # no colour when not on a terminal
     print(f"demo wall time: {elapsed:.1f} s")
 

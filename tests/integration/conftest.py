@@ -74,3 +74,16 @@ def resolving_sweep(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
             )
 
     return sweep
+
+
+@pytest.fixture
+def history_table(sandbox: Sandbox) -> Iterator[str]:
+    """A fresh history table (the contract's key schema) in the emulated account; deleted afterwards."""
+    import uuid  # noqa: PLC0415 - only this fixture needs it
+
+    name = sandbox.account.create_history_table(f"history-{uuid.uuid4().hex[:8]}")
+    yield name
+    try:
+        sandbox.account.delete_history_table(name)
+    except Exception:  # a test may have deleted it already
+        logging.getLogger(__name__).debug("history table %s already gone", name)

@@ -42,7 +42,7 @@ def test_manual_payload_with_every_key() -> None:
     [
         ({"dryrun": True}, "unknown key(s) 'dryrun'"),
         ({"dry_run": "yes"}, "'dry_run' must be true or false"),
-        ({"notify": "sometimes"}, "'notify' must be one of always, problems, never"),
+        ({"notify": "sometimes"}, "'notify' must be one of always, changes, problems, never"),
         ({"providers": "arn"}, "'providers' must be a list"),
         ({"providers": []}, "'providers' is empty"),
         ({"providers": ["not a provider!"]}, "is neither an OIDC provider ARN nor a provider URL"),

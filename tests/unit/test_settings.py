@@ -16,7 +16,7 @@ def test_defaults_with_only_the_topic() -> None:
     assert settings == Settings(topic_arn=TOPIC)
     assert settings.dry_run is False
     assert settings.expiry_warning_days == 30
-    assert settings.notify_on == "problems"
+    assert settings.notify_on == "changes"
 
 
 def test_every_variable_is_read(tmp_path) -> None:
@@ -67,6 +67,10 @@ def test_every_variable_is_read(tmp_path) -> None:
         (contract.ENV_SAMPLES_PER_ADDRESS, "-1"),
         (contract.ENV_SAMPLES_PER_ADDRESS, "1.5"),
         (contract.ENV_EXTRA_CA_BUNDLE, "/nonexistent/bundle.pem"),
+        (contract.ENV_HISTORY_TABLE, "ab"),
+        (contract.ENV_HISTORY_TABLE, "arn:aws:dynamodb:us-east-1:123456789012:table/history"),
+        (contract.ENV_PRUNE_AFTER_DAYS, "0"),
+        (contract.ENV_REMEMBER_CHAINS_DAYS, "366"),
     ],
 )
 def test_malformed_variable_is_named_in_the_error(variable: str, value: str) -> None:
@@ -82,3 +86,16 @@ def test_every_contract_name_is_read_and_validated(variable: str) -> None:
     # Then Settings rejects it, naming the variable: the name is really read
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env(environ)
+
+
+def test_history_settings_are_read_with_their_defaults_when_unset() -> None:
+    # Given only the table's name
+    settings = Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC, contract.ENV_HISTORY_TABLE: "oidc-history"})
+    # Then history is on with 90 and 30 days, and the smallest timeout counts its two calls
+    assert (settings.history_table, settings.prune_after_days, settings.remember_chains_days) == (
+        "oidc-history",
+        90,
+        30,
+    )
+    assert settings.minimum_timeout_seconds > Settings(topic_arn=TOPIC).minimum_timeout_seconds
+    assert Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC}).history_table is None
