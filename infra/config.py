@@ -23,6 +23,10 @@ DEFAULT_TIMEOUT_SECONDS: Final = 300
 # Below this a sweep could list the providers but probe none: derived from the AWS clients' bounds, the host
 # budget and the reserves the function keeps (contract.minimum_timeout_seconds).
 MIN_TIMEOUT_SECONDS: Final = contract.minimum_timeout_seconds(contract.DEFAULT_HOST_BUDGET_SECONDS)
+# With the history table each provider also reads and writes its record, so the floor is higher.
+MIN_TIMEOUT_SECONDS_WITH_HISTORY: Final = contract.minimum_timeout_seconds(
+    contract.DEFAULT_HOST_BUDGET_SECONDS, history=True
+)
 MAX_TIMEOUT_SECONDS: Final = 900
 # The dead-man alarm watches two schedule periods; CloudWatch caps an alarm's range at 7 days.
 MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2
@@ -46,7 +50,9 @@ class StackConfig:
     schedule: ScheduleExpression = DEFAULT_SCHEDULE
     dry_run: bool = False
     expiry_warning_days: int = 30
-    notify_on: str = "problems"
+    # With the history table, `changes` mails what changed and reminders of standing problems, not the same
+    # news every day; without it `changes` behaves as `problems`.
+    notify_on: str = "changes"
     extra_ca_bundle: Path | None = None
     architecture: Architecture = "arm64"
     memory_size: int = DEFAULT_MEMORY_MB
@@ -74,6 +80,12 @@ class StackConfig:
             ),
             history=parse_boolean("history", get("history"), defaults.history),
         )
+        if config.history and config.timeout_seconds < MIN_TIMEOUT_SECONDS_WITH_HISTORY:
+            raise ConfigError(
+                f"timeout: expected a whole number from {MIN_TIMEOUT_SECONDS_WITH_HISTORY} to {MAX_TIMEOUT_SECONDS} "
+                f"with the history table (each provider also reads and writes its record), got "
+                f"{config.timeout_seconds}; raise it, or deploy with -c history=false"
+            )
         if config.schedule.shortest_interval_seconds < config.timeout_seconds:
             raise ConfigError(
                 f"schedule: {config.schedule.expression!r} can start a sweep every "

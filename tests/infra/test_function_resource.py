@@ -113,12 +113,12 @@ def test_environment_uses_only_names_from_the_contract(default_stack: Synthesize
     powertools = {contract.ENV_POWERTOOLS_SERVICE_NAME, contract.ENV_POWERTOOLS_METRICS_NAMESPACE}
 
     # Then: the stack sets settings the engine reads, Powertools' two, and nothing else
-    assert set(environment) - powertools <= {*contract.SETTINGS_ENV_NAMES, contract.ENV_HISTORY_TABLE}
+    assert set(environment) - powertools <= set(contract.SETTINGS_ENV_NAMES)
     assert environment == {
         contract.ENV_TOPIC_ARN: {"Ref": default_stack.logical_id("AWS::SNS::Topic")},
         contract.ENV_DRY_RUN: "false",
         contract.ENV_EXPIRY_WARNING_DAYS: "30",
-        contract.ENV_NOTIFY_ON: "problems",
+        contract.ENV_NOTIFY_ON: "changes",
         contract.ENV_FINDING_EVENTS: "true",  # events for routing: on by default
         contract.ENV_SECURITY_HUB: "false",
         contract.ENV_HISTORY_TABLE: {"Ref": default_stack.logical_id("AWS::DynamoDB::Table")},  # on by default
@@ -131,6 +131,7 @@ def test_engine_settings_read_the_environment_the_stack_sets(default_stack: Synt
     # Given the environment as Lambda would resolve it
     environment = dict(default_stack.only("AWS::Lambda::Function")["Environment"]["Variables"])
     environment[contract.ENV_TOPIC_ARN] = FAKE_TOPIC_ARN
+    environment[contract.ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
 
     # When the Lambda code reads it
     settings = Settings.from_env(environment)
@@ -139,5 +140,6 @@ def test_engine_settings_read_the_environment_the_stack_sets(default_stack: Synt
     assert settings.topic_arn == FAKE_TOPIC_ARN
     assert settings.dry_run is False
     assert settings.expiry_warning_days == 30
-    assert settings.notify_on == "problems"
+    assert settings.notify_on == "changes"
     assert settings.extra_ca_bundle is None
+    assert settings.history_table == "OidcThumbprintRemediator-History"

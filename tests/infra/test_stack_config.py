@@ -25,7 +25,7 @@ def test_defaults_match_the_readme() -> None:
     assert config.schedule.expression == "rate(1 day)"
     assert config.dry_run is False
     assert config.expiry_warning_days == 30
-    assert config.notify_on == "problems"
+    assert config.notify_on == "changes"
     assert config.extra_ca_bundle is None
     assert config.architecture == "arm64"
     assert config.memory_size == 512
@@ -59,7 +59,7 @@ def test_command_line_strings_and_cdk_json_values_are_both_accepted() -> None:
         ("expiryWarningDays", "thirty", "expiryWarningDays: expected a whole number"),
         ("expiryWarningDays", "-1", "expiryWarningDays: expected a whole number"),
         ("expiryWarningDays", "5000", "from 0 to 3650, got 5000"),
-        ("notifyOn", "sometimes", "notifyOn: expected one of always, problems, never"),
+        ("notifyOn", "sometimes", "notifyOn: expected one of always, changes, problems, never"),
         ("architecture", "sparc", "architecture: expected one of arm64, x86_64"),
         ("memorySize", "64", "memorySize: expected a whole number from 128 to 10240"),
         ("memorySize", "1.5", "memorySize"),
@@ -82,6 +82,15 @@ def test_schedule_shorter_than_the_timeout_is_refused() -> None:
         _config(schedule="rate(5 minutes)", timeout="600")
 
 
+def test_the_history_table_raises_the_smallest_timeout() -> None:
+    # Given a timeout that probes a provider without history but not with it (each provider reads and writes
+    # its record too)
+    # Then it is refused with the table, and accepted without it
+    with pytest.raises(ConfigError, match="with the history table"):
+        _config(timeout="100")
+    assert _config(timeout="100", history="false").timeout_seconds == 100
+
+
 def test_extra_ca_bundle_must_hold_a_pem_certificate(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a certificate")
 
@@ -99,7 +108,7 @@ def test_extra_ca_bundle_is_resolved_from_the_project_directory(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("schedule", "timeout", "max_age"),
-    [("rate(1 day)", "300", 3600), ("rate(10 minutes)", "300", 600), ("rate(2 minutes)", "100", 120)],
+    [("rate(1 day)", "300", 3600), ("rate(10 minutes)", "300", 600), ("rate(2 minutes)", "110", 120)],
 )
 def test_a_late_sweep_is_dropped_once_the_next_one_is_due(schedule: str, timeout: str, max_age: int) -> None:
     assert _config(schedule=schedule, timeout=timeout).max_event_age_seconds == max_age
