@@ -34,6 +34,7 @@ def test_engine_reads_the_packaged_ca_bundle_path(overridden_stack: Synthesized,
     environment = dict(overridden_stack.only("AWS::Lambda::Function")["Environment"]["Variables"])
     environment[contract.ENV_TOPIC_ARN] = "arn:aws:sns:eu-west-1:123456789012:alerts"
     environment[contract.ENV_EXTRA_CA_BUNDLE] = str(private_ca_bundle)
+    environment[contract.ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
 
     # When / Then
     settings = Settings.from_env(environment)
