@@ -19,7 +19,7 @@ import os
 import re
 import ssl
 import warnings
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -166,9 +166,10 @@ def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _issuers_up(certificate: x509.Certificate, pool: Sequence[x509.Certificate]) -> set[tuple[bytes, bytes]]:
-    """The identities of `certificate` and of every CA of `pool` above it, following signatures."""
-    identities: set[tuple[bytes, bytes]] = set()
+def _signers_up(
+    certificate: x509.Certificate, candidates: Callable[[x509.Certificate], Iterable[x509.Certificate]]
+) -> Iterator[x509.Certificate]:
+    """`certificate`, then each certificate reached by following signatures up through `candidates`, once each."""
     pending, visited = [certificate], set()
     while pending:
         cert = pending.pop()
@@ -176,9 +177,13 @@ def _issuers_up(certificate: x509.Certificate, pool: Sequence[x509.Certificate])
         if sha1 in visited:
             continue
         visited.add(sha1)
-        identities.add(_identity(cert))
-        pending.extend(issuer for issuer in pool if issued_by(cert, issuer))
-    return identities
+        yield cert
+        pending.extend(issuer for issuer in candidates(cert) if issued_by(cert, issuer))
+
+
+def _issuers_up(certificate: x509.Certificate, pool: Sequence[x509.Certificate]) -> set[tuple[bytes, bytes]]:
+    """The identities of `certificate` and of every CA of `pool` above it, following signatures."""
+    return {_identity(cert) for cert in _signers_up(certificate, lambda _: pool)}
 
 
 def tied_to_path(presented: Sequence[x509.Certificate], path: Sequence[x509.Certificate]) -> frozenset[int]:
@@ -395,15 +400,9 @@ class TrustEvaluator:
 
     def _chains_to_public_store(self, certificate: x509.Certificate, presented: Sequence[x509.Certificate]) -> bool:
         """Whether signatures lead from `certificate`, through presented ones, to a public root."""
-        pending, visited = [certificate], set()
-        while pending:
-            cert = pending.pop()
-            sha1 = certificate_sha1(cert)
-            if sha1 in visited:
-                continue
-            visited.add(sha1)
-            if sha1 in self._public_thumbprints or _identity(cert) in self._public_identities:
-                return True
-            candidates = [*self._public_by_subject.get(cert.issuer, ()), *presented]
-            pending.extend(issuer for issuer in candidates if issued_by(cert, issuer))
-        return False
+        return any(
+            certificate_sha1(cert) in self._public_thumbprints or _identity(cert) in self._public_identities
+            for cert in _signers_up(
+                certificate, lambda cert: [*self._public_by_subject.get(cert.issuer, ()), *presented]
+            )
+        )
