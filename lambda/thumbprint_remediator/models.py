@@ -107,39 +107,10 @@ class ProbeFailure:
     endpoint: Endpoint | None = None
 
 
-@dataclass(frozen=True)
-class ChainSample:
-    """One sampled TLS handshake with an endpoint: the address that answered and what it presented."""
+class _Presented:
+    """What a server presented in one handshake: its top certificate is the one IAM thumbprints."""
 
-    address: str  # the IP address connected to
-    presented_chain: tuple[CertificateInfo, ...] = ()
-    failure: ProbeFailure | None = None  # set when this handshake failed
-    reachable: bool = True  # False: the function could not even connect (e.g. no IPv6 route)
-
-    @property
-    def top_certificate(self) -> CertificateInfo | None:
-        return self.presented_chain[-1] if self.presented_chain else None
-
-    @property
-    def live_thumbprint(self) -> str | None:
-        top = self.top_certificate
-        return top.sha1 if top else None
-
-
-@dataclass(frozen=True)
-class HostCapture:
-    """What one TLS endpoint showed: its presented chain, in the order it was sent."""
-
-    endpoint: Endpoint
-    roles: tuple[Role, ...]
-    presented_chain: tuple[CertificateInfo, ...] = ()
-    tls_version: str | None = None  # e.g. "TLSv1.2"
-    accepts_tls12: bool | None = None  # False: TLS 1.3 only (IAM then relies on thumbprints)
-    handshakes: int = 0
-    failure: ProbeFailure | None = None
-    # Every sampled handshake (issue: many servers, many chains), the one of presented_chain first.
-    # Empty when the endpoint was not sampled.
-    samples: tuple[ChainSample, ...] = ()
+    presented_chain: tuple[CertificateInfo, ...]
 
     @property
     def top_certificate(self) -> CertificateInfo | None:
@@ -150,6 +121,32 @@ class HostCapture:
     def live_thumbprint(self) -> str | None:
         top = self.top_certificate
         return top.sha1 if top else None
+
+
+@dataclass(frozen=True)
+class ChainSample(_Presented):
+    """One sampled TLS handshake with an endpoint: the address that answered and what it presented."""
+
+    address: str  # the IP address connected to
+    presented_chain: tuple[CertificateInfo, ...] = ()
+    failure: ProbeFailure | None = None  # set when this handshake failed
+    reachable: bool = True  # False: the function could not even connect (e.g. no IPv6 route)
+
+
+@dataclass(frozen=True)
+class HostCapture(_Presented):
+    """What one TLS endpoint showed: its presented chain, in the order it was sent."""
+
+    endpoint: Endpoint
+    roles: tuple[Role, ...]
+    presented_chain: tuple[CertificateInfo, ...] = ()
+    tls_version: str | None = None  # e.g. "TLSv1.2"
+    accepts_tls12: bool | None = None  # False: TLS 1.3 only (IAM then relies on thumbprints)
+    handshakes: int = 0
+    failure: ProbeFailure | None = None
+    # Every sampled handshake (one host, many servers, many chains), the one of presented_chain first.
+    # Empty when the endpoint was not sampled.
+    samples: tuple[ChainSample, ...] = ()
 
 
 @dataclass(frozen=True)
