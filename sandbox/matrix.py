@@ -40,6 +40,7 @@ from sandbox.environment import Sandbox, stale_thumbprint  # noqa: E402
 from sandbox.faults import FaultProxy, FaultRule, closed_port, dead_endpoint_url  # noqa: E402
 from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS, Issuer, behaviour_named  # noqa: E402
 from sandbox.odd_input import ODD_BEHAVIOURS  # noqa: E402 - also registers the odd behaviours
+from sandbox.oracles import FORBIDDEN_TEXT, strings_in  # noqa: E402
 from sandbox.pki import SandboxPki, write_pem_bundle  # noqa: E402
 from thumbprint_remediator import contract  # noqa: E402
 from thumbprint_remediator.alerts import MESSAGE_LIMIT  # noqa: E402
@@ -1186,27 +1187,11 @@ def violations(run: RunResult) -> list[str]:
     return problems
 
 
-# What no report string and no alert line may hold: C0, DEL and C1, line/paragraph separators, bidi controls.
-_FORBIDDEN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
 def _text_breaches(run: RunResult) -> list[str]:
     """Server text stays escaped in the report and the alert; a sent alert is one message within SNS's limit."""
     assert run.report is not None
     breaches = [
-        f"raw control in the report: {text[:80]!r}" for text in _strings(run.report) if _FORBIDDEN_TEXT.search(text)
+        f"raw control in the report: {text[:80]!r}" for text in strings_in(run.report) if FORBIDDEN_TEXT.search(text)
     ]
     alerts = run.details.get("alerts", [])
     if run.report.get("alert", {}).get("sent") and len(alerts) != 1:
@@ -1217,9 +1202,7 @@ def _text_breaches(run: RunResult) -> list[str]:
         if size > MESSAGE_LIMIT:
             breaches.append(f"the alert is {size} bytes, over SNS's {MESSAGE_LIMIT}")
         breaches += [
-            f"raw control in the alert: {line[:80]!r}"
-            for line in alert.body.split("\n")
-            if _FORBIDDEN_TEXT.search(line)
+            f"raw control in the alert: {line[:80]!r}" for line in alert.body.split("\n") if FORBIDDEN_TEXT.search(line)
         ]
     return breaches
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import socket
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from sandbox.environment import Sandbox
+from sandbox.oracles import openssl_last_certificate_sha1
 from thumbprint_remediator.probe import OidcProber
 
 
@@ -174,27 +174,6 @@ def test_an_address_the_function_cannot_reach_is_noted_not_blamed(sandbox: Sandb
 # --- the openssl CLI's view of every sampled backend ----------------------------------------------
 
 
-def _openssl_last_certificate_sha1(address: str, port: int) -> str:
-    shown = subprocess.run(
-        ["openssl", "s_client", "-showcerts", "-servername", "localhost", "-connect", f"{address}:{port}"],
-        input=b"",
-        capture_output=True,
-        timeout=20,
-        check=False,
-    ).stdout.decode()
-    end_marker = "-----END CERTIFICATE-----"
-    last_end = shown.rindex(end_marker) + len(end_marker)
-    last_pem = shown[shown.rindex("-----BEGIN CERTIFICATE-----", 0, last_end) : last_end] + "\n"
-    fingerprint = subprocess.run(
-        ["openssl", "x509", "-fingerprint", "-sha1", "-noout"],
-        input=last_pem.encode(),
-        capture_output=True,
-        timeout=20,
-        check=True,
-    ).stdout.decode()
-    return fingerprint.strip().split("=", 1)[1].replace(":", "").lower()
-
-
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
 def test_every_sampled_chain_matches_openssl(issuer_fleet, sampling_limits):
     # Given a host with three backends presenting three different chains
@@ -205,5 +184,5 @@ def test_every_sampled_chain_matches_openssl(issuer_fleet, sampling_limits):
     # Then every sample's top is what openssl s_client sees last at that address
     assert len(capture.samples) == 6
     for sample in capture.samples:
-        assert sample.live_thumbprint == _openssl_last_certificate_sha1(sample.address, issuer.discovery.port)
+        assert sample.live_thumbprint == openssl_last_certificate_sha1(issuer.discovery.port, sample.address)
     assert len({sample.live_thumbprint for sample in capture.samples}) == 3

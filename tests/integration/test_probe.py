@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -13,6 +12,7 @@ import pytest
 from cryptography import x509
 
 from sandbox.issuers import Behaviour, Reply, on_jwks, with_discovery
+from sandbox.oracles import openssl_last_certificate_sha1
 from sandbox.pki import sha1_thumbprint
 from thumbprint_remediator.models import Endpoint, Role, Trust
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
@@ -444,28 +444,6 @@ def test_probe_then_trust_end_to_end(issuer_fleet, fast_prober, sandbox_trust, s
 
 
 # --- cross-check with the openssl CLI -------------------------------------------------------------
-
-
-def openssl_last_certificate_sha1(port: int) -> str:
-    """The seed's procedure: s_client -showcerts, last PEM block, x509 -fingerprint -sha1."""
-    shown = subprocess.run(
-        ["openssl", "s_client", "-showcerts", "-servername", "localhost", "-connect", f"127.0.0.1:{port}"],
-        input=b"",
-        capture_output=True,
-        timeout=20,
-        check=False,
-    ).stdout.decode()
-    end_marker = "-----END CERTIFICATE-----"
-    last_end = shown.rindex(end_marker) + len(end_marker)
-    last_pem = shown[shown.rindex("-----BEGIN CERTIFICATE-----", 0, last_end) : last_end] + "\n"
-    fingerprint = subprocess.run(
-        ["openssl", "x509", "-fingerprint", "-sha1", "-noout"],
-        input=last_pem.encode(),
-        capture_output=True,
-        timeout=20,
-        check=True,
-    ).stdout.decode()
-    return fingerprint.strip().split("=", 1)[1].replace(":", "").lower()
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")

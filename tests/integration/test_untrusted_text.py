@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sandbox.environment import Sandbox
 from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS
+from sandbox.oracles import FORBIDDEN_TEXT, strings_in
 from thumbprint_remediator.alerts import MESSAGE_LIMIT, TEXT_BUDGET
 
 # What the issue forbids, written out apart from the code: C0, DEL and C1, line/paragraph separators, bidi.
-FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 HOSTILE = (
     "hostile_certificate_names",
     "hostile_reason_phrase",
@@ -23,18 +22,6 @@ HOSTILE = (
     "hostile_redirect",
     "huge_hostile_issuer",
 )
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def _log_records(output: str) -> list[dict[str, Any]]:
@@ -57,14 +44,14 @@ def test_hostile_server_text_is_escaped_in_report_log_and_delivered_alert(
     assert "evil\\\\n\\\\n[OK] token.actions.githubusercontent.com" in text
     assert "\\\\x1b[2J" in text
     assert "\\\\u202egnp.exe" in text
-    assert not any(FORBIDDEN.search(value) for value in _strings(report))
+    assert not any(FORBIDDEN_TEXT.search(value) for value in strings_in(report))
     # And no field of any log record does either
     assert records
-    assert not any(FORBIDDEN.search(value) for record in records for value in _strings(record))
+    assert not any(FORBIDDEN_TEXT.search(value) for record in records for value in strings_in(record))
     # And exactly one e-mail arrived, every provider in it, and no line of it is a block the sweep did not write
     assert len(alerts) == 1
     body = alerts[0].body
-    assert not any(FORBIDDEN.search(line) for line in body.split("\n"))
+    assert not any(FORBIDDEN_TEXT.search(line) for line in body.split("\n"))
     assert "[OK]" not in [line[:4] for line in body.split("\n")]
     headlines = [line for line in body.split("\n") if line.startswith("[")]
     assert sorted(line.split("] ", 1)[1] for line in headlines) == sorted(p.url for p in providers.values())
@@ -107,5 +94,5 @@ def test_a_1_mib_hostile_document_among_100_providers_still_gets_one_alert_under
     assert "more providers need attention, listed by URL only" in text
     shown = {line.split("] ", 1)[1] for line in text.split("\n") if line.lstrip().startswith("[")}
     assert shown == {provider.url for provider in providers}
-    assert not any(FORBIDDEN.search(line) for line in alert.body.split("\n"))
+    assert not any(FORBIDDEN_TEXT.search(line) for line in alert.body.split("\n"))
     assert len(report["findings"]) == 100

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox.oracles import FORBIDDEN_TEXT
 from thumbprint_remediator.alerts import MESSAGE_LIMIT, TEXT_BUDGET
 from thumbprint_remediator.organization import aggregate, render_organization_alert
 
@@ -20,7 +20,6 @@ short_value = st.text(HOSTILE, max_size=30)
 hostile_value = st.one_of(
     short_value, st.builds(lambda text, times: text * times, st.text(HOSTILE, max_size=12), st.integers(0, 30_000))
 )
-FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _finding(url: str, error: str | None) -> dict:
@@ -68,4 +67,4 @@ def test_any_organization_report_renders_one_message_within_sns_limits(results: 
     assert alert.subject.isprintable()
     assert len(alert.subject) <= 100
     # And no line holds a character that could forge another
-    assert not any(FORBIDDEN.search(line) for line in alert.body.split("\n"))
+    assert not any(FORBIDDEN_TEXT.search(line) for line in alert.body.split("\n"))

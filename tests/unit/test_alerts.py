@@ -8,6 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox.oracles import FORBIDDEN_TEXT
 from tests.unit.builders import NOW
 from thumbprint_remediator.alerts import (
     MESSAGE_LIMIT,
@@ -110,7 +111,6 @@ short_value = st.text(HOSTILE, max_size=30)
 hostile_value = st.one_of(
     short_value, st.builds(lambda text, times: text * times, st.text(HOSTILE, max_size=12), st.integers(0, 30_000))
 )
-FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @st.composite
@@ -195,8 +195,8 @@ def test_any_report_renders_one_message_within_sns_limits(report: dict) -> None:
     assert alert.subject.isprintable()
     assert len(alert.subject) <= 100
     # And no line holds a character that could forge another, and the JSON part is still JSON
-    assert not any(FORBIDDEN.search(line) for line in alert.body.split("\n"))
-    assert not any(FORBIDDEN.search(value) for _, value in alert.attributes.values())
+    assert not any(FORBIDDEN_TEXT.search(line) for line in alert.body.split("\n"))
+    assert not any(FORBIDDEN_TEXT.search(value) for _, value in alert.attributes.values())
     assert isinstance(_json_of(json_part), dict)
 
 
