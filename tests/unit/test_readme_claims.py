@@ -1,0 +1,34 @@
+"""The README's claims that a reader acts on, checked against what the code does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from thumbprint_remediator.errors import RequestError
+from thumbprint_remediator.request import parse_event
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _payload_table_keys() -> set[str]:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("The payload (every key optional")
+    table = text[start : text.index("\n\n", text.index("| key |", start))]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE))
+
+
+def _accepted_keys() -> set[str]:
+    """The keys the handler accepts, as its own refusal of an unknown key lists them."""
+    with pytest.raises(RequestError) as refused:
+        parse_event({"no_such_key": True})
+    allowed = str(refused.value).split("allowed: ", 1)[1].split(";", 1)[0]
+    return {key.strip() for key in allowed.split(",")}
+
+
+def test_the_payload_table_lists_every_key_the_handler_accepts_and_no_other() -> None:
+    documented = _payload_table_keys()
+    assert documented, "the payload table was not found in the README"
+    assert documented == _accepted_keys()
