@@ -65,7 +65,7 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
-def table(results: dict[str, Any]) -> str:
+def table(results: dict[str, Any]) -> str:  # noqa: C901 - one optional section per benchmark, printed only when it ran
     """The whole result as plain text."""
     machine, settings, config = results["machine"], results["settings"], results["config"]
     lines = [

@@ -65,7 +65,7 @@ def parse_schedule(expression: str) -> ScheduleExpression:
     )
 
 
-def _cron_intervals(text: str, fields: list[str]) -> tuple[int, int]:
+def _cron_intervals(text: str, fields: list[str]) -> tuple[int, int]:  # noqa: C901 - one rule per cron field, as EventBridge defines them
     if len(fields) != 6:
         raise ScheduleExpressionError(f"{text!r}: a cron expression has 6 fields, got {len(fields)}")
     minutes_field, hours_field, day_of_month, month_field, day_of_week, year_field = fields

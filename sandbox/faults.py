@@ -255,7 +255,7 @@ class FaultProxy:
             connection.close()
 
 
-def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
+def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - the HTTP handler class it defines is one relay, one branch per kind of fault
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
 

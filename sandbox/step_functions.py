@@ -244,7 +244,7 @@ class InterpreterCounters:
 
 
 @contextmanager
-def writing_map_results(counters: InterpreterCounters | None = None) -> Iterator[InterpreterCounters]:
+def writing_map_results(counters: InterpreterCounters | None = None) -> Iterator[InterpreterCounters]:  # noqa: C901, PLR0915 - the patch of moto's interpreter and its counters belong in one place
     """Make the interpreter's ResultWriter write the children's results (see above); count transitions, the
     largest state and S3 requests, for the duration of the block. In the process that runs the emulator."""
     from moto.s3.responses import S3Response  # noqa: PLC0415 - moto's internals, only where the emulator runs

@@ -48,7 +48,7 @@ def is_config_rule_event(event: Any) -> bool:
     return isinstance(event, Mapping) and set(event) >= _CONFIG_EVENT_KEYS
 
 
-def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:
+def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:  # noqa: C901 - one check per field of Config's event, all reported together
     """Validate Config's invocation. Raise RequestError naming every problem; call nothing."""
     errors: list[str] = []
     token = event.get("resultToken")

@@ -289,7 +289,7 @@ def placeholder_pins(pins: Iterable[str], chains: Iterable[ChainSeen]) -> tuple[
     return tuple(found)
 
 
-def changes_since(previous: HistoryRecord | None, observation: Observation) -> tuple[Change, ...]:
+def changes_since(previous: HistoryRecord | None, observation: Observation) -> tuple[Change, ...]:  # noqa: C901 - one comparison per kind of change, each its own entry
     """What changed since the last sweep (nothing on a first sweep: there is nothing to compare with)."""
     if previous is None:
         return ()

@@ -90,7 +90,7 @@ def already_fixed(current: tuple[str, ...]) -> Remediation:
     )
 
 
-def judge_write(outcome: WriteOutcome) -> Remediation:
+def judge_write(outcome: WriteOutcome) -> Remediation:  # noqa: PLR0911 - a decision table: each return is one outcome of a write
     """The report's account of a write, from IAM's answer and the read-back."""
     if outcome.refused is not None:
         return Remediation("update_failed", outcome.current, "IAM refused the update", outcome.refused)

@@ -351,7 +351,7 @@ class TrustEvaluator:
         if anchors:
             yield Trust.PINNED, Store(_unique(anchors))
 
-    def _interception_evidence(
+    def _interception_evidence(  # noqa: PLR0911 - a decision list: each return is one verdict, in order of precedence
         self,
         presented: Sequence[x509.Certificate],
         path: Sequence[x509.Certificate],

@@ -39,7 +39,7 @@ def test_clean_run_has_no_violations() -> None:
     assert violations(_clean_run()) == []
 
 
-def _with(change: str) -> RunResult:
+def _with(change: str) -> RunResult:  # noqa: C901 - one branch per breach it plants, named by `change`
     run = copy.deepcopy(_clean_run())
     provider = run.providers[0]
     finding = provider.finding
