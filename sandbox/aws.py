@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import urllib.request
@@ -85,6 +86,11 @@ class EmulatedAccount:
             region_name=REGION,
         ).client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
+    @property
+    def iam(self) -> Any:
+        """One IAM client per emulator, shared by the helpers below (a client costs more than a hundred calls)."""
+        return _iam_client(self.endpoint_url)
+
     def reset(self) -> None:
         """Forget every resource (moto's reset API)."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
@@ -130,18 +136,18 @@ class EmulatedAccount:
             arguments["ThumbprintList"] = list(thumbprints)
         if tags:
             arguments["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
-        return str(self.client("iam").create_open_id_connect_provider(**arguments)["OpenIDConnectProviderArn"])
+        return str(self.iam.create_open_id_connect_provider(**arguments)["OpenIDConnectProviderArn"])
 
     def thumbprints(self, arn: str) -> list[str]:
-        return list(self.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"])
+        return list(self.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"])
 
     def set_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None:
-        self.client("iam").update_open_id_connect_provider_thumbprint(
+        self.iam.update_open_id_connect_provider_thumbprint(
             OpenIDConnectProviderArn=arn, ThumbprintList=list(thumbprints)
         )
 
     def delete_all_providers(self) -> None:
-        iam = self.client("iam")
+        iam = self.iam
         for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
             iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
 
@@ -206,6 +212,16 @@ class EmulatedAccount:
             for message in messages:
                 received.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@functools.cache
+def _iam_client(endpoint_url: str) -> Any:
+    session = boto3.Session(
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    return session.client("iam", endpoint_url=endpoint_url)
 
 
 @contextmanager

@@ -129,6 +129,10 @@ class Sandbox:
         self.providers.append(provider)
         return provider
 
+    def register_url(self, url: str, *, pinned: Sequence[str] = (), tags: Mapping[str, str] | None = None) -> str:
+        """Register a provider whose URL no issuer serves (a name that does not resolve, a closed port): its ARN."""
+        return self.account.create_provider(url, pinned, tags=tags)
+
     def thumbprints(self, provider: Provider | str) -> list[str]:
         """The provider's list as IAM holds it now."""
         return self.account.thumbprints(provider if isinstance(provider, str) else provider.arn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.environment import Sandbox
-from sandbox.matrix import MatrixResults, run_matrix
+from sandbox.matrix.runner import MatrixResults, run_matrix
 
 # The tests that read the matrix share one worker, so that the sweeps run once.
 MATRIX_GROUP = "hostile-matrix"

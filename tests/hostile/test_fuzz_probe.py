@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from sandbox.environment import Sandbox
 from sandbox.issuers import Behaviour, Issuer, Reply, Request
 from sandbox.lambda_context import ACCOUNT_ID
-from sandbox.matrix import iam_client
 from sandbox.odd_certificates import duplicated_extension_leaf, malformed_extension_leaf
 from sandbox.pki import KeyedCertificate, PresentedChain, SandboxPki, issue_leaf, sha1_thumbprint
 from thumbprint_remediator import probe
@@ -366,7 +365,7 @@ def rig(sandbox: Sandbox) -> Rig:
     provider = sandbox.register(issuer, pinned="stale")
     sweeper = Sweeper(
         settings=Settings(dry_run=False, notify_on="never", max_workers=1, host_budget=LIMITS.host_budget),
-        inventory=IamOidcProviders(client=iam_client(sandbox)),
+        inventory=IamOidcProviders(client=sandbox.account.iam),
         prober=OidcProber(LIMITS),
         trust=TrustEvaluator(sandbox.pki.public_roots, sandbox.pki.extra_cas),
         publisher=None,
@@ -405,7 +404,7 @@ def test_generated_documents_headers_and_chains_give_one_clean_finding_and_no_un
         "public_intermediate": [rig.sandbox.pki.public_intermediate.sha1],
         "leaf": [sha1_thumbprint(chain.leaf)],
     }[pins]
-    iam = iam_client(rig.sandbox)
+    iam = rig.sandbox.account.iam
     iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=rig.arn, ThumbprintList=pinned)
 
     # When the provider is swept (for real: IAM on moto, no dry run)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.matrix import ProviderRun, RunResult, violations
+from sandbox.matrix.model import ProviderRun, RunResult
+from tests.hostile.oracle import violations
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/localhost:8443/x"
 OLD, NEW, LEAF, OTHER = "a" * 40, "b" * 40, "c" * 40, "d" * 40

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.matrix import (
-    SCENARIOS,
-    SHARED_SCENARIOS,
-    MatrixResults,
-    outcome,
-    scenario_named,
-    violations,
-)
+from sandbox.matrix.catalogue import SCENARIOS, SHARED_SCENARIOS, scenario_named
+from sandbox.matrix.render import outcome
+from sandbox.matrix.runner import MatrixResults
 from sandbox.pki import default_pki
 from tests.hostile.conftest import MATRIX_GROUP
+from tests.hostile.oracle import violations
 from thumbprint_remediator import contract
 
 pytestmark = pytest.mark.xdist_group(MATRIX_GROUP)

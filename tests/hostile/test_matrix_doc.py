@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.matrix import DOC_PATH, MatrixResults, normalise, render
+from sandbox.matrix.render import DOC_PATH, normalise, render
+from sandbox.matrix.runner import MatrixResults
 from tests.hostile.conftest import MATRIX_GROUP
 
 pytestmark = pytest.mark.xdist_group(MATRIX_GROUP)

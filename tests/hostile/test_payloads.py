@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sandbox.environment import Provider, Sandbox
-from sandbox.matrix import iam_client
 from thumbprint_remediator.errors import RequestError
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
@@ -67,7 +66,7 @@ def test_any_payload_gives_a_report_or_a_validation_error_never_a_partial_change
     if not sandbox.providers:
         sandbox.add_provider("rotated_intermediate", pinned="stale")
         sandbox.add_provider("healthy")
-    iam = iam_client(sandbox)
+    iam = sandbox.account.iam
     before = {p.arn: list(p.pinned) for p in sandbox.providers}
     connections = {p.arn: p.issuer.connections for p in sandbox.providers}
     payload = data.draw(payloads(sandbox.providers), label="payload")
