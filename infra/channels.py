@@ -26,7 +26,8 @@ CHANGE_DELIVERY_RETRY_ATTEMPTS: Final = 4
 CHANGE_MAX_EVENT_AGE: Final = Duration.hours(1)
 CONFIG_RULE_FREQUENCY: Final = config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS
 FORWARDER_STACK_NAME: Final = "OidcThumbprintRemediatorIamEvents"
-_REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+# ASCII only, with fullmatch: no trailing newline, no other script's digit.
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class ChannelsConfig:
     def from_context(cls, get: Callable[[str], Any], default_region: str | None = None) -> ChannelsConfig:
         defaults = cls()
         region = _text(get("region")) or default_region or None
-        if region is not None and not re.match(_REGION, region):
+        if region is not None and not _REGION.fullmatch(region):
             raise ConfigError(f"region: expected an AWS region such as eu-west-1, got {region!r}")
         return cls(
             finding_events=parse_boolean("findingEvents", get("findingEvents"), defaults.finding_events),

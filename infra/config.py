@@ -34,8 +34,6 @@ MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2
 # ASCII only, used with fullmatch: no trailing newline, no control or non-ASCII character.
 _EMAIL_PART = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _EMAIL = re.compile(rf"{_EMAIL_PART}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z0-9-]+")
-_TRUE = {"true", "yes", "1", "on"}
-_FALSE = {"false", "no", "0", "off"}
 
 
 class ConfigError(ValueError):
@@ -134,23 +132,22 @@ def _schedule(value: Any, default: ScheduleExpression) -> ScheduleExpression:
 
 
 def parse_boolean(key: str, value: Any, default: bool) -> bool:
-    """A context value as true or false (`default` when absent); ConfigError naming `key` otherwise."""
+    """A context value as true or false (`default` when absent, a JSON boolean as itself, a string by the contract's
+    one set of spellings, which the function's environment is read with too); ConfigError naming `key` otherwise."""
     if value is None:
         return default
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    try:
+        return contract.parse_boolean(str(value))
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
 
 
 def _integer(key: str, value: Any, default: int, low: int, high: int) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
-    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", str(value).strip()):
+    if isinstance(value, bool) or not contract.is_ascii_digits(str(value).strip()):
         raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {value!r}")
     number = int(str(value).strip())
     if not low <= number <= high:

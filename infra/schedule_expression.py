@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
+from infra.contract import contract
+
 MINUTE = 60
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 
-_RATE = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minutes?|hours?|days?)\)$")
-_CRON = re.compile(r"^cron\((?P<fields>[^()]+)\)$")
+# ASCII digits only (\d and str.isdigit also take '٣', which EventBridge refuses), matched whole.
+_RATE = re.compile(r"rate\((?P<value>[0-9]+) (?P<unit>minutes?|hours?|days?)\)")
+_CRON = re.compile(r"cron\((?P<fields>[^()]+)\)")
 _UNIT_SECONDS = {"minute": MINUTE, "hour": HOUR, "day": DAY}
 _MONTHS = {
     name: number
@@ -46,7 +49,7 @@ class ScheduleExpression:
 def parse_schedule(expression: str) -> ScheduleExpression:
     """Validate `rate(...)` or `cron(...)` (EventBridge syntax) and measure its intervals."""
     text = expression.strip()
-    if rate := _RATE.match(text):
+    if rate := _RATE.fullmatch(text):
         value, unit = int(rate["value"]), rate["unit"]
         if value < 1:
             raise ScheduleExpressionError(f"{text!r}: the rate must be at least 1")
@@ -56,7 +59,7 @@ def parse_schedule(expression: str) -> ScheduleExpression:
             raise ScheduleExpressionError(f"{text!r}: EventBridge wants {expected!r} (singular only for 1)")
         seconds = value * _UNIT_SECONDS[singular]
         return ScheduleExpression(text, seconds, seconds)
-    if cron := _CRON.match(text):
+    if cron := _CRON.fullmatch(text):
         shortest, longest = _cron_intervals(text, cron["fields"].split())
         return ScheduleExpression(text, shortest, longest)
     raise ScheduleExpressionError(
@@ -132,6 +135,6 @@ def _value(text: str, name: str, token: str, low: int, high: int, names: dict[st
 
 
 def _number(text: str, name: str, token: str, low: int, high: int) -> int:
-    if not token.isdigit() or not low <= int(token) <= high:
+    if not contract.is_ascii_digits(token) or not low <= int(token) <= high:
         raise ScheduleExpressionError(f"{text!r}: {name} value {token!r} is not a number from {low} to {high}")
     return int(token)

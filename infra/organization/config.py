@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from infra.config import ConfigError
+from infra.config import ConfigError, parse_boolean
 from infra.contract import contract
 
 CallAs = Literal["SELF", "DELEGATED_ADMIN"]
@@ -32,15 +32,6 @@ DEFAULT_MAX_CONCURRENCY: Final = 40
 # account's default 1,000 unreserved: a larger value would fail the deploy.
 MAX_CONCURRENCY: Final = 900
 
-# ASCII only, used with fullmatch: no trailing newline, no non-ASCII digit or letter.
-_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
-_PARENT_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
-_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")
-_TRUE = {"true", "yes", "1", "on"}
-_FALSE = {"false", "no", "0", "off", ""}
-
 
 @dataclass(frozen=True)
 class OrganizationConfig:
@@ -57,26 +48,26 @@ class OrganizationConfig:
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> OrganizationConfig | None:
         """None unless `organization` is true; ConfigError naming the key for anything malformed."""
-        if not _switched_on(get("organization")):
+        if not parse_boolean("organization", get("organization"), False):
             given = [key for key in ORGANIZATION_KEYS if get(key) is not None]
             if given:
                 raise ConfigError(f"{', '.join(given)}: organization settings need -c organization=true")
             return None
         organization_id = _text(get("organizationId"))
-        if not organization_id or not _ORGANIZATION_ID.fullmatch(organization_id):
+        if not contract.is_organization_id(organization_id):
             raise ConfigError(
                 f"organizationId: expected your organization's id (o-xxxxxxxxxx, from `aws organizations "
                 f"describe-organization`), got {organization_id!r}"
             )
-        target_ous = _ids("targetOus", get("targetOus"), _PARENT_ID, "root or OU ids (r-..., ou-...)")
+        target_ous = _ids("targetOus", get("targetOus"), contract.PARENT_ID, "root or OU ids (r-..., ou-...)")
         if not target_ous:
             raise ConfigError("targetOus: expected a comma-separated list of OU ids (ou-...) or the root id (r-...)")
-        accounts = _ids("targetAccounts", get("targetAccounts"), _ACCOUNT_ID, "12-digit account ids")
+        accounts = _ids("targetAccounts", get("targetAccounts"), contract.ACCOUNT_ID, "12-digit account ids")
         role_name = _text(get("memberRoleName")) or contract.DEFAULT_MEMBER_ROLE_NAME
-        if not _ROLE_NAME.fullmatch(role_name):
+        if not contract.is_role_name(role_name):
             raise ConfigError(f"memberRoleName: expected an IAM role name, got {role_name!r}")
         external_id = _text(get("externalId")) or f"{contract.SERVICE_NAME}-{organization_id}"
-        if not _EXTERNAL_ID.fullmatch(external_id):
+        if not contract.is_external_id(external_id):
             raise ConfigError(
                 f"externalId: expected 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
             )
@@ -89,17 +80,6 @@ class OrganizationConfig:
             max_concurrency=_concurrency(get("maxConcurrency")),
             call_as=_call_as(get("callAs")),
         )
-
-
-def _switched_on(value: Any) -> bool:
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"organization: expected true or false, got {value!r}")
 
 
 def _text(value: Any) -> str:
@@ -121,7 +101,7 @@ def _concurrency(value: Any) -> int:
     text = _text(value)
     if not text:
         return DEFAULT_MAX_CONCURRENCY
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CONCURRENCY:
+    if not contract.is_ascii_digits(text) or not 1 <= int(text) <= MAX_CONCURRENCY:
         raise ConfigError(f"maxConcurrency: expected a whole number from 1 to {MAX_CONCURRENCY}, got {value!r}")
     return int(text)
 

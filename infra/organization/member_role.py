@@ -30,17 +30,17 @@ def member_role_template(role_name: str) -> dict[str, Any]:
         "Parameters": {
             PARAMETER_CENTRAL_ACCOUNT: {
                 "Type": "String",
-                "AllowedPattern": r"^\d{12}$",
+                "AllowedPattern": f"^{contract.ACCOUNT_ID_PATTERN}$",
                 "Description": "The account the central sweep function runs in",
             },
             PARAMETER_CENTRAL_ROLE: {
                 "Type": "String",
-                "AllowedPattern": r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+                "AllowedPattern": f"^arn:aws[a-z-]*:iam::{contract.ACCOUNT_ID_PATTERN}:role/.+$",
                 "Description": "The central sweep function's role: the only principal that may assume this one",
             },
             PARAMETER_ORGANIZATION: {
                 "Type": "String",
-                "AllowedPattern": r"^o-[a-z0-9]{10,32}$",
+                "AllowedPattern": f"^{contract.ORGANIZATION_ID_PATTERN}$",
                 "Description": "The organization the central account must belong to",
             },
             PARAMETER_EXTERNAL_ID: {

@@ -1,4 +1,4 @@
-"""The organization stack: the single-account pieces, plus the member role StackSet and the fan-out.
+"""The organization stack: the core every stack shares (infra/core.py), plus the member role StackSet and the fan-out.
 
 Deployed once, in the management account (or a StackSets delegated administrator). The function is the same
 asset and holds the same permissions for its own account; it also may assume the member role in other
@@ -9,24 +9,31 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from aws_cdk import Acknowledgment, Annotations, ArnFormat, Aws, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.alarms import ERRORS_PERIOD, AlarmNames, SweepAlarms
-from infra.alerts import AlertTopic
+from infra.alarms import ERRORS_PERIOD
 from infra.config import StackConfig
 from infra.contract import contract
-from infra.dashboard import SweepDashboard
-from infra.function import SweepFunction
-from infra.history import HistoryTable
+from infra.core import CoreWording, RemediatorCore, StackOutput
 from infra.organization.config import OrganizationConfig
 from infra.organization.fan_out import OrganizationSweep
 from infra.organization.member_stackset import MemberRoleStackSet
 
 SWEEP_FAILED_ALARM_SUFFIX: Final = "OrganizationSweepFailed"
+WORDING: Final = CoreWording(
+    topic="The organization's alert, alarms",
+    history="What each member account's providers presented, sweep after sweep",
+    log_group="The function's logs",
+    dashboard="The sweep metrics over time (per-account sweeps)",
+    no_subscriber=(
+        "No alertEmails given: the organization's alert and the alarms reach the topic but nobody is "
+        "subscribed. Deploy with -c alertEmails=you@example.com or subscribe to the TopicArn output."
+    ),
+)
 
 
 class OrganizationStack(Stack):
@@ -47,27 +54,17 @@ class OrganizationStack(Stack):
             description="Keeps the IAM OIDC identity-provider thumbprints of every account of an organization in step",
             **kwargs,
         )
-        alarm_names = AlarmNames.for_stack(self.stack_name)
         sweep_failed_name = f"{self.stack_name}-{SWEEP_FAILED_ALARM_SUFFIX}"
-        alarm_arns = [
-            self.format_arn(
-                service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
-            )
-            for name in (*alarm_names.watched(history=config.history), sweep_failed_name)
-        ]
-        self.alerts = AlertTopic(self, "Alerts", emails=config.alert_emails, alarm_arns=alarm_arns)
         # The Map sweeps up to maxConcurrency accounts at once, each a different account's providers.
         # Every member account's history lives here, in the central account, beside the function that sweeps them.
-        self.history = HistoryTable(self, "History", key=self.alerts.key) if config.history else None
-        self.sweep = SweepFunction(
+        self.core = RemediatorCore(
             self,
-            "Sweep",
             config=config,
-            alerts=self.alerts,
+            wording=WORDING,
+            extra_alarm_names=[sweep_failed_name],
             reserved_concurrency=organization.max_concurrency,
-            history=self.history,
         )
-        self.alerts.restrict_publishing_to(self.sweep.role)
+        self.alerts, self.history, self.sweep = self.core.alerts, self.core.history, self.core.sweep
         self.organization_access = _organization_access(self, self.sweep.role, organization)
         self.fan_out = OrganizationSweep(
             self,
@@ -81,16 +78,7 @@ class OrganizationStack(Stack):
         self.member_roles = MemberRoleStackSet(
             self, "MemberRoles", organization=organization, central_role=self.sweep.role
         )
-        self.alarms = SweepAlarms(
-            self,
-            "Alarms",
-            function=self.sweep.function,
-            dead_letters=self.sweep.dead_letters,
-            topic=self.alerts.topic,
-            schedule=config.schedule,
-            names=alarm_names,
-            history=config.history,
-        )
+        self.alarms = self.core.add_alarms()
         machine = self.fan_out.state_machine
         self.sweep_failed = cloudwatch.Alarm(
             self,
@@ -114,62 +102,31 @@ class OrganizationStack(Stack):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.sweep_failed.add_alarm_action(actions.SnsAction(self.alerts.topic))
-        self.dashboard = SweepDashboard(
-            self, "Dashboard", config=config, function=self.sweep.function, alarms=self.alarms
-        )
-        if not config.alert_emails:
-            Annotations.of(self).add_warning_v2(
-                "oidc-thumbprint-remediator:noAlertEmails",
-                "No alertEmails given: the organization's alert and the alarms reach the topic but nobody is "
-                "subscribed. Deploy with -c alertEmails=you@example.com or subscribe to the TopicArn output.",
-            )
-
-        CfnOutput(self, "FunctionName", value=self.sweep.function.function_name, description="The sweep function")
-        CfnOutput(self, "TopicArn", value=self.alerts.topic.topic_arn, description="The organization's alert, alarms")
-        if self.history:
-            CfnOutput(
-                self,
-                "HistoryTableName",
-                value=self.history.table_name,
-                description="What each member account's providers presented, sweep after sweep",
-            )
-        CfnOutput(self, "LogGroupName", value=self.sweep.log_group.log_group_name, description="The function's logs")
-        CfnOutput(
-            self,
-            "DeadLetterQueueUrl",
-            value=self.sweep.dead_letters.queue_url,
-            description="Scheduled sweeps that failed every attempt, kept 14 days: read, then purge to clear the alarm",
-        )
-        CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn, description="The organization sweep")
-        CfnOutput(
-            self,
-            "StartCommand",
-            description="Run the organization sweep now; follow it in the Step Functions console",
-            value=(
-                f"aws stepfunctions start-execution --region {Aws.REGION} "
-                f"--state-machine-arn {machine.state_machine_arn}"
-            ),
-        )
-        CfnOutput(
-            self,
-            "SweepBucketName",
-            value=self.fan_out.store.bucket.bucket_name,
-            description="The organization sweep's work lists, results and full reports (reports/<execution>.json)",
-        )
-        CfnOutput(
-            self,
-            "StackSetName",
-            value=self.member_roles.stack_set.attr_stack_set_id,
-            description="The StackSet that deploys the member role; its stack instances show where it is",
-        )
-        CfnOutput(
-            self,
-            "DashboardUrl",
-            description="The sweep metrics over time (per-account sweeps)",
-            value=(
-                f"https://{Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region={Aws.REGION}"
-                f"#dashboards:name={self.dashboard.dashboard.dashboard_name}"
-            ),
+        self.dashboard = self.core.add_dashboard()
+        self.core.add_outputs(
+            [
+                StackOutput("StateMachineArn", machine.state_machine_arn, "The organization sweep"),
+                StackOutput(
+                    "StartCommand",
+                    description="Run the organization sweep now; follow it in the Step Functions console",
+                    value=(
+                        f"aws stepfunctions start-execution --region {Aws.REGION} "
+                        f"--state-machine-arn {machine.state_machine_arn}"
+                    ),
+                ),
+                StackOutput(
+                    "SweepBucketName",
+                    value=self.fan_out.store.bucket.bucket_name,
+                    description=(
+                        "The organization sweep's work lists, results and full reports (reports/<execution>.json)"
+                    ),
+                ),
+                StackOutput(
+                    "StackSetName",
+                    value=self.member_roles.stack_set.attr_stack_set_id,
+                    description="The StackSet that deploys the member role; its stack instances show where it is",
+                ),
+            ]
         )
 
 

@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from thumbprint_remediator.contract import (
+    ACCOUNT_ID_PATTERN,
     CHANGE_EVENT_NAMES,
     CHANGE_EVENT_SOURCE,
     CLOUDTRAIL_DETAIL_TYPE,
+    is_account_id,
 )
 from thumbprint_remediator.errors import RequestError
 
 IAM_EVENT_SOURCE: Final = "iam.amazonaws.com"
 # The event the schedule rule sends; every other EventBridge event is a change event or foreign.
 SCHEDULED_DETAIL_TYPE: Final = "Scheduled Event"
-_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):oidc-provider/[^\s]{1,255}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+# With fullmatch, ASCII digits only (the contract's account id): no trailing newline, no other script's digit.
+_PROVIDER_ARN = re.compile(rf"arn:aws[a-z-]*:iam::(?P<account>{ACCOUNT_ID_PATTERN}):oidc-provider/[^\s]{{1,255}}")
 # Bounds on what the event carries into the report and the alert: it is input, not trusted.
 _MAX_TEXT = 512
 
@@ -103,10 +105,10 @@ def parse_change_event(event: Mapping[str, Any]) -> ChangeRequest:
         errors.append("'detail.errorCode' must be a string")
     arn = _provider_arn(detail, str(event_name), error_code is not None, errors)
     account = event.get("account", detail.get("recipientAccountId"))
-    if not isinstance(account, str) or not _ACCOUNT_ID.match(account):
+    if not isinstance(account, str) or not is_account_id(account):
         errors.append(f"'account' must be a 12-digit account id, got {_shown(account)}")
     elif arn is not None:
-        match = _PROVIDER_ARN.match(arn)
+        match = _PROVIDER_ARN.fullmatch(arn)
         if match and match.group("account") != account:
             errors.append(f"the provider {arn} is not in the event's account {account}")
     if errors:
@@ -150,7 +152,7 @@ def _provider_arn(detail: Mapping[str, Any], event_name: str, failed: bool, erro
     else:
         arn = parameters.get("openIDConnectProviderArn")
         where = "detail.requestParameters.openIDConnectProviderArn"
-    if not isinstance(arn, str) or not _PROVIDER_ARN.match(arn):
+    if not isinstance(arn, str) or not _PROVIDER_ARN.fullmatch(arn):
         errors.append(f"'{where}' must be an OIDC provider ARN, got {_shown(arn)}")
         return None
     return arn

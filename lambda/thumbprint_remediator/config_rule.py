@@ -28,7 +28,8 @@ OVERSIZED_NOTIFICATION: Final = "OversizedConfigurationItemChangeNotification"
 SCHEDULED_NOTIFICATION: Final = "ScheduledNotification"
 _DELETED_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
 _CONFIG_EVENT_KEYS = frozenset({"invokingEvent", "resultToken"})
-_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/\S{1,255}$")
+# With fullmatch, ASCII digits only (the contract's account id): no trailing newline, no other script's digit.
+_PROVIDER_ARN = re.compile(rf"arn:aws[a-z-]*:iam::{contract.ACCOUNT_ID_PATTERN}:oidc-provider/\S{{1,255}}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:  # n
             errors.append(f"the rule evaluates {contract.CONFIG_RESOURCE_TYPE} only, got {item.get('resourceType')!r}")
         else:
             provider_arn = item.get("ARN") or item.get("arn")
-            if not isinstance(provider_arn, str) or not _PROVIDER_ARN.match(provider_arn):
+            if not isinstance(provider_arn, str) or not _PROVIDER_ARN.fullmatch(provider_arn):
                 errors.append(f"the configuration item's ARN must be an OIDC provider ARN, got {provider_arn!r}")
             resource_id = str(item.get("resourceId") or provider_arn)
             timestamp = str(item.get("configurationItemCaptureTime") or timestamp)

@@ -20,7 +20,7 @@ from thumbprint_remediator.alerts import (
     show,
     trimmed_json,
 )
-from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
+from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN, is_account_id
 from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
 from thumbprint_remediator.rules import STATUS_ORDER
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree
@@ -311,7 +311,7 @@ def _json_object(text: Any) -> Mapping[str, Any] | None:
 
 
 def _is_account_id(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 12 and value.isascii() and value.isdigit()
+    return is_account_id(value)
 
 
 def with_missing_accounts(

@@ -35,6 +35,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 from cryptography import x509
 
+from thumbprint_remediator.contract import without_https_scheme
 from thumbprint_remediator.models import (
     CertificateInfo,
     Endpoint,
@@ -178,9 +179,8 @@ def _strip_one_slash(url: str) -> str:
 
 
 def _without_scheme(provider_url: str) -> str:
-    text = provider_url.strip()
     # Tolerated, although IAM stores provider URLs without a scheme.
-    return text[len("https://") :] if text.lower().startswith("https://") else text
+    return without_https_scheme(provider_url.strip())
 
 
 class _UrlDefect(ValueError):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from thumbprint_remediator import contract
 from thumbprint_remediator.cloudtrail import ChangeRequest, is_change_event, parse_change_event
 from thumbprint_remediator.config_rule import ConfigRuleRequest, is_config_rule_event, parse_config_rule_event
 from thumbprint_remediator.contract import NOTIFY_CHOICES, REPORT_CHOICES
@@ -22,23 +23,16 @@ MANUAL_KEYS = frozenset(
 COMPACT_BYTES_RANGE = (256, 256 * 1024)
 MAX_PROVIDERS_PER_REQUEST = 1000
 # Every pattern is ASCII-only and used with fullmatch: no trailing newline, no non-ASCII digit or letter.
-# IAM's name and path characters.
-_IAM_CHARACTER = r"[A-Za-z0-9_+=,.@-]"
-# aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, ...
-_PARTITION = r"aws(?:-[a-z]+)*"
-# A role in another account: arn:<partition>:iam::<12 digits>:role/[path/]name.
-_ROLE_ARN = re.compile(
-    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>[0-9]{{12}}):role/(?:{_IAM_CHARACTER}+/)*{_IAM_CHARACTER}{{1,64}}"
-)
-# STS: 2 to 1224 characters of [\w+=,.@:/-] (ASCII \w).
-_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")
+# The account, role and external id shapes are the contract's, which the stack checks its context with.
+_ROLE_ARN = contract.ROLE_ARN
 # host[:port][/path]; IPv6 in brackets. Deliberately strict: anything else is a typo worth reporting.
 _PROVIDER_URL_PATTERN = (
     r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?P<port>:[0-9]{1,5})?(?P<path>(?:/[!$&'()*+,;=:@%A-Za-z0-9._~-]*)*)"
 )
 _PROVIDER_URL = re.compile(_PROVIDER_URL_PATTERN)
 _PROVIDER_ARN = re.compile(
-    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>[0-9]{{12}}):oidc-provider/(?P<url>{_PROVIDER_URL_PATTERN})"
+    rf"arn:(?P<partition>{contract.PARTITION_PATTERN}):iam::(?P<account>{contract.ACCOUNT_ID_PATTERN}):oidc-provider/"
+    rf"(?P<url>{_PROVIDER_URL_PATTERN})"
 )
 # Keys an EventBridge event carries (a rule's scheduled event, or Scheduler's default payload).
 _EVENTBRIDGE_KEYS = frozenset(
@@ -125,12 +119,12 @@ def parse_event(event: Any) -> SweepRequest:  # noqa: C901 - one check per paylo
 
 def parse_role_arn(value: Any) -> str | None:
     """The role ARN if `value` is one (arn:<partition>:iam::<account>:role/<name>), else None."""
-    return value if isinstance(value, str) and _ROLE_ARN.fullmatch(value) else None
+    return value if contract.is_role_arn(value) else None
 
 
 def parse_external_id(value: Any) -> str | None:
     """The external id if `value` is one STS accepts, else None."""
-    return value if isinstance(value, str) and _EXTERNAL_ID.fullmatch(value) else None
+    return value if contract.is_external_id(value) else None
 
 
 def _parse_role(role_arn: Any, external_id: Any, errors: list[str]) -> tuple[str | None, str | None]:
@@ -237,17 +231,14 @@ def _parse_providers(value: Any, errors: list[str]) -> tuple[str, ...] | None:
 
 
 def _strip_url(url: str) -> str:
-    text = url
-    if text.lower().startswith("https://"):
-        text = text[len("https://") :]
-    return text.rstrip("/")
+    return contract.without_https_scheme(url).rstrip("/")
 
 
 # --- Organization sweeps: the steps the state machine invokes ---------------------------------------------------
 # Organizations IDs: a root (r-...) or an organizational unit (ou-<root part>-<ou part>).
-_PARENT_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_ROLE_NAME = re.compile(rf"{_IAM_CHARACTER}{{1,64}}")
+_PARENT_ID = contract.PARENT_ID
+_ACCOUNT_ID = contract.ACCOUNT_ID
+_ROLE_NAME = contract.ROLE_NAME
 LIST_ACCOUNTS_KEYS = frozenset({"parents", "accounts", "role_name", "external_id", "store"})
 AGGREGATE_KEYS = frozenset({"results", "not_swept", "execution", "notify", "store"})
 # S3 bucket names (3-63 of a-z0-9.-), Step Functions execution names, and the keys this sweep writes and reads.

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import SettingsError
 
-_TRUE = {"1", "true", "yes", "on"}
 _WHOLE = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True)
@@ -112,12 +110,13 @@ def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None:
         return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    try:
+        return contract.parse_boolean(raw)  # one set of spellings, the stack's context reads the same
+    except ValueError:
+        raise SettingsError(
+            f"{name} must be true or false ({'/'.join(contract.BOOLEAN_TRUE)} or {'/'.join(contract.BOOLEAN_FALSE)}), "
+            f"got {raw!r}"
+        ) from None
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:

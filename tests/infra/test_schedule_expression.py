@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from infra.schedule_expression import DAY, HOUR, MINUTE, ScheduleExpressionError, parse_schedule
@@ -52,3 +54,26 @@ def test_intervals_are_measured(expression: str, shortest: int, longest: int) ->
 def test_invalid_expressions_are_rejected_with_the_reason(expression: str, message: str) -> None:
     with pytest.raises(ScheduleExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_schedule(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("rate(\u0663 hours)", "not a schedule expression"),  # Arabic-Indic 3: int() takes it, EventBridge does not
+        ("rate(\uff11\uff12 hours)", "not a schedule expression"),  # fullwidth 12
+        ("rate(1\u0660 minutes)", "not a schedule expression"),
+        ("cron(0 \u0666 * * ? *)", "hours value '\u0666'"),
+        ("cron(\u0663\u0660 6 * * ? *)", "minutes value '\u0663\u0660'"),
+        ("cron(0/\u0661\u0665 * * * ? *)", "minutes value '\u0661\u0665'"),
+        ("cron(0 6 \u00b9 * ? *)", "day-of-month value '\u00b9'"),  # superscript one: isdigit() is true
+        ("cron(0 6 ? \u0661-\u0666 MON *)", "month value '\u0661'"),
+    ],
+)
+def test_only_ascii_digits_count(expression: str, message: str) -> None:
+    with pytest.raises(ScheduleExpressionError, match=re.escape(message)):
+        parse_schedule(expression)
+
+
+def test_the_same_schedules_in_ascii_digits_are_taken() -> None:
+    assert parse_schedule("rate(3 hours)").longest_interval_seconds == 3 * HOUR
+    assert parse_schedule("cron(30 6 * * ? *)").shortest_interval_seconds == DAY
