@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox
 from sandbox.pki import default_pki
 
@@ -55,3 +56,10 @@ def change_event() -> Callable[..., dict[str, Any]]:
         return event
 
     return build
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[CallRecorder]:
+    """Every AWS call the function's clients make during the test, as IAM actions (sandbox/aws_calls.py)."""
+    with CallRecorder() as recorder:
+        yield recorder
