@@ -276,7 +276,11 @@ UNGATED_ACTIONS: Final = frozenset({"sts:GetCallerIdentity"})
 @functools.cache
 def adapter_permissions(module: str) -> tuple[Permissions, ...]:
     """The PERMISSIONS the adapter `module` declares, read from its source beside this file."""
-    path = Path(__file__).with_name(f"{module}.py")
+    return permissions_in(Path(__file__).with_name(f"{module}.py"))
+
+
+def permissions_in(path: Path) -> tuple[Permissions, ...]:
+    """The PERMISSIONS a module's source declares; ValueError if it has none or they are not literal."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
