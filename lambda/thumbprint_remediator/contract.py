@@ -269,8 +269,6 @@ ADAPTER_FEATURES: Final[Mapping[str, Feature]] = {
     "accounts": "organization",
     "org_store": "organization",
 }
-# Operations AWS answers without any permission: no grant, and a call of one is no undeclared action.
-UNGATED_ACTIONS: Final = frozenset({"sts:GetCallerIdentity"})
 
 
 @functools.cache
