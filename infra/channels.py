@@ -82,8 +82,8 @@ def channel_policies(channels: ChannelsConfig) -> dict[str, iam.PolicyDocument]:
         product = contract.SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
             partition=Aws.PARTITION, region=Aws.REGION, account=Aws.ACCOUNT_ID
         )
-        importing = [action for action in contract.SECURITY_HUB_ACTIONS if action.endswith(":BatchImportFindings")]
-        reading = [action for action in contract.SECURITY_HUB_ACTIONS if action not in importing]
+        importing = list(contract.SECURITY_HUB_IMPORT_ACTIONS)
+        reading = list(contract.SECURITY_HUB_READ_ACTIONS)
         policies["SecurityHub"] = iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement(actions=importing, resources=[product]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -74,6 +75,7 @@ class FaultRule:
     after: Callable[[Call], None] | None = None
     answer: Callable[[Call], bytes | None] | None = None
     json_answer: str | None = None  # a JSON document answered with 200, not forwarded (keep)
+    rewrite: Callable[[bytes], bytes] | None = None  # applied to a forwarded 200 answer before it goes back
     matched: int = 0
 
     def claims(self, call: Call) -> bool:
@@ -209,6 +211,14 @@ class FaultProxy:
         self.before("UpdateOpenIDConnectProviderThumbprint", arm, times=1, OpenIDConnectProviderArn=arn)
         return self.add(FaultRule("GetOpenIDConnectProvider", where={"OpenIDConnectProviderArn": arn}, answer=replay))
 
+    def without_tags(self, arn: str) -> FaultRule:
+        """The provider's reads answer without its Tags, as older IAM endpoints did: its tags must be listed."""
+
+        def strip(body: bytes) -> bytes:
+            return re.sub(rb"<Tags>.*?</Tags>|<Tags\s*/>", b"", body, flags=re.DOTALL)
+
+        return self.add(FaultRule("GetOpenIDConnectProvider", where={"OpenIDConnectProviderArn": arn}, rewrite=strip))
+
     def keep(self, action: str, answer: object) -> FaultRule:
         """Answer every call of a JSON-protocol `action` with `answer` (200) and keep it in `calls`: for an
         operation the emulator does not implement (moto's Config PutEvaluations outside TestMode)."""
@@ -255,7 +265,7 @@ class FaultProxy:
             connection.close()
 
 
-def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - the HTTP handler class it defines is one relay, one branch per kind of fault
+def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - one relay, one branch per kind of fault
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
 
@@ -271,7 +281,7 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:  # noqa: C9
         def do_DELETE(self) -> None:
             self._relay()
 
-        def _relay(self) -> None:
+        def _relay(self) -> None:  # noqa: C901 - one branch per kind of fault a rule plants
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             target = self.headers.get("X-Amz-Target")
@@ -310,6 +320,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:  # noqa: C9
                 proxy._record(call.action, params["OpenIDConnectProviderArn"], response_body)
             if rule is not None and rule.after is not None:
                 rule.after(call)
+            if status == 200 and rule is not None and rule.rewrite is not None:
+                response_body = rule.rewrite(response_body)
             kept = [(name, value) for name, value in response_headers if name.lower() not in _NOT_FORWARDED]
             self._answer(status, kept, response_body)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox
 from sandbox.pki import default_pki
 
@@ -61,3 +62,10 @@ def change_event() -> Callable[..., dict[str, Any]]:
         return event
 
     return build
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[CallRecorder]:
+    """Every AWS call the function's clients make during the test, as IAM actions (sandbox/aws_calls.py)."""
+    with CallRecorder() as recorder:
+        yield recorder

@@ -16,6 +16,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.contract import contract
+
 # Work lists and results serve one execution; a report is read when its alert is, or soon after.
 OBJECT_EXPIRY_DAYS: Final = 30
 WORK_LIST_PREFIX: Final = "work-lists/"
@@ -98,7 +100,9 @@ class SweepStore(Construct):
             "FunctionAccess",
             roles=[function_role],
             statements=[
-                iam.PolicyStatement(sid="SweepObjects", actions=["s3:GetObject", "s3:PutObject"], resources=[objects]),
+                iam.PolicyStatement(
+                    sid="SweepObjects", actions=list(contract.ORGANIZATION_STORE_ACTIONS), resources=[objects]
+                ),
                 iam.PolicyStatement(
                     sid="SweepObjectsKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn]
                 ),

@@ -33,6 +33,10 @@ MAX_ATTEMPTS: Final[dict[Purpose, int]] = {
 }
 # One connection per worker: the sweep's pool never exceeds 256 (Settings.max_workers's bound).
 MAX_POOL_CONNECTIONS: Final = 64
+# Called with every client the factory builds (its service, the client, the session it acts as): the tests' call
+# recorder (sandbox/aws_calls.py) registers here, to hold what a sweep calls equal to the declared permissions.
+# Nothing registers in the deployed function.
+CLIENT_OBSERVERS: Final[list[Callable[[str, Any, boto3.Session], None]]] = []
 
 
 def client_config(purpose: Purpose = "read") -> Config:
@@ -91,6 +95,8 @@ class Clients:
                 window.admit(purpose, f"{service} {model.name}")
 
             client.meta.events.register("before-call", admit)
+        for observe in CLIENT_OBSERVERS:
+            observe(service, client, self.session)
         return client
 
     def iam(self) -> IAMClient:

@@ -17,10 +17,14 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError, RequestError
 from thumbprint_remediator.report import needs_attention
 
-ACTIONS: Final = contract.CONFIG_RULE_ACTIONS
+# What this adapter calls (contract.py collects it for infra): Config defines no resource type for PutEvaluations.
+PERMISSIONS: Final = (
+    Permissions(actions=("config:PutEvaluations",), resource="any", when="an invocation by an AWS Config rule"),
+)
 ANNOTATION_LIMIT: Final = 256  # PutEvaluations: Annotation is at most 256 characters
 EVALUATIONS_PER_CALL: Final = 100  # PutEvaluations: at most 100 evaluations per call
 CHANGE_NOTIFICATION: Final = "ConfigurationItemChangeNotification"
@@ -145,8 +149,6 @@ def _parse_time(text: str) -> datetime | None:
 
 class ConfigEvaluations:
     """Config adapter: reports evaluations for one rule invocation (its result token)."""
-
-    actions: Final = ACTIONS
 
     def __init__(self, client: Any) -> None:
         self._client = client

@@ -7,9 +7,14 @@ must stay free of heavy imports.
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
 import re
-from typing import Final
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, get_args
 
 # Environment variables the function reads (see settings.Settings.from_env).
 ENV_TOPIC_ARN: Final = "TOPIC_ARN"
@@ -75,36 +80,18 @@ SKIP_TAG_KEY: Final = "oidc-thumbprint-remediator:skip"
 # rotation to a chain trusted through EXTRA_CA_BUNDLE even when none of the old pins can be tied to it.
 PRIVATE_CA_TAG_KEY: Final = "oidc-thumbprint-remediator:private-ca"
 
-# IAM actions the sweep calls on OIDC providers; granted on oidc-provider/* only.
-OIDC_PROVIDER_ACTIONS: Final = (
-    "iam:GetOpenIDConnectProvider",
-    "iam:ListOpenIDConnectProviderTags",
-    "iam:UpdateOpenIDConnectProviderThumbprint",
-)
-# Listing cannot be scoped to a resource in IAM: it needs Resource "*".
-ACCOUNT_LEVEL_ACTIONS: Final = ("iam:ListOpenIDConnectProviders",)
-# Publishing alerts, granted on the alerts topic only.
-ALERT_ACTIONS: Final = ("sns:Publish",)
-# Lambda sends an asynchronous invocation that failed every attempt to the dead-letter queue with the function's
-# role; granted on that queue only.
-DEAD_LETTER_ACTIONS: Final = ("sqs:SendMessage",)
 # The resource pattern for OIDC_PROVIDER_ACTIONS; format with partition and account.
 OIDC_PROVIDER_ARN_PATTERN: Final = "arn:{partition}:iam::{account}:oidc-provider/*"
 
 # Organization mode. The central function assumes the member role (deployed by a StackSet in every member
-# account, holding OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS only) and lists the organization's accounts.
-ASSUME_ROLE_ACTIONS: Final = ("sts:AssumeRole",)
-# Listing accounts and OUs cannot be scoped to a resource in Organizations: they need Resource "*".
-ORGANIZATION_READ_ACTIONS: Final = (
-    "organizations:ListAccountsForParent",
-    "organizations:ListOrganizationalUnitsForParent",
-)
+# account, holding OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS only) and lists the organization's accounts
+# (ASSUME_ROLE_ACTIONS and ORGANIZATION_READ_ACTIONS, declared by accounts.py).
 MEMBER_ROLE_ARN_PATTERN: Final = "arn:{partition}:iam::{account}:role/{role_name}"
 DEFAULT_MEMBER_ROLE_NAME: Final = "OidcThumbprintRemediatorMember"
 # The session name the member account's CloudTrail shows for every call of a sweep.
 MEMBER_ROLE_SESSION_NAME: Final = "oidc-thumbprint-sweep"
 
-# --- Channels. Each adapter declares its actions beside itself; these are what infra grants. ---
+# --- Channels. Each adapter declares its actions beside itself (see Permissions below). ---
 # The immediate check: the IAM API calls on OIDC providers whose CloudTrail events start a one-provider sweep.
 CHANGE_EVENT_NAMES: Final = (
     "CreateOpenIDConnectProvider",
@@ -122,24 +109,13 @@ IAM_EVENTS_REGION: Final = "us-east-1"
 FINDING_EVENT_SOURCE: Final = SERVICE_NAME
 FINDING_EVENT_DETAIL_TYPE: Final = "OIDC Provider Finding"
 SUMMARY_EVENT_DETAIL_TYPE: Final = "OIDC Sweep Summary"
-FINDING_EVENT_ACTIONS: Final = ("events:PutEvents",)
-# Security Hub: is it enabled, import our findings, read back the active ones to archive those that are fixed.
-SECURITY_HUB_ACTIONS: Final = (
-    "securityhub:DescribeHub",
-    "securityhub:BatchImportFindings",
-    "securityhub:GetFindings",
-)
 # The product ARN a customer's own findings are imported under; format with partition, region and account.
 SECURITY_HUB_PRODUCT_ARN_PATTERN: Final = "arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
-# AWS Config: report evaluations; Config defines no resource type for PutEvaluations.
-CONFIG_RULE_ACTIONS: Final = ("config:PutEvaluations",)
 # The history table's key schema (both strings) and its TTL attribute (epoch seconds): anyone can create a
 # compatible table for a workstation run.
 HISTORY_PARTITION_KEY: Final = "pk"
 HISTORY_SORT_KEY: Final = "sk"
 HISTORY_TTL_ATTRIBUTE: Final = "expires_at"
-# The history adapter reads and conditionally writes one item per provider; granted on the history table only.
-HISTORY_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
 CONFIG_RESOURCE_TYPE: Final = "AWS::IAM::OIDCProvider"
 
 # CloudWatch metrics (EMF, namespace METRICS_NAMESPACE, no dimensions besides `service`).
@@ -328,3 +304,137 @@ def parse_boolean(text: str) -> bool:
 def without_https_scheme(url: str) -> str:
     """A provider URL as IAM stores it: a leading https:// (any case) dropped, the rest exactly as given."""
     return url[len("https://") :] if url[: len("https://")].lower() == "https://" else url
+
+
+# --- Permissions --------------------------------------------------------------------------------------
+# Each adapter declares the IAM actions it calls beside its code: a module-level `PERMISSIONS` tuple of
+# `Permissions`, literal values only. The adapters import botocore, which infra must never load, so the contract
+# collects their declarations by reading the adapters' source (checked to be literal), not by importing them;
+# tests/unit/test_permissions_declared.py holds the read declarations equal to the imported ones.
+
+# The resources infra scopes a grant to (infra maps each to its ARN): "any" is Resource "*", for the actions IAM
+# cannot scope (listing OIDC providers, the Organizations lists, Config's PutEvaluations).
+Resource = Literal[
+    "any",
+    "oidc-providers",
+    "alerts-topic",
+    "history-table",
+    "default-event-bus",
+    "security-hub",
+    "security-hub-product",
+    "member-roles",
+    "organization-objects",
+]
+# What part of a deployment an adapter serves: a deployment grants the actions of the features it switches on.
+Feature = Literal["sweep", "alerts", "history", "finding_events", "security_hub", "config_rule", "organization"]
+_ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Permissions:
+    """IAM actions one adapter calls on one kind of resource: exactly what infra grants for it, no wildcard.
+    `when` names the path that calls them when not every sweep does; the recorder tests drive that path."""
+
+    actions: tuple[str, ...]
+    resource: Resource
+    when: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.actions or not all(isinstance(a, str) and _ACTION.fullmatch(a) for a in self.actions):
+            raise ValueError(f"Permissions need service:Action names, without wildcards: {self.actions!r}")
+        if self.resource not in get_args(Resource):
+            raise ValueError(f"unknown resource kind {self.resource!r}; known: {', '.join(get_args(Resource))}")
+
+
+# The modules that call AWS (each declares PERMISSIONS) and the feature each serves. The dead-letter queue is not
+# here: Lambda itself sends a failed asynchronous invocation there with the function's role; none of our code does.
+ADAPTER_FEATURES: Final[Mapping[str, Feature]] = {
+    "inventory": "sweep",
+    "publisher": "alerts",
+    "history": "history",
+    "finding_events": "finding_events",
+    "security_hub": "security_hub",
+    "config_rule": "config_rule",
+    "accounts": "organization",
+    "org_store": "organization",
+}
+
+
+@functools.cache
+def adapter_permissions(module: str) -> tuple[Permissions, ...]:
+    """The PERMISSIONS the adapter `module` declares, read from its source beside this file."""
+    return permissions_in(Path(__file__).with_name(f"{module}.py"))
+
+
+def permissions_in(path: Path) -> tuple[Permissions, ...]:
+    """The PERMISSIONS a module's source declares; ValueError if it has none or they are not literal."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value = node.target.id, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+        else:
+            continue
+        if name == "PERMISSIONS":
+            return _literal_permissions(value, path.name)
+    raise ValueError(f"{path.name} declares no PERMISSIONS")
+
+
+def _literal_permissions(value: ast.expr, where: str) -> tuple[Permissions, ...]:
+    if not isinstance(value, ast.Tuple) or not value.elts:
+        raise ValueError(f"{where}: PERMISSIONS must be a tuple of Permissions(...)")
+    declared = []
+    for element in value.elts:
+        called = element.func if isinstance(element, ast.Call) else None
+        name = called.id if isinstance(called, ast.Name) else called.attr if isinstance(called, ast.Attribute) else ""
+        if not isinstance(element, ast.Call) or name != "Permissions" or element.args:
+            raise ValueError(f"{where}:{element.lineno}: PERMISSIONS holds Permissions(...) with keywords only")
+        fields: dict[str, Any] = {}
+        for keyword in element.keywords:
+            try:
+                fields[str(keyword.arg)] = ast.literal_eval(keyword.value)
+            except ValueError as error:
+                raise ValueError(f"{where}:{keyword.value.lineno}: {keyword.arg} must be a literal") from error
+        declared.append(Permissions(**fields))
+    return tuple(declared)
+
+
+def declared_actions(features: Iterable[Feature]) -> frozenset[str]:
+    """Every action the adapters of `features` declare: what a deployment with those features may call."""
+    wanted = set(features)
+    return frozenset(
+        action
+        for module, feature in ADAPTER_FEATURES.items()
+        if feature in wanted
+        for permissions in adapter_permissions(module)
+        for action in permissions.actions
+    )
+
+
+def _actions(module: str, resource: Resource) -> tuple[str, ...]:
+    """The actions `module` declares on `resource`, in declaration order: one grant statement's actions."""
+    return tuple(
+        action
+        for permissions in adapter_permissions(module)
+        if permissions.resource == resource
+        for action in permissions.actions
+    )
+
+
+# What infra grants, statement by statement (each on the resource named), collected from the adapters.
+OIDC_PROVIDER_ACTIONS: Final = _actions("inventory", "oidc-providers")
+ACCOUNT_LEVEL_ACTIONS: Final = _actions("inventory", "any")
+ALERT_ACTIONS: Final = _actions("publisher", "alerts-topic")
+HISTORY_ACTIONS: Final = _actions("history", "history-table")
+FINDING_EVENT_ACTIONS: Final = _actions("finding_events", "default-event-bus")
+SECURITY_HUB_IMPORT_ACTIONS: Final = _actions("security_hub", "security-hub-product")
+SECURITY_HUB_READ_ACTIONS: Final = _actions("security_hub", "security-hub")
+SECURITY_HUB_ACTIONS: Final = (*SECURITY_HUB_IMPORT_ACTIONS, *SECURITY_HUB_READ_ACTIONS)
+CONFIG_RULE_ACTIONS: Final = _actions("config_rule", "any")
+ASSUME_ROLE_ACTIONS: Final = _actions("accounts", "member-roles")
+ORGANIZATION_READ_ACTIONS: Final = _actions("accounts", "any")
+ORGANIZATION_STORE_ACTIONS: Final = _actions("org_store", "organization-objects")
+# Called by the Lambda service, not by our code: it sends an asynchronous invocation that failed every attempt to
+# the dead-letter queue with the function's role. Granted on that queue only; no recorder can see it.
+DEAD_LETTER_ACTIONS: Final = ("sqs:SendMessage",)

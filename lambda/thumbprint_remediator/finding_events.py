@@ -11,10 +11,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.alerts import attention_counts, findings_severity
+from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError
 from thumbprint_remediator.report import compact_finding, needs_attention
 
-ACTIONS: Final = contract.FINDING_EVENT_ACTIONS
+# What this adapter calls (contract.py collects it for infra): events on the default bus only.
+PERMISSIONS: Final = (Permissions(actions=("events:PutEvents",), resource="default-event-bus"),)
 # EventBridge: an entry (and a whole PutEvents request) is at most 256 KB; at most 10 entries per request.
 ENTRY_LIMIT: Final = 256 * 1024
 REQUEST_LIMIT: Final = 256 * 1024
@@ -88,8 +90,6 @@ def batches(entries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 class FindingEvents:
     """EventBridge adapter: puts the sweep's events on the default bus."""
-
-    actions: Final = ACTIONS
 
     def __init__(self, client: Any) -> None:
         self._client = client

@@ -12,9 +12,13 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import HistoryUnavailable
 from thumbprint_remediator.memory import HistoryRecord, record_from_dict
 
+# What this adapter calls (contract.py collects it for infra): one item per provider, read then conditionally
+# written, on the history table only.
+PERMISSIONS: Final = (Permissions(actions=("dynamodb:GetItem", "dynamodb:PutItem"), resource="history-table"),)
 # The one sort key of a provider's item: its current state (timeline entries live inside it, capped).
 STATE_SORT_KEY: Final = "state"
 # DynamoDB refuses items over 400 KB; ours stay far below, and a record that would not is refused before sending.
@@ -29,8 +33,6 @@ def partition_key(arn: str) -> str:
 
 class HistoryTable:
     """Reads and conditionally writes providers' history records in one table."""
-
-    actions: Final = contract.HISTORY_ACTIONS
 
     def __init__(self, table_name: str, client: Any) -> None:
         self.table_name = table_name

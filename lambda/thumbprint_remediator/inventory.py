@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from thumbprint_remediator.clients import Clients, client_config
+from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import (
     InventoryError,
     ProviderReadError,
@@ -20,6 +21,19 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_iam import IAMClient
 
+# What this adapter calls (contract.py collects it for infra): listing cannot be scoped to a resource in IAM.
+PERMISSIONS: Final = (
+    Permissions(actions=("iam:ListOpenIDConnectProviders",), resource="any"),
+    Permissions(
+        actions=(
+            "iam:GetOpenIDConnectProvider",
+            "iam:ListOpenIDConnectProviderTags",
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+        ),
+        resource="oidc-providers",
+        when="ListOpenIDConnectProviderTags: a provider read without Tags; Update: a stale list outside dry run",
+    ),
+)
 # The read clients' configuration (clients.py); kept under this name for the adapters that import it.
 CLIENT_CONFIG = client_config("read")
 # IAM's error code when someone else changed the provider at the same moment (botocore >= 1.40.57).

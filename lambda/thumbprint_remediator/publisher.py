@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator.alerts import Alert
 from thumbprint_remediator.clients import Clients
+from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import PublishError
 
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_sns import SNSClient
+
+# What this adapter calls (contract.py collects it for infra): publishing, on the alerts topic only.
+PERMISSIONS: Final = (Permissions(actions=("sns:Publish",), resource="alerts-topic", when="an alert to send"),)
 
 
 class AlertPublisher:

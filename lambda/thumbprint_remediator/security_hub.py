@@ -13,9 +13,17 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError
 
-ACTIONS: Final = contract.SECURITY_HUB_ACTIONS
+# What this adapter calls (contract.py collects it for infra): import our findings under the account's own
+# product; is the hub enabled, and read back the active findings to archive those that are fixed.
+PERMISSIONS: Final = (
+    Permissions(
+        actions=("securityhub:BatchImportFindings",), resource="security-hub-product", when="findings to import"
+    ),
+    Permissions(actions=("securityhub:DescribeHub", "securityhub:GetFindings"), resource="security-hub"),
+)
 SCHEMA_VERSION: Final = "2018-10-08"
 GENERATOR_ID: Final = contract.SERVICE_NAME
 FINDINGS_PER_CALL: Final = 100  # BatchImportFindings: at most 100 findings per call
@@ -187,8 +195,6 @@ def plan_imports(
 
 class SecurityHubFindings:
     """Security Hub adapter: reads our active findings and imports the new state."""
-
-    actions: Final = ACTIONS
 
     def __init__(self, client: Any) -> None:
         self._client = client

@@ -6,6 +6,9 @@ PYTHONPATH, not even this file's directory on the path. Like the runtime it read
 `_HANDLER` from the environment, imports the handler's module from the task root and calls it with
 the event and a context. The result file receives what Invoke would return (the payload, or the
 runtime's error document) and the file each top-level module was loaded from. Standard library only.
+
+With E2E_AWS_CALL_LOG set (by the test, never by the stack), every call the package's AWS clients make is
+appended to that file, as sandbox/aws_calls.py records them in process: through the package's own client factory.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
 from pathlib import Path
 from typing import Any
+
+CALL_LOG_VARIABLE = "E2E_AWS_CALL_LOG"
 
 
 class LambdaContext:
@@ -38,9 +44,31 @@ class LambdaContext:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
+def record_calls(path: str) -> None:
+    """Append each call of every client the package's factory builds to `path`, one JSON object a line."""
+    from thumbprint_remediator import clients  # noqa: PLC0415 - the package's own, from the task root
+
+    lock = threading.Lock()
+
+    def observe(service: str, client: Any, session: Any) -> None:
+        credentials = session.get_credentials()
+        access_key = credentials.access_key if credentials is not None else ""
+
+        def record(model: Any, **_: Any) -> None:
+            line = json.dumps({"access_key": access_key, "service": service, "operation": model.name})
+            with lock, open(path, "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+
+        client.meta.events.register("before-call", record)
+
+    clients.CLIENT_OBSERVERS.append(observe)
+
+
 def invoke(invocation: dict[str, Any]) -> dict[str, Any]:
     """Import the handler as the runtime does and call it once; errors become the runtime's error document."""
     sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DIR"]]
+    if os.environ.get(CALL_LOG_VARIABLE):
+        record_calls(os.environ[CALL_LOG_VARIABLE])
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
     context = LambdaContext(invocation["invoked_function_arn"], float(invocation["timeout_seconds"]))
     try:

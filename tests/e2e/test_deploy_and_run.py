@@ -41,6 +41,7 @@ from infra.application import STACK_NAME
 from infra.bundling import EXTRA_CA_BUNDLE_NAME, TASK_ROOT
 from sandbox.access_control import enforced_iam
 from sandbox.aws import ACCOUNT_ID, REGION, EmulatedAccount
+from sandbox.aws_calls import RecordedCall, load_calls
 from sandbox.cloudformation import teach_cloudformation
 from sandbox.environment import Provider, Sandbox, stale_thumbprint
 from sandbox.eventbridge import teach_eventbridge
@@ -54,6 +55,7 @@ from tests.e2e.deployed_function import (
     lambda_python,
     loaded_from_elsewhere,
 )
+from tests.e2e.lambda_runtime import CALL_LOG_VARIABLE
 from thumbprint_remediator import contract
 
 pytestmark = [
@@ -218,6 +220,8 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     environment = function.runtime_environment(
         credentials, Path(sandbox.trust_environment["SSL_CERT_FILE"]), account.endpoint_url
     )
+    call_log = tmp_path / "aws-calls.jsonl"  # every call the package's clients make, in every invocation below
+    environment[CALL_LOG_VARIABLE] = str(call_log)
     with enforced_iam(account):
         _assert_the_role_is_denied_what_it_was_not_granted(account, credentials, sandbox.topic_arn)
         with _timed(timings, "invoke_scheduled"):
@@ -267,6 +271,9 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     with _timed(timings, "channels"):
         _assert_every_channel_works(account, function, environment, python313, healthy, configuration["Role"], inbox)
 
+    # 5c. And what the package called, over every invocation, is what the deployed role grants for it
+    _assert_the_calls_are_the_grants(load_calls(call_log), template, credentials.access_key_id)
+
     # 6. When the stack is destroyed, nothing of it is left
     with _timed(timings, "cdk_destroy"):
         emulated_deploy.destroy(outdir)
@@ -282,6 +289,39 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     timings["total"] = time.monotonic() - started
     for phase, seconds in timings.items():
         record_property(f"seconds_{phase}", round(seconds, 1))
+
+
+# Granted to the role for what the function's code never calls itself: Lambda sends to the dead-letter queue, the
+# logs and traces are the runtime's, and the keys are used by SNS, SQS and DynamoDB on the function's behalf.
+NOT_CALLED_BY_THE_CODE = frozenset(
+    {
+        "sqs:SendMessage",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
+)
+
+
+def _assert_the_calls_are_the_grants(calls: tuple[RecordedCall, ...], template: dict[str, Any], key: str) -> None:
+    """No call without a grant in the deployed template, and no grant (for the code) that no invocation called."""
+    [role] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    granted = {
+        action
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert calls, "the package's clients recorded no call"
+    assert {call.access_key for call in calls} == {key}  # all of them as the deployed role
+    called = {call.action for call in calls if call.action is not None}
+    assert called - granted == set(), "called without a grant"
+    # Only an endpoint that answers a provider's read without its tags makes the sweep list them: the integration
+    # test (tests/integration/test_permissions_used.py) drives that path through the fault proxy.
+    assert granted - NOT_CALLED_BY_THE_CODE - called == {"iam:ListOpenIDConnectProviderTags"}, "granted, never called"
 
 
 def _assert_every_channel_works(

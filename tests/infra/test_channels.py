@@ -13,22 +13,17 @@ from aws_cdk.assertions import Template
 from infra.application import build_app
 from infra.channels import FORWARDER_STACK_NAME
 from infra.config import ConfigError
+from tests.declared_permissions import declared_by, declared_on
 from tests.infra.nag import nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING, Synthesized, synthesize
-from thumbprint_remediator import contract
-from thumbprint_remediator.config_rule import ACTIONS as CONFIG_ADAPTER_ACTIONS
-from thumbprint_remediator.finding_events import ACTIONS as EVENTS_ADAPTER_ACTIONS
-from thumbprint_remediator.security_hub import ACTIONS as SECURITY_HUB_ADAPTER_ACTIONS
+from thumbprint_remediator import config_rule, contract, finding_events, history, inventory, publisher, security_hub
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
 EVERY_CHANNEL = {"changeCheck": "true", "securityHub": "true", "configRule": "true", "findingEvents": "true"}
 BASE_ACTIONS = {
-    *contract.OIDC_PROVIDER_ACTIONS,
-    *contract.ACCOUNT_LEVEL_ACTIONS,
-    *contract.ALERT_ACTIONS,
-    *contract.DEAD_LETTER_ACTIONS,
-    *contract.HISTORY_ACTIONS,  # the history table: on by default
+    *declared_by(inventory, publisher, history),  # the history table: on by default
+    "sqs:SendMessage",  # the dead-letter queue, which Lambda itself sends to with the role
     "kms:Decrypt",
     "kms:GenerateDataKey",
     "logs:CreateLogStream",
@@ -80,7 +75,7 @@ def _forwarder(stack: Synthesized) -> Stack | None:
 
 
 def test_grants_are_exactly_the_base_plus_each_adapters_declared_actions(every_channel_elsewhere: Synthesized) -> None:
-    channel_actions = {*EVENTS_ADAPTER_ACTIONS, *SECURITY_HUB_ADAPTER_ACTIONS, *CONFIG_ADAPTER_ACTIONS}
+    channel_actions = declared_by(finding_events, security_hub, config_rule)
     assert _granted(every_channel_elsewhere) == BASE_ACTIONS | channel_actions
 
 
@@ -89,14 +84,16 @@ def test_channel_grants_are_scoped_to_the_default_bus_the_hub_and_our_product(
 ) -> None:
     policies = _policies(every_channel_elsewhere)
     (events,) = policies["FindingEvents"]
+    assert [events["Action"]] == declared_on(finding_events, "default-event-bus")
     assert "event-bus/default" in str(events["Resource"])
     importing, reading = policies["SecurityHub"]
-    assert importing["Action"] == "securityhub:BatchImportFindings"
+    assert [importing["Action"]] == declared_on(security_hub, "security-hub-product")
+    assert sorted(reading["Action"]) == declared_on(security_hub, "security-hub")
     assert "/default" in str(importing["Resource"])
     assert ":product/" in str(importing["Resource"])
     assert ":hub/default" in str(reading["Resource"])
     (config,) = policies["ConfigRule"]
-    assert (config["Action"], config["Resource"]) == ("config:PutEvaluations", "*")  # Config has no resource type
+    assert ([config["Action"]], config["Resource"]) == (declared_on(config_rule, "any"), "*")  # no resource type
 
 
 def test_no_channel_key_means_no_channel_resource_or_grant(no_channel: Synthesized) -> None:

@@ -1,4 +1,5 @@
-"""Least privilege: the function's role holds exactly the contract's actions, on the narrowest resources."""
+"""Least privilege: the function's role holds exactly the actions its adapters declare (read from the adapters
+themselves, not from the contract infra reads), on the narrowest resources."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from infra.contract import contract
+from tests.declared_permissions import declared_by, declared_on
 from tests.infra.synthesis import Synthesized
+from thumbprint_remediator import finding_events, history, inventory, publisher
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -41,11 +43,11 @@ def test_role_is_assumed_by_lambda_only_and_has_no_managed_policies(default_stac
 def test_oidc_provider_actions_are_scoped_to_oidc_providers_of_this_account(default_stack: Synthesized) -> None:
     scoped, listing = _policies(default_stack)["OidcProviders"]
 
-    assert _actions(scoped) == sorted(contract.OIDC_PROVIDER_ACTIONS)
+    assert _actions(scoped) == declared_on(inventory, "oidc-providers")
     assert scoped["Resource"] == {"Fn::Join": ["", ["arn:", PARTITION, ":iam::", ACCOUNT, ":oidc-provider/*"]]}
     assert "Condition" not in scoped
     # IAM has no resource type for listing: "*" is all it accepts.
-    assert _actions(listing) == sorted(contract.ACCOUNT_LEVEL_ACTIONS)
+    assert _actions(listing) == declared_on(inventory, "any")
     assert listing["Resource"] == "*"
 
 
@@ -54,7 +56,7 @@ def test_function_may_publish_to_the_alerts_topic_and_use_its_key_through_sns_on
 ) -> None:
     publish, key = _policies(default_stack)["Alerts"]
 
-    assert _actions(publish) == sorted(contract.ALERT_ACTIONS)
+    assert _actions(publish) == declared_on(publisher, "alerts-topic")
     assert publish["Resource"] == {"Ref": default_stack.logical_id("AWS::SNS::Topic")}
     assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert key["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
@@ -68,7 +70,7 @@ def test_function_may_send_to_its_dead_letter_queue_and_use_its_key_through_sqs_
 ) -> None:
     send, key = _policies(default_stack)["DeadLetters"]
 
-    assert _actions(send) == sorted(contract.DEAD_LETTER_ACTIONS)
+    assert _actions(send) == ["sqs:SendMessage"]  # sent by Lambda itself with the role: no adapter
     assert send["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::SQS::Queue"), "Arn"]}
     assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert key["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::KMS::Key"), "Arn"]}
@@ -100,12 +102,9 @@ def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synth
     )
 
     assert granted == {
-        *contract.OIDC_PROVIDER_ACTIONS,
-        *contract.ACCOUNT_LEVEL_ACTIONS,
-        *contract.ALERT_ACTIONS,
-        *contract.FINDING_EVENT_ACTIONS,  # events for routing: on by default
-        *contract.DEAD_LETTER_ACTIONS,
-        *contract.HISTORY_ACTIONS,  # the history table: on by default
+        # events for routing and the history table: on by default
+        *declared_by(inventory, publisher, finding_events, history),
+        "sqs:SendMessage",  # the dead-letter queue, which Lambda itself sends to with the role
         "kms:Decrypt",
         "kms:GenerateDataKey",
         "logs:CreateLogStream",
@@ -122,7 +121,7 @@ def test_function_may_read_and_write_only_the_history_table_and_use_its_key_thro
     items, key = _policies(default_stack)["History"]
 
     # Then it holds exactly the adapter's declared actions (one item read, one conditional put), on the table only
-    assert _actions(items) == sorted(contract.HISTORY_ACTIONS) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert _actions(items) == declared_on(history, "history-table") == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert items["Resource"] == {"Fn::GetAtt": [default_stack.logical_id("AWS::DynamoDB::Table"), "Arn"]}
     assert "Condition" not in items
     # and the stack's key only as DynamoDB uses it on the function's behalf

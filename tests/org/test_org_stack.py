@@ -13,8 +13,9 @@ import pytest
 from infra.organization.config import DEFAULT_MAX_CONCURRENCY
 from infra.organization.member_role import member_role_template
 from infra.schedule_expression import DAY, HOUR
+from tests.declared_permissions import declared_on
 from tests.org.synthesis import ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
-from thumbprint_remediator import contract
+from thumbprint_remediator import accounts, contract, history, inventory, org_store
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -95,9 +96,9 @@ def test_member_role_holds_exactly_the_oidc_provider_permissions_the_engine_decl
 
     [policy] = role["Policies"]
     scoped, listing = policy["PolicyDocument"]["Statement"]
-    assert _actions(scoped) == sorted(contract.OIDC_PROVIDER_ACTIONS)
+    assert _actions(scoped) == declared_on(inventory, "oidc-providers")
     assert scoped["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/*"}
-    assert _actions(listing) == sorted(contract.ACCOUNT_LEVEL_ACTIONS)
+    assert _actions(listing) == declared_on(inventory, "any")
     assert listing["Resource"] == "*"
     assert all(statement["Effect"] == "Allow" for statement in (scoped, listing))
     assert "ManagedPolicyArns" not in role
@@ -125,13 +126,13 @@ def test_central_function_may_assume_only_the_member_role_and_list_the_organizat
 
     assert policy["Roles"] == [{"Ref": organization_stack.logical_id("AWS::IAM::Role", "SweepRole")}]
     assume, listing = policy["PolicyDocument"]["Statement"]
-    assert _actions(assume) == ["sts:AssumeRole"]
+    assert _actions(assume) == declared_on(accounts, "member-roles") == ["sts:AssumeRole"]
     assert assume["Resource"] == {
         "Fn::Join": ["", ["arn:", PARTITION, f":iam::*:role/{contract.DEFAULT_MEMBER_ROLE_NAME}"]]
     }
     # And only in accounts of this organization: a same-named role elsewhere cannot be assumed
     assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": ORGANIZATION_ID}}
-    assert _actions(listing) == sorted(contract.ORGANIZATION_READ_ACTIONS)
+    assert _actions(listing) == declared_on(accounts, "any")
     assert listing["Resource"] == "*"
 
 
@@ -165,7 +166,7 @@ def test_every_member_accounts_history_lives_in_one_table_of_the_central_account
 
     # Then the function finds it by name and may only read and put items in it, and use the key through DynamoDB
     assert function["Environment"]["Variables"]["HISTORY_TABLE"] == {"Ref": table_id}
-    assert _actions(items) == sorted(contract.HISTORY_ACTIONS) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert _actions(items) == declared_on(history, "history-table") == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert items["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
     assert _actions(key) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert key["Condition"]["StringEquals"]["kms:ViaService"] == {
@@ -326,6 +327,7 @@ def test_the_function_reads_and_writes_only_the_buckets_objects(organization_sta
         ["s3:GetObject", "s3:PutObject"],
         ["kms:Decrypt", "kms:GenerateDataKey"],
     ]
+    assert statements[0]["Action"] == declared_on(org_store, "organization-objects")  # what the adapter calls
     assert statements[0]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
 
 

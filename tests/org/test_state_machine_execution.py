@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox, stale_thumbprint
+from sandbox.faults import FaultProxy
 from sandbox.step_functions import (
     Execution,
     InterpreterCounters,
@@ -22,6 +24,7 @@ from sandbox.step_functions import (
 )
 from tests.org.conftest import EXTERNAL_ID, Organization
 from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
+from thumbprint_remediator import contract
 
 pytestmark = [
     pytest.mark.xdist_group("cdk-assertions"),
@@ -184,3 +187,39 @@ def test_the_parent_state_stays_pointers_and_counts_and_the_bucket_holds_no_cred
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         assert central_credentials[name] not in everything
     assert not re.search(r"SecretAccessKey|SessionToken|AccessKeyId", everything)
+
+
+def test_what_an_organization_sweep_calls_is_exactly_what_the_adapters_declare(
+    sandbox: Sandbox,
+    org: Organization,
+    central_credentials: dict[str, str],
+    functions: LocalFunctions,
+    emulated_stack: SynthesizedOrganization,
+    aws_calls: CallRecorder,
+) -> None:
+    # Given a stale provider in prod (written; IAM answers its read without tags, as older endpoints do), a
+    # healthy one in dev, and the central function with its history table
+    rotated, healthy = sandbox.fleet.add("healthy"), sandbox.fleet.add("healthy")
+    in_prod = org.emulated.create_provider(org.prod, rotated.url, [stale_thumbprint("prod")])
+    org.emulated.create_provider(org.dev, healthy.url, list(healthy.expected_thumbprints.values()))
+    table = sandbox.account.create_history_table(f"org-history-{org.emulated.id[-6:]}")
+    try:
+        with FaultProxy(sandbox.account.endpoint_url) as proxy:
+            proxy.without_tags(in_prod)
+            environment = {**central_credentials, "AWS_ENDPOINT_URL": proxy.url, contract.ENV_HISTORY_TABLE: table}
+
+            # When the state machine runs
+            execution = _run(sandbox, functions, emulated_stack, environment)
+    finally:
+        sandbox.account.delete_history_table(table)
+
+    # Then it swept and alerted
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert execution.output["summary"]["updated"] == 1
+    # And the central role called what the organization's adapters, the alert and the history declare
+    central_key = central_credentials["AWS_ACCESS_KEY_ID"]
+    assert aws_calls.actions([central_key]) == contract.declared_actions(["organization", "alerts", "history"])
+    # And in the members, each member role's session called exactly what the inventory declares (what it holds)
+    member_keys = {call.access_key for call in aws_calls.calls} - {central_key}
+    assert len(member_keys) == 3  # prod, dev and batch; legacy has no member role to assume
+    assert aws_calls.actions(member_keys) == contract.declared_actions(["sweep"])

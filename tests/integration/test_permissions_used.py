@@ -1,0 +1,97 @@
+"""The IAM actions a sweep really calls, recorded from the function's own clients against the emulated account,
+equal the actions its adapters declare (and infra grants): a call nobody declared, or a declaration no path
+calls, fails here. Each scenario switches every single-account feature on; together they drive every path whose
+calls differ (a stale list written, a provider read without tags, a Security Hub finding imported and one read
+back, a Config rule invocation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.aws_calls import CallRecorder
+from sandbox.environment import Sandbox
+from sandbox.faults import FaultProxy
+from thumbprint_remediator import contract
+
+SINGLE_ACCOUNT: tuple[contract.Feature, ...] = (
+    "sweep",
+    "alerts",
+    "history",
+    "finding_events",
+    "security_hub",
+    "config_rule",
+)
+SCHEDULED = '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00.000Z"}'
+
+
+@pytest.fixture
+def security_hub(sandbox: Sandbox) -> Iterator[Any]:
+    client = sandbox.account.client("securityhub")
+    client.enable_security_hub()
+    yield client
+    client.disable_security_hub()
+
+
+def _config_event() -> dict[str, Any]:
+    return {
+        "version": "1.0",
+        "invokingEvent": SCHEDULED,
+        "ruleParameters": "{}",
+        "resultToken": "result-token-1",
+        "eventLeftScope": False,
+        "configRuleName": "oidc-provider-thumbprints",
+        "accountId": "123456789012",
+    }
+
+
+def test_what_sweeps_call_is_exactly_what_the_adapters_declare(
+    sandbox: Sandbox, history_table: str, security_hub: Any, aws_calls: CallRecorder
+) -> None:
+    # Given every single-account feature on, a stale provider (written), one whose CA nobody trusts (a finding
+    # that stays), and a healthy one
+    everything = {
+        contract.ENV_HISTORY_TABLE: history_table,
+        contract.ENV_FINDING_EVENTS: "true",
+        contract.ENV_SECURITY_HUB: "true",
+    }
+    stale = sandbox.add_provider("healthy", pinned="stale", tags={"team": "platform"})
+    sandbox.add_provider("untrusted_root", pinned="stale")
+    sandbox.add_provider("healthy")
+
+    # When the schedule sweeps twice (the second reads back the finding the first imported; in the first, IAM
+    # answers the stale provider's read without its tags, as older endpoints do), and Config invokes
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.without_tags(stale.arn)
+        report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **everything)
+    sandbox.invoke(None, **everything)
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.keep("PutEvaluations", {"FailedEvaluations": []})  # moto implements it in its TestMode only
+        sandbox.invoke(_config_event(), AWS_ENDPOINT_URL=proxy.url, **everything)
+
+    # Then the scenes did what they are for
+    assert next(f for f in report["findings"] if f["arn"] == stale.arn)["action"] == "updated"
+    assert report["alert"]["sent"] is True
+    # And the actions called are the declared ones, both ways
+    called, declared = aws_calls.actions(), contract.declared_actions(SINGLE_ACCOUNT)
+    assert called - declared == set(), "called without a declaration (so without a grant)"
+    assert declared - called == set(), "declared (so granted) but called by no sweep"
+    assert {call.action for call in aws_calls.calls} - called <= {None}  # only ungated calls need no action
+
+
+def test_a_dry_run_without_channels_calls_only_the_reads_and_the_alert(
+    sandbox: Sandbox, aws_calls: CallRecorder
+) -> None:
+    # Given a stale provider and a dry-run deployment with every channel off
+    sandbox.add_provider("healthy", pinned="stale")
+
+    # When the schedule sweeps
+    report = sandbox.invoke(None, **{contract.ENV_DRY_RUN: "true", contract.ENV_FINDING_EVENTS: "false"})
+
+    # Then nothing but the inventory's reads and the alert was called: a dry run writes nothing
+    assert report["alert"]["sent"] is True
+    reads = set(contract.declared_actions(["sweep", "alerts"])) - {"iam:UpdateOpenIDConnectProviderThumbprint"}
+    assert aws_calls.actions() <= reads
+    assert "iam:UpdateOpenIDConnectProviderThumbprint" not in aws_calls.actions()
