@@ -10,43 +10,37 @@ compares).
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import functools
+import io
+import logging
+import math
+import re
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Final
 
-# The engine lives in the Lambda asset root, which is not an installed package.
-_LAMBDA_ROOT = str(Path(__file__).resolve().parent.parent / "lambda")
-if _LAMBDA_ROOT not in sys.path:
-    sys.path.insert(0, _LAMBDA_ROOT)
+import boto3
+from botocore.exceptions import ClientError
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import functools  # noqa: E402
-import io  # noqa: E402
-import logging  # noqa: E402
-import math  # noqa: E402
-import re  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator, Mapping, Sequence  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any, Final  # noqa: E402
-
-import boto3  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
-
-from sandbox.aws import CREDENTIALS, REGION  # noqa: E402
-from sandbox.environment import Sandbox, stale_thumbprint  # noqa: E402
-from sandbox.faults import FaultProxy, FaultRule, closed_port, dead_endpoint_url  # noqa: E402
-from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS, Issuer, behaviour_named  # noqa: E402
-from sandbox.odd_input import ODD_BEHAVIOURS  # noqa: E402 - also registers the odd behaviours
-from sandbox.oracles import FORBIDDEN_TEXT, strings_in  # noqa: E402
-from sandbox.pki import SandboxPki, write_pem_bundle  # noqa: E402
-from thumbprint_remediator import contract  # noqa: E402
-from thumbprint_remediator.alerts import MESSAGE_LIMIT  # noqa: E402
-from thumbprint_remediator.errors import AlertDeliveryError, RemediatorError  # noqa: E402
-from thumbprint_remediator.report import ACTIONS  # noqa: E402
-from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER  # noqa: E402
+from sandbox.aws import CREDENTIALS, REGION
+from sandbox.environment import Sandbox, stale_thumbprint
+from sandbox.faults import FaultProxy, FaultRule, closed_port, dead_endpoint_url
+from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS, Issuer, behaviour_named
+from sandbox.odd_input import ODD_BEHAVIOURS  # also registers the odd behaviours
+from sandbox.oracles import FORBIDDEN_TEXT, strings_in
+from sandbox.pki import SandboxPki, write_pem_bundle
+from thumbprint_remediator import contract
+from thumbprint_remediator.alerts import MESSAGE_LIMIT
+from thumbprint_remediator.errors import AlertDeliveryError, RemediatorError
+from thumbprint_remediator.report import ACTIONS
+from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER
 
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "hostile-matrix.md"
 ODD_INPUT: Final = "Exact identity and odd input"
