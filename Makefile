@@ -20,7 +20,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
+# requirements-dev.txt installs the engine (lambda/) editable: a new declared dependency reinstalls, new code does not need to.
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt lambda/pyproject.toml
 	@test -x $(PY) || test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (3.13 preferred)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -78,4 +79,4 @@ e2e: install ## cdk deploy to an emulated account, then run what was deployed
 	$(VENV)/bin/pytest tests/e2e -q
 
 clean: ## Remove the venvs, node_modules and build output
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis lambda/build lambda/*.egg-info

@@ -1,9 +1,9 @@
 """The Lambda asset's size per architecture, built exactly as the CDK app builds it, then zipped.
 
-The build is `infra.bundling.build_asset` (pip wheels for manylinux2014_<arch> and CPython 3.13,
-minus what the runtime provides, plus `lambda/`), run in a child interpreter because importing infra
-starts the jsii runtime. Where that module cannot be imported, the documented equivalent runs here:
-the same `pip install` and the same removals.
+The build is `infra.bundling.build_asset` (the engine distribution and its pinned wheels for
+manylinux2014_<arch> and CPython 3.13, minus what the runtime provides, plus the handler), run in a
+child interpreter because importing infra starts the jsii runtime. Where that module cannot be
+imported, the documented equivalent runs here: the same `pip install` and the same removals.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +23,17 @@ from bench import LAMBDA_ROOT, REPO_ROOT
 ARCHITECTURES = ("arm64", "x86_64")
 _PIP_MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 _PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
-_NOT_COPIED = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.egg-info", "requirements.txt")
+_EXCLUDED = (
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    "build",
+    "dist",
+    "tests",
+)
 _INFRA_BUILD = (
     "import sys; from pathlib import Path; from infra.bundling import AssetSpec, build_asset; "
     "build_asset(AssetSpec(sys.argv[1]), Path(sys.argv[2]))"
@@ -63,13 +74,27 @@ def build(architecture: str, output_dir: Path) -> str:
 
 
 def _pip_build(architecture: str, output_dir: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-asset-") as scratch:
+        project = Path(scratch) / "lambda"
+        shutil.copytree(LAMBDA_ROOT, project, ignore=shutil.ignore_patterns(*_EXCLUDED))
+        _pip_install(project, architecture, output_dir)
+    for name in _PROVIDED_BY_RUNTIME:
+        shutil.rmtree(output_dir / name, ignore_errors=True)
+        for metadata in output_dir.glob(f"{name}-*.dist-info"):
+            shutil.rmtree(metadata)
+    shutil.rmtree(output_dir / "bin", ignore_errors=True)
+    shutil.copyfile(LAMBDA_ROOT / "handler.py", output_dir / "handler.py")
+
+
+def _pip_install(project: Path, architecture: str, output_dir: Path) -> None:
     command = [
         sys.executable,
         "-m",
         "pip",
         "install",
+        str(project),
         "--requirement",
-        str(LAMBDA_ROOT / "requirements.txt"),
+        str(project / "requirements.txt"),
         "--target",
         str(output_dir),
         "--platform",
@@ -85,12 +110,6 @@ def _pip_build(architecture: str, output_dir: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise AssetBuildError(result.stderr.strip() or "pip failed")
-    for name in _PROVIDED_BY_RUNTIME:
-        shutil.rmtree(output_dir / name, ignore_errors=True)
-        for metadata in output_dir.glob(f"{name}-*.dist-info"):
-            shutil.rmtree(metadata)
-    shutil.rmtree(output_dir / "bin", ignore_errors=True)
-    shutil.copytree(LAMBDA_ROOT, output_dir, ignore=shutil.ignore_patterns(*_NOT_COPIED), dirs_exist_ok=True)
 
 
 def measure(asset_dir: Path, architecture: str, bundler: str, zip_path: Path) -> AssetSize:

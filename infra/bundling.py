@@ -1,10 +1,16 @@
-"""The function's asset, built without Docker: pip-installed manylinux wheels plus the code in lambda/.
+"""The function's asset, built without Docker: the engine installed by pip as a distribution, plus the handler.
 
-`pip install --platform manylinux2014_<machine> --only-binary=:all:` fetches the wheels the Lambda
-runtime can load whatever machine synthesizes, so no container is needed. The Docker image is only
-the fallback CDK uses when local bundling declines (no pip). The architecture and the CA bundle's
-digest sit in the bundling `environment`, which is part of the asset hash: arm64 and x86_64 assets
-never share a hash, and a changed CA bundle yields a new asset.
+One `pip install --target` takes the engine (`lambda/`, a setuptools project) and the pinned
+requirements beside it, resolved together: a pin outside a range the engine declares fails the
+build. With `--platform manylinux2014_<machine> --only-binary=:all:` it fetches the wheels the Lambda
+runtime can load whatever machine synthesizes, so no container is needed. The engine is built from a
+scratch copy of `lambda/` without the excluded files: what is built is what is hashed, and the work
+tree is left as it was. The handler module is the asset's entry point, not part of the distribution:
+it is copied to the asset root, where the function's handler setting finds it.
+
+The Docker image is only the fallback CDK uses when local bundling declines (no pip). The
+architecture and the CA bundle's digest sit in the bundling `environment`, which is part of the
+asset hash: arm64 and x86_64 assets never share a hash, and a changed CA bundle yields a new asset.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,18 +35,28 @@ from infra.contract import LAMBDA_DIR
 
 PYTHON_VERSION: Final = "3.13"
 REQUIREMENTS_FILE: Final = "requirements.txt"
+ENTRY_MODULE: Final = "handler.py"  # at the asset root: the function's handler is handler.lambda_handler
 # Where the Lambda runtime unpacks the asset (LAMBDA_TASK_ROOT).
 TASK_ROOT: Final = "/var/task"
 EXTRA_CA_BUNDLE_NAME: Final = "extra-ca-bundle.pem"
-# Never part of the asset, nor of its hash: caches and tests.
-EXCLUDE: Final = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.egg-info", "tests")
-# Hashed (a new pin must yield a new asset) but not copied: the wheels it names are.
-NOT_COPIED: Final = (*EXCLUDE, REQUIREMENTS_FILE)
+# Never part of the asset, nor of its hash: caches, tests, and what building or an editable install leaves.
+EXCLUDE: Final = (
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    "build",
+    "dist",
+    "tests",
+)
 # The python3.13 runtime ships the AWS SDK; aws-xray-sdk pulls botocore in, so it is removed again.
 PROVIDED_BY_RUNTIME: Final = ("boto3", "botocore", "s3transfer")
 _MACHINES: Final[dict[Architecture, str]] = {"arm64": "aarch64", "x86_64": "x86_64"}
 _DOCKER_PLATFORMS: Final[dict[Architecture, str]] = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 _CA_MOUNT: Final = "/extra-ca"
+_CODE: Final = "/tmp/code"  # noqa: S108 - inside the throwaway build container: the filtered copy of lambda/
 
 
 def pip_platform(architecture: Architecture) -> str:
@@ -47,10 +64,12 @@ def pip_platform(architecture: Architecture) -> str:
     return f"manylinux2014_{_MACHINES[architecture]}"
 
 
-def pip_install_arguments(requirements: str, target: str, architecture: Architecture) -> list[str]:
-    """`pip install` arguments (after `pip`) for binary wheels of the Lambda's platform and Python."""
+def pip_install_arguments(project: str, requirements: str, target: str, architecture: Architecture) -> list[str]:
+    """`pip install` arguments (after `pip`): the engine project and its pinned requirements, as wheels for
+    the Lambda's platform and Python. The engine itself is pure Python: pip builds its wheel here."""
     return [
         "install",
+        project,
         "--requirement",
         requirements,
         "--target",
@@ -107,15 +126,20 @@ class LocalPipBundling:
 
 
 def build_asset(spec: AssetSpec, output_dir: Path, python: str = sys.executable) -> None:
-    """Install the wheels, drop what the runtime provides, then copy the code and the CA bundle."""
-    requirements = spec.source_dir / REQUIREMENTS_FILE
-    command = [python, "-m", "pip", *pip_install_arguments(str(requirements), str(output_dir), spec.architecture)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - fixed arguments
+    """Install the engine and its wheels, drop what the runtime provides, then add the handler and the CA bundle."""
+    with tempfile.TemporaryDirectory(prefix="thumbprint-remediator-build-") as scratch:
+        project = Path(scratch) / "lambda"
+        shutil.copytree(spec.source_dir, project, ignore=shutil.ignore_patterns(*EXCLUDE))
+        arguments = pip_install_arguments(
+            str(project), str(project / REQUIREMENTS_FILE), str(output_dir), spec.architecture
+        )
+        command = [python, "-m", "pip", *arguments]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - fixed arguments
     if result.returncode != 0:
         raise RuntimeError(f"bundling failed: {shlex.join(command)}\n{result.stderr.strip()}")
     _remove_provided_by_runtime(output_dir)
     shutil.rmtree(output_dir / "bin", ignore_errors=True)  # console scripts of the wheels
-    shutil.copytree(spec.source_dir, output_dir, ignore=shutil.ignore_patterns(*NOT_COPIED), dirs_exist_ok=True)
+    shutil.copyfile(spec.source_dir / ENTRY_MODULE, output_dir / ENTRY_MODULE)
     if spec.extra_ca_bundle:
         shutil.copyfile(spec.extra_ca_bundle, output_dir / EXTRA_CA_BUNDLE_NAME)
 
@@ -134,14 +158,15 @@ def _has_pip(python: str) -> bool:
 
 def docker_command(spec: AssetSpec) -> list[str]:
     """The same build inside the SAM build image, for hosts where local bundling declines."""
+    excluded = " -o ".join(f"-name {shlex.quote(name)}" for name in EXCLUDE)
+    install = pip_install_arguments(_CODE, f"{_CODE}/{REQUIREMENTS_FILE}", "/asset-output", spec.architecture)
     steps: list[str] = [
-        shlex.join(["pip", *pip_install_arguments(REQUIREMENTS_FILE, "/asset-output", spec.architecture)]),
+        f"mkdir -p {_CODE} && cp -R /asset-input/. {_CODE}/",
+        f"find {_CODE} -mindepth 1 \\( {excluded} \\) -prune -exec rm -rf {{}} +",
+        shlex.join(["pip", *install]),
         "rm -rf /asset-output/bin "
         + " ".join(f"/asset-output/{name} /asset-output/{name}-*.dist-info" for name in PROVIDED_BY_RUNTIME),
-        "mkdir -p /tmp/code && cp -R /asset-input/. /tmp/code/",
-        "cd /tmp/code && rm -rf " + " ".join(shlex.quote(name) for name in NOT_COPIED if "*" not in name),
-        "find /tmp/code \\( -name __pycache__ -o -name '*.egg-info' -o -name '*.pyc' \\) -prune -exec rm -rf {} +",
-        "cp -R /tmp/code/. /asset-output/",
+        f"cp {_CODE}/{ENTRY_MODULE} /asset-output/{ENTRY_MODULE}",
     ]
     if spec.extra_ca_bundle:
         steps.append(f"cp {_CA_MOUNT}/{shlex.quote(spec.extra_ca_bundle.name)} /asset-output/{EXTRA_CA_BUNDLE_NAME}")

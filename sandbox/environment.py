@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,13 +17,10 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.aws import Alert, EmulatedAccount
+from sandbox.entry_point import import_handler
 from sandbox.issuers import Issuer, IssuerFleet
 from sandbox.lambda_context import LocalLambdaContext
 from sandbox.pki import SandboxPki, default_pki
-
-LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
-if str(LAMBDA_ROOT) not in sys.path:  # the engine lives in the Lambda asset root, not an installed package
-    sys.path.insert(0, str(LAMBDA_ROOT))
 
 
 @dataclass(frozen=True)
@@ -181,8 +177,7 @@ class Sandbox:
 
 def load_handler() -> Any:
     """Import `lambda/handler.py` and forget settings cached by an earlier invocation in this process."""
-    import handler  # noqa: PLC0415 - lives in the Lambda asset root
-
+    handler = import_handler()
     handler._runtime.cache_clear()  # a real cold start reads settings once; here each invocation may differ
     return handler
 

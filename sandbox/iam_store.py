@@ -8,23 +8,17 @@ answer never comes, and an update still in flight when the sweep's deadline fall
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-_LAMBDA_ROOT = str(Path(__file__).resolve().parent.parent / "lambda")
-if _LAMBDA_ROOT not in sys.path:  # the engine lives in the Lambda asset root, not an installed package
-    sys.path.insert(0, _LAMBDA_ROOT)
-
-from thumbprint_remediator.errors import (  # noqa: E402
+from thumbprint_remediator.errors import (
     ProviderReadError,
     ProviderUpdateError,
     ProviderUpdateUnknown,
 )
-from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION  # noqa: E402
-from thumbprint_remediator.models import ProviderConfig  # noqa: E402
+from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION
+from thumbprint_remediator.models import ProviderConfig
 
 
 @dataclass

@@ -7,10 +7,3 @@ list scenarios share one sweep through the real handler, each AWS fault gets its
 `render` writes the table of docs/hostile-matrix.md; `python -m sandbox.matrix` regenerates it. The
 invariants every sweep must keep are judged beside the hostile tests, in tests/hostile/oracle.py.
 """
-
-import sys
-from pathlib import Path
-
-_LAMBDA_ROOT = str(Path(__file__).resolve().parents[2] / "lambda")  # removed once thumbprint_remediator is installed
-if _LAMBDA_ROOT not in sys.path:
-    sys.path.insert(0, _LAMBDA_ROOT)

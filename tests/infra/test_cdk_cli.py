@@ -1,7 +1,8 @@
 """The real CDK CLI (`npx cdk synth`, version pinned in package.json) with bundling on, for both architectures.
 
-The asset it produces must hold the handler, the engine, Powertools and a cryptography build for the
-target machine (read from the ELF header of its Rust extension), and no AWS SDK: the runtime has it.
+The asset it produces must hold the handler, the engine (installed as a distribution, exactly its
+modules), Powertools and a cryptography build for the target machine (read from the ELF header of its
+Rust extension), and no AWS SDK: the runtime has it. Building it leaves the work tree as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from infra.application import STACK_NAME
-from infra.bundling import EXTRA_CA_BUNDLE_NAME, PROVIDED_BY_RUNTIME
+from infra.bundling import ENTRY_MODULE, EXTRA_CA_BUNDLE_NAME, PROVIDED_BY_RUNTIME
+from infra.contract import LAMBDA_DIR
 from tests.infra.synthesis import PROJECT_ROOT
 
 pytestmark = [pytest.mark.cdk_cli, pytest.mark.slow, pytest.mark.xdist_group("cdk-cli")]
@@ -28,6 +30,7 @@ CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 RUST_EXTENSION = Path("cryptography/hazmat/bindings/_rust.abi3.so")
 ELF_MACHINES = {"arm64": 183, "x86_64": 62}  # EM_AARCH64, EM_X86_64
 CFFI_TAGS = {"arm64": "aarch64", "x86_64": "x86_64"}
+PACKAGE = "thumbprint_remediator"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,21 @@ def _zipped_size(directory: Path, destination: Path) -> int:
     return archive.stat().st_size
 
 
+def _files_under(root: Path, directory: str) -> set[str]:
+    """Files below root/directory, relative to root, without bytecode (Python writes it while tests import)."""
+    return {
+        path.relative_to(root).as_posix()
+        for path in (root / directory).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def _work_tree_of_the_asset() -> set[str]:
+    return {
+        path.relative_to(LAMBDA_DIR).as_posix() for path in LAMBDA_DIR.rglob("*") if "__pycache__" not in path.parts
+    }
+
+
 def _elf_machine(path: Path) -> int:
     header = path.read_bytes()[:20]
     assert header[:4] == b"\x7fELF", f"{path} is not an ELF shared object"
@@ -83,8 +101,11 @@ def _elf_machine(path: Path) -> int:
 def _assert_holds_the_code_for(synth: CliSynth) -> None:
     asset = synth.asset_dir
     # The code, at the root the handler string expects
-    assert (asset / "handler.py").is_file()
-    assert (asset / "thumbprint_remediator" / "contract.py").is_file()
+    assert (asset / ENTRY_MODULE).read_bytes() == (LAMBDA_DIR / ENTRY_MODULE).read_bytes()
+    # The engine as pip installs a distribution: exactly its modules (and py.typed), with its metadata
+    assert _files_under(asset, PACKAGE) == _files_under(LAMBDA_DIR, PACKAGE)
+    (metadata,) = asset.glob(f"{PACKAGE}-*.dist-info")
+    assert "Name: thumbprint-remediator" in (metadata / "METADATA").read_text().splitlines()
     assert (asset / "aws_lambda_powertools" / "__init__.py").is_file()
     assert (asset / "aws_xray_sdk").is_dir()  # powertools[tracer]
     # cryptography (and cffi) built for the function's machine
@@ -98,6 +119,9 @@ def _assert_holds_the_code_for(synth: CliSynth) -> None:
     assert not list(asset.rglob("__pycache__"))
     assert not list(asset.rglob("*.pyc"))
     assert not (asset / "requirements.txt").exists()
+    assert not (asset / "pyproject.toml").exists()
+    assert not [name for name in ("build", "dist", "tests") if (asset / name).exists()]
+    assert not list(asset.glob("*.egg-info"))
     assert not (asset / "bin").exists()
 
 
@@ -106,6 +130,7 @@ def test_cdk_synth_bundles_a_complete_asset_for_each_architecture(
 ) -> None:
     # Given the pinned CLI, bundling on: arm64 as deployed by default, x86_64 with a private CA bundle.
     # (One test, not several: the synths are the slow part and must run once, on one worker.)
+    work_tree = _work_tree_of_the_asset()
     arm64 = _synth(tmp_path / "arm64", "arm64", "-c", "alertEmails=ops@example.com")
     x86_64 = _synth(tmp_path / "x86_64", "x86_64", "-c", f"extraCaBundle={private_ca_bundle}")
 
@@ -117,6 +142,8 @@ def test_cdk_synth_bundles_a_complete_asset_for_each_architecture(
         record_property(f"cdk_synth_seconds_{synth.architecture}", round(synth.seconds, 1))
         print(f"{synth.architecture}: zipped asset {size / 1e6:.1f} MB ({size} bytes), cdk synth {synth.seconds:.1f} s")
         assert size < 50 * 1024 * 1024  # Lambda's limit for a zip uploaded directly
+    # and building them left lambda/ as it was (the engine is built from a scratch copy)
+    assert _work_tree_of_the_asset() == work_tree
     # and the architectures never share an asset
     assert arm64.asset_hash != x86_64.asset_hash
     # and the CA bundle is packaged where the environment points, only when asked for
