@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from sandbox.issuers import Behaviour, Reply, on_discovery
+from sandbox.issuers import Behaviour, IssuerFleet, Reply, on_discovery
 from sandbox.odd_certificates import duplicated_extension_leaf, malformed_extension_leaf
 from sandbox.odd_input import ODD_BEHAVIOURS
+from sandbox.pki import SandboxPki
 from thumbprint_remediator.models import CertificateInfo, Endpoint, HostCapture, Role, Trust
-from thumbprint_remediator.probe import MalformedCertificateError, certificate_info
+from thumbprint_remediator.probe import MalformedCertificateError, OidcProber, certificate_info
+from thumbprint_remediator.trust import TrustEvaluator
 
 # Behaviour -> (failure kind, failure code, what the message says).
 EXPECTED = {
@@ -44,7 +46,9 @@ def test_every_odd_behaviour_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("behaviour", sorted(EXPECTED))
-def test_odd_input_is_a_specific_failure_not_an_exception(issuer_fleet, fast_prober, behaviour):
+def test_odd_input_is_a_specific_failure_not_an_exception(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, behaviour: str
+) -> None:
     # Given an issuer sending odd input
     issuer = issuer_fleet.add(behaviour)
 
@@ -72,7 +76,9 @@ def test_odd_input_is_a_specific_failure_not_an_exception(issuer_fleet, fast_pro
         ("http://localhost/x", "insecure_redirect"),
     ],
 )
-def test_odd_redirect_location_is_a_bad_redirect(issuer_fleet, fast_prober, location, code):
+def test_odd_redirect_location_is_a_bad_redirect(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, location: str, code: str
+) -> None:
     respond = on_discovery(lambda _: Reply.redirect(location))
     issuer = issuer_fleet.add(Behaviour(f"redirect-{location.encode().hex()}", "odd Location", respond=respond))
 
@@ -95,7 +101,7 @@ def test_odd_redirect_location_is_a_bad_redirect(issuer_fleet, fast_prober, loca
         "[::1",
     ],
 )
-def test_odd_provider_url_is_an_invalid_url(fast_prober, provider_url):
+def test_odd_provider_url_is_an_invalid_url(fast_prober: OidcProber, provider_url: str) -> None:
     result = fast_prober.probe(provider_url)
 
     assert result.failure is not None
@@ -108,7 +114,7 @@ def _der(certificate) -> bytes:
 
 
 @pytest.mark.parametrize("make", [duplicated_extension_leaf, malformed_extension_leaf])
-def test_certificate_info_names_a_malformed_certificate(sandbox_pki, make):
+def test_certificate_info_names_a_malformed_certificate(sandbox_pki: SandboxPki, make) -> None:
     odd = make(sandbox_pki.public_intermediate, sandbox_pki.now)
 
     with pytest.raises(MalformedCertificateError):
@@ -117,7 +123,9 @@ def test_certificate_info_names_a_malformed_certificate(sandbox_pki, make):
 
 @pytest.mark.parametrize("make", [duplicated_extension_leaf, malformed_extension_leaf])
 @pytest.mark.parametrize("position", ["leaf", "after_leaf"])
-def test_trust_check_of_a_chain_with_a_malformed_certificate_never_raises(sandbox_pki, sandbox_trust, make, position):
+def test_trust_check_of_a_chain_with_a_malformed_certificate_never_raises(
+    sandbox_pki: SandboxPki, sandbox_trust: TrustEvaluator, make, position: str
+) -> None:
     # Given a captured chain holding a malformed certificate (as a leaf, or sent after a sound leaf)
     odd = make(sandbox_pki.public_intermediate, sandbox_pki.now).certificate
     sound = sandbox_pki.leaf(sandbox_pki.public_intermediate).certificate

@@ -28,7 +28,7 @@ def _verdicts(host: HostCapture, untrusted_addresses: set[str] = frozenset()) ->
     }
 
 
-def test_every_verified_backend_top_is_pinned():
+def test_every_verified_backend_top_is_pinned() -> None:
     # Given a host whose second address presents another intermediate, pinned with the first only
     host = _sampled(capture(["leaf", "ca-a"]), ("127.0.0.2", ("leaf-b", "ca-b")))
     # When it is assessed
@@ -43,7 +43,7 @@ def test_every_verified_backend_top_is_pinned():
     assert "thumbprint_missing" in codes
 
 
-def test_an_untrusted_backend_blocks_and_is_never_pinned():
+def test_an_untrusted_backend_blocks_and_is_never_pinned() -> None:
     # Given a host whose second address presents a chain that does not verify
     host = _sampled(capture(["leaf", "ca-a"]), ("127.0.0.2", ("leaf-x", "ca-x")))
     # When it is assessed with the provider's list empty (so an update is due)
@@ -56,7 +56,7 @@ def test_an_untrusted_backend_blocks_and_is_never_pinned():
     assert sha1_of("ca-x") not in result.live_thumbprints
 
 
-def test_an_address_that_cannot_be_reached_is_a_note_only():
+def test_an_address_that_cannot_be_reached_is_a_note_only() -> None:
     # Given a healthy host plus an address the function cannot connect to
     host = capture(["leaf", "ca-a"])
     refused = ProbeFailure("unreachable", "connection_refused", "issuer.example: connection refused")
@@ -75,7 +75,7 @@ def test_an_address_that_cannot_be_reached_is_a_note_only():
     assert "2001:db8::1" in note.message
 
 
-def test_a_backend_that_fails_its_handshake_is_unreachable():
+def test_a_backend_that_fails_its_handshake_is_unreachable() -> None:
     # Given a host whose second address accepts but fails the TLS handshake
     host = capture(["leaf", "ca-a"])
     failed = ProbeFailure("unreachable", "tls_handshake_failed", "issuer.example: TLS handshake failed")
@@ -89,7 +89,7 @@ def test_a_backend_that_fails_its_handshake_is_unreachable():
     assert any(p.code == "backend_failed" and "127.0.0.2" in p.message for p in result.problems)
 
 
-def test_more_verified_tops_than_the_limit_block_with_their_own_problem():
+def test_more_verified_tops_than_the_limit_block_with_their_own_problem() -> None:
     # Given six backends presenting six different verified intermediates
     others = [(f"127.0.0.{index}", (f"leaf-{index}", f"ca-{index}")) for index in range(2, 2 + MAX_THUMBPRINTS)]
     host = _sampled(capture(["leaf", "ca-1"]), *others)
@@ -103,7 +103,7 @@ def test_more_verified_tops_than_the_limit_block_with_their_own_problem():
     assert "limit of 5" in result.block_reason
 
 
-def test_without_samples_the_assessment_is_unchanged():
+def test_without_samples_the_assessment_is_unchanged() -> None:
     # Given a capture with no samples, assessed with and without an (empty) sample map
     host = capture(["leaf", "ca-a"])
     plain = assess(provider(), probe_of(host), trusted(host), 30, NOW)
