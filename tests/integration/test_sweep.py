@@ -65,7 +65,7 @@ def test_dry_run_reports_would_update_and_changes_nothing(sandbox: Sandbox) -> N
 
 def test_dry_run_from_the_environment_is_honoured(sandbox: Sandbox) -> None:
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
-    report = sandbox.invoke(None, **{contract.ENV_DRY_RUN: "true"})
+    report = sandbox.invoke(None, {contract.ENV_DRY_RUN: "true"})
     assert _finding(report, provider.arn)["action"] == "would_update"
     assert sandbox.thumbprints(provider) == list(provider.pinned)
 
@@ -93,7 +93,7 @@ def test_private_ca_in_extra_bundle_is_trusted_and_pinned(sandbox: Sandbox) -> N
 
 def test_private_ca_without_extra_bundle_is_blocked(sandbox: Sandbox) -> None:
     provider = sandbox.add_provider("private_ca", pinned="stale")
-    report = sandbox.invoke(None, **{contract.ENV_EXTRA_CA_BUNDLE: ""})
+    report = sandbox.invoke(None, {contract.ENV_EXTRA_CA_BUNDLE: ""})
     finding = _finding(report, provider.arn)
     assert (finding["status"], finding["action"]) == ("untrusted", "blocked")
     assert sandbox.thumbprints(provider) == list(provider.pinned)
@@ -170,7 +170,7 @@ def test_sns_failure_logs_and_returns_the_report_and_fails_the_invocation(
     missing_topic = sandbox.topic_arn + "-missing"
     # When the sweep runs, the invocation fails visibly...
     with pytest.raises(AlertDeliveryError) as raised:
-        sandbox.invoke(None, **{contract.ENV_TOPIC_ARN: missing_topic})
+        sandbox.invoke(None, {contract.ENV_TOPIC_ARN: missing_topic})
     # ...carrying the full report, after the fix was applied
     report = raised.value.report
     assert _finding(report, provider.arn)["action"] == "updated"
@@ -201,7 +201,7 @@ def test_hung_hosts_cost_about_one_host_budget_not_one_each(sandbox: Sandbox) ->
     started = time.monotonic()
     report = sandbox.invoke(
         None,
-        **{contract.ENV_HOST_BUDGET: "2", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "16"},
+        {contract.ENV_HOST_BUDGET: "2", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "16"},
     )
     elapsed = time.monotonic() - started
     # Then every provider has a finding and the sweep took far less than 8 budgets
@@ -218,8 +218,8 @@ def test_time_budget_bounds_the_sweep_and_every_provider_still_has_a_finding(san
     started = time.monotonic()
     report = sandbox.invoke(
         None,
+        {contract.ENV_HOST_BUDGET: "1.5", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "1"},
         timeout_seconds=15 + 4,  # less than the reserves the handler keeps (contract.py): probing is refused
-        **{contract.ENV_HOST_BUDGET: "1.5", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "1"},
     )
     elapsed = time.monotonic() - started
     assert len(report["findings"]) == len(providers)
