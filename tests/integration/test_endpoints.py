@@ -17,11 +17,11 @@ from sandbox.oracles import openssl_last_certificate_sha1
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 
 
-def _finding(report: dict, arn: str) -> dict:
+def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
     return next(f for f in report["findings"] if f["arn"] == arn)
 
 
-def _codes(finding: dict) -> list[str]:
+def _codes(finding: dict[str, Any]) -> list[str]:
     return [problem["code"] for problem in finding["problems"]]
 
 
@@ -170,7 +170,7 @@ def test_an_address_the_function_cannot_reach_is_noted_not_blamed(
     provider = sandbox.add_provider("healthy")
     port = provider.issuer.discovery.port
 
-    def resolver(host: str, wanted: int) -> list[tuple]:
+    def resolver(host: str, wanted: int) -> list[tuple[Any, ...]]:
         found = sandbox.fleet.resolve(host, wanted)
         if wanted == port:
             found.append((socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.9", port)))

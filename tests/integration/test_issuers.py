@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from sandbox.issuers import BEHAVIOURS, Behaviour, IssuerFleet, Reply, behaviour_named, register_behaviour
+from sandbox.issuers import BEHAVIOURS, Behaviour, IssuerFleet, Reply, Request, behaviour_named, register_behaviour
 from sandbox.pki import CHAIN_RECIPES, SandboxPki
 from thumbprint_remediator.models import Endpoint, Role
 from thumbprint_remediator.probe import OidcProber
@@ -69,7 +69,7 @@ DELIBERATELY_MALFORMED = frozenset({"duplicated_extension", "malformed_extension
 
 
 @pytest.mark.parametrize("chain_name", sorted(set(CHAIN_RECIPES) - DELIBERATELY_MALFORMED))
-def test_every_certificate_is_well_formed(sandbox_pki: SandboxPki, chain_name) -> None:
+def test_every_certificate_is_well_formed(sandbox_pki: SandboxPki, chain_name: str) -> None:
     for certificate in sandbox_pki.chain(chain_name).certificates:
         extensions = certificate.extensions
         basic = extensions.get_extension_for_class(x509.BasicConstraints)
@@ -323,7 +323,7 @@ def test_rotation_changes_the_chain_of_new_connections(
 
 
 def test_broken_responder_answers_500_and_keeps_serving(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
-    def broken(_request):
+    def broken(_request: Request) -> Reply:
         raise RuntimeError("bug in a behaviour")
 
     issuer = issuer_fleet.add(Behaviour("test_broken", "raises", respond=broken))

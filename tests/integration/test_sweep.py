@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError, RequestError
 
 
-def _finding(report: dict, arn: str) -> dict:
+def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
     return next(f for f in report["findings"] if f["arn"] == arn)
 
 
@@ -153,7 +154,7 @@ def test_manual_payload_sweeps_only_the_named_providers(sandbox: Sandbox) -> Non
         {"unexpected": True},
     ],
 )
-def test_bad_manual_payload_is_rejected_and_changes_nothing(sandbox: Sandbox, event: dict) -> None:
+def test_bad_manual_payload_is_rejected_and_changes_nothing(sandbox: Sandbox, event: dict[str, Any]) -> None:
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
     with pytest.raises(RequestError):
         sandbox.invoke(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -13,6 +14,7 @@ from tests.unit.builders import captured
 from thumbprint_remediator.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
 from thumbprint_remediator.probe import certificate_info
 from thumbprint_remediator.trust import TrustEvaluator, TrustStoreError
+from thumbprint_remediator.untrusted import server_text
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +206,7 @@ def test_ip_literal_hosts_are_matched_against_ip_addresses(
 
 
 def test_capture_without_chain_is_untrusted_with_the_failure_reason(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
-    failure = ProbeFailure("unreachable", "connection_refused", "localhost:1: connection refused")
+    failure = ProbeFailure("unreachable", "connection_refused", server_text("localhost:1: connection refused"))
     capture = HostCapture(Endpoint("localhost", 1), (Role.DISCOVERY,), failure=failure)
 
     result = evaluator.evaluate(capture, pinned=(), now=pki.now)
@@ -254,7 +256,9 @@ def test_interception_is_flagged_when_a_private_chain_replaces_a_pinned_public_i
         pytest.param(None, id="a presented certificate is pinned"),
     ],
 )
-def test_interception_is_not_flagged_for_private_issuers(pki: SandboxPki, pins) -> None:
+def test_interception_is_not_flagged_for_private_issuers(
+    pki: SandboxPki, pins: tuple[str, ...] | Literal["bundle"] | None
+) -> None:
     # Given an operator bundle with the private root and the issuing CA pinned before a rotation
     evaluator = TrustEvaluator(
         public_roots=pki.public_roots, extra_cas=[*pki.extra_cas, pki.private_intermediate.certificate]
@@ -548,7 +552,7 @@ def test_seed_cross_signed_top_is_tied_to_the_path_though_outside_it(sandbox_pki
     ],
 )
 def test_presented_order_is_checked_by_signature(
-    sandbox_pki: SandboxPki, evaluator: TrustEvaluator, chain_name: str, defects
+    sandbox_pki: SandboxPki, evaluator: TrustEvaluator, chain_name: str, defects: list[tuple[ChainRule, int]]
 ) -> None:
     result = evaluator.evaluate(captured(sandbox_pki, chain_name), pinned=(), now=sandbox_pki.now)
 
