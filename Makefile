@@ -48,8 +48,8 @@ lint: $(STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra and the sandbox
-	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py
+typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra, the sandbox, the CLI, the benchmark and the tests
+	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py tests
 
 test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth, checkov), demo
 	$(VENV)/bin/pytest -n 2
