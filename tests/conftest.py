@@ -8,9 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sandbox.environment import Sandbox
 from sandbox.pki import default_pki
+
+# Hypothesis fails an example slower than 200 ms, and data slow to generate: both are wall-clock assertions,
+# which a loaded 2-core machine breaks at random. The properties here are about results, not speed.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")

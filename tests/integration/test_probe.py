@@ -18,6 +18,12 @@ from thumbprint_remediator.models import Endpoint, Role, Trust
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.trust import TrustEvaluator
 
+# What a loaded 2-core machine (two test workers beside other work) can add to a probe's wall time while its
+# threads wait for a CPU. The bounds below are a configured limit plus this: a probe that ignored the limit
+# would run on for as long as the hung or trickling server holds the connection, far beyond it. How fast a
+# dead host is given up in practice is the benchmark's figure (dead hosts: added time <= 1.1 timeout).
+LOADED_MACHINE_ALLOWANCE = 3.0
+
 
 def test_healthy_issuer_is_captured_in_one_handshake(
     issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki
@@ -346,7 +352,7 @@ def test_hung_server_costs_at_most_its_timeouts(
     assert result.failure is not None
     assert (result.failure.kind, result.failure.code) == ("unreachable", "tls_handshake_timeout")
     assert result.hosts[0].presented_chain == ()
-    assert elapsed < fast_probe_limits.host_budget + 1.0
+    assert elapsed < fast_probe_limits.host_budget + LOADED_MACHINE_ALLOWANCE
 
 
 def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issuer_fleet: IssuerFleet) -> None:
@@ -359,7 +365,8 @@ def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issu
 
     assert result.failure is not None
     assert result.failure.code == "host_budget_exceeded"
-    assert elapsed < 2.0
+    # The code says the budget ended it; the clock agrees: before the read timeout could have (5 s vs 0.4 s)
+    assert elapsed < prober.limits.read_timeout
 
 
 def test_trickling_server_is_cut_off_at_the_host_budget(
@@ -376,7 +383,8 @@ def test_trickling_server_is_cut_off_at_the_host_budget(
     assert result.failure is not None
     assert (result.failure.kind, result.failure.code) == ("unreachable", "host_budget_exceeded")
     assert result.hosts[0].live_thumbprint == issuer.discovery.expected_thumbprint
-    assert fast_probe_limits.host_budget - 0.2 < elapsed < fast_probe_limits.host_budget + 1.5
+    # (a loaded machine only lengthens the probe: the lower bound holds whatever the load)
+    assert fast_probe_limits.host_budget - 0.2 < elapsed < fast_probe_limits.host_budget + LOADED_MACHINE_ALLOWANCE
 
 
 def test_injected_latency_delays_handshake_and_responses(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
