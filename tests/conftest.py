@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from sandbox.environment import Sandbox
 from sandbox.pki import default_pki
+from tests.purity import is_impure
 
 # Hypothesis fails an example slower than 200 ms, and data slow to generate: both are wall-clock assertions,
 # which a loaded 2-core machine breaks at random. The properties here are about results, not speed.
@@ -61,3 +62,10 @@ def change_event() -> Callable[..., dict[str, Any]]:
         return event
 
     return build
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the impure tests (tests/purity.py), so that `make unit` (-m "not impure") runs every other one."""
+    for item in items:
+        if is_impure(item):
+            item.add_marker(pytest.mark.impure)

@@ -244,6 +244,7 @@ def test_latency_delays_the_handshake(issuer_fleet: IssuerFleet, sandbox_pki: Sa
     assert elapsed >= 0.3
 
 
+@pytest.mark.impure
 def test_many_issuers_share_one_thread(sandbox_pki: SandboxPki) -> None:
     # Given a fresh fleet
     threads_before = threading.active_count()
@@ -257,6 +258,7 @@ def test_many_issuers_share_one_thread(sandbox_pki: SandboxPki) -> None:
         assert threading.active_count() == threads_before + 1
 
 
+@pytest.mark.impure
 def test_stop_closes_every_port_and_joins_the_thread(sandbox_pki: SandboxPki) -> None:
     threads_before = len(fleet_threads())
     fleet = IssuerFleet(sandbox_pki)
@@ -278,6 +280,7 @@ def test_stop_closes_every_port_and_joins_the_thread(sandbox_pki: SandboxPki) ->
     fleet.stop()  # idempotent
 
 
+@pytest.mark.impure
 def test_stop_happens_when_the_body_raises(sandbox_pki: SandboxPki) -> None:
     threads_before = len(fleet_threads())
     ports: list[int] = []
