@@ -49,14 +49,14 @@ lint: $(STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra and the sandbox
-	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py
+typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra, the sandbox, the CLI, the benchmark and the tests
+	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py tests
 
 test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth, checkov), demo
 	$(VENV)/bin/pytest -n 2
 
-unit: $(STAMP) ## Only the fast unit tests
-	$(VENV)/bin/pytest tests/unit -q
+unit: $(STAMP) ## Every pure test: no sandbox, no CDK (tests/purity.py decides; the rest is marked impure)
+	$(VENV)/bin/pytest -q -m "not impure"
 
 # `make test` runs the probe fuzz property with a few hundred examples; this runs it with thousands.
 FUZZ_EXAMPLES ?= 5000

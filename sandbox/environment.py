@@ -167,10 +167,21 @@ class Sandbox:
         return environment
 
     def invoke(
-        self, event: Any = None, *, timeout_seconds: float = 300, **environment_overrides: str
+        self,
+        event: Any = None,
+        environment: Mapping[str, str] | None = None,
+        /,
+        *,
+        timeout_seconds: float = 300,
+        **environment_overrides: str,
     ) -> dict[str, Any]:
-        """Run the real `lambda_handler` in process, with the environment the stack sets."""
-        with applied_environment(self.handler_environment(**environment_overrides)):
+        """Run the real `lambda_handler` in process, with the environment the stack sets.
+
+        Overrides keyed by a constant (`contract.ENV_*`) go in `environment`, not `**{...}`: a `**` dict of
+        strings could also fill `timeout_seconds`, which a type checker rightly refuses.
+        """
+        overrides = {**(environment or {}), **environment_overrides}
+        with applied_environment(self.handler_environment(**overrides)):
             handler = load_handler()
             return handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))  # type: ignore[no-any-return]
 

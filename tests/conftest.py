@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, settings
 from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox
 from sandbox.pki import default_pki
+from tests.purity import is_impure
 
-# Hypothesis's default 200 ms per-example deadline is a wall-clock assertion: on a loaded 2-core machine it
-# fails tests whose logic is right. Speed is the benchmark's business (make bench), so no deadline here.
+# Hypothesis fails an example slower than 200 ms, and data slow to generate: both are wall-clock assertions,
+# which a loaded 2-core machine breaks at random. The properties here are about results, not speed.
 settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 
@@ -69,3 +70,10 @@ def aws_calls() -> Iterator[CallRecorder]:
     """Every AWS call the function's clients make during the test, as IAM actions (sandbox/aws_calls.py)."""
     with CallRecorder() as recorder:
         yield recorder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the impure tests (tests/purity.py), so that `make unit` (-m "not impure") runs every other one."""
+    for item in items:
+        if is_impure(item):
+            item.add_marker(pytest.mark.impure)

@@ -13,6 +13,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.impure
 @pytest.mark.slow
 def test_benchmark_runs_every_stage_and_writes_table_json_and_plot(tmp_path: Path) -> None:
     # Given the smallest configuration (N=1,2, one run, no asset build)

@@ -18,6 +18,7 @@ from sandbox.environment import Sandbox
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.impure
 def test_demo_runs_every_section_and_exits_zero() -> None:
     # When the demo runs as `make demo` runs it
     started = time.monotonic()
@@ -53,6 +54,7 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.impure
 def test_sandbox_stop_leaves_no_listening_port_or_thread() -> None:
     threads_before = threading.active_count()
     with Sandbox() as sandbox:
@@ -69,6 +71,7 @@ def test_sandbox_stop_leaves_no_listening_port_or_thread() -> None:
     assert threading.active_count() <= threads_before
 
 
+@pytest.mark.impure
 def test_sandbox_serve_stops_cleanly_on_ctrl_c() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve"],

@@ -11,14 +11,15 @@ from sandbox.aws import CREDENTIALS, REGION
 from sandbox.environment import Sandbox
 from sandbox.faults import FaultProxy, error_response
 
+ONE_ATTEMPT = Config(retries={"total_max_attempts": 1})
 
-def _client(service: str, endpoint_url: str):
-    session = boto3.Session(
+
+def _session() -> boto3.Session:
+    return boto3.Session(
         aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=REGION,
     )
-    return session.client(service, endpoint_url=endpoint_url, config=Config(retries={"total_max_attempts": 1}))
 
 
 def test_injected_errors_parse_as_aws_errors_and_other_calls_pass_through(sandbox: Sandbox) -> None:
@@ -27,7 +28,8 @@ def test_injected_errors_parse_as_aws_errors_and_other_calls_pass_through(sandbo
         proxy.throttle("GetOpenIDConnectProvider", times=1)
         proxy.deny("UpdateOpenIDConnectProviderThumbprint", "denied by an SCP", OpenIDConnectProviderArn=provider.arn)
         proxy.unavailable("Publish")
-        iam, sns = _client("iam", proxy.url), _client("sns", proxy.url)
+        iam = _session().client("iam", endpoint_url=proxy.url, config=ONE_ATTEMPT)
+        sns = _session().client("sns", endpoint_url=proxy.url, config=ONE_ATTEMPT)
 
         # the first Get is throttled, the second reaches moto
         with pytest.raises(ClientError) as throttled:
@@ -61,7 +63,7 @@ def test_injected_errors_parse_as_aws_errors_and_other_calls_pass_through(sandbo
 
 def test_hook_runs_before_forwarding(sandbox: Sandbox) -> None:
     provider = sandbox.add_provider("healthy")
-    iam_direct = _client("iam", sandbox.account.endpoint_url)
+    iam_direct = _session().client("iam", endpoint_url=sandbox.account.endpoint_url, config=ONE_ATTEMPT)
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.before(
             "GetOpenIDConnectProvider",
@@ -69,7 +71,9 @@ def test_hook_runs_before_forwarding(sandbox: Sandbox) -> None:
             OpenIDConnectProviderArn=provider.arn,
         )
         with pytest.raises(ClientError) as gone:
-            _client("iam", proxy.url).get_open_id_connect_provider(OpenIDConnectProviderArn=provider.arn)
+            _session().client("iam", endpoint_url=proxy.url, config=ONE_ATTEMPT).get_open_id_connect_provider(
+                OpenIDConnectProviderArn=provider.arn
+            )
     assert gone.value.response["Error"]["Code"] == "NoSuchEntity"
     sandbox.providers.clear()
 

@@ -212,7 +212,7 @@ ASPECTS = (
     "jwks_keys",
     *(f"{document}_{aspect}" for document in ("discovery", "jwks") for aspect in _ANSWER_ASPECTS),
 )
-odd_aspects = st.one_of(st.just(frozenset()), st.frozensets(st.sampled_from(ASPECTS), min_size=1, max_size=3))
+odd_aspects = st.one_of(st.just(frozenset[str]()), st.frozensets(st.sampled_from(ASPECTS), min_size=1, max_size=3))
 
 
 @st.composite
@@ -351,10 +351,10 @@ class Rig:
                 self.chains[key] = None
                 return None
             self.chains[key] = chain
-        chain = self.chains[key]
-        if chain is not None:
-            self.sandbox.fleet.present(self.issuer, chain)
-        return chain
+        presented = self.chains[key]
+        if presented is not None:
+            self.sandbox.fleet.present(self.issuer, presented)
+        return presented
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_any_payload_gives_a_report_or_a_validation_error_never_a_partial_change
 
     # When the handler is invoked with it
     try:
-        report = sandbox.invoke(payload, **{"NOTIFY_ON": "never"})
+        report = sandbox.invoke(payload, {"NOTIFY_ON": "never"})
     except RequestError:
         event("rejected")
         # Then a rejected payload changed nothing and probed nothing

@@ -156,6 +156,7 @@ def test_every_channel_is_cdk_nag_clean_in_both_stacks(every_channel_elsewhere: 
     assert sorted(nag_findings(every_channel_elsewhere.app)) == []
 
 
+@pytest.mark.impure
 @pytest.mark.parametrize(
     ("key", "value"),
     [("securityHub", "maybe"), ("configRule", "2"), ("changeCheck", "yes please"), ("region", "Mars")],

@@ -46,6 +46,7 @@ def test_every_acknowledgement_silences_a_real_finding(
     assert nag_findings(unacknowledged) == set(nag_acknowledgements(default_stack.app))
 
 
+@pytest.mark.impure
 def test_the_app_fails_synthesis_on_a_new_finding(tmp_path: Path) -> None:
     # Given the app as app.py builds it (checks on), plus a topic nobody encrypted
     app = build_app({**CDK_JSON_CONTEXT, **SKIP_BUNDLING}, outdir=str(tmp_path))

@@ -56,7 +56,7 @@ def test_rules_on_the_default_bus_receive_findings_and_the_summary(
     stale = sandbox.add_provider("healthy", pinned="stale")
     untrusted = sandbox.add_provider("untrusted_root", pinned="stale")
     # When the scheduled sweep runs with events on
-    report = sandbox.invoke(None, **{contract.ENV_FINDING_EVENTS: "true"})
+    report = sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "true"})
     # Then every finding that needs attention, and the summary, reach the catch-all queue
     received = sandbox.account.receive_events(event_queues["all"])
     findings = [e for e in received if e["detail-type"] == contract.FINDING_EVENT_DETAIL_TYPE]
@@ -74,7 +74,7 @@ def test_rules_on_the_default_bus_receive_findings_and_the_summary(
 
 def test_events_off_sends_nothing(sandbox: Sandbox, event_queues: dict[str, str]) -> None:
     sandbox.add_provider("healthy", pinned="stale")
-    report = sandbox.invoke(None, **{contract.ENV_FINDING_EVENTS: "false"})
+    report = sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "false"})
     assert sandbox.account.receive_events(event_queues["all"]) == []
     assert "channels" not in report
 
@@ -90,21 +90,21 @@ def test_security_hub_finding_is_created_updated_then_archived_when_fixed(sandbo
     provider = sandbox.add_provider("healthy", pinned="stale")
     environment = {contract.ENV_SECURITY_HUB: "true", contract.ENV_DRY_RUN: "true"}
     # When a sweep runs, the problem is one active finding on the provider's ARN
-    first = sandbox.invoke(None, **environment)
+    first = sandbox.invoke(None, environment)
     (created,) = _our_findings(security_hub, provider.arn)
     assert created["RecordState"] == "ACTIVE"
     assert created["FindingProviderFields"]["Severity"]["Label"] in {"MEDIUM", "HIGH"}
     problem = next(p for p in _finding(first, provider.arn)["problems"] if p["status"] != "ok")
     assert created["Remediation"]["Recommendation"]["Text"] == problem["remedy"][:512]
     # When the next sweep runs, the same finding (same Id) is updated, not duplicated
-    sandbox.invoke(None, **environment)
+    sandbox.invoke(None, environment)
     (updated,) = _our_findings(security_hub, provider.arn)
     assert updated["Id"] == created["Id"]
     assert updated["CreatedAt"] == created["CreatedAt"]
     assert updated["UpdatedAt"] >= created["UpdatedAt"]
     # When the list is fixed and the next sweep runs, the finding is archived and resolved
     sandbox.account.set_thumbprints(provider.arn, provider.live_thumbprints)
-    last = sandbox.invoke(None, **environment)
+    last = sandbox.invoke(None, environment)
     (archived,) = _our_findings(security_hub, provider.arn)
     assert (archived["Id"], archived["RecordState"]) == (created["Id"], "ARCHIVED")
     assert archived["Workflow"] == {"Status": "RESOLVED"}
@@ -115,7 +115,7 @@ def test_security_hub_not_enabled_is_one_line_in_the_report_not_a_failed_sweep(s
     # Given Security Hub switched on in the function but not enabled in the account
     provider = sandbox.add_provider("healthy", pinned="stale")
     # When the sweep runs
-    report = sandbox.invoke(None, **{contract.ENV_SECURITY_HUB: "true"})
+    report = sandbox.invoke(None, {contract.ENV_SECURITY_HUB: "true"})
     # Then the sweep did its job and the report says, once, why nothing reached Security Hub
     assert _finding(report, provider.arn)["action"] == "updated"
     outcome = report["channels"]["security_hub"]
@@ -195,7 +195,7 @@ def test_an_outside_update_to_a_stale_list_is_alerted_naming_the_principal(
     event = change_event("UpdateOpenIDConnectProviderThumbprint", provider.arn)
     event["detail"]["requestParameters"]["thumbprintList"] = stale
     # When CloudTrail's event reaches the function
-    report = sandbox.invoke(event, **{contract.ENV_FUNCTION_ROLE_ARN: ROLE_ARN})
+    report = sandbox.invoke(event, {contract.ENV_FUNCTION_ROLE_ARN: ROLE_ARN})
     # Then that one provider is checked and repaired, and the alert names who changed it
     assert [f["arn"] for f in report["findings"]] == [provider.arn]
     finding = report["findings"][0]
@@ -215,7 +215,7 @@ def test_the_tools_own_update_does_not_trigger_a_check(
     event = change_event("UpdateOpenIDConnectProviderThumbprint", provider.arn, ROLE_ARN)
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         # When it reaches the function
-        report = sandbox.invoke(event, AWS_ENDPOINT_URL=proxy.url, **{contract.ENV_FUNCTION_ROLE_ARN: ROLE_ARN})
+        report = sandbox.invoke(event, {contract.ENV_FUNCTION_ROLE_ARN: ROLE_ARN}, AWS_ENDPOINT_URL=proxy.url)
         iam_calls = [call.action for call in proxy.calls]
     # Then nothing is read, probed, written or alerted: no loop
     assert report["checked"] is False
@@ -261,7 +261,7 @@ def test_a_refused_channel_is_recorded_and_the_sweep_still_succeeds(sandbox: San
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.deny("PutEvents", "explicit deny in a service control policy")
         # When the sweep runs with events on
-        report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **{contract.ENV_FINDING_EVENTS: "true"})
+        report = sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "true"}, AWS_ENDPOINT_URL=proxy.url)
     # Then the provider is repaired and alerted as usual, and the report says what the channel answered
     assert _finding(report, provider.arn)["action"] == "updated"
     assert report["alert"]["sent"] is True
@@ -272,7 +272,7 @@ def test_the_event_channel_calls_only_what_its_adapter_declares(sandbox: Sandbox
     # Given a sweep with events on, every AWS call seen by the proxy
     sandbox.add_provider("healthy", pinned="stale")
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
-        sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **{contract.ENV_FINDING_EVENTS: "true"})
+        sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "true"}, AWS_ENDPOINT_URL=proxy.url)
         json_calls = {call.action for call in proxy.calls if call.body}
     # Then the JSON-protocol calls (EventBridge) are exactly the adapter's declared actions
     assert json_calls == {action.split(":", 1)[1] for action in contract.FINDING_EVENT_ACTIONS}

@@ -75,7 +75,7 @@ def test_a_timeout_too_short_to_probe_is_not_a_completed_sweep(
 ) -> None:
     # Given the host budget a deployment has by default and a 60 s function (what `-c timeout=60` deployed)
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
-    report = sandbox.invoke(None, timeout_seconds=60, **{contract.ENV_HOST_BUDGET: "20"})
+    report = sandbox.invoke(None, {contract.ENV_HOST_BUDGET: "20"}, timeout_seconds=60)
     # Then nothing was probed, and the metric the dead-man alarm watches says the sweep did not complete
     assert _finding(report, provider.arn)["problems"][0]["code"] == contract.TIME_BUDGET_EXHAUSTED
     assert provider.issuer.connections == 0
@@ -90,7 +90,7 @@ def test_the_smallest_accepted_timeout_probes_and_fixes_a_provider(
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
     timeout = Settings(host_budget=contract.DEFAULT_HOST_BUDGET_SECONDS).minimum_timeout_seconds
     # When the sweep runs
-    report = sandbox.invoke(None, timeout_seconds=timeout, **{contract.ENV_HOST_BUDGET: "20"})
+    report = sandbox.invoke(None, {contract.ENV_HOST_BUDGET: "20"}, timeout_seconds=timeout)
     # Then the provider was probed and fixed, and the sweep completed
     assert _finding(report, provider.arn)["action"] == "updated"
     assert _sweep_completed(capsys.readouterr().out) == [1.0]
@@ -100,7 +100,7 @@ def test_a_slow_update_at_the_deadline_never_lands_after_the_report(sandbox: San
     # Given an update that reaches IAM 17 s after it is sent, and a function with 30 s left
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
     proxy.before(UPDATE, lambda _: time.sleep(17), times=None)
-    report = sandbox.invoke(None, timeout_seconds=30, AWS_ENDPOINT_URL=proxy.url, **{contract.ENV_HOST_BUDGET: "0.5"})
+    report = sandbox.invoke(None, {contract.ENV_HOST_BUDGET: "0.5"}, timeout_seconds=30, AWS_ENDPOINT_URL=proxy.url)
     # When the invocation has returned, and long enough for any write still in flight to land
     at_return = sandbox.thumbprints(provider)
     finding = _finding(report, provider.arn)

@@ -5,27 +5,30 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from sandbox.environment import Sandbox
+from sandbox.issuers import IssuerFleet
 from sandbox.oracles import openssl_last_certificate_sha1
-from thumbprint_remediator.probe import OidcProber
+from thumbprint_remediator.probe import OidcProber, ProbeLimits
 
 
-def _finding(report: dict, arn: str) -> dict:
+def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
     return next(f for f in report["findings"] if f["arn"] == arn)
 
 
-def _codes(finding: dict) -> list[str]:
+def _codes(finding: dict[str, Any]) -> list[str]:
     return [problem["code"] for problem in finding["problems"]]
 
 
 # --- one capture per endpoint ---------------------------------------------------------------------
 
 
-def test_providers_on_one_host_share_one_handshake(issuer_fleet, fast_probe_limits):
+def test_providers_on_one_host_share_one_handshake(issuer_fleet: IssuerFleet, fast_probe_limits: ProbeLimits) -> None:
     # Given five EKS-like providers on one host
     tenants = issuer_fleet.add_shared_host(5)
     endpoint = tenants[0].discovery
@@ -41,7 +44,9 @@ def test_providers_on_one_host_share_one_handshake(issuer_fleet, fast_probe_limi
     assert {result.hosts[0].live_thumbprint for result in results} == {endpoint.expected_thumbprint}
 
 
-def test_concurrent_providers_on_one_host_use_a_bounded_pool(issuer_fleet, sampling_limits):
+def test_concurrent_providers_on_one_host_use_a_bounded_pool(
+    issuer_fleet: IssuerFleet, sampling_limits: ProbeLimits
+) -> None:
     # Given 40 providers on one host, probed by 16 threads with sampling on (2 samples: one address)
     tenants = issuer_fleet.add_shared_host(40, latency=0.02)
     endpoint = tenants[0].discovery
@@ -56,7 +61,7 @@ def test_concurrent_providers_on_one_host_use_a_bounded_pool(issuer_fleet, sampl
     assert endpoint.handshakes < len(tenants)
 
 
-def test_a_shared_endpoint_that_fails_is_each_of_its_providers_finding(sandbox: Sandbox):
+def test_a_shared_endpoint_that_fails_is_each_of_its_providers_finding(sandbox: Sandbox) -> None:
     # Given three providers on one host that resets every connection
     tenants = sandbox.fleet.add_shared_host(3, behaviour="reset")
     providers = [sandbox.register(tenant, pinned="stale") for tenant in tenants]
@@ -74,7 +79,7 @@ def test_a_shared_endpoint_that_fails_is_each_of_its_providers_finding(sandbox: 
     assert tenants[0].discovery.connections <= 2
 
 
-def test_one_providers_bad_document_does_not_fail_its_neighbours(sandbox: Sandbox):
+def test_one_providers_bad_document_does_not_fail_its_neighbours(sandbox: Sandbox) -> None:
     # Given three providers on one host, the middle one's discovery document naming another issuer
     tenants = sandbox.fleet.add_shared_host(3, tenants=["healthy", "issuer_mismatch", "healthy"])
     providers = [sandbox.register(tenant) for tenant in tenants]
@@ -89,7 +94,9 @@ def test_one_providers_bad_document_does_not_fail_its_neighbours(sandbox: Sandbo
 # --- every backend, sampled -------------------------------------------------------------------------
 
 
-def test_union_of_verified_tops_is_pinned_for_a_multi_chain_host(sandbox: Sandbox, resolving_sweep):
+def test_union_of_verified_tops_is_pinned_for_a_multi_chain_host(
+    sandbox: Sandbox, resolving_sweep: Callable[..., dict[str, Any]]
+) -> None:
     # Given a host whose two addresses present two valid chains, pinned with the first one's top only
     issuer = sandbox.fleet.add_load_balanced(["public", "rotated"])
     first, second = (sandbox.pki.chain(name).top_thumbprint for name in ("public", "rotated"))
@@ -110,7 +117,9 @@ def test_union_of_verified_tops_is_pinned_for_a_multi_chain_host(sandbox: Sandbo
     assert issuer.discovery.backend_handshakes["127.0.0.2"] == 2
 
 
-def test_an_untrusted_backend_blocks_the_write_and_is_named(sandbox: Sandbox, resolving_sweep):
+def test_an_untrusted_backend_blocks_the_write_and_is_named(
+    sandbox: Sandbox, resolving_sweep: Callable[..., dict[str, Any]]
+) -> None:
     # Given a host whose second address presents a chain from a root in neither store
     issuer = sandbox.fleet.add_load_balanced(["public", "interception"])
     provider = sandbox.register(issuer, pinned="stale")
@@ -126,7 +135,9 @@ def test_an_untrusted_backend_blocks_the_write_and_is_named(sandbox: Sandbox, re
     assert sandbox.pki.chain("interception").top_thumbprint in problem["message"]
 
 
-def test_chains_alternating_on_one_address_are_both_pinned(sandbox: Sandbox, resolving_sweep):
+def test_chains_alternating_on_one_address_are_both_pinned(
+    sandbox: Sandbox, resolving_sweep: Callable[..., dict[str, Any]]
+) -> None:
     # Given a load balancer behind one address that alternates two valid chains between handshakes
     issuer = sandbox.fleet.add_alternating(["public", "rotated"])
     tops = {sandbox.pki.chain(name).top_thumbprint for name in ("public", "rotated")}
@@ -139,7 +150,9 @@ def test_chains_alternating_on_one_address_are_both_pinned(sandbox: Sandbox, res
     assert set(sandbox.thumbprints(provider)) == tops
 
 
-def test_alternation_goes_unseen_with_sampling_off(sandbox: Sandbox, resolving_sweep):
+def test_alternation_goes_unseen_with_sampling_off(
+    sandbox: Sandbox, resolving_sweep: Callable[..., dict[str, Any]]
+) -> None:
     # Given the same alternating load balancer, and SAMPLES_PER_ADDRESS=0
     issuer = sandbox.fleet.add_alternating(["public", "rotated"])
     provider = sandbox.register(issuer, pinned="empty")
@@ -150,12 +163,14 @@ def test_alternation_goes_unseen_with_sampling_off(sandbox: Sandbox, resolving_s
     assert sandbox.thumbprints(provider) == [sandbox.pki.chain("public").top_thumbprint]
 
 
-def test_an_address_the_function_cannot_reach_is_noted_not_blamed(sandbox: Sandbox, resolving_sweep):
+def test_an_address_the_function_cannot_reach_is_noted_not_blamed(
+    sandbox: Sandbox, resolving_sweep: Callable[..., dict[str, Any]]
+) -> None:
     # Given a healthy issuer whose name also resolves to an address where nothing listens
     provider = sandbox.add_provider("healthy")
     port = provider.issuer.discovery.port
 
-    def resolver(host: str, wanted: int) -> list[tuple]:
+    def resolver(host: str, wanted: int) -> list[tuple[Any, ...]]:
         found = sandbox.fleet.resolve(host, wanted)
         if wanted == port:
             found.append((socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.9", port)))
@@ -175,7 +190,7 @@ def test_an_address_the_function_cannot_reach_is_noted_not_blamed(sandbox: Sandb
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
-def test_every_sampled_chain_matches_openssl(issuer_fleet, sampling_limits):
+def test_every_sampled_chain_matches_openssl(issuer_fleet: IssuerFleet, sampling_limits: ProbeLimits) -> None:
     # Given a host with three backends presenting three different chains
     issuer = issuer_fleet.add_load_balanced(["public", "rotated", "cross_signed"])
     prober = OidcProber(sampling_limits, resolver=issuer_fleet.resolve)

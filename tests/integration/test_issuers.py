@@ -10,15 +10,17 @@ import ssl
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from sandbox.issuers import BEHAVIOURS, Behaviour, IssuerFleet, Reply, behaviour_named, register_behaviour
+from sandbox.issuers import BEHAVIOURS, Behaviour, IssuerFleet, Reply, Request, behaviour_named, register_behaviour
 from sandbox.pki import CHAIN_RECIPES, SandboxPki
 from thumbprint_remediator.models import Endpoint, Role
+from thumbprint_remediator.probe import OidcProber
 
 REQUIRED_BEHAVIOURS = (
     "healthy",
@@ -67,7 +69,7 @@ DELIBERATELY_MALFORMED = frozenset({"duplicated_extension", "malformed_extension
 
 
 @pytest.mark.parametrize("chain_name", sorted(set(CHAIN_RECIPES) - DELIBERATELY_MALFORMED))
-def test_every_certificate_is_well_formed(sandbox_pki, chain_name):
+def test_every_certificate_is_well_formed(sandbox_pki: SandboxPki, chain_name: str) -> None:
     for certificate in sandbox_pki.chain(chain_name).certificates:
         extensions = certificate.extensions
         basic = extensions.get_extension_for_class(x509.BasicConstraints)
@@ -82,21 +84,21 @@ def test_every_certificate_is_well_formed(sandbox_pki, chain_name):
             assert ExtendedKeyUsageOID.SERVER_AUTH in eku
 
 
-def test_server_names_are_in_the_leaf(sandbox_pki):
+def test_server_names_are_in_the_leaf(sandbox_pki: SandboxPki) -> None:
     san = sandbox_pki.chain("public").leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
 
     assert san.get_values_for_type(x509.DNSName) == ["localhost"]
     assert {str(address) for address in san.get_values_for_type(x509.IPAddress)} == {"127.0.0.1", "::1"}
 
 
-def test_issuing_cas_may_only_issue_leaves(sandbox_pki):
+def test_issuing_cas_may_only_issue_leaves(sandbox_pki: SandboxPki) -> None:
     for ca in (sandbox_pki.public_intermediate, sandbox_pki.rotated_intermediate, sandbox_pki.private_intermediate):
         basic = ca.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
         assert basic.ca
         assert basic.path_length == 0
 
 
-def test_certificates_are_generated_once(sandbox_pki):
+def test_certificates_are_generated_once(sandbox_pki: SandboxPki) -> None:
     assert sandbox_pki.chain("public") is sandbox_pki.chain("public")
     assert sandbox_pki.public_root is sandbox_pki.public_root
     # the rotation keeps the root and changes the issuing CA
@@ -104,13 +106,13 @@ def test_certificates_are_generated_once(sandbox_pki):
     assert sandbox_pki.chain("rotated").top_thumbprint != sandbox_pki.chain("public").top_thumbprint
 
 
-def test_unknown_chain_names_the_known_ones(sandbox_pki):
+def test_unknown_chain_names_the_known_ones(sandbox_pki: SandboxPki) -> None:
     with pytest.raises(KeyError, match="public"):
         sandbox_pki.chain("no-such-chain")
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
-def test_openssl_verifies_the_healthy_chain(sandbox_pki, tmp_path):
+def test_openssl_verifies_the_healthy_chain(sandbox_pki: SandboxPki, tmp_path: Path) -> None:
     roots = sandbox_pki.write_public_bundle(tmp_path / "roots.pem")
     chain = sandbox_pki.chain("public")
     (tmp_path / "leaf.pem").write_bytes(chain.leaf.public_bytes(Encoding.PEM))
@@ -141,22 +143,22 @@ def test_openssl_verifies_the_healthy_chain(sandbox_pki, tmp_path):
 # --- catalogue ----------------------------------------------------------------------------------
 
 
-def test_catalogue_holds_the_required_behaviours():
+def test_catalogue_holds_the_required_behaviours() -> None:
     assert set(REQUIRED_BEHAVIOURS) <= set(BEHAVIOURS)
     assert all(behaviour.summary for behaviour in BEHAVIOURS.values())
 
 
-def test_unknown_behaviour_names_the_known_ones():
+def test_unknown_behaviour_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="healthy"):
         behaviour_named("no-such-behaviour")
 
 
-def test_behaviours_are_registered_once():
+def test_behaviours_are_registered_once() -> None:
     with pytest.raises(ValueError, match="already registered"):
         register_behaviour(Behaviour("healthy", "again"))
 
 
-def test_a_new_behaviour_can_be_added(issuer_fleet, fast_prober):
+def test_a_new_behaviour_can_be_added(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     # Given a behaviour defined outside the catalogue, answering 503 to everything
     teapot = Behaviour("test_unavailable", "always 503", respond=lambda _: Reply(503, b"busy", "text/plain"))
 
@@ -171,7 +173,7 @@ def test_a_new_behaviour_can_be_added(issuer_fleet, fast_prober):
 # --- issuers ------------------------------------------------------------------------------------
 
 
-def test_issuer_serves_its_documents_to_a_verifying_client(issuer_fleet, sandbox_pki):
+def test_issuer_serves_its_documents_to_a_verifying_client(issuer_fleet: IssuerFleet, sandbox_pki: SandboxPki) -> None:
     # Given a healthy issuer under a path
     issuer = issuer_fleet.add("healthy", path="/id/XYZ")
     connection = http.client.HTTPSConnection(
@@ -196,7 +198,7 @@ def test_issuer_serves_its_documents_to_a_verifying_client(issuer_fleet, sandbox
     assert issuer.connections == 1
 
 
-def test_issuer_describes_its_endpoints(issuer_fleet, sandbox_pki):
+def test_issuer_describes_its_endpoints(issuer_fleet: IssuerFleet, sandbox_pki: SandboxPki) -> None:
     issuer = issuer_fleet.add("separate_jwks_host")
 
     discovery, jwks = issuer.endpoints
@@ -213,11 +215,11 @@ def test_issuer_describes_its_endpoints(issuer_fleet, sandbox_pki):
     assert issuer.chains[discovery.endpoint] == sandbox_pki.chain("public").certificates
 
 
-def test_issuers_without_tls_expect_no_thumbprint(issuer_fleet):
+def test_issuers_without_tls_expect_no_thumbprint(issuer_fleet: IssuerFleet) -> None:
     assert issuer_fleet.add("hung").expected_thumbprints == {}
 
 
-def test_ipv6_issuer_listens_on_the_loopback(issuer_fleet, sandbox_pki):
+def test_ipv6_issuer_listens_on_the_loopback(issuer_fleet: IssuerFleet, sandbox_pki: SandboxPki) -> None:
     issuer = issuer_fleet.add("healthy", host="::1")
 
     with (
@@ -229,7 +231,7 @@ def test_ipv6_issuer_listens_on_the_loopback(issuer_fleet, sandbox_pki):
     assert issuer.url == f"[::1]:{issuer.discovery.port}"
 
 
-def test_latency_delays_the_handshake(issuer_fleet, sandbox_pki):
+def test_latency_delays_the_handshake(issuer_fleet: IssuerFleet, sandbox_pki: SandboxPki) -> None:
     issuer = issuer_fleet.add("healthy", latency=0.3)
 
     started = time.monotonic()
@@ -242,7 +244,8 @@ def test_latency_delays_the_handshake(issuer_fleet, sandbox_pki):
     assert elapsed >= 0.3
 
 
-def test_many_issuers_share_one_thread(sandbox_pki):
+@pytest.mark.impure
+def test_many_issuers_share_one_thread(sandbox_pki: SandboxPki) -> None:
     # Given a fresh fleet
     threads_before = threading.active_count()
     with IssuerFleet(sandbox_pki) as fleet:
@@ -255,7 +258,8 @@ def test_many_issuers_share_one_thread(sandbox_pki):
         assert threading.active_count() == threads_before + 1
 
 
-def test_stop_closes_every_port_and_joins_the_thread(sandbox_pki):
+@pytest.mark.impure
+def test_stop_closes_every_port_and_joins_the_thread(sandbox_pki: SandboxPki) -> None:
     threads_before = len(fleet_threads())
     fleet = IssuerFleet(sandbox_pki)
     fleet.start()
@@ -276,7 +280,8 @@ def test_stop_closes_every_port_and_joins_the_thread(sandbox_pki):
     fleet.stop()  # idempotent
 
 
-def test_stop_happens_when_the_body_raises(sandbox_pki):
+@pytest.mark.impure
+def test_stop_happens_when_the_body_raises(sandbox_pki: SandboxPki) -> None:
     threads_before = len(fleet_threads())
     ports: list[int] = []
 
@@ -292,18 +297,20 @@ def test_stop_happens_when_the_body_raises(sandbox_pki):
     assert port_is_closed(ports[0])
 
 
-def test_adding_before_start_is_refused(sandbox_pki):
+def test_adding_before_start_is_refused(sandbox_pki: SandboxPki) -> None:
     with pytest.raises(RuntimeError, match="start"):
         IssuerFleet(sandbox_pki).add("healthy")
 
 
 @pytest.mark.parametrize("path", ["id/ABC", "/id/ABC/"])
-def test_bad_paths_are_refused(issuer_fleet, path):
+def test_bad_paths_are_refused(issuer_fleet: IssuerFleet, path: str) -> None:
     with pytest.raises(ValueError, match="path"):
         issuer_fleet.add("healthy", path=path)
 
 
-def test_rotation_changes_the_chain_of_new_connections(issuer_fleet, fast_prober, sandbox_pki):
+def test_rotation_changes_the_chain_of_new_connections(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki
+) -> None:
     # Given a healthy issuer, probed once
     issuer = issuer_fleet.add("healthy")
     before = fast_prober.probe(issuer.url).hosts[0].live_thumbprint
@@ -318,8 +325,8 @@ def test_rotation_changes_the_chain_of_new_connections(issuer_fleet, fast_prober
     assert issuer.expected_thumbprints == {issuer.discovery.endpoint: after}
 
 
-def test_broken_responder_answers_500_and_keeps_serving(issuer_fleet, fast_prober):
-    def broken(_request):
+def test_broken_responder_answers_500_and_keeps_serving(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
+    def broken(_request: Request) -> Reply:
         raise RuntimeError("bug in a behaviour")
 
     issuer = issuer_fleet.add(Behaviour("test_broken", "raises", respond=broken))

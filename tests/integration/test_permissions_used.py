@@ -65,11 +65,11 @@ def test_what_sweeps_call_is_exactly_what_the_adapters_declare(
     # answers the stale provider's read without its tags, as older endpoints do), and Config invokes
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.without_tags(stale.arn)
-        report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **everything)
-    sandbox.invoke(None, **everything)
+        report = sandbox.invoke(None, everything, AWS_ENDPOINT_URL=proxy.url)
+    sandbox.invoke(None, everything)
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.keep("PutEvaluations", {"FailedEvaluations": []})  # moto implements it in its TestMode only
-        sandbox.invoke(_config_event(), AWS_ENDPOINT_URL=proxy.url, **everything)
+        sandbox.invoke(_config_event(), everything, AWS_ENDPOINT_URL=proxy.url)
 
     # Then the scenes did what they are for
     assert next(f for f in report["findings"] if f["arn"] == stale.arn)["action"] == "updated"
@@ -88,7 +88,7 @@ def test_a_dry_run_without_channels_calls_only_the_reads_and_the_alert(
     sandbox.add_provider("healthy", pinned="stale")
 
     # When the schedule sweeps
-    report = sandbox.invoke(None, **{contract.ENV_DRY_RUN: "true", contract.ENV_FINDING_EVENTS: "false"})
+    report = sandbox.invoke(None, {contract.ENV_DRY_RUN: "true", contract.ENV_FINDING_EVENTS: "false"})
 
     # Then nothing but the inventory's reads and the alert was called: a dry run writes nothing
     assert report["alert"]["sent"] is True

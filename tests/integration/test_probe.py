@@ -11,15 +11,23 @@ from datetime import UTC
 import pytest
 from cryptography import x509
 
-from sandbox.issuers import Behaviour, Reply, on_jwks, with_discovery
+from sandbox.issuers import Behaviour, IssuerFleet, Reply, on_jwks, with_discovery
 from sandbox.oracles import openssl_last_certificate_sha1
-from sandbox.pki import sha1_thumbprint
+from sandbox.pki import SandboxPki, sha1_thumbprint
 from thumbprint_remediator.models import Endpoint, Role, Trust
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.trust import TrustEvaluator
 
+# What a loaded 2-core machine (two test workers beside other work) can add to a probe's wall time while its
+# threads wait for a CPU. The bounds below are a configured limit plus this: a probe that ignored the limit
+# would run on for as long as the hung or trickling server holds the connection, far beyond it. How fast a
+# dead host is given up in practice is the benchmark's figure (dead hosts: added time <= 1.1 timeout).
+LOADED_MACHINE_ALLOWANCE = 3.0
 
-def test_healthy_issuer_is_captured_in_one_handshake(issuer_fleet, fast_prober, sandbox_pki):
+
+def test_healthy_issuer_is_captured_in_one_handshake(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki
+) -> None:
     # Given a healthy issuer (leaf and issuing CA; discovery and JWKS on one endpoint)
     issuer = issuer_fleet.add("healthy")
 
@@ -48,7 +56,9 @@ def test_healthy_issuer_is_captured_in_one_handshake(issuer_fleet, fast_prober, 
     assert capture.live_thumbprint == issuer.expected_thumbprints[capture.endpoint]
 
 
-def test_certificate_details_match_the_presented_certificate(issuer_fleet, fast_prober):
+def test_certificate_details_match_the_presented_certificate(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber
+) -> None:
     issuer = issuer_fleet.add("healthy")
 
     (capture,) = fast_prober.probe(issuer.url).hosts
@@ -63,7 +73,9 @@ def test_certificate_details_match_the_presented_certificate(issuer_fleet, fast_
         assert x509.load_der_x509_certificate(info.der) == certificate
 
 
-def test_root_sent_makes_the_root_the_live_thumbprint(issuer_fleet, fast_prober, sandbox_pki):
+def test_root_sent_makes_the_root_the_live_thumbprint(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki
+) -> None:
     issuer = issuer_fleet.add("root_sent")
 
     (capture,) = fast_prober.probe(issuer.url).hosts
@@ -76,7 +88,9 @@ def test_root_sent_makes_the_root_the_live_thumbprint(issuer_fleet, fast_prober,
     assert capture.live_thumbprint == sandbox_pki.public_root.sha1
 
 
-def test_cross_signed_top_certificate_is_pinned_not_its_self_signed_twin(issuer_fleet, fast_prober, sandbox_pki):
+def test_cross_signed_top_certificate_is_pinned_not_its_self_signed_twin(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki
+) -> None:
     issuer = issuer_fleet.add("cross_signed")
 
     (capture,) = fast_prober.probe(issuer.url).hosts
@@ -90,8 +104,8 @@ def test_cross_signed_top_certificate_is_pinned_not_its_self_signed_twin(issuer_
 
 
 def test_seed_cross_signed_top_is_live_and_tied_to_the_verified_path(
-    issuer_fleet, fast_prober, sandbox_pki, sandbox_trust
-):
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki, sandbox_trust: TrustEvaluator
+) -> None:
     # Given the seed's EKS shape over real TLS: the root cross-signed by G2, G2 cross-signed by Class 2
     issuer = issuer_fleet.add("seed_cross_signed")
 
@@ -116,8 +130,8 @@ def test_seed_cross_signed_top_is_live_and_tied_to_the_verified_path(
     [("inspected_forwarding_public_ca", "public_intermediate"), ("inspected_forwarding_public_root", "public_root")],
 )
 def test_certificate_a_proxy_forwards_is_presented_but_never_on_the_path(
-    issuer_fleet, fast_prober, sandbox_pki, behaviour, forwarded
-):
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_pki: SandboxPki, behaviour: str, forwarded: str
+) -> None:
     # Given a proxy whose CA is in EXTRA_CA_BUNDLE forwarding a public certificate between its own
     evaluator = TrustEvaluator(
         public_roots=sandbox_pki.public_roots, extra_cas=[sandbox_pki.inspection_root.certificate]
@@ -136,7 +150,7 @@ def test_certificate_a_proxy_forwards_is_presented_but_never_on_the_path(
     assert result.interception_evidence == "public_pin"
 
 
-def test_provider_url_with_a_path(issuer_fleet, fast_prober):
+def test_provider_url_with_a_path(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("healthy", path="/id/ABC123")
 
     result = fast_prober.probe(issuer.url)
@@ -147,7 +161,7 @@ def test_provider_url_with_a_path(issuer_fleet, fast_prober):
     assert result.jwks_uri == f"https://{issuer.discovery.endpoint}/id/ABC123/keys"
 
 
-def test_separate_jwks_host_is_captured_too(issuer_fleet, fast_prober):
+def test_separate_jwks_host_is_captured_too(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     # Given an issuer whose jwks_uri names another endpoint presenting another chain
     issuer = issuer_fleet.add("separate_jwks_host")
 
@@ -166,7 +180,7 @@ def test_separate_jwks_host_is_captured_too(issuer_fleet, fast_prober):
     assert discovery.live_thumbprint != jwks.live_thumbprint
 
 
-def test_failing_jwks_endpoint_is_reported_on_that_endpoint(issuer_fleet, fast_prober):
+def test_failing_jwks_endpoint_is_reported_on_that_endpoint(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     # Given a separate JWKS endpoint that answers 404
     behaviour = Behaviour(
         "test_jwks_404", "JWKS elsewhere, missing", jwks_chain="rotated", respond=on_jwks(lambda _: Reply.not_found())
@@ -186,7 +200,9 @@ def test_failing_jwks_endpoint_is_reported_on_that_endpoint(issuer_fleet, fast_p
     assert {capture.endpoint: capture.live_thumbprint for capture in result.hosts} == issuer.expected_thumbprints
 
 
-def test_unreachable_jwks_endpoint_keeps_the_discovery_capture(issuer_fleet, fast_prober):
+def test_unreachable_jwks_endpoint_keeps_the_discovery_capture(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber
+) -> None:
     with socket.socket() as placeholder:
         placeholder.bind(("127.0.0.1", 0))
         closed_port = placeholder.getsockname()[1]
@@ -209,7 +225,7 @@ def test_unreachable_jwks_endpoint_keeps_the_discovery_capture(issuer_fleet, fas
     assert jwks.presented_chain == ()
 
 
-def test_tls13_only_endpoint_costs_two_handshakes(issuer_fleet, fast_prober):
+def test_tls13_only_endpoint_costs_two_handshakes(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("tls13_only")
 
     result = fast_prober.probe(issuer.url)
@@ -223,7 +239,7 @@ def test_tls13_only_endpoint_costs_two_handshakes(issuer_fleet, fast_prober):
     assert capture.live_thumbprint == issuer.expected_thumbprints[capture.endpoint]
 
 
-def test_ipv6_literal_provider_url(issuer_fleet, fast_prober):
+def test_ipv6_literal_provider_url(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("healthy", host="::1", path="/tenant")
 
     result = fast_prober.probe(issuer.url)
@@ -234,7 +250,7 @@ def test_ipv6_literal_provider_url(issuer_fleet, fast_prober):
     assert result.hosts[0].live_thumbprint == issuer.discovery.expected_thumbprint
 
 
-def test_ip_literal_provider_url(issuer_fleet, fast_prober):
+def test_ip_literal_provider_url(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("healthy", host="127.0.0.1")
 
     result = fast_prober.probe(issuer.url)
@@ -243,7 +259,9 @@ def test_ip_literal_provider_url(issuer_fleet, fast_prober):
     assert result.hosts[0].endpoint == Endpoint("127.0.0.1", issuer.discovery.port)
 
 
-def test_connection_closed_by_the_server_is_reopened_and_counted(issuer_fleet, fast_prober):
+def test_connection_closed_by_the_server_is_reopened_and_counted(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber
+) -> None:
     issuer = issuer_fleet.add("connection_close")
 
     result = fast_prober.probe(issuer.url)
@@ -253,7 +271,7 @@ def test_connection_closed_by_the_server_is_reopened_and_counted(issuer_fleet, f
     assert issuer.handshakes == 2
 
 
-def test_same_endpoint_redirect_is_followed(issuer_fleet, fast_prober):
+def test_same_endpoint_redirect_is_followed(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("same_host_redirect")
 
     result = fast_prober.probe(issuer.url)
@@ -285,7 +303,9 @@ def test_same_endpoint_redirect_is_followed(issuer_fleet, fast_prober):
         ("insecure_redirect", "invalid_discovery", "insecure_redirect", True),
     ],
 )
-def test_failures_are_reported_not_raised(issuer_fleet, fast_prober, behaviour, kind, code, chain_captured):
+def test_failures_are_reported_not_raised(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, behaviour: str, kind: str, code: str, chain_captured: bool
+) -> None:
     # Given a misbehaving issuer
     issuer = issuer_fleet.add(behaviour)
 
@@ -305,14 +325,14 @@ def test_failures_are_reported_not_raised(issuer_fleet, fast_prober, behaviour, 
         assert capture.live_thumbprint == issuer.expected_thumbprints[capture.endpoint]
 
 
-def test_discovery_failure_keeps_the_discovery_role_only(issuer_fleet, fast_prober):
+def test_discovery_failure_keeps_the_discovery_role_only(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     result = fast_prober.probe(issuer_fleet.add("discovery_404").url)
 
     assert result.hosts[0].roles == (Role.DISCOVERY,)
     assert "404" in (result.failure.message if result.failure else "")
 
 
-def test_cross_host_redirect_message_explains_iam(issuer_fleet, fast_prober):
+def test_cross_host_redirect_message_explains_iam(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     result = fast_prober.probe(issuer_fleet.add("cross_host_redirect").url)
 
     assert result.failure is not None
@@ -320,7 +340,9 @@ def test_cross_host_redirect_message_explains_iam(issuer_fleet, fast_prober):
     assert "IAM fetches" in result.failure.message
 
 
-def test_hung_server_costs_at_most_its_timeouts(issuer_fleet, fast_prober, fast_probe_limits):
+def test_hung_server_costs_at_most_its_timeouts(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, fast_probe_limits: ProbeLimits
+) -> None:
     issuer = issuer_fleet.add("hung")
 
     started = time.monotonic()
@@ -330,10 +352,10 @@ def test_hung_server_costs_at_most_its_timeouts(issuer_fleet, fast_prober, fast_
     assert result.failure is not None
     assert (result.failure.kind, result.failure.code) == ("unreachable", "tls_handshake_timeout")
     assert result.hosts[0].presented_chain == ()
-    assert elapsed < fast_probe_limits.host_budget + 1.0
+    assert elapsed < fast_probe_limits.host_budget + LOADED_MACHINE_ALLOWANCE
 
 
-def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issuer_fleet):
+def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issuer_fleet: IssuerFleet) -> None:
     issuer = issuer_fleet.add("hung")
     prober = OidcProber(ProbeLimits(connect_timeout=1.0, read_timeout=5.0, host_budget=0.4))
 
@@ -343,10 +365,13 @@ def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issu
 
     assert result.failure is not None
     assert result.failure.code == "host_budget_exceeded"
-    assert elapsed < 2.0
+    # The code says the budget ended it; the clock agrees: before the read timeout could have (5 s vs 0.4 s)
+    assert elapsed < prober.limits.read_timeout
 
 
-def test_trickling_server_is_cut_off_at_the_host_budget(issuer_fleet, fast_prober, fast_probe_limits):
+def test_trickling_server_is_cut_off_at_the_host_budget(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, fast_probe_limits: ProbeLimits
+) -> None:
     # Given a server sending one byte per 0.1 s: no single read ever times out (read_timeout 0.5 s)
     issuer = issuer_fleet.add("slow_trickle", trickle_interval=0.1)
 
@@ -358,10 +383,11 @@ def test_trickling_server_is_cut_off_at_the_host_budget(issuer_fleet, fast_probe
     assert result.failure is not None
     assert (result.failure.kind, result.failure.code) == ("unreachable", "host_budget_exceeded")
     assert result.hosts[0].live_thumbprint == issuer.discovery.expected_thumbprint
-    assert fast_probe_limits.host_budget - 0.2 < elapsed < fast_probe_limits.host_budget + 1.5
+    # (a loaded machine only lengthens the probe: the lower bound holds whatever the load)
+    assert fast_probe_limits.host_budget - 0.2 < elapsed < fast_probe_limits.host_budget + LOADED_MACHINE_ALLOWANCE
 
 
-def test_injected_latency_delays_handshake_and_responses(issuer_fleet, fast_prober):
+def test_injected_latency_delays_handshake_and_responses(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("healthy", latency=0.1)
 
     started = time.monotonic()
@@ -372,7 +398,7 @@ def test_injected_latency_delays_handshake_and_responses(issuer_fleet, fast_prob
     assert elapsed >= 0.3  # handshake + two responses
 
 
-def test_refused_port_is_unreachable(fast_prober):
+def test_refused_port_is_unreachable(fast_prober: OidcProber) -> None:
     with socket.socket() as probe_socket:
         probe_socket.bind(("127.0.0.1", 0))
         port = probe_socket.getsockname()[1]
@@ -384,7 +410,7 @@ def test_refused_port_is_unreachable(fast_prober):
     assert result.hosts[0].handshakes == 0
 
 
-def test_unresolvable_name_is_unreachable(fast_prober):
+def test_unresolvable_name_is_unreachable(fast_prober: OidcProber) -> None:
     result = fast_prober.probe("nonexistent.invalid/id/X")
 
     assert result.failure is not None
@@ -394,7 +420,7 @@ def test_unresolvable_name_is_unreachable(fast_prober):
 
 
 @pytest.mark.parametrize("provider_url", ["", "localhost:notaport", "ftp://example.com", "https://"])
-def test_invalid_provider_url_is_reported(fast_prober, provider_url):
+def test_invalid_provider_url_is_reported(fast_prober: OidcProber, provider_url: str) -> None:
     result = fast_prober.probe(provider_url)
 
     assert result.failure is not None
@@ -402,13 +428,13 @@ def test_invalid_provider_url_is_reported(fast_prober, provider_url):
     assert result.hosts == ()
 
 
-def test_scheme_in_provider_url_is_tolerated(issuer_fleet, fast_prober):
+def test_scheme_in_provider_url_is_tolerated(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuer = issuer_fleet.add("healthy")
 
     assert fast_prober.probe(issuer.issuer_url).failure is None
 
 
-def test_small_document_limit_is_enforced(issuer_fleet):
+def test_small_document_limit_is_enforced(issuer_fleet: IssuerFleet) -> None:
     issuer = issuer_fleet.add("healthy")
 
     result = OidcProber(ProbeLimits(read_timeout=0.5, host_budget=1.5, max_document_bytes=64)).probe(issuer.url)
@@ -417,7 +443,7 @@ def test_small_document_limit_is_enforced(issuer_fleet):
     assert result.failure.code == "document_too_large"
 
 
-def test_concurrent_probes_share_one_prober(issuer_fleet, fast_prober):
+def test_concurrent_probes_share_one_prober(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:
     issuers = issuer_fleet.add_many("healthy", 12) + issuer_fleet.add_many("separate_jwks_host", 4)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -428,7 +454,9 @@ def test_concurrent_probes_share_one_prober(issuer_fleet, fast_prober):
         assert {capture.endpoint: capture.live_thumbprint for capture in result.hosts} == (issuer.expected_thumbprints)
 
 
-def test_probe_then_trust_end_to_end(issuer_fleet, fast_prober, sandbox_trust, sandbox_pki):
+def test_probe_then_trust_end_to_end(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, sandbox_trust: TrustEvaluator, sandbox_pki: SandboxPki
+) -> None:
     verdicts = {}
     for behaviour in ("healthy", "private_ca", "untrusted_root", "expired", "wrong_hostname"):
         (capture,) = fast_prober.probe(issuer_fleet.add(behaviour).url).hosts
@@ -451,7 +479,7 @@ def test_probe_then_trust_end_to_end(issuer_fleet, fast_prober, sandbox_trust, s
     "behaviour",
     ["healthy", "root_sent", "cross_signed", "seed_cross_signed", "rotated_intermediate", "private_ca", "self_signed"],
 )
-def test_live_thumbprint_matches_openssl(issuer_fleet, fast_prober, behaviour):
+def test_live_thumbprint_matches_openssl(issuer_fleet: IssuerFleet, fast_prober: OidcProber, behaviour: str) -> None:
     issuer = issuer_fleet.add(behaviour)
 
     (capture,) = fast_prober.probe(issuer.url).hosts

@@ -3,16 +3,24 @@ written, JSON parsers disagree on, HTTP framing that lies, certificates with bro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from sandbox.issuers import Behaviour, Reply, on_discovery
+from sandbox.issuers import Behaviour, IssuerFleet, Reply, on_discovery
 from sandbox.odd_certificates import duplicated_extension_leaf, malformed_extension_leaf
 from sandbox.odd_input import ODD_BEHAVIOURS
+from sandbox.pki import KeyedCertificate, SandboxPki
 from thumbprint_remediator.models import CertificateInfo, Endpoint, HostCapture, Role, Trust
-from thumbprint_remediator.probe import MalformedCertificateError, certificate_info
+from thumbprint_remediator.probe import MalformedCertificateError, OidcProber, certificate_info
+from thumbprint_remediator.trust import TrustEvaluator
+from thumbprint_remediator.untrusted import server_text
+
+# A builder of one malformed leaf (sandbox.odd_certificates).
+MakeOdd = Callable[[KeyedCertificate, datetime], KeyedCertificate]
 
 # Behaviour -> (failure kind, failure code, what the message says).
 EXPECTED = {
@@ -44,7 +52,9 @@ def test_every_odd_behaviour_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("behaviour", sorted(EXPECTED))
-def test_odd_input_is_a_specific_failure_not_an_exception(issuer_fleet, fast_prober, behaviour):
+def test_odd_input_is_a_specific_failure_not_an_exception(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, behaviour: str
+) -> None:
     # Given an issuer sending odd input
     issuer = issuer_fleet.add(behaviour)
 
@@ -53,7 +63,7 @@ def test_odd_input_is_a_specific_failure_not_an_exception(issuer_fleet, fast_pro
 
     # Then the probe returns the failure that names the defect
     kind, code, wording = EXPECTED[behaviour]
-    if code is None:
+    if wording is None:
         assert result.failure is None
         return
     assert result.failure is not None
@@ -72,7 +82,9 @@ def test_odd_input_is_a_specific_failure_not_an_exception(issuer_fleet, fast_pro
         ("http://localhost/x", "insecure_redirect"),
     ],
 )
-def test_odd_redirect_location_is_a_bad_redirect(issuer_fleet, fast_prober, location, code):
+def test_odd_redirect_location_is_a_bad_redirect(
+    issuer_fleet: IssuerFleet, fast_prober: OidcProber, location: str, code: str
+) -> None:
     respond = on_discovery(lambda _: Reply.redirect(location))
     issuer = issuer_fleet.add(Behaviour(f"redirect-{location.encode().hex()}", "odd Location", respond=respond))
 
@@ -95,7 +107,7 @@ def test_odd_redirect_location_is_a_bad_redirect(issuer_fleet, fast_prober, loca
         "[::1",
     ],
 )
-def test_odd_provider_url_is_an_invalid_url(fast_prober, provider_url):
+def test_odd_provider_url_is_an_invalid_url(fast_prober: OidcProber, provider_url: str) -> None:
     result = fast_prober.probe(provider_url)
 
     assert result.failure is not None
@@ -103,12 +115,12 @@ def test_odd_provider_url_is_an_invalid_url(fast_prober, provider_url):
     assert result.hosts == ()
 
 
-def _der(certificate) -> bytes:
+def _der(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(Encoding.DER)
 
 
 @pytest.mark.parametrize("make", [duplicated_extension_leaf, malformed_extension_leaf])
-def test_certificate_info_names_a_malformed_certificate(sandbox_pki, make):
+def test_certificate_info_names_a_malformed_certificate(sandbox_pki: SandboxPki, make: MakeOdd) -> None:
     odd = make(sandbox_pki.public_intermediate, sandbox_pki.now)
 
     with pytest.raises(MalformedCertificateError):
@@ -117,14 +129,25 @@ def test_certificate_info_names_a_malformed_certificate(sandbox_pki, make):
 
 @pytest.mark.parametrize("make", [duplicated_extension_leaf, malformed_extension_leaf])
 @pytest.mark.parametrize("position", ["leaf", "after_leaf"])
-def test_trust_check_of_a_chain_with_a_malformed_certificate_never_raises(sandbox_pki, sandbox_trust, make, position):
+def test_trust_check_of_a_chain_with_a_malformed_certificate_never_raises(
+    sandbox_pki: SandboxPki, sandbox_trust: TrustEvaluator, make: MakeOdd, position: str
+) -> None:
     # Given a captured chain holding a malformed certificate (as a leaf, or sent after a sound leaf)
     odd = make(sandbox_pki.public_intermediate, sandbox_pki.now).certificate
     sound = sandbox_pki.leaf(sandbox_pki.public_intermediate).certificate
     certificates = [odd] if position == "leaf" else [sound, odd]
     certificates.append(sandbox_pki.public_intermediate.certificate)
     chain = tuple(
-        CertificateInfo("s", "i", "1", sandbox_pki.now, sandbox_pki.now, "0" * 40, is_ca=False, der=_der(cert))
+        CertificateInfo(
+            server_text("s"),
+            server_text("i"),
+            "1",
+            sandbox_pki.now,
+            sandbox_pki.now,
+            "0" * 40,
+            is_ca=False,
+            der=_der(cert),
+        )
         for cert in certificates
     )
     capture = HostCapture(Endpoint("localhost"), (Role.DISCOVERY,), chain, "TLSv1.2", True, 1, None)

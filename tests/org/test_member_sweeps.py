@@ -26,7 +26,7 @@ def test_a_member_account_is_swept_and_fixed_through_its_role(
     # When the central function is asked to sweep prod through its member role
     report = sandbox.invoke(
         {"account_role_arn": org.member_role_arn(org.prod), "external_id": EXTERNAL_ID, "notify": "never"},
-        **central_credentials,
+        central_credentials,
     )
 
     # Then prod's provider is updated and read back, in prod, and the report says whose it is
@@ -56,7 +56,7 @@ def test_a_compact_report_keeps_only_what_needs_attention(
             "notify": "never",
             "report": "compact",
         },
-        **central_credentials,
+        central_credentials,
     )
 
     assert report["account"] == org.dev
@@ -87,7 +87,7 @@ def test_a_role_that_cannot_be_assumed_is_that_accounts_finding(
 
     # When it is swept, the invocation still succeeds...
     report = sandbox.invoke(
-        {"account_role_arn": role_arn, "external_id": external_id, "notify": "never"}, **central_credentials
+        {"account_role_arn": role_arn, "external_id": external_id, "notify": "never"}, central_credentials
     )
 
     # ...with one account-level finding that says what happened and what to do
@@ -114,7 +114,7 @@ def test_an_unreachable_account_is_alerted_when_its_sweep_is_asked_to_alert(
     sandbox: Sandbox, org: Organization, central_credentials: dict[str, str]
 ) -> None:
     sandbox.invoke(
-        {"account_role_arn": org.member_role_arn(org.legacy), "external_id": EXTERNAL_ID}, **central_credentials
+        {"account_role_arn": org.member_role_arn(org.legacy), "external_id": EXTERNAL_ID}, central_credentials
     )
 
     [alert] = sandbox.alerts()

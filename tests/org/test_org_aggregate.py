@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from thumbprint_remediator.alerts import MESSAGE_LIMIT, SUBJECT_LIMIT
 from thumbprint_remediator.organization import (
@@ -24,7 +25,7 @@ STARTED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 OWN = "123456789012"
 
 
-def _report(account: str, *findings: Finding, dry_run: bool = False) -> dict:
+def _report(account: str, *findings: Finding, dry_run: bool = False) -> dict[str, Any]:
     report = build_report(
         account=account, dry_run=dry_run, started_at=STARTED, duration_ms=900, findings=findings, sweep_id="s" + account
     )
@@ -47,7 +48,7 @@ def _updated(account: str) -> Finding:
     )
 
 
-def _role_missing(account: str) -> dict:
+def _role_missing(account: str) -> dict[str, Any]:
     assessment = failed_assessment("member_role_unavailable", "cannot assume the role: AccessDenied", "deploy it")
     finding = Finding(
         arn=f"arn:aws:iam::{account}:role/Member",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ hostile_value = st.one_of(
 )
 
 
-def _finding(url: str, error: str | None) -> dict:
+def _finding(url: str, error: str | None) -> dict[str, Any]:
     return {
         "arn": "arn:aws:iam::111111111111:oidc-provider/" + url,
         "url": url,
@@ -37,9 +38,9 @@ def _finding(url: str, error: str | None) -> dict:
 
 
 @st.composite
-def account_results(draw: st.DrawFn) -> list[dict]:
+def account_results(draw: st.DrawFn) -> list[dict[str, Any]]:
     """What the state machine hands the aggregation: each account's compact report or its caught error."""
-    results = []
+    results: list[dict[str, Any]] = []
     for index in range(draw(st.integers(1, 4))):
         findings = [_finding(draw(hostile_value), draw(st.one_of(st.none(), hostile_value)))] * draw(st.integers(0, 10))
         if draw(st.booleans()):
@@ -54,7 +55,9 @@ def account_results(draw: st.DrawFn) -> list[dict]:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(account_results(), st.one_of(st.none(), hostile_value))
-def test_any_organization_report_renders_one_message_within_sns_limits(results: list[dict], execution: str) -> None:
+def test_any_organization_report_renders_one_message_within_sns_limits(
+    results: list[dict[str, Any]], execution: str
+) -> None:
     # Given any mix of accounts, their text unsanitized  When the organization's alert is rendered
     alert = render_organization_alert(aggregate(results, execution=execution))
     # Then message, attributes and subject fit SNS's 256 KB in UTF-8 bytes, the text part its budget

@@ -48,6 +48,7 @@ def test_every_acknowledgement_is_on_a_resource_with_a_reason_and_silences_a_rea
     assert nag_findings(unacknowledged) == set(acknowledgements)
 
 
+@pytest.mark.impure
 def test_the_app_as_app_py_builds_it_synthesizes_organization_mode_with_its_checks(tmp_path: Path) -> None:
     app = build_app({**CDK_JSON_CONTEXT, **SKIP_BUNDLING, **ORGANIZATION_CONTEXT}, outdir=str(tmp_path))
 
@@ -56,6 +57,7 @@ def test_the_app_as_app_py_builds_it_synthesizes_organization_mode_with_its_chec
     assert assembly.get_stack_by_name(STACK_NAME).template["Resources"]
 
 
+@pytest.mark.impure
 def test_single_account_template_is_the_same_with_organization_mode_off(tmp_path: Path) -> None:
     def template(**extra: Any) -> dict[str, Any]:
         outdir = tmp_path / str(len(extra))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from thumbprint_remediator.errors import RequestError
@@ -61,7 +63,7 @@ def test_without_a_role_the_function_sweeps_its_own_account() -> None:
         ({"compact_bytes": 1024}, "'compact_bytes' applies to 'report': 'compact' only"),
     ],
 )
-def test_a_malformed_role_external_id_or_report_is_rejected(event: dict, message: str) -> None:
+def test_a_malformed_role_external_id_or_report_is_rejected(event: dict[str, Any], message: str) -> None:
     with pytest.raises(RequestError, match="invalid payload") as raised:
         parse_event(event)
     assert message in str(raised.value)
@@ -96,7 +98,7 @@ def test_list_accounts_step_is_parsed_strictly() -> None:
         ({"list_accounts": ["r-ab12"]}, "'list_accounts' must be a JSON object"),
     ],
 )
-def test_a_malformed_list_accounts_step_is_rejected(event: dict, message: str) -> None:
+def test_a_malformed_list_accounts_step_is_rejected(event: dict[str, Any], message: str) -> None:
     with pytest.raises(RequestError) as raised:
         parse_invocation(event)
     assert message in str(raised.value)
@@ -127,7 +129,7 @@ def test_aggregate_step_takes_reports_errors_and_accounts_left_out() -> None:
         ({"results": [], "extra": 1}, "unknown key(s) 'extra'"),
     ],
 )
-def test_a_malformed_aggregate_step_is_rejected(body: dict, message: str) -> None:
+def test_a_malformed_aggregate_step_is_rejected(body: dict[str, Any], message: str) -> None:
     with pytest.raises(RequestError, match="invalid aggregate payload") as raised:
         parse_invocation({"aggregate": body})
     assert message in str(raised.value)

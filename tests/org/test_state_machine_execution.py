@@ -90,7 +90,7 @@ def _run(
         role_arn = event.get("account_role_arn", "") if isinstance(event, dict) else ""
         if role_arn and role_arn.split(":")[4] in timed_out:
             raise LambdaTimeout("Task timed out after 300.00 seconds")
-        return sandbox.invoke(event, **credentials)
+        return sandbox.invoke(event, credentials)
 
     function_arn = functions.create(FUNCTION_NAME, central_function)
     return run_state_machine(sandbox.account, "organization-sweep", _definition(stack, function_arn), {})

@@ -25,6 +25,7 @@ from thumbprint_remediator.models import (
 from thumbprint_remediator.probe import certificate_info
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.rules import assess
+from thumbprint_remediator.untrusted import server_text
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -37,8 +38,8 @@ def certificate(
     name: str, days_left: float = 365, *, is_ca: bool = True, not_before_days: float = -30
 ) -> CertificateInfo:
     return CertificateInfo(
-        subject=f"CN={name}",
-        issuer=f"CN={name} issuer",
+        subject=server_text(f"CN={name}"),
+        issuer=server_text(f"CN={name} issuer"),
         serial="01",
         not_before=NOW + timedelta(days=not_before_days),
         not_after=NOW + timedelta(days=days_left),
@@ -74,8 +75,8 @@ def probe_of(*hosts: HostCapture, failure: ProbeFailure | None = None, jwks_know
     return ProbeResult(
         provider_url="issuer.example",
         hosts=hosts,
-        issuer="https://issuer.example",
-        jwks_uri="https://issuer.example/keys" if jwks_known else None,
+        issuer=server_text("https://issuer.example"),
+        jwks_uri=server_text("https://issuer.example/keys") if jwks_known else None,
         jwks_key_count=1 if jwks_known else None,
         failure=failure,
     )

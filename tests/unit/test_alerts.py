@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ def _finding(index: int, status: str = "ok", action: str = "none", **extra: obje
     )
 
 
-def _report(findings: list[Finding], dry_run: bool = False) -> dict:
+def _report(findings: list[Finding], dry_run: bool = False) -> dict[str, Any]:
     return build_report(
         account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=12, findings=findings, sweep_id="s1"
     )
@@ -114,7 +115,7 @@ hostile_value = st.one_of(
 
 
 @st.composite
-def raw_findings(draw: st.DrawFn) -> dict:
+def raw_findings(draw: st.DrawFn) -> dict[str, Any]:
     """A finding as a report dict, straight from the strategy: nothing sanitized it."""
     problem = st.fixed_dictionaries(
         {"code": short_value, "status": st.sampled_from(["stale", "untrusted", "ok"]), "message": hostile_value}
@@ -149,7 +150,7 @@ def raw_findings(draw: st.DrawFn) -> dict:
 
 
 @st.composite
-def raw_reports(draw: st.DrawFn) -> dict:
+def raw_reports(draw: st.DrawFn) -> dict[str, Any]:
     findings = draw(st.lists(raw_findings(), max_size=8))
     findings += [findings[-1]] * draw(st.integers(0, 300)) if findings else []  # many providers alike
     return {
@@ -173,13 +174,17 @@ def _parts(body: str) -> tuple[str, str]:
     return body[:at], body[at + 2 :]
 
 
-def _json_of(part: str) -> dict:
-    return json.loads(part.split("\n", 2)[-1] if part.startswith("Report (JSON, trimmed)") else part.split("\n", 1)[1])
+def _json_of(part: str) -> dict[str, Any]:
+    parsed = json.loads(
+        part.split("\n", 2)[-1] if part.startswith("Report (JSON, trimmed)") else part.split("\n", 1)[1]
+    )
+    assert isinstance(parsed, dict)
+    return parsed
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(raw_reports())
-def test_any_report_renders_one_message_within_sns_limits(report: dict) -> None:
+def test_any_report_renders_one_message_within_sns_limits(report: dict[str, Any]) -> None:
     # Given any report, its text unsanitized and as large as it gets  When the alert is rendered
     alert = render_alert(report)
     text, json_part = _parts(alert.body)

@@ -32,6 +32,7 @@ from thumbprint_remediator.security_hub import (
     active_findings,
     plan_imports,
 )
+from thumbprint_remediator.untrusted import server_text
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example/id/ONE"
 ROLE = "arn:aws:iam::123456789012:role/OidcThumbprintRemediator-SweepRole"
@@ -41,7 +42,7 @@ TARGET = HubTarget(account="123456789012", region="eu-west-1")
 def mixed_report() -> dict[str, Any]:
     """One healthy, one stale and one unreachable provider, as the rules judge them."""
     healthy = capture(["leaf", "intermediate"])
-    timeout = ProbeFailure(kind="unreachable", code="connect_timeout", message="connect timed out")
+    timeout = ProbeFailure(kind="unreachable", code="connect_timeout", message=server_text("connect timed out"))
     unreachable = capture([], failure=timeout)
     return assessed_report(
         ("healthy.example", provider(sha1_of("intermediate")), probe_of(healthy)),

@@ -73,9 +73,9 @@ def test_decide_writes_only_when_due_safe_live_and_in_time() -> None:
         Remediation("blocked", before, "unsafe")
     )
     proposed = (NEW, OLD)
-    assert decide(before, _assessment(proposed), dry_run=True, seconds_left=None, write_window=1).action == (
-        "would_update"
-    )
+    dry = decide(before, _assessment(proposed), dry_run=True, seconds_left=None, write_window=1)
+    assert isinstance(dry, Remediation)
+    assert dry.action == "would_update"
     late = decide(before, _assessment(proposed), dry_run=False, seconds_left=0.5, write_window=1)
     assert isinstance(late, Remediation)
     assert (late.action, late.after) == ("blocked", before)

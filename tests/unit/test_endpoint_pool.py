@@ -28,7 +28,7 @@ class CountingVerifier:
         return TrustResult(Trust.PUBLIC, verified_path=tuple(c.sha1 for c in capture.presented_chain))
 
 
-def test_each_distinct_chain_is_verified_once_per_sweep():
+def test_each_distinct_chain_is_verified_once_per_sweep() -> None:
     # Given 50 providers presenting the same chain and 50 another, with the same pins
     verifier = CountingVerifier()
     same, other = capture(["leaf", "ca-a"]), capture(["leaf-b", "ca-b"])
@@ -44,7 +44,7 @@ def test_each_distinct_chain_is_verified_once_per_sweep():
     }
 
 
-def test_different_pins_are_verified_apart():
+def test_different_pins_are_verified_apart() -> None:
     # Given one chain evaluated under two different pin sets
     verifier = CountingVerifier()
     host = capture(["leaf", "ca-a"])
@@ -56,7 +56,7 @@ def test_different_pins_are_verified_apart():
     assert verifier.calls == 2
 
 
-def test_each_distinct_certificate_is_parsed_once_per_sweep():
+def test_each_distinct_certificate_is_parsed_once_per_sweep() -> None:
     # Given one sandbox certificate seen 20 times
     der = default_pki().chain("public").certificates[-1].public_bytes(Encoding.DER)
     with OidcProber().sweep_pool() as pool:

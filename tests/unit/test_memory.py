@@ -273,7 +273,7 @@ def _report(*histories: dict[str, object] | None, status: str = "stale", action:
 
 
 def test_changes_mode_mails_news_only_and_falls_back_to_problems_without_history() -> None:
-    quiet = {"state": "on", "since_last_sweep": [], "news": None}
+    quiet: dict[str, object] = {"state": "on", "since_last_sweep": [], "news": None}
     assert should_notify(_report(quiet), "changes") is False
     assert should_notify(_report({**quiet, "news": "new problem: x"}), "changes") is True
     assert should_notify(_report({**quiet, "since_last_sweep": [{"kind": "drift"}]}, status="ok"), "changes") is True

@@ -36,6 +36,7 @@ from thumbprint_remediator.rules import (
     normalize_thumbprint,
 )
 from thumbprint_remediator.trust import TrustEvaluator
+from thumbprint_remediator.untrusted import server_text
 
 LEAF, INTERMEDIATE, ROOT = "leaf", "intermediate", "root"
 TOP = sha1_of(INTERMEDIATE)
@@ -167,7 +168,9 @@ def test_tag_does_not_override_a_pinned_public_root() -> None:
 
 def test_failed_jwks_host_blocks_the_update_of_a_stale_discovery_host() -> None:
     discovery = capture([LEAF, "new-intermediate"], roles=(Role.DISCOVERY,))
-    failure = ProbeFailure("unreachable", "connect_timeout", "keys.example: timed out", Endpoint("keys.example"))
+    failure = ProbeFailure(
+        "unreachable", "connect_timeout", server_text("keys.example: timed out"), Endpoint("keys.example")
+    )
     jwks = replace(capture([], roles=(Role.JWKS,)), endpoint=Endpoint("keys.example"), failure=failure)
     result = assess(provider(TOP), probe_of(discovery, jwks, failure=failure), trusted(discovery), 30, NOW)
     assert result.status == "unreachable"
@@ -179,7 +182,7 @@ def test_failed_jwks_host_blocks_the_update_of_a_stale_discovery_host() -> None:
 
 def test_unknown_jwks_endpoint_blocks_the_update() -> None:
     host = capture([LEAF, "new-intermediate"], roles=(Role.DISCOVERY,))
-    failure = ProbeFailure("invalid_discovery", "issuer_mismatch", "issuer differs", host.endpoint)
+    failure = ProbeFailure("invalid_discovery", "issuer_mismatch", server_text("issuer differs"), host.endpoint)
     result = assess(provider(TOP), probe_of(host, failure=failure, jwks_known=False), trusted(host), 30, NOW)
     assert result.status == "invalid_discovery"
     assert result.proposed_thumbprints is None
@@ -326,7 +329,7 @@ def _assess_chain(
     ],
 )
 def test_proxy_whose_ca_is_in_the_bundle_is_blocked_whatever_it_forwards(
-    sandbox_pki, inspecting_evaluator, chain_name, pin, declared_private
+    sandbox_pki: SandboxPki, inspecting_evaluator: TrustEvaluator, chain_name: str, pin: str, declared_private: bool
 ) -> None:
     # Given a TLS-inspecting proxy (its CA in EXTRA_CA_BUNDLE) and a provider pinning a public certificate
     pins = [getattr(sandbox_pki, pin).sha1]
@@ -351,7 +354,7 @@ def test_proxy_whose_ca_is_in_the_bundle_is_blocked_whatever_it_forwards(
     ],
 )
 def test_chain_that_breaks_the_order_rule_is_blocked_with_its_own_code(
-    sandbox_pki, evaluator_public, chain_name, code, rule
+    sandbox_pki: SandboxPki, evaluator_public: TrustEvaluator, chain_name: str, code: str, rule: str
 ) -> None:
     # Given a publicly valid chain sent against IAM's order rule, the issuing CA pinned before a change
     result = _assess_chain(sandbox_pki, evaluator_public, chain_name, [stale_thumbprint_of(chain_name)])
@@ -366,14 +369,18 @@ def test_chain_that_breaks_the_order_rule_is_blocked_with_its_own_code(
     assert not unrelated & set(result.live_thumbprints)
 
 
-def test_unrelated_certificate_sent_last_is_never_pinned_even_on_an_empty_list(sandbox_pki, evaluator_public) -> None:
+def test_unrelated_certificate_sent_last_is_never_pinned_even_on_an_empty_list(
+    sandbox_pki: SandboxPki, evaluator_public: TrustEvaluator
+) -> None:
     result = _assess_chain(sandbox_pki, evaluator_public, "extra_unrelated", [])
     assert result.proposed_thumbprints is None
     assert result.live_thumbprints == ()
     assert {p.code for p in result.problems} >= {"no_thumbprints", "chain_unrelated_certificate"}
 
 
-def test_seed_cross_signed_top_is_the_thumbprint_written(sandbox_pki, evaluator_public) -> None:
+def test_seed_cross_signed_top_is_the_thumbprint_written(
+    sandbox_pki: SandboxPki, evaluator_public: TrustEvaluator
+) -> None:
     # Given the seed's chain, the store holding only the self-signed root, and a stale pin
     result = _assess_chain(sandbox_pki, evaluator_public, "seed_cross_signed", [stale_thumbprint_of("seed")])
     # Then the last presented certificate (G2 cross-signed by Class 2) is written first

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import ChainSample, HostCapture, ProbeFailure, Trust, TrustResult
+from thumbprint_remediator.models import ChainSample, Endpoint, HostCapture, ProbeFailure, Trust, TrustResult
 from thumbprint_remediator.rules import MAX_THUMBPRINTS, assess
+from thumbprint_remediator.untrusted import server_text
 
 
 def _sampled(primary: HostCapture, *others: tuple[str, tuple[str, ...]]) -> HostCapture:
@@ -17,7 +19,9 @@ def _sampled(primary: HostCapture, *others: tuple[str, tuple[str, ...]]) -> Host
     return dataclasses.replace(primary, samples=tuple(samples))
 
 
-def _verdicts(host: HostCapture, untrusted_addresses: set[str] = frozenset()) -> dict:
+def _verdicts(
+    host: HostCapture, untrusted_addresses: Collection[str] = frozenset()
+) -> dict[Endpoint, tuple[TrustResult, ...]]:
     return {
         host.endpoint: tuple(
             TrustResult(Trust.UNTRUSTED, error="no path")
@@ -28,7 +32,7 @@ def _verdicts(host: HostCapture, untrusted_addresses: set[str] = frozenset()) ->
     }
 
 
-def test_every_verified_backend_top_is_pinned():
+def test_every_verified_backend_top_is_pinned() -> None:
     # Given a host whose second address presents another intermediate, pinned with the first only
     host = _sampled(capture(["leaf", "ca-a"]), ("127.0.0.2", ("leaf-b", "ca-b")))
     # When it is assessed
@@ -43,7 +47,7 @@ def test_every_verified_backend_top_is_pinned():
     assert "thumbprint_missing" in codes
 
 
-def test_an_untrusted_backend_blocks_and_is_never_pinned():
+def test_an_untrusted_backend_blocks_and_is_never_pinned() -> None:
     # Given a host whose second address presents a chain that does not verify
     host = _sampled(capture(["leaf", "ca-a"]), ("127.0.0.2", ("leaf-x", "ca-x")))
     # When it is assessed with the provider's list empty (so an update is due)
@@ -56,10 +60,10 @@ def test_an_untrusted_backend_blocks_and_is_never_pinned():
     assert sha1_of("ca-x") not in result.live_thumbprints
 
 
-def test_an_address_that_cannot_be_reached_is_a_note_only():
+def test_an_address_that_cannot_be_reached_is_a_note_only() -> None:
     # Given a healthy host plus an address the function cannot connect to
     host = capture(["leaf", "ca-a"])
-    refused = ProbeFailure("unreachable", "connection_refused", "issuer.example: connection refused")
+    refused = ProbeFailure("unreachable", "connection_refused", server_text("issuer.example: connection refused"))
     host = dataclasses.replace(
         host,
         samples=(
@@ -75,10 +79,10 @@ def test_an_address_that_cannot_be_reached_is_a_note_only():
     assert "2001:db8::1" in note.message
 
 
-def test_a_backend_that_fails_its_handshake_is_unreachable():
+def test_a_backend_that_fails_its_handshake_is_unreachable() -> None:
     # Given a host whose second address accepts but fails the TLS handshake
     host = capture(["leaf", "ca-a"])
-    failed = ProbeFailure("unreachable", "tls_handshake_failed", "issuer.example: TLS handshake failed")
+    failed = ProbeFailure("unreachable", "tls_handshake_failed", server_text("issuer.example: TLS handshake failed"))
     host = dataclasses.replace(
         host, samples=(ChainSample("127.0.0.1", host.presented_chain), ChainSample("127.0.0.2", failure=failed))
     )
@@ -89,7 +93,7 @@ def test_a_backend_that_fails_its_handshake_is_unreachable():
     assert any(p.code == "backend_failed" and "127.0.0.2" in p.message for p in result.problems)
 
 
-def test_more_verified_tops_than_the_limit_block_with_their_own_problem():
+def test_more_verified_tops_than_the_limit_block_with_their_own_problem() -> None:
     # Given six backends presenting six different verified intermediates
     others = [(f"127.0.0.{index}", (f"leaf-{index}", f"ca-{index}")) for index in range(2, 2 + MAX_THUMBPRINTS)]
     host = _sampled(capture(["leaf", "ca-1"]), *others)
@@ -103,7 +107,7 @@ def test_more_verified_tops_than_the_limit_block_with_their_own_problem():
     assert "limit of 5" in result.block_reason
 
 
-def test_without_samples_the_assessment_is_unchanged():
+def test_without_samples_the_assessment_is_unchanged() -> None:
     # Given a capture with no samples, assessed with and without an (empty) sample map
     host = capture(["leaf", "ca-a"])
     plain = assess(provider(), probe_of(host), trusted(host), 30, NOW)

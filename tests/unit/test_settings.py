@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from thumbprint_remediator import contract
@@ -19,7 +21,7 @@ def test_defaults_with_only_the_topic() -> None:
     assert settings.notify_on == "changes"
 
 
-def test_every_variable_is_read(tmp_path) -> None:
+def test_every_variable_is_read(tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     settings = Settings.from_env(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -13,6 +14,7 @@ from tests.unit.builders import captured
 from thumbprint_remediator.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
 from thumbprint_remediator.probe import certificate_info
 from thumbprint_remediator.trust import TrustEvaluator, TrustStoreError
+from thumbprint_remediator.untrusted import server_text
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def capture_of(pki: SandboxPki, chain_name: str, host: str = "localhost") -> Hos
     return HostCapture(Endpoint(host, 8443), (Role.DISCOVERY, Role.JWKS), presented, "TLSv1.2", True, 1)
 
 
-def test_public_chain_verifies_through_the_public_root(pki, evaluator):
+def test_public_chain_verifies_through_the_public_root(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     # Given a server presenting leaf and issuing CA of the public PKI
     capture = capture_of(pki, "public")
 
@@ -46,14 +48,14 @@ def test_public_chain_verifies_through_the_public_root(pki, evaluator):
     assert not result.interception_suspected
 
 
-def test_root_sent_by_the_server_is_the_anchor(pki, evaluator):
+def test_root_sent_by_the_server_is_the_anchor(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(capture_of(pki, "public_with_root"), pinned=(), now=pki.now)
 
     assert result.trust is Trust.PUBLIC
     assert result.verified_path[-1] == pki.public_root.sha1
 
 
-def test_cross_signed_chain_verifies_and_its_anchor_is_not_the_presented_top(pki):
+def test_cross_signed_chain_verifies_and_its_anchor_is_not_the_presented_top(pki: SandboxPki) -> None:
     # Given a store holding both the old root and the self-signed twin of the cross-signed root
     evaluator = TrustEvaluator(public_roots=[pki.public_root.certificate, pki.cross_root.certificate])
     capture = capture_of(pki, "cross_signed")
@@ -68,14 +70,14 @@ def test_cross_signed_chain_verifies_and_its_anchor_is_not_the_presented_top(pki
     assert result.verified_path[-1] in {pki.cross_root.sha1, pki.public_root.sha1}
 
 
-def test_private_ca_chain_verifies_through_the_extra_bundle(pki, evaluator):
+def test_private_ca_chain_verifies_through_the_extra_bundle(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(capture_of(pki, "private"), pinned=(), now=pki.now)
 
     assert result.trust is Trust.PRIVATE
     assert result.verified_path[-1] == pki.private_root.sha1
 
 
-def test_private_ca_chain_is_untrusted_without_the_extra_bundle(pki):
+def test_private_ca_chain_is_untrusted_without_the_extra_bundle(pki: SandboxPki) -> None:
     evaluator = TrustEvaluator(public_roots=pki.public_roots)
 
     result = evaluator.evaluate(capture_of(pki, "private"), pinned=(), now=pki.now)
@@ -85,7 +87,9 @@ def test_private_ca_chain_is_untrusted_without_the_extra_bundle(pki):
     assert result.error
 
 
-def test_unknown_root_is_untrusted_with_the_reason_in_operator_terms_on_one_line(pki, evaluator):
+def test_unknown_root_is_untrusted_with_the_reason_in_operator_terms_on_one_line(
+    pki: SandboxPki, evaluator: TrustEvaluator
+) -> None:
     result = evaluator.evaluate(capture_of(pki, "interception"), pinned=(), now=pki.now)
 
     assert result.trust is Trust.UNTRUSTED
@@ -95,7 +99,7 @@ def test_unknown_root_is_untrusted_with_the_reason_in_operator_terms_on_one_line
     assert pki.interception_root.certificate.subject.rfc4514_string() in result.error
 
 
-def test_expired_leaf_keeps_the_verifier_reason(pki, evaluator):
+def test_expired_leaf_keeps_the_verifier_reason(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(capture_of(pki, "expired"), pinned=(), now=pki.now)
 
     assert result.trust is Trust.UNTRUSTED
@@ -103,7 +107,9 @@ def test_expired_leaf_keeps_the_verifier_reason(pki, evaluator):
     assert "validation failed" in result.error
 
 
-def test_pinned_intermediate_is_a_trust_anchor_although_not_self_signed(pki, evaluator):
+def test_pinned_intermediate_is_a_trust_anchor_although_not_self_signed(
+    pki: SandboxPki, evaluator: TrustEvaluator
+) -> None:
     # Given an unknown root's chain whose issuing CA (the top presented certificate) is pinned
     capture = capture_of(pki, "interception")
     pinned = [capture.live_thumbprint or ""]
@@ -117,7 +123,7 @@ def test_pinned_intermediate_is_a_trust_anchor_although_not_self_signed(pki, eva
     assert not capture.presented_chain[-1].self_signed
 
 
-def test_pins_are_compared_case_insensitively(pki, evaluator):
+def test_pins_are_compared_case_insensitively(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     capture = capture_of(pki, "interception")
 
     result = evaluator.evaluate(capture, pinned=[(capture.live_thumbprint or "").upper()], now=pki.now)
@@ -125,7 +131,7 @@ def test_pins_are_compared_case_insensitively(pki, evaluator):
     assert result.trust is Trust.PINNED
 
 
-def test_pinned_self_signed_leaf_is_trusted_by_continuity(pki, evaluator):
+def test_pinned_self_signed_leaf_is_trusted_by_continuity(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     capture = capture_of(pki, "self_signed")
 
     unpinned = evaluator.evaluate(capture, pinned=(), now=pki.now)
@@ -136,13 +142,13 @@ def test_pinned_self_signed_leaf_is_trusted_by_continuity(pki, evaluator):
     assert pinned.verified_path == (capture.live_thumbprint,)
 
 
-def test_pin_that_is_not_presented_does_not_help(pki, evaluator):
+def test_pin_that_is_not_presented_does_not_help(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(capture_of(pki, "interception"), pinned=[pki.public_root.sha1], now=pki.now)
 
     assert result.trust is Trust.UNTRUSTED
 
 
-def test_expired_leaf_is_untrusted_even_when_pinned(pki, evaluator):
+def test_expired_leaf_is_untrusted_even_when_pinned(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     capture = capture_of(pki, "expired")
 
     result = evaluator.evaluate(capture, pinned=[capture.live_thumbprint or ""], now=pki.now)
@@ -151,14 +157,14 @@ def test_expired_leaf_is_untrusted_even_when_pinned(pki, evaluator):
     assert "not valid at validation time" in (result.error or "")
 
 
-def test_not_yet_valid_leaf_is_untrusted(pki, evaluator):
+def test_not_yet_valid_leaf_is_untrusted(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(capture_of(pki, "not_yet_valid"), pinned=(), now=pki.now)
 
     assert result.trust is Trust.UNTRUSTED
     assert "not valid at validation time" in (result.error or "")
 
 
-def test_dates_are_checked_at_the_given_time(pki, evaluator):
+def test_dates_are_checked_at_the_given_time(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     capture = capture_of(pki, "expiring_soon")
 
     today = evaluator.evaluate(capture, pinned=(), now=pki.now)
@@ -168,7 +174,7 @@ def test_dates_are_checked_at_the_given_time(pki, evaluator):
     assert in_eleven_days.trust is Trust.UNTRUSTED
 
 
-def test_expired_pinned_anchor_is_rejected(pki, evaluator):
+def test_expired_pinned_anchor_is_rejected(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     # The pinned issuing CA itself expires in 10 days: as an anchor it is date-checked too.
     capture = capture_of(pki, "expiring_soon")
     pinned = [capture.live_thumbprint or ""]
@@ -181,7 +187,7 @@ def test_expired_pinned_anchor_is_rejected(pki, evaluator):
     assert later.trust is Trust.UNTRUSTED
 
 
-def test_hostname_mismatch_is_untrusted(pki, evaluator):
+def test_hostname_mismatch_is_untrusted(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     wrong_leaf = evaluator.evaluate(capture_of(pki, "wrong_hostname"), pinned=(), now=pki.now)
     wrong_host = evaluator.evaluate(capture_of(pki, "public", host="other.example"), pinned=(), now=pki.now)
 
@@ -191,14 +197,16 @@ def test_hostname_mismatch_is_untrusted(pki, evaluator):
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
-def test_ip_literal_hosts_are_matched_against_ip_addresses(pki, evaluator, host):
+def test_ip_literal_hosts_are_matched_against_ip_addresses(
+    pki: SandboxPki, evaluator: TrustEvaluator, host: str
+) -> None:
     result = evaluator.evaluate(capture_of(pki, "public", host=host), pinned=(), now=pki.now)
 
     assert result.trust is Trust.PUBLIC
 
 
-def test_capture_without_chain_is_untrusted_with_the_failure_reason(pki, evaluator):
-    failure = ProbeFailure("unreachable", "connection_refused", "localhost:1: connection refused")
+def test_capture_without_chain_is_untrusted_with_the_failure_reason(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
+    failure = ProbeFailure("unreachable", "connection_refused", server_text("localhost:1: connection refused"))
     capture = HostCapture(Endpoint("localhost", 1), (Role.DISCOVERY,), failure=failure)
 
     result = evaluator.evaluate(capture, pinned=(), now=pki.now)
@@ -207,7 +215,7 @@ def test_capture_without_chain_is_untrusted_with_the_failure_reason(pki, evaluat
     assert "connection refused" in (result.error or "")
 
 
-def test_interception_is_flagged_when_a_private_chain_replaces_a_public_pin(pki):
+def test_interception_is_flagged_when_a_private_chain_replaces_a_public_pin(pki: SandboxPki) -> None:
     # Given an interception CA in EXTRA_CA_BUNDLE and a provider pinned to its public chain's root
     evaluator = TrustEvaluator(
         public_roots=pki.public_roots, extra_cas=[*pki.extra_cas, pki.interception_root.certificate]
@@ -223,7 +231,7 @@ def test_interception_is_flagged_when_a_private_chain_replaces_a_public_pin(pki)
     assert result.interception_evidence == "public_pin"
 
 
-def test_interception_is_flagged_when_a_private_chain_replaces_a_pinned_public_intermediate(pki):
+def test_interception_is_flagged_when_a_private_chain_replaces_a_pinned_public_intermediate(pki: SandboxPki) -> None:
     # Given an inspection CA in EXTRA_CA_BUNDLE and a provider pinned to its public issuing CA,
     # which is only a hash here: no store holds it
     evaluator = TrustEvaluator(
@@ -248,7 +256,9 @@ def test_interception_is_flagged_when_a_private_chain_replaces_a_pinned_public_i
         pytest.param(None, id="a presented certificate is pinned"),
     ],
 )
-def test_interception_is_not_flagged_for_private_issuers(pki, pins):
+def test_interception_is_not_flagged_for_private_issuers(
+    pki: SandboxPki, pins: tuple[str, ...] | Literal["bundle"] | None
+) -> None:
     # Given an operator bundle with the private root and the issuing CA pinned before a rotation
     evaluator = TrustEvaluator(
         public_roots=pki.public_roots, extra_cas=[*pki.extra_cas, pki.private_intermediate.certificate]
@@ -268,7 +278,7 @@ def test_interception_is_not_flagged_for_private_issuers(pki, pins):
     assert result.interception_evidence is None
 
 
-def test_public_root_copied_into_the_bundle_does_not_make_a_pin_private(pki):
+def test_public_root_copied_into_the_bundle_does_not_make_a_pin_private(pki: SandboxPki) -> None:
     # Given an operator bundle that also carries the public roots (a copied workstation bundle)
     evaluator = TrustEvaluator(
         public_roots=pki.public_roots,
@@ -281,7 +291,7 @@ def test_public_root_copied_into_the_bundle_does_not_make_a_pin_private(pki):
     assert result.interception_evidence == "public_pin"
 
 
-def test_public_chain_is_never_flagged(pki, evaluator):
+def test_public_chain_is_never_flagged(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(capture_of(pki, "public"), pinned=["0" * 40], now=pki.now)
 
     assert result.trust is Trust.PUBLIC
@@ -291,7 +301,7 @@ def test_public_chain_is_never_flagged(pki, evaluator):
 # --- stores -------------------------------------------------------------------------------------
 
 
-def test_extra_bundle_file_is_loaded(pki, tmp_path):
+def test_extra_bundle_file_is_loaded(pki: SandboxPki, tmp_path: Path) -> None:
     bundle = pki.write_extra_ca_bundle(tmp_path / "extra.pem")
 
     evaluator = TrustEvaluator.from_system(str(bundle))
@@ -314,7 +324,9 @@ def test_extra_bundle_file_is_loaded(pki, tmp_path):
         ),
     ],
 )
-def test_unusable_extra_bundle_names_the_file_and_the_problem(tmp_path, content, complaint):
+def test_unusable_extra_bundle_names_the_file_and_the_problem(
+    tmp_path: Path, content: bytes | None, complaint: str
+) -> None:
     bundle = tmp_path / "extra.pem"
     if content is not None:
         bundle.write_bytes(content)
@@ -326,12 +338,12 @@ def test_unusable_extra_bundle_names_the_file_and_the_problem(tmp_path, content,
     assert complaint in str(raised.value)
 
 
-def test_unreadable_extra_bundle_is_reported(tmp_path):
+def test_unreadable_extra_bundle_is_reported(tmp_path: Path) -> None:
     with pytest.raises(TrustStoreError, match="cannot be read"):
         TrustEvaluator.from_system(str(tmp_path))  # a directory
 
 
-def test_system_store_does_not_know_the_sandbox_roots(pki, monkeypatch):
+def test_system_store_does_not_know_the_sandbox_roots(pki: SandboxPki, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
 
@@ -341,7 +353,9 @@ def test_system_store_does_not_know_the_sandbox_roots(pki, monkeypatch):
     assert evaluator.evaluate(capture_of(pki, "public"), pinned=(), now=pki.now).trust is Trust.UNTRUSTED
 
 
-def test_ssl_cert_file_replaces_the_system_bundle(pki, tmp_path, monkeypatch):
+def test_ssl_cert_file_replaces_the_system_bundle(
+    pki: SandboxPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given SSL_CERT_FILE naming the sandbox public root and SSL_CERT_DIR an empty directory
     monkeypatch.setenv("SSL_CERT_FILE", str(pki.write_public_bundle(tmp_path / "roots.pem")))
     empty = tmp_path / "certs"
@@ -356,7 +370,9 @@ def test_ssl_cert_file_replaces_the_system_bundle(pki, tmp_path, monkeypatch):
     assert evaluator.evaluate(capture_of(pki, "public"), pinned=(), now=pki.now).trust is Trust.PUBLIC
 
 
-def test_sandbox_trust_environment_makes_from_system_trust_the_sandbox(pki, tmp_path, monkeypatch):
+def test_sandbox_trust_environment_makes_from_system_trust_the_sandbox(
+    pki: SandboxPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the variables the sandbox hands to a handler
     environment = pki.trust_environment(tmp_path)
     for name, value in environment.items():
@@ -370,7 +386,9 @@ def test_sandbox_trust_environment_makes_from_system_trust_the_sandbox(pki, tmp_
     assert evaluator.evaluate(capture_of(pki, "private"), pinned=(), now=pki.now).trust is Trust.PRIVATE
 
 
-def test_ssl_cert_dir_is_read_like_openssl_reads_it(pki, tmp_path, monkeypatch):
+def test_ssl_cert_dir_is_read_like_openssl_reads_it(
+    pki: SandboxPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a c_rehash-style directory: only subject-hash names count
     directory = tmp_path / "certs"
     directory.mkdir()
@@ -386,7 +404,9 @@ def test_ssl_cert_dir_is_read_like_openssl_reads_it(pki, tmp_path, monkeypatch):
     assert evaluator.evaluate(capture_of(pki, "private"), pinned=(), now=pki.now).trust is Trust.UNTRUSTED
 
 
-def test_empty_default_locations_fall_back_to_well_known_bundles(pki, tmp_path, monkeypatch):
+def test_empty_default_locations_fall_back_to_well_known_bundles(
+    pki: SandboxPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given OpenSSL's locations naming nothing that exists
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "absent.pem"))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "absent"))
@@ -400,7 +420,9 @@ def test_empty_default_locations_fall_back_to_well_known_bundles(pki, tmp_path, 
     assert result.trust is Trust.UNTRUSTED
 
 
-def test_unparseable_system_certificates_are_skipped(pki, tmp_path, monkeypatch):
+def test_unparseable_system_certificates_are_skipped(
+    pki: SandboxPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
     bundle = tmp_path / "roots.pem"
     bundle.write_bytes(broken + pki.public_root.certificate.public_bytes(Encoding.PEM))
@@ -412,14 +434,14 @@ def test_unparseable_system_certificates_are_skipped(pki, tmp_path, monkeypatch)
     assert evaluator.public_root_count == 1
 
 
-def test_duplicate_roots_are_counted_once(pki):
+def test_duplicate_roots_are_counted_once(pki: SandboxPki) -> None:
     evaluator = TrustEvaluator(public_roots=[pki.public_root.certificate] * 3)
 
     assert evaluator.public_root_count == 1
     assert sha1_thumbprint(pki.public_root.certificate) == pki.public_root.sha1
 
 
-def test_no_anchor_at_all_is_untrusted(pki):
+def test_no_anchor_at_all_is_untrusted(pki: SandboxPki) -> None:
     evaluator = TrustEvaluator(public_roots=[])
 
     result = evaluator.evaluate(capture_of(pki, "public"), pinned=(), now=pki.now)
@@ -428,7 +450,7 @@ def test_no_anchor_at_all_is_untrusted(pki):
     assert result.error
 
 
-def test_write_public_bundle_round_trips(pki, tmp_path):
+def test_write_public_bundle_round_trips(pki: SandboxPki, tmp_path: Path) -> None:
     path = pki.write_public_bundle(tmp_path / "roots.pem")
 
     assert isinstance(path, Path)
@@ -438,7 +460,9 @@ def test_write_public_bundle_round_trips(pki, tmp_path):
 # --- the verified path: what is tied to it, how the presented order breaks IAM's rule -------------
 
 
-def test_proxy_forwarding_the_pinned_public_ca_is_judged_on_its_verified_path(sandbox_pki, inspecting_evaluator):
+def test_proxy_forwarding_the_pinned_public_ca_is_judged_on_its_verified_path(
+    sandbox_pki: SandboxPki, inspecting_evaluator: TrustEvaluator
+) -> None:
     # Given a proxy whose CA is in EXTRA_CA_BUNDLE, sending [its leaf, the pinned public CA, its issuing CA]
     capture = captured(sandbox_pki, "proxy_with_pinned_public_ca")
     pinned = [sandbox_pki.public_intermediate.sha1]
@@ -455,7 +479,9 @@ def test_proxy_forwarding_the_pinned_public_ca_is_judged_on_its_verified_path(sa
     assert [(d.rule, d.position) for d in result.chain_defects] == [(ChainRule.UNRELATED, 1)]
 
 
-def test_proxy_forwarding_a_pinned_public_root_is_suspected(sandbox_pki, inspecting_evaluator):
+def test_proxy_forwarding_a_pinned_public_root_is_suspected(
+    sandbox_pki: SandboxPki, inspecting_evaluator: TrustEvaluator
+) -> None:
     capture = captured(sandbox_pki, "proxy_with_public_root")
 
     result = inspecting_evaluator.evaluate(capture, pinned=[sandbox_pki.public_root.sha1], now=sandbox_pki.now)
@@ -464,7 +490,9 @@ def test_proxy_forwarding_a_pinned_public_root_is_suspected(sandbox_pki, inspect
     assert result.interception_evidence == "public_pin"
 
 
-def test_pinned_presented_intermediate_of_a_public_chain_is_a_public_pin_even_outside_the_store(sandbox_pki):
+def test_pinned_presented_intermediate_of_a_public_chain_is_a_public_pin_even_outside_the_store(
+    sandbox_pki: SandboxPki,
+) -> None:
     # Given a store holding only the public root, and the proxy forwarding the pinned issuing CA it signed
     evaluator = TrustEvaluator(
         public_roots=sandbox_pki.public_roots, extra_cas=[sandbox_pki.inspection_root.certificate]
@@ -476,7 +504,7 @@ def test_pinned_presented_intermediate_of_a_public_chain_is_a_public_pin_even_ou
     assert result.interception_evidence == "public_pin"
 
 
-def test_pin_on_the_verified_path_is_continuity(sandbox_pki, inspecting_evaluator):
+def test_pin_on_the_verified_path_is_continuity(sandbox_pki: SandboxPki, inspecting_evaluator: TrustEvaluator) -> None:
     # Given the inspection chain whose own issuing CA is pinned (IAM already trusts it)
     capture = captured(sandbox_pki, "inspection")
 
@@ -486,7 +514,7 @@ def test_pin_on_the_verified_path_is_continuity(sandbox_pki, inspecting_evaluato
     assert not result.interception_suspected
 
 
-def test_seed_cross_signed_top_is_tied_to_the_path_though_outside_it(sandbox_pki):
+def test_seed_cross_signed_top_is_tied_to_the_path_though_outside_it(sandbox_pki: SandboxPki) -> None:
     # Given the seed's shape: leaf, issuing CA, the root cross-signed by G2, G2 cross-signed by Class 2,
     # and a store holding the self-signed root only
     evaluator = TrustEvaluator(public_roots=sandbox_pki.public_roots)
@@ -523,7 +551,9 @@ def test_seed_cross_signed_top_is_tied_to_the_path_though_outside_it(sandbox_pki
         pytest.param("seed_cross_signed", [], id="seed's cross-signed pair"),
     ],
 )
-def test_presented_order_is_checked_by_signature(sandbox_pki, evaluator, chain_name, defects):
+def test_presented_order_is_checked_by_signature(
+    sandbox_pki: SandboxPki, evaluator: TrustEvaluator, chain_name: str, defects: list[tuple[ChainRule, int]]
+) -> None:
     result = evaluator.evaluate(captured(sandbox_pki, chain_name), pinned=(), now=sandbox_pki.now)
 
     assert result.trust is Trust.PUBLIC
@@ -533,7 +563,9 @@ def test_presented_order_is_checked_by_signature(sandbox_pki, evaluator, chain_n
 
 
 @pytest.mark.parametrize("chain_name", ["extra_unrelated", "impostor_root_last"])
-def test_a_certificate_sent_last_but_unrelated_to_the_path_is_not_pinnable(sandbox_pki, evaluator, chain_name):
+def test_a_certificate_sent_last_but_unrelated_to_the_path_is_not_pinnable(
+    sandbox_pki: SandboxPki, evaluator: TrustEvaluator, chain_name: str
+) -> None:
     capture = captured(sandbox_pki, chain_name)
 
     result = evaluator.evaluate(capture, pinned=(), now=sandbox_pki.now)
@@ -543,14 +575,16 @@ def test_a_certificate_sent_last_but_unrelated_to_the_path_is_not_pinnable(sandb
     assert sandbox_pki.public_intermediate.sha1 in result.pinnable
 
 
-def test_untrusted_chain_pins_nothing(sandbox_pki, evaluator):
+def test_untrusted_chain_pins_nothing(sandbox_pki: SandboxPki, evaluator: TrustEvaluator) -> None:
     result = evaluator.evaluate(captured(sandbox_pki, "interception"), pinned=(), now=sandbox_pki.now)
 
     assert result.trust is Trust.UNTRUSTED
     assert result.pinnable == frozenset()
 
 
-def test_proxy_in_front_of_a_private_issuer_whose_pinned_ca_is_in_the_bundle_is_suspected(sandbox_pki):
+def test_proxy_in_front_of_a_private_issuer_whose_pinned_ca_is_in_the_bundle_is_suspected(
+    sandbox_pki: SandboxPki,
+) -> None:
     # Given a bundle with the private root, the provider's pinned private issuing CA and an inspection CA
     evaluator = TrustEvaluator(
         public_roots=sandbox_pki.public_roots,
