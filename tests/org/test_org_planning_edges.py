@@ -150,3 +150,9 @@ def test_no_account_is_missing_when_every_one_has_a_result() -> None:
     results = [{"account_id": ACCOUNT, "error": {}}, {"account_id": "222222222222", "report": {}}]
     work_list: list[dict[str, Any]] = [WORK_ITEM, {"account_id": "222222222222", "name": "b"}]
     assert list(with_missing_accounts(results, work_list)) == results
+
+
+def test_the_output_of_a_child_that_did_not_succeed_is_not_taken() -> None:
+    result = {"account_id": ACCOUNT, "name": "prod", "report": {"summary": {}}}
+    entry = {"Status": "FAILED", "Output": json.dumps(result), "Error": "E", "Input": json.dumps(WORK_ITEM)}
+    assert map_run_result(entry) == {"account_id": ACCOUNT, "name": "prod", "error": {"Error": "E", "Cause": None}}
