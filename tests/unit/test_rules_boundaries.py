@@ -489,3 +489,15 @@ def test_a_repeated_failure_is_reported_once_and_the_next_one_still_is() -> None
         ("connect_timeout", "issuer.example:8443"),
         ("connect_timeout", "jwks.example"),
     ]
+
+
+def test_the_dropped_note_lists_each_entry_left_out_in_order() -> None:
+    host = capture([LEAF, "intermediate-2"])
+    olds = [sha1_of(f"old-{index}") for index in range(5)]
+    live = [sha1_of("intermediate-2")]
+    remembered = [sha1_of("remembered")]
+    result = assess(provider(*olds), probe_of(host), trusted(host), 30, NOW, remembered_live=remembered)
+    assert result.proposed_thumbprints == (*live, *remembered, *olds[:3])
+    [note] = [p for p in result.problems if p.code == "thumbprints_dropped"]
+    why = "matches no certificate the provider presents"
+    assert note.message == f"dropped {olds[3]} ({why}); {olds[4]} ({why}) to stay within IAM's limit of 5"
