@@ -80,3 +80,10 @@ def test_a_write_read_back_in_another_order_and_case_is_updated_with_a_note() ->
     assert (result.action, result.after, result.error) == ("updated", (OLD, NEW.upper()), None)
     assert result.reason is not None
     assert "read it back" in result.reason
+
+
+def test_a_refused_write_keeps_the_list_iam_held_and_carries_iams_error() -> None:
+    result = judge_write(WriteOutcome(proposed=(NEW, OLD), current=(OLD,), refused="LimitExceeded"))
+    assert (result.action, result.after, result.error) == ("update_failed", (OLD,), "LimitExceeded")
+    assert result.reason is not None
+    assert "refused" in result.reason
