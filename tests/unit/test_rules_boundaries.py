@@ -7,6 +7,7 @@ out: dates as days from NOW, thumbprints as the SHA-1 of a name.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -291,7 +292,16 @@ HOST = "issuer.example:8443"
 
 
 def _well_formed(problem: Problem, host: str | None = HOST) -> None:
-    assert problem.status in ("error", "unreachable", "expired", "untrusted", "invalid_discovery", "stale", "ok")
+    assert problem.status in (
+        "error",
+        "unreachable",
+        "expired",
+        "untrusted",
+        "invalid_discovery",
+        "stale",
+        "expiring",
+        "ok",
+    )
     assert isinstance(problem.message, str), problem
     assert len(problem.message) > 10, problem
     assert isinstance(problem.remedy, str), problem
@@ -501,3 +511,70 @@ def test_the_dropped_note_lists_each_entry_left_out_in_order() -> None:
     [note] = [p for p in result.problems if p.code == "thumbprints_dropped"]
     why = "matches no certificate the provider presents"
     assert note.message == f"dropped {olds[3]} ({why}); {olds[4]} ({why}) to stay within IAM's limit of 5"
+
+
+# --- What a missing thumbprint means, by how IAM checks the host --------------------------------------------------
+
+
+def _missing(host: HostCapture, trust: Trust) -> str:
+    result = assess(provider(sha1_of("old")), probe_of(host), trusted(host, trust=trust), 30, NOW)
+    [problem] = [p for p in result.problems if p.code == "thumbprint_missing"]
+    return problem.message
+
+
+def test_a_missing_thumbprint_of_a_public_host_is_only_a_fallback() -> None:
+    message = _missing(capture([LEAF, TOP]), Trust.PUBLIC)
+    assert message.endswith(
+        "is not pinned; IAM verifies this public chain itself, so the thumbprint is only its fallback"
+    )
+
+
+def test_a_missing_thumbprint_is_relied_on_for_a_private_or_tls13_only_or_unjudged_host() -> None:
+    relied = "is not pinned; IAM relies on the thumbprint here, so token exchange fails until it is pinned"
+    assert _missing(capture([LEAF, TOP]), Trust.PRIVATE).endswith(relied)
+    assert _missing(capture([LEAF, TOP], accepts_tls12=False), Trust.PUBLIC).endswith(relied)
+    host = capture([LEAF, TOP])
+    result = assess(provider(sha1_of("old")), probe_of(host), {}, 30, NOW)
+    [problem] = [p for p in result.problems if p.code == "thumbprint_missing"]
+    assert problem.message.endswith(relied)
+
+
+def test_a_provider_without_thumbprints_says_so_and_what_to_pin() -> None:
+    host = capture([LEAF, TOP])
+    [problem] = [p for p in assess(provider(), probe_of(host), trusted(host), 30, NOW).problems]
+    assert (problem.code, problem.status, problem.message) == (
+        "no_thumbprints",
+        "stale",
+        "the provider has no thumbprints",
+    )
+    _well_formed(problem, None)
+
+
+def test_notes_on_expiry_and_dropped_entries_carry_a_remedy() -> None:
+    host = capture([LEAF, TOP], port=8443, days_left={TOP: 3})
+    [expiring] = assess(provider(sha1_of(TOP)), probe_of(host), trusted(host), 30, NOW).problems
+    _well_formed(expiring)
+    host = capture([LEAF, "intermediate-2"])
+    olds = [sha1_of(f"old-{index}") for index in range(5)]
+    result = assess(provider(*olds), probe_of(host), trusted(host), 30, NOW)
+    [note] = [p for p in result.problems if p.code == "thumbprints_dropped"]
+    _well_formed(note, None)
+
+
+def test_a_failed_assessment_has_no_live_thumbprints() -> None:
+    assert failed_assessment("c", "could not read it", "check the role").live_thumbprints == ()
+
+
+def test_a_repeated_failure_does_not_hide_a_later_one() -> None:
+    issuer, jwks = Endpoint("issuer.example", 8443), Endpoint("jwks.example")
+    timeout = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"), issuer)
+    hosts = (
+        HostCapture(issuer, (Role.DISCOVERY,), failure=timeout),
+        HostCapture(issuer, (Role.JWKS,), failure=timeout),
+        HostCapture(jwks, (Role.JWKS,), failure=replace(timeout, endpoint=jwks)),
+    )
+    result = assess(provider(sha1_of(TOP)), probe_of(*hosts), {}, 30, NOW)
+    assert [p.endpoint for p in result.problems if p.code == "connect_timeout"] == [
+        "issuer.example:8443",
+        "jwks.example",
+    ]

@@ -219,3 +219,11 @@ def test_remembered_tops_fill_the_list_up_to_five() -> None:
     remembered = [sha1_of(f"old-{i}") for i in range(6)]
     result = assess(provider(), probe_of(host), trusted(host), 30, NOW, remembered_live=remembered)
     assert result.live_thumbprints == (sha1_of("ca-a"), *remembered[:4])
+
+
+def test_a_sample_that_answered_does_not_hide_the_failures_after_it() -> None:
+    host = _host(["leaf", "ca-a"], ("127.0.0.2", ["leaf", "ca-a"]))
+    reset = ProbeFailure("unreachable", "handshake_failed", ServerText("reset by peer"))
+    host = dataclasses.replace(host, samples=(*host.samples, ChainSample("127.0.0.9", failure=reset)))
+    result = _assess(host, [_public(s) for s in host.samples[:2]], sha1_of("ca-a"))
+    assert _only(result, "backend_failed").message == "address 127.0.0.9: reset by peer"
