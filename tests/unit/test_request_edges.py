@@ -471,3 +471,13 @@ def test_out_of_scope_without_a_role_names_the_callers_partition() -> None:
     with pytest.raises(RequestError) as raised:
         require_providers_in_scope(SweepRequest(source="manual", providers=two), account=None, partition="aws")
     assert str(raised.value).endswith(f"'{two[0]}', '{two[1]}'")
+
+
+def test_with_a_member_role_the_scope_message_names_the_roles_partition() -> None:
+    foreign = f"arn:aws:iam::{OTHER}:oidc-provider/a.example"
+    role = f"arn:aws-cn:iam::{OTHER}:role/M"
+    with pytest.raises(RequestError) as raised:
+        require_providers_in_scope(
+            SweepRequest(source="manual", providers=(foreign,), account_role_arn=role), account=ACCOUNT, partition="aws"
+        )
+    assert f"(aws-cn:{OTHER}): '{foreign}'" in str(raised.value)
