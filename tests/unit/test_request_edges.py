@@ -481,3 +481,8 @@ def test_with_a_member_role_the_scope_message_names_the_roles_partition() -> Non
             SweepRequest(source="manual", providers=(foreign,), account_role_arn=role), account=ACCOUNT, partition="aws"
         )
     assert f"(aws-cn:{OTHER}): '{foreign}'" in str(raised.value)
+
+
+def test_bad_ids_are_quoted_in_a_comma_separated_list() -> None:
+    message = _rejected({"list_accounts": {"parents": ["x0", PARENT, "x1"], "role_name": "M"}})
+    assert message == "invalid list_accounts payload: 'parents': not root or OU ids (r-..., ou-...): 'x0', 'x1'"
