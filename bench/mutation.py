@@ -154,9 +154,10 @@ def is_message_only(original: ast.AST, mutant: ast.AST) -> bool:
 
     The rule: walk both functions node by node; every node must be of the same kind with the same names,
     operators and non-string constants, and every differing constant must be a string that, in the original,
-    holds words separated by a space (a message, a remedy, a note). A changed code word ("warning",
-    "thumbprint_mismatch"), a key, a separator or a removed argument is not message-only: those change what
-    the engine decides or emits for a machine.
+    holds words separated by a space (a message, a remedy, a note) and is still a string in the mutant. A
+    changed code word ("expiring", "thumbprint_missing"), a key, a separator ("; "), a date format, a message
+    replaced by None or a removed argument is not message-only: those change what the engine decides, or
+    what it emits for a machine to read.
     """
     left, right = list(ast.walk(original)), list(ast.walk(mutant))
     if len(left) != len(right):
@@ -168,7 +169,7 @@ def is_message_only(original: ast.AST, mutant: ast.AST) -> bool:
         if isinstance(a, ast.Constant) and isinstance(b, ast.Constant):
             if a.value == b.value and type(a.value) is type(b.value):
                 continue
-            if not _prose(a.value):
+            if not _prose(a.value) or not isinstance(b.value, str):  # a message made None is no longer text
                 return False
             changed = True
             continue
