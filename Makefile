@@ -15,7 +15,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo sandbox test lint typecheck unit fuzz synth checkov bench e2e matrix clean
+.PHONY: help install demo sandbox test lint typecheck unit fuzz synth checkov bench e2e matrix mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,11 @@ bench: $(STAMP) ## The benchmark: sweep cost vs providers, latency and dead host
 
 matrix: $(STAMP) ## Regenerate docs/hostile-matrix.md from the hostile scenarios
 	$(PY) -m sandbox.matrix
+
+# Not part of `make test`: tens of minutes on two cores. MUTATION_MODULES narrows it (rules request trust ...).
+MUTATION_MODULES ?=
+mutation: $(STAMP) ## Mutation testing (mutmut) of the pure modules with the pure tests; a score per module
+	$(PY) -m bench.mutation $(MUTATION_MODULES)
 
 e2e: install ## cdk deploy to an emulated account, then run what was deployed
 	$(VENV)/bin/pytest tests/e2e -q
