@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.status import COUNTED_ACTIONS, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, server_text
 
 _COLOURS = {
@@ -20,6 +21,8 @@ _COLOURS = {
     "update_failed": "31",
 }
 _RED = "31"
+# The summary line counts statuses from healthy to most serious (skipped providers are not counted).
+_SUMMARY_STATUSES = tuple(status for status in reversed(Status) if status is not Status.SKIPPED)
 COLUMNS = ("PROVIDER", "STATUS", "TRUST", "LIVE", "PINNED", "EXPIRY", "ACTION")
 
 
@@ -69,16 +72,8 @@ def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
 
 def summary_line(report: Mapping[str, Any]) -> str:
     summary = report["summary"]
-    counts = [
-        f"{summary[key]} {key.replace('_', ' ')}"
-        for key in ("ok", "stale", "expiring", "expired", "untrusted", "invalid_discovery", "unreachable", "error")
-        if summary.get(key)
-    ]
-    actions = [
-        f"{summary[key]} {key.replace('_', ' ')}"
-        for key in ("updated", "would_update", "blocked", "update_failed")
-        if summary.get(key)
-    ]
+    counts = [f"{summary[key]} {key.replace('_', ' ')}" for key in _SUMMARY_STATUSES if summary.get(key)]
+    actions = [f"{summary[key]} {key.replace('_', ' ')}" for key in COUNTED_ACTIONS if summary.get(key)]
     mode = "dry run" if report["dry_run"] else "applied"
     return (
         f"{summary['providers']} providers in {report['duration_ms']} ms ({mode}): "

@@ -45,8 +45,8 @@ from sandbox.pki import SandboxPki, write_pem_bundle  # noqa: E402
 from thumbprint_remediator import contract  # noqa: E402
 from thumbprint_remediator.alerts import MESSAGE_LIMIT  # noqa: E402
 from thumbprint_remediator.errors import AlertDeliveryError, RemediatorError  # noqa: E402
-from thumbprint_remediator.report import ACTIONS  # noqa: E402
-from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS, STATUS_ORDER  # noqa: E402
+from thumbprint_remediator.rules import MAX_THUMBPRINTS  # noqa: E402
+from thumbprint_remediator.status import Action, Status  # noqa: E402
 
 DOC_PATH: Final = Path(__file__).resolve().parent.parent / "docs" / "hostile-matrix.md"
 ODD_INPUT: Final = "Exact identity and odd input"
@@ -1229,7 +1229,7 @@ def _provider_breaches(provider: ProviderRun) -> list[str]:
     distrusted = any(host["trust"] == "untrusted" for host in hosts) or any(
         problem["code"] in PATH_PROBLEMS for problem in finding["problems"]
     )
-    if changed and (distrusted or finding["status"] in BLOCKING_STATUSES):
+    if changed and (distrusted or Status(finding["status"]).blocks_write):
         breaches.append(f"written despite {finding['status']}: {provider.pinned} -> {provider.after}")
     added = set(after) - set(before)
     if not added <= tied_live:
@@ -1367,8 +1367,8 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         lines.append("")
     if scale is not None and scale.report is not None:
         summary = scale.report["summary"]
-        statuses = ", ".join(f"{status} {summary[status]}" for status in STATUS_ORDER if summary.get(status))
-        actions = ", ".join(f"{action} {summary[action]}" for action in ACTIONS if summary.get(action))
+        statuses = ", ".join(f"{status} {summary[status]}" for status in Status if summary.get(status))
+        actions = ", ".join(f"{action} {summary[action]}" for action in Action if summary.get(action))
         lines += [
             "## Scale",
             "",

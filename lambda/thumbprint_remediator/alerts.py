@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator.report import HEALTHY_STATUSES, needs_attention
-from thumbprint_remediator.rules import STATUS_ORDER
+from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.status import ATTENTION_ORDER, Action, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no newlines
@@ -18,20 +18,19 @@ MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message, attributes included, in UT
 TEXT_BUDGET = 128 * 1024
 _TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text part
 
-CRITICAL_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
-CRITICAL_ACTIONS = frozenset({"blocked", "update_failed", "update_unknown", "would_update"})
-# How an attention-worthy finding is counted in the subject, most serious first.
-_LABEL_ORDER = (
-    "update_failed",
-    "blocked",
-    *STATUS_ORDER[:5],
-    "would_update",
-    "updated",
-    "stale",
-    "expiring",
-    "changed",
+# How an attention-worthy finding is counted in the subject, most serious first; `changed` last: healthy, but
+# history saw a change.
+_LABEL_ORDER: tuple[str, ...] = (*ATTENTION_ORDER, "changed")
+# SNS takes at most 10 message attributes: severity, account and dry_run, and these counts of the summary.
+_ATTRIBUTE_COUNTS = (
+    "providers",
+    Action.UPDATED,
+    Action.WOULD_UPDATE,
+    Action.BLOCKED,
+    Status.STALE,
+    Status.EXPIRING,
+    Status.UNREACHABLE,
 )
-_ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "stale", "expiring", "unreachable")
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def _is_news(finding: Mapping[str, Any]) -> bool:
     history = finding.get("history")
     if not isinstance(history, Mapping) or history.get("state") != "on":
         return needs_attention(finding)
-    changed = finding["action"] not in ("none", "would_update", "blocked")  # standing states are reminded, not repeated
+    changed = Action(finding["action"]).attempted_write  # standing states are reminded, not repeated
     return changed or bool(history.get("since_last_sweep")) or bool(history.get("news"))
 
 
@@ -141,7 +140,7 @@ def severity(report: Mapping[str, Any]) -> str:
 
 def findings_severity(findings: Sequence[Mapping[str, Any]]) -> str:
     """`critical` (a broken or blocked provider), `warning` (anything else needing attention) or `info`."""
-    if any(f["status"] in CRITICAL_STATUSES or f["action"] in CRITICAL_ACTIONS for f in findings):
+    if any(Status(f["status"]).critical or Action(f["action"]).critical for f in findings):
         return "critical"
     if any(needs_attention(f) for f in findings):
         return "warning"
@@ -333,7 +332,7 @@ def _label(finding: Mapping[str, Any]) -> str:
     action = str(finding["action"])
     if (
         action == "none"
-        and finding["status"] in HEALTHY_STATUSES
+        and Status(finding["status"]).healthy
         and (finding.get("history") or {}).get("since_last_sweep")
     ):
         return "changed"  # healthy, but history saw a change (drift, a new chain)

@@ -27,11 +27,10 @@ from thumbprint_remediator.request import SweepRequest, provider_key
 from thumbprint_remediator.rules import Problem
 from thumbprint_remediator.security_hub import HubTarget, SecurityHubFindings
 from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.status import Status
 from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert, utc_now
 
 OUTSIDE_CHANGE_CODE: Final = "changed_outside_tool"
-# After a change by someone else, these statuses mean the list it left is stale or cannot be verified.
-UNVERIFIED_STATUSES: Final = frozenset({"stale", "untrusted", "expired", "invalid_discovery", "unreachable", "error"})
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,8 @@ def check_change(
         request = SweepRequest(source="change", providers=(change.provider_arn,), notify="never")
         report = sweeper.run(request, account=account, deadline=deadline)
     for finding in report["findings"]:
-        if finding["status"] in UNVERIFIED_STATUSES:
+        # After a change by someone else, these statuses mean the list it left is stale or cannot be verified.
+        if Status(finding["status"]).unverified_after_change:
             finding["problems"].append(_outside_change(change, finding).to_dict())
             summary["outside_tool"] = True
     report["change"] = summary

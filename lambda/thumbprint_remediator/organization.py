@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from thumbprint_remediator.alerts import (
-    CRITICAL_ACTIONS,
-    CRITICAL_STATUSES,
     TEXT_BUDGET,
     Alert,
     TextBudget,
@@ -21,11 +19,11 @@ from thumbprint_remediator.alerts import (
     trimmed_json,
 )
 from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
-from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
-from thumbprint_remediator.rules import STATUS_ORDER
+from thumbprint_remediator.report import compact_finding, needs_attention
+from thumbprint_remediator.status import ATTENTION_ORDER, COUNTED_ACTIONS, AccountState, Action, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree
 
-ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
+ACCOUNT_STATES: tuple[AccountState, ...] = tuple(AccountState)
 # Each account is swept in its own child workflow of a Distributed Map and its result is one line of the results
 # in S3: nothing carries every account's result inline, so each gets the same fixed budget, whatever their number.
 ACCOUNT_RESULT_BYTES = 8 * 1024  # one account's compact report, as the child workflow returns it
@@ -52,20 +50,11 @@ _REMEDIES = {
     "Sandbox.Timedout": "the account's sweep ran out of time: raise the function timeout (at most 900 s)",
     "States.TaskFailed": "read the function's log for this account; the next sweep retries",
 }
-_ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "expiring")
+# SNS takes at most 10 message attributes: the account alert's counts but stale and unreachable, which make room
+# for the two account counts.
+_ATTRIBUTE_COUNTS = ("providers", Action.UPDATED, Action.WOULD_UPDATE, Action.BLOCKED, Status.EXPIRING)
 # What the subject and each account's headline count, most serious first ("stale" is in the action it led to).
-_ATTENTION_KEYS = (
-    "update_failed",
-    "blocked",
-    "error",
-    "unreachable",
-    "expired",
-    "untrusted",
-    "invalid_discovery",
-    "would_update",
-    "updated",
-    "expiring",
-)
+_ATTENTION_KEYS = tuple(label for label in ATTENTION_ORDER if label is not Status.STALE)
 
 
 @dataclass(frozen=True)
@@ -346,7 +335,8 @@ def alert_view(report: Mapping[str, Any], report_location: str | None) -> dict[s
 
 
 # What an account's summary may hold in the organization report: the counters the engine's reports carry.
-_SUMMARY_KEYS = ("providers", *STATUS_ORDER, *ACTIONS, "min_days_to_expiry")
+_COUNT_KEYS: tuple[str, ...] = (*(status.value for status in Status), *(action.value for action in COUNTED_ACTIONS))
+_SUMMARY_KEYS = ("providers", *_COUNT_KEYS, "min_days_to_expiry")
 
 
 def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -355,7 +345,7 @@ def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     summary.update({f"accounts_{state}": states.get(state, 0) for state in ACCOUNT_STATES})
     swept = [entry["summary"] for entry in accounts if entry["summary"] and not entry["error"]]
     summary["providers"] = sum(int(counts.get("providers", 0)) for counts in swept)
-    for key in (*STATUS_ORDER, *(action for action in ACTIONS if action != "none")):
+    for key in _COUNT_KEYS:
         summary[key] = sum(int(counts.get(key, 0)) for counts in swept)
     expiries = [counts["min_days_to_expiry"] for counts in swept if counts.get("min_days_to_expiry") is not None]
     summary["min_days_to_expiry"] = min(expiries) if expiries else None
@@ -378,7 +368,9 @@ def organization_severity(report: Mapping[str, Any]) -> str:
     summary = report["summary"]
     if summary["accounts_failed"] or summary["accounts_not_swept"]:
         return "critical"
-    if any(summary.get(key) for key in (*CRITICAL_STATUSES, *CRITICAL_ACTIONS)):
+    if any(summary.get(status) for status in Status if status.critical) or any(
+        summary.get(action) for action in Action if action.critical
+    ):
         return "critical"
     return "warning" if summary["accounts_attention"] else "info"
 

@@ -10,11 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCapture, TrustResult
-from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
+from thumbprint_remediator.rules import Expiry, Problem, days_left
+from thumbprint_remediator.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.untrusted import sanitized_tree
-
-ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed", "update_unknown")
-HEALTHY_STATUSES = frozenset({"ok", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,8 @@ def needs_attention(finding: Mapping[str, Any]) -> bool:
     a change since the last sweep (drift included)."""
     history = finding.get("history") or {}
     return (
-        finding["status"] not in HEALTHY_STATUSES
-        or finding["action"] != "none"
+        not Status(finding["status"]).healthy
+        or finding["action"] != Action.NONE
         or bool(history.get("since_last_sweep"))
     )
 
@@ -209,8 +207,8 @@ def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
     statuses = Counter(finding.status for finding in findings)
     actions = Counter(finding.action for finding in findings)
     summary: dict[str, Any] = {"providers": len(findings)}
-    summary.update({status: statuses.get(status, 0) for status in STATUS_ORDER})
-    summary.update({action: actions.get(action, 0) for action in ACTIONS if action != "none"})
+    summary.update({status.value: statuses.get(status, 0) for status in Status})
+    summary.update({action.value: actions.get(action, 0) for action in COUNTED_ACTIONS})
     expiries = [f.nearest_expiry.days_left for f in findings if f.nearest_expiry is not None]
     summary["min_days_to_expiry"] = min(expiries) if expiries else None
     return summary

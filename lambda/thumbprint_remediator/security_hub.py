@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import ChannelError
+from thumbprint_remediator.status import Status
 
 ACTIONS: Final = contract.SECURITY_HUB_ACTIONS
 SCHEMA_VERSION: Final = "2018-10-08"
@@ -26,16 +27,8 @@ DESCRIPTION_LIMIT: Final = 1024
 REMEDIATION_LIMIT: Final = 512
 FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC provider thumbprints"
 PROBLEM_FIELD: Final = f"{contract.SERVICE_NAME}/problem"
-# How serious each problem is, by the provider status it implies (rules.STATUS_ORDER).
-SEVERITY_BY_STATUS: Final = {
-    "error": "HIGH",
-    "unreachable": "HIGH",
-    "expired": "CRITICAL",
-    "untrusted": "HIGH",
-    "invalid_discovery": "HIGH",
-    "stale": "MEDIUM",
-    "expiring": "LOW",
-}
+# How serious each problem is: by the provider status it implies (Status.hub_severity).
+UNKNOWN_SEVERITY: Final = "MEDIUM"
 # A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
 STALE_REQUIRED_SEVERITY: Final = "HIGH"
 NOT_ENABLED_CODES: Final = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
@@ -54,6 +47,14 @@ class HubTarget:
         return contract.SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
             partition=self.partition, region=self.region, account=self.account
         )
+
+
+def _hub_severity(status: str) -> str:
+    try:
+        label = Status(status).hub_severity
+    except ValueError:  # not a status this version knows: neither raised nor dropped
+        label = None
+    return label or UNKNOWN_SEVERITY
 
 
 def finding_id(provider_arn: str, code: str, host: str | None) -> str:
@@ -76,7 +77,7 @@ def active_findings(report: Mapping[str, Any], target: HubTarget, now: datetime)
 
 
 def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTarget, now: datetime) -> dict[str, Any]:
-    label = SEVERITY_BY_STATUS.get(str(problem["status"]), "MEDIUM")
+    label = _hub_severity(str(problem["status"]))
     if problem["status"] == "stale" and finding.get("thumbprint_reliance") == "required":
         label = STALE_REQUIRED_SEVERITY
     timestamp = _iso(now)

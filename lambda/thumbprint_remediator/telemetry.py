@@ -9,13 +9,20 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.status import Action, Status
 
-_COUNTS = (
-    (contract.METRIC_PROVIDERS_STALE, "stale"),
-    (contract.METRIC_PROVIDERS_UPDATED, "updated"),
-    (contract.METRIC_PROVIDERS_BLOCKED, "blocked"),
-    (contract.METRIC_PROVIDERS_UNREACHABLE, "unreachable"),
-    (contract.METRIC_PROVIDERS_EXPIRING, "expiring"),
+_COUNTS: tuple[tuple[str, Status | Action], ...] = (
+    (contract.METRIC_PROVIDERS_STALE, Status.STALE),
+    (contract.METRIC_PROVIDERS_UPDATED, Action.UPDATED),
+    (contract.METRIC_PROVIDERS_BLOCKED, Action.BLOCKED),
+    (contract.METRIC_PROVIDERS_UNREACHABLE, Status.UNREACHABLE),
+    (contract.METRIC_PROVIDERS_EXPIRING, Status.EXPIRING),
+)
+# ProvidersFailed: a provider with a failed status (every critical one) or a failed write. A provider has
+# one status and one action, and a failed write needs a status that does not block it: nothing counts twice.
+_FAILED: tuple[Status | Action, ...] = (
+    *(status for status in Status if status.failed),
+    *(action for action in Action if action.failed),
 )
 
 
@@ -23,9 +30,9 @@ def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
     summary = report["summary"]
     checked = summary["providers"] - summary.get("skipped", 0)
     metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=checked)
-    for name, key in _COUNTS:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.get(key, 0))
-    failed = sum(summary.get(key, 0) for key in ("error", "update_failed", "untrusted", "expired"))
+    for name, counted in _COUNTS:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.get(counted, 0))
+    failed = sum(summary.get(key, 0) for key in _FAILED)
     metrics.add_metric(name=contract.METRIC_PROVIDERS_FAILED, unit=MetricUnit.Count, value=failed)
     if summary.get("min_days_to_expiry") is not None:
         metrics.add_metric(

@@ -26,7 +26,6 @@ from thumbprint_remediator.models import (
 )
 from thumbprint_remediator.rules import (
     MAX_THUMBPRINTS,
-    STATUS_ORDER,
     Assessment,
     assess,
     days_left,
@@ -251,7 +250,6 @@ def test_status_order_and_days_left() -> None:
     assert most_serious(["ok", "expiring", "stale"]) == "stale"
     assert most_serious(["expired", "untrusted"]) == "expired"
     assert most_serious([]) == "ok"
-    assert STATUS_ORDER[0] == "error"
     assert days_left(NOW.replace(hour=11), NOW) == -1
     assert normalize_thumbprint("9E:99:A4:8A") == "9e99a48a"
 
