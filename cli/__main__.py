@@ -22,6 +22,7 @@ from thumbprint_remediator.request import parse_event, require_providers_in_scop
 from thumbprint_remediator.runtime import build_sweeper
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.status import Action, Status
+from thumbprint_remediator.views import to_builtins
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         require_providers_in_scope(request, account=account, partition=partition)
         sweeper = build_sweeper(settings, logging.getLogger("thumbprint_remediator"), session=session)
         progress = Progress(enabled=sys.stderr.isatty() and not arguments.json)
-        report = sweeper.run(request, account=account, progress=progress.advance)
+        report = to_builtins(sweeper.run(request, account=account, progress=progress.advance))
         progress.done()
     except RemediatorError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from thumbprint_remediator.report import needs_attention
 from thumbprint_remediator.status import COUNTED_ACTIONS, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, server_text
+from thumbprint_remediator.views import ReportLike, as_tree
 
 _COLOURS = {
     "ok": "32",
@@ -35,8 +36,9 @@ def short(thumbprint: str | None) -> str:
     return server_text(thumbprint[:10]) if thumbprint else "-"
 
 
-def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
+def findings_table(report: ReportLike, colour: bool = False) -> str:
     """Provider, status, trust, live vs pinned thumbprint, nearest expiry, action."""
+    report = as_tree(report)
     rows = [COLUMNS]
     for finding in report["findings"]:
         hosts = finding.get("hosts") or []
@@ -70,7 +72,8 @@ def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-def summary_line(report: Mapping[str, Any]) -> str:
+def summary_line(report: ReportLike) -> str:
+    report = as_tree(report)
     summary = report["summary"]
     counts = [f"{summary[key]} {key.replace('_', ' ')}" for key in _SUMMARY_STATUSES if summary.get(key)]
     actions = [f"{summary[key]} {key.replace('_', ' ')}" for key in COUNTED_ACTIONS if summary.get(key)]
@@ -81,8 +84,9 @@ def summary_line(report: Mapping[str, Any]) -> str:
     )
 
 
-def problems_list(report: Mapping[str, Any]) -> str:
+def problems_list(report: ReportLike) -> str:
     """The problems of every provider that needs attention, with what to do."""
+    report = as_tree(report)
     lines: list[str] = []
     for finding in report["findings"]:
         if not needs_attention(finding):

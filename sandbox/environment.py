@@ -21,6 +21,7 @@ from sandbox.aws import Alert, EmulatedAccount
 from sandbox.issuers import Issuer, IssuerFleet
 from sandbox.lambda_context import LocalLambdaContext
 from sandbox.pki import SandboxPki, default_pki
+from sandbox.report_schema import validate_handler_output
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
 if str(LAMBDA_ROOT) not in sys.path:  # the engine lives in the Lambda asset root, not an installed package
@@ -172,7 +173,8 @@ class Sandbox:
         """Run the real `lambda_handler` in process, with the environment the stack sets."""
         with applied_environment(self.handler_environment(**environment_overrides)):
             handler = load_handler()
-            return handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))  # type: ignore[no-any-return]
+            output = handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))
+            return validate_handler_output(output)  # type: ignore[no-any-return]
 
 
 def load_handler() -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 from thumbprint_remediator.report import needs_attention
 from thumbprint_remediator.status import ATTENTION_ORDER, Action, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
+from thumbprint_remediator.views import ReportLike, as_tree
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no newlines
 MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message, attributes included, in UTF-8 bytes
@@ -114,9 +115,10 @@ def _overhead(subject: str, attributes: Mapping[str, tuple[str, str]]) -> int:
     )
 
 
-def should_notify(report: Mapping[str, Any], notify_on: str) -> bool:
+def should_notify(report: ReportLike, notify_on: str) -> bool:
     """`always`, `never`, `problems` (anything not ok, or anything changed) or `changes`: a finding whose history
     says it is news (memory.reminder_due, or a change), and as `problems` for one without usable history."""
+    report = as_tree(report)
     if notify_on == "always":
         return True
     if notify_on == "never":
@@ -134,7 +136,8 @@ def _is_news(finding: Mapping[str, Any]) -> bool:
     return changed or bool(history.get("since_last_sweep")) or bool(history.get("news"))
 
 
-def severity(report: Mapping[str, Any]) -> str:
+def severity(report: ReportLike) -> str:
+    report = as_tree(report)
     return findings_severity(report["findings"])
 
 
@@ -147,8 +150,9 @@ def findings_severity(findings: Sequence[Mapping[str, Any]]) -> str:
     return "info"
 
 
-def render_alert(report: Mapping[str, Any]) -> Alert:
+def render_alert(report: ReportLike) -> Alert:
     """Subject, e-mail body and message attributes for a sweep report, within SNS's 256 KB."""
+    report = as_tree(report)
     summary = report["summary"]
     level = severity(report)
     attributes: dict[str, tuple[str, str]] = {
@@ -169,7 +173,8 @@ def attention_counts(findings: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{counts[label]} {label.replace('_', ' ')}" for label in _LABEL_ORDER if counts.get(label)]
 
 
-def render_subject(report: Mapping[str, Any]) -> str:
+def render_subject(report: ReportLike) -> str:
+    report = as_tree(report)
     parts = attention_counts(report["findings"])
     if not parts:
         parts = [f"all {len(report['findings'])} OK"]
@@ -181,9 +186,10 @@ def render_subject(report: Mapping[str, Any]) -> str:
     return _ascii(subject + suffix)[:SUBJECT_LIMIT]
 
 
-def render_text(report: Mapping[str, Any], level: str) -> str:
+def render_text(report: ReportLike, level: str) -> str:
     """The text part, at most TEXT_BUDGET bytes: a block per provider that needs attention while they fit,
     then the others by URL only, then the healthy ones."""
+    report = as_tree(report)
     findings = report["findings"]
     attention = [f for f in findings if needs_attention(f)]
     healthy = [f for f in findings if not needs_attention(f)]

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import ChannelError, RequestError
 from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.views import ReportLike, as_tree
 
 ACTIONS: Final = contract.CONFIG_RULE_ACTIONS
 ANNOTATION_LIMIT: Final = 256  # PutEvaluations: Annotation is at most 256 characters
@@ -96,9 +97,10 @@ def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:
 
 
 def evaluations(
-    report: Mapping[str, Any] | None, request: ConfigRuleRequest, resource_ids: Mapping[str, str] | None = None
+    report: ReportLike | None, request: ConfigRuleRequest, resource_ids: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """One evaluation per provider of the report (or NOT_APPLICABLE for a deleted/out-of-scope one)."""
+    report = None if report is None else as_tree(report)
     timestamp = _parse_time(request.ordering_timestamp)
     if request.not_applicable or report is None:
         assert request.resource_id is not None

@@ -7,7 +7,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from thumbprint_remediator.alerts import (
     TEXT_BUDGET,
@@ -22,6 +25,7 @@ from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
 from thumbprint_remediator.report import compact_finding, needs_attention
 from thumbprint_remediator.status import ATTENTION_ORDER, COUNTED_ACTIONS, AccountState, Action, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree
+from thumbprint_remediator.views import HandedReport, OrganizationReport, ReportLike, as_tree, to_builtins
 
 ACCOUNT_STATES: tuple[AccountState, ...] = tuple(AccountState)
 # Each account is swept in its own child workflow of a Distributed Map and its result is one line of the results
@@ -119,7 +123,7 @@ def aggregate(
     not_swept: Iterable[Mapping[str, Any]] = (),
     *,
     execution: str | None = None,
-) -> dict[str, Any]:
+) -> OrganizationReport:
     """One organization report from each account's report (or the error the state machine caught)."""
     accounts = [account_entry(result) for result in results]
     accounts += [
@@ -135,13 +139,13 @@ def aggregate(
     ]
     order = {state: index for index, state in enumerate(ACCOUNT_STATES)}
     accounts.sort(key=lambda entry: (order[entry["state"]], entry["account"]))
-    return {
-        "organization": True,
+    report = {
         "execution": execution,
         "dry_run": any(entry.get("dry_run") for entry in accounts),
         "summary": _summary(accounts),
         "accounts": accounts,
     }
+    return msgspec.convert(sanitized_tree(report), OrganizationReport)
 
 
 def account_entry(result: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) -> dict[str, Any]:
@@ -161,13 +165,24 @@ def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
             "findings": [],
             "error": caught_error(result.get("error") or {}),
         }
-    report = result["report"] if isinstance(result["report"], Mapping) else {}
+    try:
+        # Compact from the state machine's children, full from a manual sweep: every field checked either way.
+        report = to_builtins(msgspec.convert(result["report"], HandedReport))
+    except msgspec.ValidationError as invalid:
+        return {
+            "account": account_id,
+            "name": name,
+            "state": "failed",
+            "summary": None,
+            "findings": [],
+            "error": {
+                "code": "result_unreadable",
+                "message": f"the account's report is malformed: {invalid}",
+                "remedy": "read the function's log for this account's sweep; the next sweep retries",
+            },
+        }
     error = report.get("error")
-    attention = [
-        finding if "days_to_expiry" in finding else compact_finding(finding)  # full reports from manual sweeps
-        for finding in report.get("findings", [])
-        if needs_attention(finding)
-    ]
+    attention = [compact_finding(finding) for finding in report["findings"] if needs_attention(finding)]
     summary = report.get("summary") or {}
     needs_look = attention or any(summary.get(key) for key in _ATTENTION_KEYS)
     state = "failed" if error else ("attention" if needs_look else "ok")
@@ -192,12 +207,12 @@ def caught_error(error: Mapping[str, Any]) -> dict[str, Any]:
     message = str(cause or code)
     if isinstance(cause, str):
         try:
-            parsed = json.loads(cause)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, Mapping):  # a Lambda error: {"errorType", "errorMessage", "stackTrace"}
-            code = str(parsed.get("errorType") or code)
-            message = str(parsed.get("errorMessage") or message)
+            parsed = _decoded(cause, LambdaError)  # a Lambda error: {"errorType", "errorMessage", "stackTrace"}
+        except msgspec.ValidationError:
+            pass  # a plain-text cause: the message as it is
+        else:
+            code = parsed.errorType or code
+            message = parsed.errorMessage or message
     if len(message) > _CAUSE_LIMIT:
         message = message[:_CAUSE_LIMIT] + " ...[cut]"
     remedy = _REMEDIES.get(code, "read the function's log for this account; the next sweep retries")
@@ -274,33 +289,57 @@ def map_run_result(entry: Mapping[str, Any]) -> dict[str, Any]:
     or "error"}): a child that succeeded returns it as its Output; one that failed all the same has its Input
     (the work item) and the Error and Cause that ended it."""
     status = str(entry.get("Status") or "")
-    output = _json_object(entry.get("Output")) if status == "SUCCEEDED" else None
-    if output is not None and _is_account_id(output.get("account_id")) and ("report" in output or "error" in output):
-        return dict(output)
-    item = _json_object(entry.get("Input")) or {}
-    account_id = str(item.get("account_id") or "")
-    if not _is_account_id(account_id):
-        account_id = "unknown"
+    unreadable = "the account's child workflow returned no account result"
+    if status == "SUCCEEDED":
+        try:
+            output = _decoded(entry.get("Output"), AccountResult)
+        except msgspec.ValidationError as invalid:
+            unreadable += f" ({invalid})"
+        else:
+            if not isinstance(output.report, UnsetType) or not isinstance(output.error, UnsetType):
+                return to_builtins(output)
+    try:
+        item = to_builtins(_decoded(entry.get("Input"), WorkItem))
+    except msgspec.ValidationError:
+        item = {"account_id": "unknown", "name": ""}
     error = {"Error": entry.get("Error") or f"States.{status.title() or 'Unknown'}", "Cause": entry.get("Cause")}
     if status == "SUCCEEDED":
-        error = {"Error": "result_unreadable", "Cause": "the account's child workflow returned no account result"}
-    return {"account_id": account_id, "name": str(item.get("name") or ""), "error": error}
+        error = {"Error": "result_unreadable", "Cause": unreadable}
+    return {"account_id": item["account_id"], "name": item["name"], "error": error}
 
 
-def _json_object(text: Any) -> Mapping[str, Any] | None:
-    if isinstance(text, Mapping):
-        return text
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, Mapping) else None
+class WorkItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An account of the work list, as the Distributed Map hands it to a child."""
+
+    account_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$")]
+    name: str = ""
 
 
-def _is_account_id(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 12 and value.isascii() and value.isdigit()
+class AccountResult(WorkItem, frozen=True, kw_only=True):
+    """What an account's child workflow returns: its report, or the error its Catch recorded."""
+
+    report: dict[str, Any] | UnsetType = UNSET
+    error: dict[str, Any] | UnsetType = UNSET
+
+
+class LambdaError(msgspec.Struct, frozen=True):
+    """A Lambda error as Step Functions records it in a Cause."""
+
+    errorType: str | None = None  # Lambda's own field names
+    errorMessage: str | None = None
+
+
+StructT = TypeVar("StructT", bound=msgspec.Struct)
+
+
+def _decoded(value: Any, kind: type[StructT]) -> StructT:
+    """`value` (JSON text or an object) as `kind`; msgspec.ValidationError says precisely what is wrong."""
+    if isinstance(value, str | bytes):
+        try:
+            return msgspec.json.decode(value, type=kind)
+        except msgspec.DecodeError as error:  # not JSON at all
+            raise msgspec.ValidationError(str(error)) from error
+    return msgspec.convert(value, kind)
 
 
 def with_missing_accounts(
@@ -320,9 +359,10 @@ def with_missing_accounts(
             }
 
 
-def alert_view(report: Mapping[str, Any], report_location: str | None) -> dict[str, Any]:
+def alert_view(report: ReportLike, report_location: str | None) -> dict[str, Any]:
     """What the alert carries of a report of any size: the summary, the first ALERT_ACCOUNTS accounts needing
     attention (most serious first), a few healthy ones, how many are left out, and where the full report is."""
+    report = as_tree(report)
     needing = [entry for entry in report["accounts"] if entry["state"] != "ok"]
     healthy = [entry for entry in report["accounts"] if entry["state"] == "ok"]
     shown = needing[:ALERT_ACCOUNTS] + healthy[:_ALERT_HEALTHY_NAMED]
@@ -353,8 +393,9 @@ def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 # --- the alert ------------------------------------------------------------------------------------------------
-def should_notify_organization(report: Mapping[str, Any], notify_on: str) -> bool:
+def should_notify_organization(report: ReportLike, notify_on: str) -> bool:
     """`always`, `never`, or `problems`: an account failed or was left out, or a finding needs attention."""
+    report = as_tree(report)
     if notify_on == "always":
         return True
     if notify_on == "never":
@@ -362,9 +403,10 @@ def should_notify_organization(report: Mapping[str, Any], notify_on: str) -> boo
     return any(entry["state"] != "ok" for entry in report["accounts"])
 
 
-def organization_severity(report: Mapping[str, Any]) -> str:
+def organization_severity(report: ReportLike) -> str:
     """`critical`: an account failed or was left out, or a provider is broken or blocked; `warning`: anything
     else needing attention; `info`."""
+    report = as_tree(report)
     summary = report["summary"]
     if summary["accounts_failed"] or summary["accounts_not_swept"]:
         return "critical"
@@ -380,8 +422,9 @@ def summary_counts(summary: Mapping[str, Any]) -> list[str]:
     return [f"{summary[key]} {key.replace('_', ' ')}" for key in _ATTENTION_KEYS if summary.get(key)]
 
 
-def render_organization_alert(report: Mapping[str, Any]) -> Alert:
+def render_organization_alert(report: ReportLike) -> Alert:
     """Subject with organization-wide counts, a block per account that needs attention, and the JSON."""
+    report = as_tree(report)
     summary = report["summary"]
     level = organization_severity(report)
     attributes: dict[str, tuple[str, str]] = {

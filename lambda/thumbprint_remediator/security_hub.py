@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import ChannelError
 from thumbprint_remediator.status import Status
+from thumbprint_remediator.views import ReportLike, as_tree
 
 ACTIONS: Final = contract.SECURITY_HUB_ACTIONS
 SCHEMA_VERSION: Final = "2018-10-08"
@@ -65,8 +66,9 @@ def finding_id(provider_arn: str, code: str, host: str | None) -> str:
     return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
 
 
-def active_findings(report: Mapping[str, Any], target: HubTarget, now: datetime) -> list[dict[str, Any]]:
+def active_findings(report: ReportLike, target: HubTarget, now: datetime) -> list[dict[str, Any]]:
     """An ASFF finding for every problem (not a note) of every provider in the report."""
+    report = as_tree(report)
     findings = []
     for finding in report["findings"]:
         for problem in finding.get("problems", []):
@@ -195,10 +197,11 @@ class SecurityHubFindings:
         self._client = client
 
     def publish(
-        self, report: Mapping[str, Any], target: HubTarget, covered: Collection[str] | None, now: datetime
+        self, report: ReportLike, target: HubTarget, covered: Collection[str] | None, now: datetime
     ) -> dict[str, Any]:
         """Import the report's findings and archive the fixed ones (of `covered` providers; None: of all).
         Security Hub not enabled: {"enabled": False, "message": ...}, nothing imported."""
+        report = as_tree(report)
         try:
             self._client.describe_hub()
             previous = self._active(target, covered)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.status import Action, Status
+from thumbprint_remediator.views import ReportLike, as_tree
 
 _COUNTS: tuple[tuple[str, Status | Action], ...] = (
     (contract.METRIC_PROVIDERS_STALE, Status.STALE),
@@ -26,7 +24,8 @@ _FAILED: tuple[Status | Action, ...] = (
 )
 
 
-def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
+def record_sweep(metrics: Metrics, report: ReportLike) -> None:
+    report = as_tree(report)
     summary = report["summary"]
     checked = summary["providers"] - summary.get("skipped", 0)
     metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=checked)
@@ -49,9 +48,10 @@ def record_sweep(metrics: Metrics, report: Mapping[str, Any]) -> None:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=history.get(key, 0))
 
 
-def sweep_completed(report: Mapping[str, Any]) -> int:
+def sweep_completed(report: ReportLike) -> int:
     """1 when every provider was swept; 0 when the time budget left one out, so that a function whose timeout
     is too short never feeds the dead-man alarm a completed sweep."""
+    report = as_tree(report)
     out_of_time = any(
         # A full report's problems are objects; a compact one's are their codes.
         (problem if isinstance(problem, str) else problem.get("code")) == contract.TIME_BUDGET_EXHAUSTED
@@ -61,8 +61,9 @@ def sweep_completed(report: Mapping[str, Any]) -> int:
     return 0 if out_of_time else 1
 
 
-def record_channels(metrics: Metrics, report: Mapping[str, Any]) -> None:
+def record_channels(metrics: Metrics, report: ReportLike) -> None:
     """Channel outcomes: failed deliveries, Security Hub not enabled, changes made outside the tool."""
+    report = as_tree(report)
     channels = report.get("channels", {})
     failed = sum(1 for outcome in channels.values() if "error" in outcome or outcome.get("failed"))
     if channels:

@@ -20,6 +20,7 @@ from thumbprint_remediator.alerts import (
 )
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.rules import Problem
+from thumbprint_remediator.views import to_builtins
 
 OLD, NEW = "a" * 40, "b" * 40
 
@@ -37,8 +38,10 @@ def _finding(index: int, status: str = "ok", action: str = "none", **extra: obje
 
 
 def _report(findings: list[Finding], dry_run: bool = False) -> dict:
-    return build_report(
-        account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=12, findings=findings, sweep_id="s1"
+    return to_builtins(
+        build_report(
+            account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=12, findings=findings, sweep_id="s1"
+        )
     )
 
 
@@ -90,7 +93,33 @@ def test_subject_stays_within_sns_limits_for_long_account_and_many_labels() -> N
 
 
 def test_huge_report_is_trimmed_below_the_sns_limit_with_a_note() -> None:
-    hosts = ({"host": "x", "certificates": [{"subject": "CN=" + "x" * 2000}] * 10},)
+    certificate = {
+        "subject": "CN=" + "x" * 2000,
+        "issuer": "CN=issuer",
+        "serial": "01",
+        "not_before": "2026-01-01T00:00:00Z",
+        "not_after": "2027-01-01T00:00:00Z",
+        "days_left": 34,
+        "sha1": "0" * 40,
+        "is_ca": False,
+        "in_verified_path": True,
+        "tied_to_verified_path": True,
+    }
+    host = {
+        "host": "x",
+        "port": 443,
+        "role": "issuer",
+        "roles": ["issuer"],
+        "trust": "public",
+        "verification_error": None,
+        "tls_version": "TLSv1.3",
+        "accepts_tls12": True,
+        "live_thumbprint": "0" * 40,
+        "handshakes": 1,
+        "failure": None,
+        "certificates": [certificate] * 10,
+    }
+    hosts = (host,)
     findings = [_finding(i, "ok", hosts=hosts) for i in range(200)] + [_finding(999, "stale", "updated")]
     alert = render_alert(_report(findings))
     size = len(alert.body.encode()) + len(alert.subject) + sum(len(k) + len(v[1]) for k, v in alert.attributes.items())
