@@ -1,5 +1,6 @@
-"""Organization sweeps, the pure part: which accounts to sweep and how, and one report and alert from every
-account's outcome. No I/O: the state machine fans out, the adapters list and assume, runtime wires it."""
+"""Organization sweeps, the pure part: which accounts to sweep and how, and one report from every account's
+outcome (its alert is rendered in alerts.py, with the account alert's building blocks). No I/O: the state
+machine fans out, the adapters list and assume, runtime wires it."""
 
 from __future__ import annotations
 
@@ -12,20 +13,11 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from thumbprint_remediator.alerts import (
-    TEXT_BUDGET,
-    Alert,
-    TextBudget,
-    ascii_subject,
-    compose_alert,
-    show,
-    trimmed_json,
-)
 from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN
 from thumbprint_remediator.report import compact_finding, needs_attention
-from thumbprint_remediator.status import ATTENTION_ORDER, COUNTED_ACTIONS, AccountState, Action, Status
-from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree
-from thumbprint_remediator.views import HandedReport, OrganizationReport, ReportLike, as_tree, to_builtins
+from thumbprint_remediator.status import COUNTED_ACTIONS, SUMMARY_ATTENTION, AccountState, Status
+from thumbprint_remediator.untrusted import sanitized_tree
+from thumbprint_remediator.views import HandedReport, OrganizationReport, to_builtins
 
 ACCOUNT_STATES: tuple[AccountState, ...] = tuple(AccountState)
 # Each account is swept in its own child workflow of a Distributed Map and its result is one line of the results
@@ -37,10 +29,6 @@ OVER_LIMIT_REASON = (
     f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep is sized for: narrow targetOus or "
     "targetAccounts, or deploy a second organization stack for the rest"
 )
-_TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text part
-# The alert names at most this many accounts needing attention; the stored report has every account.
-ALERT_ACCOUNTS = 50
-_ALERT_HEALTHY_NAMED = 20
 _NAME_BYTES = 128
 _TEXT_BYTES = 1024
 _CAUSE_LIMIT = 1000
@@ -54,11 +42,6 @@ _REMEDIES = {
     "Sandbox.Timedout": "the account's sweep ran out of time: raise the function timeout (at most 900 s)",
     "States.TaskFailed": "read the function's log for this account; the next sweep retries",
 }
-# SNS takes at most 10 message attributes: the account alert's counts but stale and unreachable, which make room
-# for the two account counts.
-_ATTRIBUTE_COUNTS = ("providers", Action.UPDATED, Action.WOULD_UPDATE, Action.BLOCKED, Status.EXPIRING)
-# What the subject and each account's headline count, most serious first ("stale" is in the action it led to).
-_ATTENTION_KEYS = tuple(label for label in ATTENTION_ORDER if label is not Status.STALE)
 
 
 @dataclass(frozen=True)
@@ -184,7 +167,7 @@ def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
     error = report.get("error")
     attention = [compact_finding(finding) for finding in report["findings"] if needs_attention(finding)]
     summary = report.get("summary") or {}
-    needs_look = attention or any(summary.get(key) for key in _ATTENTION_KEYS)
+    needs_look = attention or any(summary.get(key) for key in SUMMARY_ATTENTION)
     state = "failed" if error else ("attention" if needs_look else "ok")
     return {
         "account": account_id,
@@ -359,21 +342,6 @@ def with_missing_accounts(
             }
 
 
-def alert_view(report: ReportLike, report_location: str | None) -> dict[str, Any]:
-    """What the alert carries of a report of any size: the summary, the first ALERT_ACCOUNTS accounts needing
-    attention (most serious first), a few healthy ones, how many are left out, and where the full report is."""
-    report = as_tree(report)
-    needing = [entry for entry in report["accounts"] if entry["state"] != "ok"]
-    healthy = [entry for entry in report["accounts"] if entry["state"] == "ok"]
-    shown = needing[:ALERT_ACCOUNTS] + healthy[:_ALERT_HEALTHY_NAMED]
-    return {
-        **{key: value for key, value in report.items() if key != "accounts"},
-        "accounts": shown,
-        "accounts_not_listed": len(needing) - len(needing[:ALERT_ACCOUNTS]),
-        "report_location": report_location,
-    }
-
-
 # What an account's summary may hold in the organization report: the counters the engine's reports carry.
 _COUNT_KEYS: tuple[str, ...] = (*(status.value for status in Status), *(action.value for action in COUNTED_ACTIONS))
 _SUMMARY_KEYS = ("providers", *_COUNT_KEYS, "min_days_to_expiry")
@@ -390,188 +358,3 @@ def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     expiries = [counts["min_days_to_expiry"] for counts in swept if counts.get("min_days_to_expiry") is not None]
     summary["min_days_to_expiry"] = min(expiries) if expiries else None
     return summary
-
-
-# --- the alert ------------------------------------------------------------------------------------------------
-def should_notify_organization(report: ReportLike, notify_on: str) -> bool:
-    """`always`, `never`, or `problems`: an account failed or was left out, or a finding needs attention."""
-    report = as_tree(report)
-    if notify_on == "always":
-        return True
-    if notify_on == "never":
-        return False
-    return any(entry["state"] != "ok" for entry in report["accounts"])
-
-
-def organization_severity(report: ReportLike) -> str:
-    """`critical`: an account failed or was left out, or a provider is broken or blocked; `warning`: anything
-    else needing attention; `info`."""
-    report = as_tree(report)
-    summary = report["summary"]
-    if summary["accounts_failed"] or summary["accounts_not_swept"]:
-        return "critical"
-    if any(summary.get(status) for status in Status if status.critical) or any(
-        summary.get(action) for action in Action if action.critical
-    ):
-        return "critical"
-    return "warning" if summary["accounts_attention"] else "info"
-
-
-def summary_counts(summary: Mapping[str, Any]) -> list[str]:
-    """What needs attention in a summary, most serious first: ["1 blocked", "3 updated"]."""
-    return [f"{summary[key]} {key.replace('_', ' ')}" for key in _ATTENTION_KEYS if summary.get(key)]
-
-
-def render_organization_alert(report: ReportLike) -> Alert:
-    """Subject with organization-wide counts, a block per account that needs attention, and the JSON."""
-    report = as_tree(report)
-    summary = report["summary"]
-    level = organization_severity(report)
-    attributes: dict[str, tuple[str, str]] = {
-        "severity": ("String", level),
-        "account": ("String", "organization"),
-        "dry_run": ("String", "true" if report.get("dry_run") else "false"),
-        "accounts": ("Number", str(summary["accounts"])),
-        "accounts_failed": ("Number", str(summary["accounts_failed"] + summary["accounts_not_swept"])),
-    }
-    for name in _ATTRIBUTE_COUNTS:
-        attributes[name] = ("Number", str(summary.get(name, 0)))
-    return compose_alert(_subject(report), attributes, _text(report, level), lambda room: _json_section(report, room))
-
-
-def _subject(report: Mapping[str, Any]) -> str:
-    summary = report["summary"]
-    failed = summary["accounts_failed"] + summary["accounts_not_swept"]
-    parts = [f"{failed} account{'s' if failed != 1 else ''} failed"] if failed else []
-    parts += summary_counts(summary)
-    if not parts:
-        parts = [f"all {summary['providers']} OK"]
-    prefix = "OIDC thumbprints (dry run): " if report.get("dry_run") else "OIDC thumbprints: "
-    suffix = f" ({summary['accounts']} accounts)"
-    subject = prefix + ", ".join(parts)
-    if len(subject) + len(suffix) > 100:
-        subject = subject[: 100 - len(suffix) - 3].rstrip(", ") + "..."
-    return ascii_subject(subject + suffix)
-
-
-def _text(report: Mapping[str, Any], level: str) -> str:
-    """The text part, at most TEXT_BUDGET bytes: a block per account that needs attention while they fit, then
-    the others by account id only, then the healthy ones."""
-    summary = report["summary"]
-    accounts = report["accounts"]
-    mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
-    text = TextBudget(TEXT_BUDGET)
-    text.add(
-        [
-            f"OIDC thumbprint sweep of {summary['accounts']} accounts of the organization{mode}.",
-            f"Execution: {show(report.get('execution') or 'manual')}.",
-            f"Severity: {level}. Accounts: {summary['accounts_ok']} OK, {summary['accounts_attention']} need "
-            f"attention, {summary['accounts_failed']} failed, {summary['accounts_not_swept']} not swept. "
-            f"{summary['providers']} providers checked.",
-            "",
-        ]
-    )
-    healthy = [entry for entry in accounts if entry["state"] == "ok"]
-    healthy_count = int(summary.get("accounts_ok", len(healthy)))
-    names = ", ".join(_label(entry) for entry in healthy[:20]) + (
-        f" and {healthy_count - len(healthy[:20])} more" if healthy_count > len(healthy[:20]) else ""
-    )
-    closing = [f"Healthy accounts ({healthy_count}): {names or 'none'}."]
-    if report.get("report_location"):
-        closing.append(f"Full report (every account): {show(report['report_location'], LINE_LIMIT)}")
-    reserve = len("\n".join(closing).encode()) + _TAIL_RESERVE
-    needing = [entry for entry in accounts if entry["state"] != "ok"]
-    not_listed = int(report.get("accounts_not_listed") or 0)  # left out of an alert_view
-    where = "the full report" if report.get("report_location") else "the JSON"
-    shown = 0
-    for entry in needing:
-        if not text.add(_account_block(entry), reserve):
-            break
-        shown += 1
-    rest = needing[shown:]
-    if rest or not_listed:
-        total = len(rest) + not_listed
-        listed = 0
-        for end in range(min(len(rest), ALERT_ACCOUNTS), 0, -1):  # as many account ids as fit on the line
-            ids = ", ".join(show(entry["account"], 64) for entry in rest[:end])
-            more = f" and {total - end} more" if end < total else ""
-            line = f"... and {total} more accounts need attention (see {where}): {ids}{more}"
-            if text.add([line, ""], reserve):
-                listed = end
-                break
-        if not listed:
-            text.add([f"... and {total} more accounts need attention (see {where}).", ""])
-    text.add(closing)
-    return text.text()
-
-
-def _account_block(entry: Mapping[str, Any]) -> list[str]:
-    error = entry.get("error")
-    if error:
-        state = "NOT SWEPT" if entry["state"] == "not_swept" else "FAILED"
-        block = [f"== Account {_label(entry)}: {state} ({show(error['code'])})", f"  {show(error['message'])}"]
-        if error.get("remedy"):
-            block.append(f"  What to do: {show(error['remedy'])}")
-        return [*block, ""]
-    counts = ", ".join(summary_counts(entry["summary"] or {})) or "needs attention"
-    block = [f"== Account {_label(entry)}: {counts}", ""]
-    for finding in entry["findings"]:
-        block.extend(_finding_block(finding))
-    if entry.get("findings_not_shown"):
-        block += [
-            f"  ... and {entry['findings_not_shown']} more: the function's log has every provider of this sweep "
-            f"(sweep_id {show(entry.get('sweep_id'))})",
-            "",
-        ]
-    return block
-
-
-def _finding_block(finding: Mapping[str, Any]) -> list[str]:
-    action = show(finding["action"])
-    headline = show(finding["status"]).upper() + ("" if action == "none" else f" -> {action.upper()}")
-    before, after = show(", ".join(finding["thumbprints_before"])), show(", ".join(finding["thumbprints_after"]))
-    block = [f"[{headline}] {show(finding['url'], FIELD_LIMIT)}", f"  ARN: {show(finding['arn'])}"]
-    if before != after:
-        block.append(f"  Thumbprints: {before or '(none)'} -> {after or '(none)'}")
-    else:
-        block.append(f"  Thumbprints: {before or '(none)'} (unchanged)")
-    if finding.get("problems"):
-        block.append(f"  Problems: {show(', '.join(finding['problems']))}")
-    if finding.get("days_to_expiry") is not None:
-        block.append(f"  Nearest certificate expiry: {show(finding['days_to_expiry'])} days")
-    if finding.get("error"):
-        block.append(f"  Error: {show(finding['error'])}")
-    return [*block, ""]
-
-
-def _label(entry: Mapping[str, Any]) -> str:
-    account = show(entry["account"], 64)
-    return f"{account} ({show(entry['name'], FIELD_LIMIT)})" if entry.get("name") else account
-
-
-def _json_section(report: Mapping[str, Any], budget: int) -> str:
-    full = "Full report (JSON):\n" + json.dumps(sanitized_tree(report), indent=1, default=str)
-    if len(full.encode()) <= budget:
-        return full
-    # Too big for SNS: keep the accounts that need attention, and of each finding what a person acts on.
-    accounts = [
-        {**entry, "findings": [_slim_finding(finding) for finding in entry["findings"]]}
-        for entry in report["accounts"]
-        if entry["state"] != "ok"
-    ]
-    note = (
-        "Report trimmed to fit SNS's 256 KB limit: healthy accounts and finding details are left out, and "
-        "accounts_omitted counts the accounts that did not fit; each account's findings are in the function's "
-        "log (by sweep_id)."
-    )
-    return trimmed_json(report, "accounts", accounts, budget, note)
-
-
-def _slim_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("arn", "status", "action", "thumbprints_before", "thumbprints_after", "error")
-    slim = {key: finding.get(key) for key in keep}
-    # Compact findings (the state machine's) carry problem codes, full ones (manual sweeps) problem objects.
-    slim["problems"] = [
-        problem.get("code") if isinstance(problem, Mapping) else problem for problem in finding.get("problems", [])
-    ]
-    return slim

@@ -12,6 +12,7 @@ from msgspec import UnsetType
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
+from thumbprint_remediator.alerts import alert_view, render_organization_alert, should_notify_organization
 from thumbprint_remediator.channels import Channels, build_channels, check_change, evaluate_for_config
 from thumbprint_remediator.channels import publish as publish_channels
 from thumbprint_remediator.clients import Clients
@@ -24,11 +25,8 @@ from thumbprint_remediator.org_store import OrganizationStore
 from thumbprint_remediator.organization import (
     MEMBER_ROLE_REMEDY,
     aggregate,
-    alert_view,
     map_run_result,
     plan_sweeps,
-    render_organization_alert,
-    should_notify_organization,
     with_missing_accounts,
 )
 from thumbprint_remediator.probe import OidcProber, ProbeLimits

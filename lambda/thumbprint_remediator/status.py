@@ -146,6 +146,10 @@ ATTENTION_ORDER: Final[tuple[Status | Action, ...]] = (
     Status.EXPIRING,
 )
 
+# What a summary counts as needing attention, most serious first. `stale` is left out: a stale provider is
+# counted in the action it led to (updated, would_update, blocked, update_failed).
+SUMMARY_ATTENTION: Final = tuple(label for label in ATTENTION_ORDER if label is not Status.STALE)
+
 
 def most_serious(statuses: Iterable[str]) -> Status:
     """The most serious of `statuses` (strings or members); `ok` when there are none."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from thumbprint_remediator.alerts import MESSAGE_LIMIT, SUBJECT_LIMIT
+from thumbprint_remediator.alerts import (
+    MESSAGE_LIMIT,
+    SUBJECT_LIMIT,
+    render_organization_alert,
+    should_notify_organization,
+)
 from thumbprint_remediator.organization import (
     ACCOUNT_RESULT_BYTES,
     MAX_ACCOUNTS_PER_SWEEP,
@@ -13,8 +18,6 @@ from thumbprint_remediator.organization import (
     aggregate,
     map_run_result,
     plan_sweeps,
-    render_organization_alert,
-    should_notify_organization,
     with_missing_accounts,
 )
 from thumbprint_remediator.report import Finding, build_report, compact_report

@@ -16,12 +16,11 @@ import pytest
 from sandbox.environment import Sandbox
 from tests.org.conftest import Organization
 from thumbprint_remediator import contract
-from thumbprint_remediator.alerts import MESSAGE_LIMIT
+from thumbprint_remediator.alerts import ALERT_ACCOUNTS, MESSAGE_LIMIT
 from thumbprint_remediator.errors import AlertDeliveryError
 from thumbprint_remediator.organization import (
     ACCOUNT_ENTRY_BYTES,
     ACCOUNT_RESULT_BYTES,
-    ALERT_ACCOUNTS,
     MEMBER_ROLE_REMEDY,
     MemberAccount,
     account_entry,

@@ -14,6 +14,7 @@ from thumbprint_remediator.alerts import (
     MESSAGE_LIMIT,
     SUBJECT_LIMIT,
     TEXT_BUDGET,
+    finding_block,
     render_alert,
     severity,
     should_notify,
@@ -260,3 +261,36 @@ def test_a_forged_block_in_a_certificate_name_stays_on_its_own_line() -> None:
     # Then no line of the text starts a block that the sweep did not write
     assert [line for line in text.splitlines() if line.startswith("[")] == ["[EXPIRING] issuer-1.example"]
     assert "CN=evil\\n\\n[OK] token.actions.githubusercontent.com\\n  ARN:" in text
+
+
+def test_a_write_of_unknown_outcome_is_counted_in_the_subject_and_is_critical() -> None:
+    # Given a provider whose write may or may not have landed
+    report = _report([_finding(1, "stale", "update_unknown"), _finding(2)])
+    # When the alert is rendered  Then the subject counts it (it used to be left out) and the alert is critical
+    alert = render_alert(report)
+    assert alert.subject == "OIDC thumbprints: 1 update unknown (123456789012)"
+    assert alert.attributes["severity"] == ("String", "critical")
+
+
+def test_a_compact_finding_block_shows_problem_codes_and_days_to_expiry() -> None:
+    # Given a finding as the organization carries it, expiring today
+    compact = {
+        "arn": "arn:aws:iam::111111111111:oidc-provider/u.example",
+        "url": "u.example",
+        "status": "expiring",
+        "action": "none",
+        "thumbprints_before": [OLD],
+        "thumbprints_after": [OLD],
+        "problems": ["certificate_expiring"],
+        "days_to_expiry": 0,
+        "error": None,
+    }
+    # When its block is rendered  Then it has the codes and the 0 days, like the account alert's layout
+    assert finding_block(compact) == [
+        "[EXPIRING] u.example",
+        "  ARN: arn:aws:iam::111111111111:oidc-provider/u.example",
+        f"  Thumbprints: {OLD} (unchanged)",
+        "  Problems: certificate_expiring",
+        "  Nearest certificate expiry: 0 days",
+        "",
+    ]
