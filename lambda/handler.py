@@ -54,7 +54,7 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     if isinstance(invocation, AggregateRequest):
         return to_builtins(aggregate_organization(_runtime(), invocation))
     if isinstance(invocation, ConfigRuleRequest):
-        return run_config_rule(_runtime(), invocation, context)
+        return to_builtins(run_config_rule(_runtime(), invocation, context))
     if isinstance(invocation, SweepRequest):
         # A provider ARN of another account or partition is refused before any AWS call, too.
         require_providers_in_scope(invocation, account=_own_account(context), partition=partition_of(context))

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import boto3
 import msgspec
+from msgspec import UNSET
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.alerts import render_alert, should_notify
@@ -31,7 +32,7 @@ from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.status import Status
 from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert, utc_now
 from thumbprint_remediator.untrusted import sanitized_tree
-from thumbprint_remediator.views import ChangeNotChecked, Report, to_builtins
+from thumbprint_remediator.views import ChangeNotChecked, ConfigRuleOutcome, Report, to_builtins
 
 OUTSIDE_CHANGE_CODE: Final = "changed_outside_tool"
 
@@ -187,7 +188,7 @@ def evaluate_for_config(
     account: str | None,
     deadline: float | None,
     end: float | None = None,
-) -> dict[str, Any]:
+) -> ConfigRuleOutcome:
     """Assess in dry-run (the Config path never writes nor alerts) and report the evaluations to Config, no call
     past `end` (a time.monotonic() value)."""
     report = None
@@ -204,14 +205,12 @@ def evaluate_for_config(
     results = evaluations(None if report is None else to_builtins(report), request, ids)
     channels.window.until(end)
     failed = channels.config.put(request.result_token, results)
-    outcome: dict[str, Any] = {
-        "config_rule": request.rule_name,
-        "evaluations": [
+    return ConfigRuleOutcome(
+        config_rule=request.rule_name,
+        evaluations=[
             {key: str(value) for key, value in item.items() if key != "OrderingTimestamp"} for item in results
         ],
-        "failed_evaluations": failed,
-    }
-    if report is not None:
-        outcome["summary"] = to_builtins(report.summary)
-        outcome["sweep_id"] = report.sweep_id
-    return outcome
+        failed_evaluations=failed,
+        summary=UNSET if report is None else report.summary,
+        sweep_id=UNSET if report is None else report.sweep_id,
+    )

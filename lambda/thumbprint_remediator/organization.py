@@ -294,7 +294,8 @@ def map_run_result(entry: Mapping[str, Any]) -> dict[str, Any]:
 class WorkItem(msgspec.Struct, frozen=True, kw_only=True):
     """An account of the work list, as the Distributed Map hands it to a child."""
 
-    account_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$")]
+    # The length too: a pattern is searched, and `$` also matches before a trailing newline.
+    account_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$", min_length=12, max_length=12)]
     name: str = ""
 
 

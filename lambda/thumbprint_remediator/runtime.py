@@ -40,6 +40,7 @@ from thumbprint_remediator.trust import TrustEvaluator
 from thumbprint_remediator.views import (
     ChangeNotChecked,
     CompactReport,
+    ConfigRuleOutcome,
     OrganizationReport,
     Report,
     StoredOrganizationResult,
@@ -170,7 +171,7 @@ def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> R
     return report
 
 
-def run_config_rule(runtime: Runtime, request: ConfigRuleRequest, context: Any) -> dict[str, Any]:
+def run_config_rule(runtime: Runtime, request: ConfigRuleRequest, context: Any) -> ConfigRuleOutcome:
     """The Config rule's evaluation: a dry-run sweep, reported with PutEvaluations."""
     channels = runtime.channels or build_channels(runtime.sweeper.settings, runtime.sweeper.log, runtime.session)
     account = account_of(context, runtime.session)

@@ -141,3 +141,10 @@ def test_server_text_in_a_contributed_part_is_sanitized_too() -> None:
     report = finished(_report(), alert=AlertOutcome(sent=False, notify_on="never", error="refused\x1b[31m\r\n"))
     assert "\x1b" not in to_builtins(report)["alert"]["error"]
     assert "\r" not in msgspec.json.encode(report).decode()
+
+
+def test_an_account_id_with_a_trailing_newline_is_not_an_account_id() -> None:
+    # `$` in a searched pattern also matches before a final newline: the length bound refuses it
+    output = json.dumps({"account_id": "111111111111\n", "report": {}})
+    result = map_run_result({"Status": "SUCCEEDED", "Output": output, "Input": "{}"})
+    assert (result["account_id"], result["error"]["Error"]) == ("unknown", "result_unreadable")
