@@ -17,10 +17,12 @@ from typing import Any
 
 from cli.table import findings_table, problems_list, summary_line, use_colour
 from thumbprint_remediator.errors import RemediatorError
-from thumbprint_remediator.report import HEALTHY_STATUSES, Finding
+from thumbprint_remediator.report import Finding
 from thumbprint_remediator.request import parse_event, require_providers_in_scope
 from thumbprint_remediator.runtime import build_sweeper
 from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.status import Action, Status
+from thumbprint_remediator.views import to_builtins
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         require_providers_in_scope(request, account=account, partition=partition)
         sweeper = build_sweeper(settings, logging.getLogger("thumbprint_remediator"), session=session)
         progress = Progress(enabled=sys.stderr.isatty() and not arguments.json)
-        report = sweeper.run(request, account=account, progress=progress.advance)
+        report = to_builtins(sweeper.run(request, account=account, progress=progress.advance))
         progress.done()
     except RemediatorError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     print_report(report, as_json=arguments.json)
-    return 0 if all(f["status"] in HEALTHY_STATUSES or f["action"] == "updated" for f in report["findings"]) else 1
+    return 0 if all(Status(f["status"]).healthy or f["action"] == Action.UPDATED for f in report["findings"]) else 1
 
 
 def caller_account(session: Any) -> tuple[str, str]:
@@ -110,7 +112,7 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
         print(problems)
         print()
     print(summary_line(report))
-    if report["dry_run"] and report["summary"].get("would_update"):
+    if report["dry_run"] and report["summary"].get(Action.WOULD_UPDATE):
         print("Dry run: nothing was written. Run again with --apply to write the lists shown.")
 
 

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.status import COUNTED_ACTIONS, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, server_text
+from thumbprint_remediator.views import ReportLike, as_tree
 
 _COLOURS = {
     "ok": "32",
@@ -20,6 +22,8 @@ _COLOURS = {
     "update_failed": "31",
 }
 _RED = "31"
+# The summary line counts statuses from healthy to most serious (skipped providers are not counted).
+_SUMMARY_STATUSES = tuple(status for status in reversed(Status) if status is not Status.SKIPPED)
 COLUMNS = ("PROVIDER", "STATUS", "TRUST", "LIVE", "PINNED", "EXPIRY", "ACTION")
 
 
@@ -32,8 +36,9 @@ def short(thumbprint: str | None) -> str:
     return server_text(thumbprint[:10]) if thumbprint else "-"
 
 
-def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
+def findings_table(report: ReportLike, colour: bool = False) -> str:
     """Provider, status, trust, live vs pinned thumbprint, nearest expiry, action."""
+    report = as_tree(report)
     rows = [COLUMNS]
     for finding in report["findings"]:
         hosts = finding.get("hosts") or []
@@ -67,18 +72,11 @@ def findings_table(report: Mapping[str, Any], colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-def summary_line(report: Mapping[str, Any]) -> str:
+def summary_line(report: ReportLike) -> str:
+    report = as_tree(report)
     summary = report["summary"]
-    counts = [
-        f"{summary[key]} {key.replace('_', ' ')}"
-        for key in ("ok", "stale", "expiring", "expired", "untrusted", "invalid_discovery", "unreachable", "error")
-        if summary.get(key)
-    ]
-    actions = [
-        f"{summary[key]} {key.replace('_', ' ')}"
-        for key in ("updated", "would_update", "blocked", "update_failed")
-        if summary.get(key)
-    ]
+    counts = [f"{summary[key]} {key.replace('_', ' ')}" for key in _SUMMARY_STATUSES if summary.get(key)]
+    actions = [f"{summary[key]} {key.replace('_', ' ')}" for key in COUNTED_ACTIONS if summary.get(key)]
     mode = "dry run" if report["dry_run"] else "applied"
     return (
         f"{summary['providers']} providers in {report['duration_ms']} ms ({mode}): "
@@ -86,8 +84,9 @@ def summary_line(report: Mapping[str, Any]) -> str:
     )
 
 
-def problems_list(report: Mapping[str, Any]) -> str:
+def problems_list(report: ReportLike) -> str:
     """The problems of every provider that needs attention, with what to do."""
+    report = as_tree(report)
     lines: list[str] = []
     for finding in report["findings"]:
         if not needs_attention(finding):

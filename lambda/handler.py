@@ -31,6 +31,7 @@ from thumbprint_remediator.runtime import (
 )
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.telemetry import record_channels, record_sweep
+from thumbprint_remediator.views import ChangeNotChecked, to_builtins
 
 logger = Logger(service=contract.SERVICE_NAME)
 metrics = Metrics(namespace=contract.METRICS_NAMESPACE, service=contract.SERVICE_NAME)
@@ -51,19 +52,20 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     if isinstance(invocation, ListAccountsRequest):
         return list_accounts(_runtime(), invocation, context)
     if isinstance(invocation, AggregateRequest):
-        return aggregate_organization(_runtime(), invocation)
+        return to_builtins(aggregate_organization(_runtime(), invocation))
     if isinstance(invocation, ConfigRuleRequest):
-        return run_config_rule(_runtime(), invocation, context)
+        return to_builtins(run_config_rule(_runtime(), invocation, context))
     if isinstance(invocation, SweepRequest):
         # A provider ARN of another account or partition is refused before any AWS call, too.
         require_providers_in_scope(invocation, account=_own_account(context), partition=partition_of(context))
     try:
         if isinstance(invocation, ChangeRequest):
-            report = run_change_check(_runtime(), invocation, context)
-            if not report.get("checked"):
-                return report
+            checked = run_change_check(_runtime(), invocation, context)
+            if isinstance(checked, ChangeNotChecked):
+                return to_builtins(checked)
+            report = to_builtins(checked)
         else:
-            report = run_sweep(_runtime(), invocation, context)
+            report = to_builtins(run_sweep(_runtime(), invocation, context))
     except AlertDeliveryError as error:
         record_sweep(metrics, error.report)
         raise

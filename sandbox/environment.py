@@ -21,6 +21,7 @@ from sandbox.entry_point import import_handler
 from sandbox.issuers import Issuer, IssuerFleet
 from sandbox.lambda_context import LocalLambdaContext
 from sandbox.pki import SandboxPki, default_pki
+from sandbox.report_schema import validate_handler_output
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ class Sandbox:
         overrides = {**(environment or {}), **environment_overrides}
         with applied_environment(self.handler_environment(**overrides)):
             handler = load_handler()
-            return handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))  # type: ignore[no-any-return]
+            output = handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))
+            return validate_handler_output(output)  # type: ignore[no-any-return]
 
 
 def load_handler() -> Any:

@@ -20,6 +20,7 @@ from typing import Any
 from sandbox.environment import Sandbox, applied_environment, load_handler
 from sandbox.lambda_context import LocalLambdaContext
 from sandbox.organization import MANAGEMENT_ACCOUNT, EmulatedOrganization, enforced_role_trust
+from sandbox.report_schema import validate_handler_output
 from sandbox.step_functions import (
     Execution,
     InterpreterCounters,
@@ -108,7 +109,7 @@ def warm_function(sandbox: Sandbox, environment: Mapping[str, str]) -> Iterator[
         handler = load_handler()
 
         def invoke(event: Any) -> Any:
-            return handler.lambda_handler(event, LocalLambdaContext(900))
+            return validate_handler_output(handler.lambda_handler(event, LocalLambdaContext(900)))
 
         yield invoke
 

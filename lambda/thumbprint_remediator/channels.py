@@ -1,19 +1,21 @@
 """The channels beyond the e-mail, run on a finished report: events for routing, Security Hub findings; and the
 immediate check of one changed provider and the Config rule's evaluation, both built on the one sweep.
 
-A channel that fails is recorded in report["channels"] and logged; it never fails the sweep (the e-mail alert
+A channel that fails is recorded in the report's `channels` and logged; it never fails the sweep (the e-mail alert
 keeps its own, stricter rule).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
 import boto3
+import msgspec
+from msgspec import UNSET
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.alerts import render_alert, should_notify
@@ -22,16 +24,17 @@ from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
 from thumbprint_remediator.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.finding_events import FindingEvents
-from thumbprint_remediator.report import Finding, build_report
+from thumbprint_remediator.report import Finding, build_report, finished
 from thumbprint_remediator.request import SweepRequest, provider_key
 from thumbprint_remediator.rules import Problem
 from thumbprint_remediator.security_hub import HubTarget, SecurityHubFindings
 from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.status import Status
 from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert, utc_now
+from thumbprint_remediator.untrusted import sanitized_tree
+from thumbprint_remediator.views import ChangeNotChecked, ConfigRuleOutcome, Report, to_builtins
 
 OUTSIDE_CHANGE_CODE: Final = "changed_outside_tool"
-# After a change by someone else, these statuses mean the list it left is stale or cannot be verified.
-UNVERIFIED_STATUSES: Final = frozenset({"stale", "untrusted", "expired", "invalid_discovery", "unreachable", "error"})
 
 
 @dataclass(frozen=True)
@@ -68,27 +71,26 @@ def build_channels(settings: Settings, log: Log, session: boto3.Session) -> Chan
 
 def publish(
     channels: Channels,
-    report: dict[str, Any],
+    report: Report,
     target: HubTarget,
     covered: Collection[str] | None,
     end: float | None = None,
-) -> dict[str, Any]:
-    """Send the report to every enabled channel, no call past `end` (a time.monotonic() value); record each
-    outcome in report["channels"]."""
+) -> Report:
+    """Send the report to every enabled channel, no call past `end` (a time.monotonic() value); the report
+    with each outcome in its `channels`."""
     channels.window.until(end)
+    tree = to_builtins(report)
     outcomes: dict[str, Any] = {}
     events, hub = channels.events, channels.security_hub
     if events is not None:
-        outcomes["events"] = _attempt(channels, "events", lambda: events.publish(report))
+        outcomes["events"] = _attempt(channels, "events", lambda: events.publish(tree))
     if hub is not None:
         outcomes["security_hub"] = _attempt(
-            channels, "security_hub", lambda: hub.publish(report, target, covered, channels.clock())
+            channels, "security_hub", lambda: hub.publish(tree, target, covered, channels.clock())
         )
         if outcomes["security_hub"].get("enabled") is False:
-            channels.log.warning(outcomes["security_hub"]["message"], extra={"sweep_id": report.get("sweep_id")})
-    if outcomes:
-        report["channels"] = outcomes
-    return report
+            channels.log.warning(outcomes["security_hub"]["message"], extra={"sweep_id": report.sweep_id})
+    return finished(report, channels=outcomes) if outcomes else report
 
 
 def _attempt(channels: Channels, name: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -102,7 +104,7 @@ def _attempt(channels: Channels, name: str, send: Callable[[], dict[str, Any]]) 
 # --- the immediate check ---------------------------------------------------------------------------------------
 def check_change(
     sweeper: Sweeper, change: ChangeRequest, *, account: str | None, deadline: float | None
-) -> dict[str, Any]:
+) -> Report | ChangeNotChecked:
     """Sweep the one provider a CloudTrail event names, unless the event needs no check (the tool's own change,
     a refused call). A change by anyone else that leaves the list stale or unverified is named in the alert."""
     settings, log = sweeper.settings, sweeper.log
@@ -115,7 +117,7 @@ def check_change(
         reason = f"the call failed ({change.error_code}): nothing changed"
     if reason is not None:
         log.info("change event needs no check", extra={"change": summary, "reason": reason})
-        return {"change": summary, "checked": False, "reason": reason}
+        return msgspec.convert(sanitized_tree({"change": summary, "reason": reason}), ChangeNotChecked)
 
     notify_on = settings.notify_on
     if provider_key(change.provider_arn) not in {provider_key(arn) for arn in sweeper.inventory.list_arns()}:
@@ -123,20 +125,25 @@ def check_change(
     else:
         request = SweepRequest(source="change", providers=(change.provider_arn,), notify="never")
         report = sweeper.run(request, account=account, deadline=deadline)
-    for finding in report["findings"]:
-        if finding["status"] in UNVERIFIED_STATUSES:
-            finding["problems"].append(_outside_change(change, finding).to_dict())
+    findings = []
+    for finding in to_builtins(report)["findings"]:
+        # After a change by someone else, these statuses mean the list it left is stale or cannot be verified.
+        if Status(finding["status"]).unverified_after_change:
+            problems = [*finding["problems"], _outside_change(change, finding).to_dict()]
+            findings.append({**finding, "problems": problems})
             summary["outside_tool"] = True
-    report["change"] = summary
-    report["checked"] = True
+        else:
+            findings.append(finding)
+    report = finished(report, findings=findings, change=summary, checked=True)
     if summary["outside_tool"]:
         log.warning("provider changed outside the tool", extra={"change": summary})
-    due = sweeper.publisher is not None and should_notify(report, notify_on)
-    deliver_alert(sweeper.publisher if due else None, report, notify_on, render_alert, log, "change check")
-    return report
+    tree = to_builtins(report)
+    due = sweeper.publisher is not None and should_notify(tree, notify_on)
+    outcome = deliver_alert(sweeper.publisher if due else None, tree, notify_on, render_alert, log, "change check")
+    return finished(report, alert=outcome)
 
 
-def _outside_change(change: ChangeRequest, finding: dict[str, Any]) -> Problem:
+def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Problem:
     state = "stale" if finding["status"] == "stale" else "unverified"
     when = f" at {change.event_time}" if change.event_time else ""
     repaired = " The tool has since repaired it." if finding["action"] == "updated" else ""
@@ -154,7 +161,7 @@ def _outside_change(change: ChangeRequest, finding: dict[str, Any]) -> Problem:
     )
 
 
-def _deleted_report(change: ChangeRequest, account: str | None, dry_run: bool, now: datetime) -> dict[str, Any]:
+def _deleted_report(change: ChangeRequest, account: str | None, dry_run: bool, now: datetime) -> Report:
     """The provider was deleted since the event: nothing to check, a clean finding."""
     finding = Finding(
         arn=change.provider_arn,
@@ -181,7 +188,7 @@ def evaluate_for_config(
     account: str | None,
     deadline: float | None,
     end: float | None = None,
-) -> dict[str, Any]:
+) -> ConfigRuleOutcome:
     """Assess in dry-run (the Config path never writes nor alerts) and report the evaluations to Config, no call
     past `end` (a time.monotonic() value)."""
     report = None
@@ -195,17 +202,15 @@ def evaluate_for_config(
             sweep = SweepRequest(source="config", providers=providers, dry_run=True, notify="never")
             report = sweeper.run(sweep, account=account, deadline=deadline)
     ids = {request.provider_arn: request.resource_id} if request.provider_arn and request.resource_id else None
-    results = evaluations(report, request, ids)
+    results = evaluations(None if report is None else to_builtins(report), request, ids)
     channels.window.until(end)
     failed = channels.config.put(request.result_token, results)
-    outcome: dict[str, Any] = {
-        "config_rule": request.rule_name,
-        "evaluations": [
+    return ConfigRuleOutcome(
+        config_rule=request.rule_name,
+        evaluations=[
             {key: str(value) for key, value in item.items() if key != "OrderingTimestamp"} for item in results
         ],
-        "failed_evaluations": failed,
-    }
-    if report is not None:
-        outcome["summary"] = report["summary"]
-        outcome["sweep_id"] = report["sweep_id"]
-    return outcome
+        failed_evaluations=failed,
+        summary=UNSET if report is None else report.summary,
+        sweep_id=UNSET if report is None else report.sweep_id,
+    )

@@ -20,6 +20,7 @@ from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError, RequestError
 from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.views import ReportLike, as_tree
 
 # What this adapter calls (contract.py collects it for infra): Config defines no resource type for PutEvaluations.
 PERMISSIONS: Final = (
@@ -101,9 +102,10 @@ def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:  # n
 
 
 def evaluations(
-    report: Mapping[str, Any] | None, request: ConfigRuleRequest, resource_ids: Mapping[str, str] | None = None
+    report: ReportLike | None, request: ConfigRuleRequest, resource_ids: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """One evaluation per provider of the report (or NOT_APPLICABLE for a deleted/out-of-scope one)."""
+    report = None if report is None else as_tree(report)
     timestamp = _parse_time(request.ordering_timestamp)
     if request.not_applicable or report is None:
         assert request.resource_id is not None

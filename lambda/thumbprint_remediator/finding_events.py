@@ -14,6 +14,7 @@ from thumbprint_remediator.alerts import attention_counts, findings_severity
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError
 from thumbprint_remediator.report import compact_finding, needs_attention
+from thumbprint_remediator.views import ReportLike, as_tree
 
 # What this adapter calls (contract.py collects it for infra): events on the default bus only.
 PERMISSIONS: Final = (Permissions(actions=("events:PutEvents",), resource="default-event-bus"),)
@@ -33,8 +34,9 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     return size
 
 
-def build_entries(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+def build_entries(report: ReportLike) -> list[dict[str, Any]]:
     """The entries of one sweep: its findings that need attention, then the summary; each within 256 KB."""
+    report = as_tree(report)
     context = {"account": report.get("account"), "sweep_id": report.get("sweep_id"), "dry_run": report.get("dry_run")}
     entries = []
     for finding in report["findings"]:
@@ -94,8 +96,9 @@ class FindingEvents:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def publish(self, report: Mapping[str, Any]) -> dict[str, Any]:
+    def publish(self, report: ReportLike) -> dict[str, Any]:
         """Put every entry; return {"sent", "failed"}. ChannelError if EventBridge cannot be reached at all."""
+        report = as_tree(report)
         sent = failed = 0
         errors: list[str] = []
         for batch in batches(build_entries(report)):

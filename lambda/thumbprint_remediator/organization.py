@@ -1,5 +1,6 @@
-"""Organization sweeps, the pure part: which accounts to sweep and how, and one report and alert from every
-account's outcome. No I/O: the state machine fans out, the adapters list and assume, runtime wires it."""
+"""Organization sweeps, the pure part: which accounts to sweep and how, and one report from every account's
+outcome (its alert is rendered in alerts.py, with the account alert's building blocks). No I/O: the state
+machine fans out, the adapters list and assume, runtime wires it."""
 
 from __future__ import annotations
 
@@ -7,25 +8,18 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from thumbprint_remediator.alerts import (
-    CRITICAL_ACTIONS,
-    CRITICAL_STATUSES,
-    TEXT_BUDGET,
-    Alert,
-    TextBudget,
-    ascii_subject,
-    compose_alert,
-    show,
-    trimmed_json,
-)
-from thumbprint_remediator.contract import MEMBER_ROLE_ARN_PATTERN, is_account_id
-from thumbprint_remediator.report import ACTIONS, compact_finding, needs_attention
-from thumbprint_remediator.rules import STATUS_ORDER
-from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree
+import msgspec
+from msgspec import UNSET, UnsetType
 
-ACCOUNT_STATES = ("failed", "attention", "ok", "not_swept")
+from thumbprint_remediator.contract import ACCOUNT_ID_PATTERN, MEMBER_ROLE_ARN_PATTERN
+from thumbprint_remediator.report import compact_finding, needs_attention
+from thumbprint_remediator.status import COUNTED_ACTIONS, SUMMARY_ATTENTION, AccountState, Status
+from thumbprint_remediator.untrusted import sanitized_tree
+from thumbprint_remediator.views import HandedReport, OrganizationReport, to_builtins
+
+ACCOUNT_STATES: tuple[AccountState, ...] = tuple(AccountState)
 # Each account is swept in its own child workflow of a Distributed Map and its result is one line of the results
 # in S3: nothing carries every account's result inline, so each gets the same fixed budget, whatever their number.
 ACCOUNT_RESULT_BYTES = 8 * 1024  # one account's compact report, as the child workflow returns it
@@ -35,10 +29,6 @@ OVER_LIMIT_REASON = (
     f"over the {MAX_ACCOUNTS_PER_SWEEP} accounts one organization sweep is sized for: narrow targetOus or "
     "targetAccounts, or deploy a second organization stack for the rest"
 )
-_TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text part
-# The alert names at most this many accounts needing attention; the stored report has every account.
-ALERT_ACCOUNTS = 50
-_ALERT_HEALTHY_NAMED = 20
 _NAME_BYTES = 128
 _TEXT_BYTES = 1024
 _CAUSE_LIMIT = 1000
@@ -52,20 +42,6 @@ _REMEDIES = {
     "Sandbox.Timedout": "the account's sweep ran out of time: raise the function timeout (at most 900 s)",
     "States.TaskFailed": "read the function's log for this account; the next sweep retries",
 }
-_ATTRIBUTE_COUNTS = ("providers", "updated", "would_update", "blocked", "expiring")
-# What the subject and each account's headline count, most serious first ("stale" is in the action it led to).
-_ATTENTION_KEYS = (
-    "update_failed",
-    "blocked",
-    "error",
-    "unreachable",
-    "expired",
-    "untrusted",
-    "invalid_discovery",
-    "would_update",
-    "updated",
-    "expiring",
-)
 
 
 @dataclass(frozen=True)
@@ -130,7 +106,7 @@ def aggregate(
     not_swept: Iterable[Mapping[str, Any]] = (),
     *,
     execution: str | None = None,
-) -> dict[str, Any]:
+) -> OrganizationReport:
     """One organization report from each account's report (or the error the state machine caught)."""
     accounts = [account_entry(result) for result in results]
     accounts += [
@@ -146,13 +122,13 @@ def aggregate(
     ]
     order = {state: index for index, state in enumerate(ACCOUNT_STATES)}
     accounts.sort(key=lambda entry: (order[entry["state"]], entry["account"]))
-    return {
-        "organization": True,
+    report = {
         "execution": execution,
         "dry_run": any(entry.get("dry_run") for entry in accounts),
         "summary": _summary(accounts),
         "accounts": accounts,
     }
+    return msgspec.convert(sanitized_tree(report), OrganizationReport)
 
 
 def account_entry(result: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) -> dict[str, Any]:
@@ -172,15 +148,26 @@ def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
             "findings": [],
             "error": caught_error(result.get("error") or {}),
         }
-    report = result["report"] if isinstance(result["report"], Mapping) else {}
+    try:
+        # Compact from the state machine's children, full from a manual sweep: every field checked either way.
+        report = to_builtins(msgspec.convert(result["report"], HandedReport))
+    except msgspec.ValidationError as invalid:
+        return {
+            "account": account_id,
+            "name": name,
+            "state": "failed",
+            "summary": None,
+            "findings": [],
+            "error": {
+                "code": "result_unreadable",
+                "message": f"the account's report is malformed: {invalid}",
+                "remedy": "read the function's log for this account's sweep; the next sweep retries",
+            },
+        }
     error = report.get("error")
-    attention = [
-        finding if "days_to_expiry" in finding else compact_finding(finding)  # full reports from manual sweeps
-        for finding in report.get("findings", [])
-        if needs_attention(finding)
-    ]
+    attention = [compact_finding(finding) for finding in report["findings"] if needs_attention(finding)]
     summary = report.get("summary") or {}
-    needs_look = attention or any(summary.get(key) for key in _ATTENTION_KEYS)
+    needs_look = attention or any(summary.get(key) for key in SUMMARY_ATTENTION)
     state = "failed" if error else ("attention" if needs_look else "ok")
     return {
         "account": account_id,
@@ -203,12 +190,12 @@ def caught_error(error: Mapping[str, Any]) -> dict[str, Any]:
     message = str(cause or code)
     if isinstance(cause, str):
         try:
-            parsed = json.loads(cause)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, Mapping):  # a Lambda error: {"errorType", "errorMessage", "stackTrace"}
-            code = str(parsed.get("errorType") or code)
-            message = str(parsed.get("errorMessage") or message)
+            parsed = _decoded(cause, LambdaError)  # a Lambda error: {"errorType", "errorMessage", "stackTrace"}
+        except msgspec.ValidationError:
+            pass  # a plain-text cause: the message as it is
+        else:
+            code = parsed.errorType or code
+            message = parsed.errorMessage or message
     if len(message) > _CAUSE_LIMIT:
         message = message[:_CAUSE_LIMIT] + " ...[cut]"
     remedy = _REMEDIES.get(code, "read the function's log for this account; the next sweep retries")
@@ -285,33 +272,58 @@ def map_run_result(entry: Mapping[str, Any]) -> dict[str, Any]:
     or "error"}): a child that succeeded returns it as its Output; one that failed all the same has its Input
     (the work item) and the Error and Cause that ended it."""
     status = str(entry.get("Status") or "")
-    output = _json_object(entry.get("Output")) if status == "SUCCEEDED" else None
-    if output is not None and _is_account_id(output.get("account_id")) and ("report" in output or "error" in output):
-        return dict(output)
-    item = _json_object(entry.get("Input")) or {}
-    account_id = str(item.get("account_id") or "")
-    if not _is_account_id(account_id):
-        account_id = "unknown"
+    unreadable = "the account's child workflow returned no account result"
+    if status == "SUCCEEDED":
+        try:
+            output = _decoded(entry.get("Output"), AccountResult)
+        except msgspec.ValidationError as invalid:
+            unreadable += f" ({invalid})"
+        else:
+            if not isinstance(output.report, UnsetType) or not isinstance(output.error, UnsetType):
+                return to_builtins(output)
+    try:
+        item = to_builtins(_decoded(entry.get("Input"), WorkItem))
+    except msgspec.ValidationError:
+        item = {"account_id": "unknown", "name": ""}
     error = {"Error": entry.get("Error") or f"States.{status.title() or 'Unknown'}", "Cause": entry.get("Cause")}
     if status == "SUCCEEDED":
-        error = {"Error": "result_unreadable", "Cause": "the account's child workflow returned no account result"}
-    return {"account_id": account_id, "name": str(item.get("name") or ""), "error": error}
+        error = {"Error": "result_unreadable", "Cause": unreadable}
+    return {"account_id": item["account_id"], "name": item["name"], "error": error}
 
 
-def _json_object(text: Any) -> Mapping[str, Any] | None:
-    if isinstance(text, Mapping):
-        return text
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, Mapping) else None
+class WorkItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An account of the work list, as the Distributed Map hands it to a child."""
+
+    # The length too: a pattern is searched, and `$` also matches before a trailing newline.
+    account_id: Annotated[str, msgspec.Meta(pattern=f"^{ACCOUNT_ID_PATTERN}$", min_length=12, max_length=12)]
+    name: str = ""
 
 
-def _is_account_id(value: Any) -> bool:
-    return is_account_id(value)
+class AccountResult(WorkItem, frozen=True, kw_only=True):
+    """What an account's child workflow returns: its report, or the error its Catch recorded."""
+
+    report: dict[str, Any] | UnsetType = UNSET
+    error: dict[str, Any] | UnsetType = UNSET
+
+
+class LambdaError(msgspec.Struct, frozen=True):
+    """A Lambda error as Step Functions records it in a Cause."""
+
+    errorType: str | None = None  # Lambda's own field names
+    errorMessage: str | None = None
+
+
+StructT = TypeVar("StructT", bound=msgspec.Struct)
+
+
+def _decoded(value: Any, kind: type[StructT]) -> StructT:
+    """`value` (JSON text or an object) as `kind`; msgspec.ValidationError says precisely what is wrong."""
+    if isinstance(value, str | bytes):
+        try:
+            return msgspec.json.decode(value, type=kind)
+        except msgspec.DecodeError as error:  # not JSON at all
+            raise msgspec.ValidationError(str(error)) from error
+    return msgspec.convert(value, kind)
 
 
 def with_missing_accounts(
@@ -331,22 +343,9 @@ def with_missing_accounts(
             }
 
 
-def alert_view(report: Mapping[str, Any], report_location: str | None) -> dict[str, Any]:
-    """What the alert carries of a report of any size: the summary, the first ALERT_ACCOUNTS accounts needing
-    attention (most serious first), a few healthy ones, how many are left out, and where the full report is."""
-    needing = [entry for entry in report["accounts"] if entry["state"] != "ok"]
-    healthy = [entry for entry in report["accounts"] if entry["state"] == "ok"]
-    shown = needing[:ALERT_ACCOUNTS] + healthy[:_ALERT_HEALTHY_NAMED]
-    return {
-        **{key: value for key, value in report.items() if key != "accounts"},
-        "accounts": shown,
-        "accounts_not_listed": len(needing) - len(needing[:ALERT_ACCOUNTS]),
-        "report_location": report_location,
-    }
-
-
 # What an account's summary may hold in the organization report: the counters the engine's reports carry.
-_SUMMARY_KEYS = ("providers", *STATUS_ORDER, *ACTIONS, "min_days_to_expiry")
+_COUNT_KEYS: tuple[str, ...] = (*(status.value for status in Status), *(action.value for action in COUNTED_ACTIONS))
+_SUMMARY_KEYS = ("providers", *_COUNT_KEYS, "min_days_to_expiry")
 
 
 def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -355,188 +354,8 @@ def _summary(accounts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     summary.update({f"accounts_{state}": states.get(state, 0) for state in ACCOUNT_STATES})
     swept = [entry["summary"] for entry in accounts if entry["summary"] and not entry["error"]]
     summary["providers"] = sum(int(counts.get("providers", 0)) for counts in swept)
-    for key in (*STATUS_ORDER, *(action for action in ACTIONS if action != "none")):
+    for key in _COUNT_KEYS:
         summary[key] = sum(int(counts.get(key, 0)) for counts in swept)
     expiries = [counts["min_days_to_expiry"] for counts in swept if counts.get("min_days_to_expiry") is not None]
     summary["min_days_to_expiry"] = min(expiries) if expiries else None
     return summary
-
-
-# --- the alert ------------------------------------------------------------------------------------------------
-def should_notify_organization(report: Mapping[str, Any], notify_on: str) -> bool:
-    """`always`, `never`, or `problems`: an account failed or was left out, or a finding needs attention."""
-    if notify_on == "always":
-        return True
-    if notify_on == "never":
-        return False
-    return any(entry["state"] != "ok" for entry in report["accounts"])
-
-
-def organization_severity(report: Mapping[str, Any]) -> str:
-    """`critical`: an account failed or was left out, or a provider is broken or blocked; `warning`: anything
-    else needing attention; `info`."""
-    summary = report["summary"]
-    if summary["accounts_failed"] or summary["accounts_not_swept"]:
-        return "critical"
-    if any(summary.get(key) for key in (*CRITICAL_STATUSES, *CRITICAL_ACTIONS)):
-        return "critical"
-    return "warning" if summary["accounts_attention"] else "info"
-
-
-def summary_counts(summary: Mapping[str, Any]) -> list[str]:
-    """What needs attention in a summary, most serious first: ["1 blocked", "3 updated"]."""
-    return [f"{summary[key]} {key.replace('_', ' ')}" for key in _ATTENTION_KEYS if summary.get(key)]
-
-
-def render_organization_alert(report: Mapping[str, Any]) -> Alert:
-    """Subject with organization-wide counts, a block per account that needs attention, and the JSON."""
-    summary = report["summary"]
-    level = organization_severity(report)
-    attributes: dict[str, tuple[str, str]] = {
-        "severity": ("String", level),
-        "account": ("String", "organization"),
-        "dry_run": ("String", "true" if report.get("dry_run") else "false"),
-        "accounts": ("Number", str(summary["accounts"])),
-        "accounts_failed": ("Number", str(summary["accounts_failed"] + summary["accounts_not_swept"])),
-    }
-    for name in _ATTRIBUTE_COUNTS:
-        attributes[name] = ("Number", str(summary.get(name, 0)))
-    return compose_alert(_subject(report), attributes, _text(report, level), lambda room: _json_section(report, room))
-
-
-def _subject(report: Mapping[str, Any]) -> str:
-    summary = report["summary"]
-    failed = summary["accounts_failed"] + summary["accounts_not_swept"]
-    parts = [f"{failed} account{'s' if failed != 1 else ''} failed"] if failed else []
-    parts += summary_counts(summary)
-    if not parts:
-        parts = [f"all {summary['providers']} OK"]
-    prefix = "OIDC thumbprints (dry run): " if report.get("dry_run") else "OIDC thumbprints: "
-    suffix = f" ({summary['accounts']} accounts)"
-    subject = prefix + ", ".join(parts)
-    if len(subject) + len(suffix) > 100:
-        subject = subject[: 100 - len(suffix) - 3].rstrip(", ") + "..."
-    return ascii_subject(subject + suffix)
-
-
-def _text(report: Mapping[str, Any], level: str) -> str:
-    """The text part, at most TEXT_BUDGET bytes: a block per account that needs attention while they fit, then
-    the others by account id only, then the healthy ones."""
-    summary = report["summary"]
-    accounts = report["accounts"]
-    mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
-    text = TextBudget(TEXT_BUDGET)
-    text.add(
-        [
-            f"OIDC thumbprint sweep of {summary['accounts']} accounts of the organization{mode}.",
-            f"Execution: {show(report.get('execution') or 'manual')}.",
-            f"Severity: {level}. Accounts: {summary['accounts_ok']} OK, {summary['accounts_attention']} need "
-            f"attention, {summary['accounts_failed']} failed, {summary['accounts_not_swept']} not swept. "
-            f"{summary['providers']} providers checked.",
-            "",
-        ]
-    )
-    healthy = [entry for entry in accounts if entry["state"] == "ok"]
-    healthy_count = int(summary.get("accounts_ok", len(healthy)))
-    names = ", ".join(_label(entry) for entry in healthy[:20]) + (
-        f" and {healthy_count - len(healthy[:20])} more" if healthy_count > len(healthy[:20]) else ""
-    )
-    closing = [f"Healthy accounts ({healthy_count}): {names or 'none'}."]
-    if report.get("report_location"):
-        closing.append(f"Full report (every account): {show(report['report_location'], LINE_LIMIT)}")
-    reserve = len("\n".join(closing).encode()) + _TAIL_RESERVE
-    needing = [entry for entry in accounts if entry["state"] != "ok"]
-    not_listed = int(report.get("accounts_not_listed") or 0)  # left out of an alert_view
-    where = "the full report" if report.get("report_location") else "the JSON"
-    shown = 0
-    for entry in needing:
-        if not text.add(_account_block(entry), reserve):
-            break
-        shown += 1
-    rest = needing[shown:]
-    if rest or not_listed:
-        total = len(rest) + not_listed
-        listed = 0
-        for end in range(min(len(rest), ALERT_ACCOUNTS), 0, -1):  # as many account ids as fit on the line
-            ids = ", ".join(show(entry["account"], 64) for entry in rest[:end])
-            more = f" and {total - end} more" if end < total else ""
-            line = f"... and {total} more accounts need attention (see {where}): {ids}{more}"
-            if text.add([line, ""], reserve):
-                listed = end
-                break
-        if not listed:
-            text.add([f"... and {total} more accounts need attention (see {where}).", ""])
-    text.add(closing)
-    return text.text()
-
-
-def _account_block(entry: Mapping[str, Any]) -> list[str]:
-    error = entry.get("error")
-    if error:
-        state = "NOT SWEPT" if entry["state"] == "not_swept" else "FAILED"
-        block = [f"== Account {_label(entry)}: {state} ({show(error['code'])})", f"  {show(error['message'])}"]
-        if error.get("remedy"):
-            block.append(f"  What to do: {show(error['remedy'])}")
-        return [*block, ""]
-    counts = ", ".join(summary_counts(entry["summary"] or {})) or "needs attention"
-    block = [f"== Account {_label(entry)}: {counts}", ""]
-    for finding in entry["findings"]:
-        block.extend(_finding_block(finding))
-    if entry.get("findings_not_shown"):
-        block += [
-            f"  ... and {entry['findings_not_shown']} more: the function's log has every provider of this sweep "
-            f"(sweep_id {show(entry.get('sweep_id'))})",
-            "",
-        ]
-    return block
-
-
-def _finding_block(finding: Mapping[str, Any]) -> list[str]:
-    action = show(finding["action"])
-    headline = show(finding["status"]).upper() + ("" if action == "none" else f" -> {action.upper()}")
-    before, after = show(", ".join(finding["thumbprints_before"])), show(", ".join(finding["thumbprints_after"]))
-    block = [f"[{headline}] {show(finding['url'], FIELD_LIMIT)}", f"  ARN: {show(finding['arn'])}"]
-    if before != after:
-        block.append(f"  Thumbprints: {before or '(none)'} -> {after or '(none)'}")
-    else:
-        block.append(f"  Thumbprints: {before or '(none)'} (unchanged)")
-    if finding.get("problems"):
-        block.append(f"  Problems: {show(', '.join(finding['problems']))}")
-    if finding.get("days_to_expiry") is not None:
-        block.append(f"  Nearest certificate expiry: {show(finding['days_to_expiry'])} days")
-    if finding.get("error"):
-        block.append(f"  Error: {show(finding['error'])}")
-    return [*block, ""]
-
-
-def _label(entry: Mapping[str, Any]) -> str:
-    account = show(entry["account"], 64)
-    return f"{account} ({show(entry['name'], FIELD_LIMIT)})" if entry.get("name") else account
-
-
-def _json_section(report: Mapping[str, Any], budget: int) -> str:
-    full = "Full report (JSON):\n" + json.dumps(sanitized_tree(report), indent=1, default=str)
-    if len(full.encode()) <= budget:
-        return full
-    # Too big for SNS: keep the accounts that need attention, and of each finding what a person acts on.
-    accounts = [
-        {**entry, "findings": [_slim_finding(finding) for finding in entry["findings"]]}
-        for entry in report["accounts"]
-        if entry["state"] != "ok"
-    ]
-    note = (
-        "Report trimmed to fit SNS's 256 KB limit: healthy accounts and finding details are left out, and "
-        "accounts_omitted counts the accounts that did not fit; each account's findings are in the function's "
-        "log (by sweep_id)."
-    )
-    return trimmed_json(report, "accounts", accounts, budget, note)
-
-
-def _slim_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("arn", "status", "action", "thumbprints_before", "thumbprints_after", "error")
-    slim = {key: finding.get(key) for key in keep}
-    # Compact findings (the state machine's) carry problem codes, full ones (manual sweeps) problem objects.
-    slim["problems"] = [
-        problem.get("code") if isinstance(problem, Mapping) else problem for problem in finding.get("problems", [])
-    ]
-    return slim

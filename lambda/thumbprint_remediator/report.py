@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCapture, TrustResult
-from thumbprint_remediator.rules import STATUS_ORDER, Expiry, Problem, days_left
+from thumbprint_remediator.rules import Expiry, Problem, days_left
+from thumbprint_remediator.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.untrusted import sanitized_tree
+from thumbprint_remediator.views import AccountError, CompactReport, OrganizationReport, Report, to_builtins
 
-ACTIONS: tuple[str, ...] = ("none", "updated", "would_update", "blocked", "update_failed", "update_unknown")
-HEALTHY_STATUSES = frozenset({"ok", "skipped"})
+ReportT = TypeVar("ReportT", Report, OrganizationReport)
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,8 @@ def needs_attention(finding: Mapping[str, Any]) -> bool:
     a change since the last sweep (drift included)."""
     history = finding.get("history") or {}
     return (
-        finding["status"] not in HEALTHY_STATUSES
-        or finding["action"] != "none"
+        not Status(finding["status"]).healthy
+        or finding["action"] != Action.NONE
         or bool(history.get("since_last_sweep"))
     )
 
@@ -133,13 +136,16 @@ def build_report(
     findings: Sequence[Finding],
     sweep_id: str,
     history_enabled: bool = False,
-) -> dict[str, Any]:
-    """The report the handler returns and the alert carries. Field names are a contract.
+    error: AccountError | UnsetType | None = UNSET,
+) -> Report:
+    """The report of a sweep, from its findings. Field names are a contract (views.Report).
 
     Every string in it is escaped and capped (untrusted.sanitized_tree): server values are sanitized where
     they are read, and this makes sure nothing composed from them later can carry a raw control character.
+    The parts contributed after the findings (the alert's outcome, the channels', the member role) are added
+    with `finished`, which sanitizes them the same way.
     """
-    report = {
+    tree: dict[str, Any] = {
         "account": account,
         "sweep_id": sweep_id,
         "dry_run": dry_run,
@@ -149,7 +155,17 @@ def build_report(
         "findings": [finding.to_dict() for finding in findings],
         "history": history_summary(findings, history_enabled),
     }
-    return dict(sanitized_tree(report))
+    if not isinstance(error, UnsetType):
+        tree["error"] = None if error is None else msgspec.to_builtins(error)
+    return msgspec.convert(sanitized_tree(tree), Report)
+
+
+def finished(report: ReportT, **parts: Any) -> ReportT:
+    """`report` with the parts contributed once its findings were known (alert=, channels=, role_arn=, error=,
+    change=, checked=, findings=): a new frozen report, each part sanitized like the rest; nothing is mutated."""
+    tree = sanitized_tree({name: msgspec.to_builtins(value) for name, value in parts.items()})
+    changes = {name: msgspec.convert(value, _FIELD_TYPES[type(report)][name]) for name, value in tree.items()}
+    return msgspec.structs.replace(report, **changes)
 
 
 def history_summary(findings: Sequence[Finding], enabled: bool) -> dict[str, Any]:
@@ -165,41 +181,53 @@ def history_summary(findings: Sequence[Finding], enabled: bool) -> dict[str, Any
     }
 
 
-def compact_report(report: Mapping[str, Any], max_bytes: int | None = None) -> dict[str, Any]:
+def compact_report(report: Report, max_bytes: int | None = None) -> CompactReport:
     """The report as an organization sweep carries it, every account's in one Step Functions state (256 KB):
-    no zero counts (but `providers`), and of the findings that need attention, as many as fit in `max_bytes`
-    of JSON, each reduced to what the organization's alert shows. The rest is counted in `findings_omitted`;
-    every provider's full line is in the function's log under the report's sweep_id."""
-    compact = {key: value for key, value in report.items() if key not in ("findings", "summary")}
-    compact["summary"] = {key: value for key, value in report["summary"].items() if value or key == "providers"}
-    compact["findings"] = []
-    size = len(json.dumps(compact, separators=(",", ":"), default=str))
-    for finding in (finding for finding in report["findings"] if needs_attention(finding)):
+    no zero counts (but `providers`; `min_days_to_expiry` is kept when there is one, 0 included), and of the
+    findings that need attention, as many as fit in `max_bytes` of JSON, each reduced to what the
+    organization's alert shows. The rest is counted in `findings_omitted`; every provider's full line is in
+    the function's log under the report's sweep_id."""
+    tree = to_builtins(report)
+    compact = {key: value for key, value in tree.items() if key not in ("findings", "summary", "change", "checked")}
+    compact["summary"] = {
+        key: value
+        for key, value in tree["summary"].items()
+        if value or key == "providers" or (key == "min_days_to_expiry" and value is not None)
+    }
+    kept: list[dict[str, Any]] = []
+    compact["findings"] = kept
+    size = len(msgspec.json.encode(compact))
+    attention = [finding for finding in tree["findings"] if needs_attention(finding)]
+    for finding in attention:
         entry = compact_finding(finding)
-        entry_size = len(json.dumps(entry, separators=(",", ":"), default=str)) + 1
+        entry_size = len(msgspec.json.encode(entry)) + 1
         if max_bytes is not None and size + entry_size > max_bytes:
             break
-        compact["findings"].append(entry)
+        kept.append(entry)
         size += entry_size
-    compact["findings_omitted"] = len(report["findings"]) - len(compact["findings"])
-    compact["attention_omitted"] = sum(1 for finding in report["findings"] if needs_attention(finding)) - len(
-        compact["findings"]
-    )
-    return compact
+    compact["findings_omitted"] = len(tree["findings"]) - len(kept)
+    compact["attention_omitted"] = len(attention) - len(kept)
+    return msgspec.convert(compact, CompactReport)
 
 
 def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
-    """A finding as the organization's alert shows it: URL, status and action, thumbprints, problem codes."""
+    """A finding as the organization's alert shows it (views.CompactFinding), from a full or a compact one:
+    URL, status and action, thumbprints, problem codes (notes left out), days to the nearest expiry."""
     expiry = finding.get("nearest_expiry")
+    days = finding["days_to_expiry"] if "days_to_expiry" in finding else (expiry["days_left"] if expiry else None)
     return {
         "arn": finding["arn"],
         "url": finding["url"],
         "status": finding["status"],
         "action": finding["action"],
-        "thumbprints_before": finding["thumbprints_before"],
-        "thumbprints_after": finding["thumbprints_after"],
-        "problems": [problem["code"] for problem in finding.get("problems", []) if problem.get("status") != "ok"],
-        "days_to_expiry": expiry["days_left"] if expiry else None,
+        "thumbprints_before": finding.get("thumbprints_before", []),
+        "thumbprints_after": finding.get("thumbprints_after", []),
+        "problems": [
+            problem if isinstance(problem, str) else problem["code"]
+            for problem in finding.get("problems", [])
+            if isinstance(problem, str) or problem.get("status") != "ok"
+        ],
+        "days_to_expiry": days,
         "error": finding.get("error"),
     }
 
@@ -209,8 +237,8 @@ def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
     statuses = Counter(finding.status for finding in findings)
     actions = Counter(finding.action for finding in findings)
     summary: dict[str, Any] = {"providers": len(findings)}
-    summary.update({status: statuses.get(status, 0) for status in STATUS_ORDER})
-    summary.update({action: actions.get(action, 0) for action in ACTIONS if action != "none"})
+    summary.update({status.value: statuses.get(status, 0) for status in Status})
+    summary.update({action.value: actions.get(action, 0) for action in COUNTED_ACTIONS})
     expiries = [f.nearest_expiry.days_left for f in findings if f.nearest_expiry is not None]
     summary["min_days_to_expiry"] = min(expiries) if expiries else None
     return summary
@@ -236,3 +264,9 @@ def _describe_certificate(
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+# Each report type's fields and their types, to convert a contributed part into what the field holds.
+_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {
+    kind: {field.name: field.type for field in msgspec.structs.fields(kind)} for kind in (Report, OrganizationReport)
+}

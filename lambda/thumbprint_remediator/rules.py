@@ -28,28 +28,10 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
+from thumbprint_remediator.status import Status, most_serious
 
 MAX_THUMBPRINTS = 5  # IAM's limit per provider; moto does not enforce it on update, so we do
 THUMBPRINT_PATTERN = re.compile(r"[0-9a-f]{40}")  # with fullmatch: no trailing newline
-
-# Statuses, most serious first. A provider's status is the most serious of its problems.
-# `expired` outranks `untrusted` because an expired certificate is the usual reason a chain stops
-# verifying, and it is the more precise thing to tell the operator.
-STATUS_ORDER: tuple[str, ...] = (
-    "error",  # the provider could not be read or assessed at all
-    "unreachable",  # a TLS endpoint could not be reached or did not complete a handshake
-    "expired",  # a certificate in the chain is past its notAfter
-    # a chain does not verify (path, dates or hostname), looks intercepted, or is not sent as an
-    # issuer chain (misordered, duplicate or unrelated certificates: STS rejects the JWT)
-    "untrusted",
-    "invalid_discovery",  # discovery document or JWKS unusable
-    "stale",  # a live thumbprint is missing from the provider's list (or the list is empty)
-    "expiring",  # a certificate in the verified path expires within the warning window
-    "ok",
-    "skipped",  # tagged to be left alone; not probed
-)
-# Statuses whose presence forbids writing thumbprints: the chain or the probe cannot be relied on.
-BLOCKING_STATUSES = frozenset({"error", "unreachable", "expired", "untrusted", "invalid_discovery"})
 
 RELIANCE_REQUIRED = "required"
 RELIANCE_FALLBACK = "fallback"
@@ -111,11 +93,6 @@ def is_valid_thumbprint(value: str) -> bool:
 def days_left(not_after: datetime, now: datetime) -> int:
     """Whole days from `now` until `not_after`, rounded down (negative once expired)."""
     return math.floor((not_after - now).total_seconds() / 86400)
-
-
-def most_serious(statuses: Iterable[str]) -> str:
-    ranked = [STATUS_ORDER.index(status) for status in statuses]
-    return STATUS_ORDER[min(ranked)] if ranked else "ok"
 
 
 def is_skipped(provider: ProviderConfig, tag_key: str) -> bool:
@@ -239,7 +216,7 @@ def assess(
     proposed: tuple[str, ...] | None = None
     block_reason: str | None = None
     if stale:
-        blockers = [problem for problem in problems if problem.status in BLOCKING_STATUSES]
+        blockers = [problem for problem in problems if Status(problem.status).blocks_write]
         if not blockers and probe.jwks_uri is None:
             blockers.append(_problem("jwks_unknown", "invalid_discovery", "the JWKS endpoint is unknown", ""))
         untied = [c.endpoint for c in probe.hosts if c.live_thumbprint and c.live_thumbprint not in live]

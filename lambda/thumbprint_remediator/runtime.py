@@ -8,9 +8,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
+from msgspec import UnsetType
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
+from thumbprint_remediator.alerts import alert_view, render_organization_alert, should_notify_organization
 from thumbprint_remediator.channels import Channels, build_channels, check_change, evaluate_for_config
 from thumbprint_remediator.channels import publish as publish_channels
 from thumbprint_remediator.clients import Clients
@@ -23,21 +25,27 @@ from thumbprint_remediator.org_store import OrganizationStore
 from thumbprint_remediator.organization import (
     MEMBER_ROLE_REMEDY,
     aggregate,
-    alert_view,
     map_run_result,
     plan_sweeps,
-    render_organization_alert,
-    should_notify_organization,
     with_missing_accounts,
 )
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.publisher import AlertPublisher
-from thumbprint_remediator.report import compact_report
+from thumbprint_remediator.report import compact_report, finished
 from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, SweepRequest
 from thumbprint_remediator.security_hub import HubTarget
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert
 from thumbprint_remediator.trust import TrustEvaluator
+from thumbprint_remediator.views import (
+    ChangeNotChecked,
+    CompactReport,
+    ConfigRuleOutcome,
+    OrganizationReport,
+    Report,
+    StoredOrganizationResult,
+    to_builtins,
+)
 
 # Kept free at the end of the Lambda's time for the alert and the return: the SNS client's worst case.
 LAMBDA_RESERVE_SECONDS = contract.alert_reserve_seconds()
@@ -138,32 +146,32 @@ def _warn_if_too_short(sweeper: Sweeper, context: Any) -> None:
         )
 
 
-def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> dict[str, Any]:
+def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report | CompactReport:
     """Sweep the function's own account, or the account of `request.account_role_arn` through STS."""
     _warn_if_too_short(runtime.sweeper, context)
     if request.account_role_arn is None:
         account = account_of(context, runtime.session)
         report = runtime.sweeper.run(request, account=account, deadline=deadline_of(context))
         if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
-            covered = None if request.providers is None else [row["arn"] for row in report["findings"]]
+            covered = None if request.providers is None else [row.arn for row in report.findings]
             target = _hub_target(runtime, account, context)
-            publish_channels(runtime.channels, report, target, covered, end_of(context))
+            report = publish_channels(runtime.channels, report, target, covered, end_of(context))
     else:
         report = _sweep_member_account(runtime, request, deadline_of(context))
     return compact_report(report, request.compact_bytes) if request.report == "compact" else report
 
 
-def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> dict[str, Any]:
+def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> Report | ChangeNotChecked:
     """The immediate check of one provider a CloudTrail event names; its findings go to the channels too."""
     account = account_of(context, runtime.session)
     report = check_change(runtime.sweeper, change, account=account, deadline=deadline_of(context))
-    if runtime.channels is not None and report.get("checked"):
+    if runtime.channels is not None and isinstance(report, Report):
         target = _hub_target(runtime, account, context)
-        publish_channels(runtime.channels, report, target, [change.provider_arn], end_of(context))
+        report = publish_channels(runtime.channels, report, target, [change.provider_arn], end_of(context))
     return report
 
 
-def run_config_rule(runtime: Runtime, request: ConfigRuleRequest, context: Any) -> dict[str, Any]:
+def run_config_rule(runtime: Runtime, request: ConfigRuleRequest, context: Any) -> ConfigRuleOutcome:
     """The Config rule's evaluation: a dry-run sweep, reported with PutEvaluations."""
     channels = runtime.channels or build_channels(runtime.sweeper.settings, runtime.sweeper.log, runtime.session)
     account = account_of(context, runtime.session)
@@ -176,7 +184,7 @@ def _hub_target(runtime: Runtime, account: str | None, context: Any) -> HubTarge
     return HubTarget(account=account or "", region=runtime.session.region_name or "", partition=partition_of(context))
 
 
-def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: float | None) -> dict[str, Any]:
+def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: float | None) -> Report:
     """Assume the member role (fresh credentials each invocation), then sweep with an IAM client built on them.
     A role that cannot be assumed, or cannot list the providers, is that account's finding, not a failure."""
     assert request.account_role_arn is not None
@@ -198,9 +206,8 @@ def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: flo
             message=str(error),
             remedy="the member role must allow iam:ListOpenIDConnectProviders: redeploy the StackSet, check SCPs",
         )
-    report["role_arn"] = request.account_role_arn
-    report.setdefault("error", None)
-    return report
+    unswept = None if isinstance(report.error, UnsetType) else report.error
+    return finished(report, role_arn=request.account_role_arn, error=unswept)
 
 
 def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) -> dict[str, Any]:
@@ -237,7 +244,9 @@ def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) 
     }
 
 
-def aggregate_organization(runtime: Runtime, request: AggregateRequest) -> dict[str, Any]:
+def aggregate_organization(
+    runtime: Runtime, request: AggregateRequest
+) -> OrganizationReport | StoredOrganizationResult:
     """One organization report from every account's outcome, and one alert when due. With a store, the results
     come from the Distributed Map's result files, the full report is stored next to them, and what comes back is
     the summary, the report's key and the alert's outcome: the same few fields for any number of accounts."""
@@ -246,12 +255,13 @@ def aggregate_organization(runtime: Runtime, request: AggregateRequest) -> dict[
     publisher = runtime.sweeper.publisher
     if request.store is None:
         report = aggregate(request.results, request.not_swept, execution=request.execution)
-        log.info("organization sweep finished", extra={"execution": request.execution, "summary": report["summary"]})
-        due = publisher is not None and should_notify_organization(report, notify_on)
-        deliver_alert(
-            publisher if due else None, report, notify_on, render_organization_alert, log, "organization sweep"
+        tree = to_builtins(report)
+        log.info("organization sweep finished", extra={"execution": request.execution, "summary": tree["summary"]})
+        due = publisher is not None and should_notify_organization(tree, notify_on)
+        outcome = deliver_alert(
+            publisher if due else None, tree, notify_on, render_organization_alert, log, "organization sweep"
         )
-        return report
+        return finished(report, alert=outcome)
     location = request.store
     assert location.manifest_key is not None  # the request parser insists on it
     store = _store(runtime, location.bucket)
@@ -259,15 +269,18 @@ def aggregate_organization(runtime: Runtime, request: AggregateRequest) -> dict[
     not_swept = store.read_list(location.not_swept_key) if location.not_swept_key else []
     results = (map_run_result(entry) for entry in store.map_run_entries(location.manifest_key))
     report = aggregate(with_missing_accounts(results, work_list), not_swept, execution=request.execution)
-    report_key = store.put_report(location.execution, report)
+    tree = to_builtins(report)
+    report_key = store.put_report(location.execution, tree)
     log.info(
         "organization sweep finished",
-        extra={"execution": request.execution, "summary": report["summary"], "report": store.location(report_key)},
+        extra={"execution": request.execution, "summary": tree["summary"], "report": store.location(report_key)},
     )
-    view = alert_view(report, store.location(report_key))
-    due = publisher is not None and should_notify_organization(report, notify_on)
-    deliver_alert(publisher if due else None, view, notify_on, render_organization_alert, log, "organization sweep")
-    return {"summary": report["summary"], "report_key": report_key, "alert": view.get("alert")}
+    view = alert_view(tree, store.location(report_key))
+    due = publisher is not None and should_notify_organization(tree, notify_on)
+    outcome = deliver_alert(
+        publisher if due else None, view, notify_on, render_organization_alert, log, "organization sweep"
+    )
+    return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=outcome)
 
 
 def _store(runtime: Runtime, bucket: str) -> OrganizationStore:

@@ -15,6 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError
+from thumbprint_remediator.status import Status
+from thumbprint_remediator.views import ReportLike, as_tree
 
 # What this adapter calls (contract.py collects it for infra): import our findings under the account's own
 # product; is the hub enabled, and read back the active findings to archive those that are fixed.
@@ -34,16 +36,8 @@ DESCRIPTION_LIMIT: Final = 1024
 REMEDIATION_LIMIT: Final = 512
 FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC provider thumbprints"
 PROBLEM_FIELD: Final = f"{contract.SERVICE_NAME}/problem"
-# How serious each problem is, by the provider status it implies (rules.STATUS_ORDER).
-SEVERITY_BY_STATUS: Final = {
-    "error": "HIGH",
-    "unreachable": "HIGH",
-    "expired": "CRITICAL",
-    "untrusted": "HIGH",
-    "invalid_discovery": "HIGH",
-    "stale": "MEDIUM",
-    "expiring": "LOW",
-}
+# How serious each problem is: by the provider status it implies (Status.hub_severity).
+UNKNOWN_SEVERITY: Final = "MEDIUM"
 # A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
 STALE_REQUIRED_SEVERITY: Final = "HIGH"
 NOT_ENABLED_CODES: Final = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
@@ -64,6 +58,14 @@ class HubTarget:
         )
 
 
+def _hub_severity(status: str) -> str:
+    try:
+        label = Status(status).hub_severity
+    except ValueError:  # not a status this version knows: neither raised nor dropped
+        label = None
+    return label or UNKNOWN_SEVERITY
+
+
 def finding_id(provider_arn: str, code: str, host: str | None) -> str:
     """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem and host."""
     identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}" + (f"/{host}" if host else "")
@@ -72,8 +74,9 @@ def finding_id(provider_arn: str, code: str, host: str | None) -> str:
     return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
 
 
-def active_findings(report: Mapping[str, Any], target: HubTarget, now: datetime) -> list[dict[str, Any]]:
+def active_findings(report: ReportLike, target: HubTarget, now: datetime) -> list[dict[str, Any]]:
     """An ASFF finding for every problem (not a note) of every provider in the report."""
+    report = as_tree(report)
     findings = []
     for finding in report["findings"]:
         for problem in finding.get("problems", []):
@@ -84,7 +87,7 @@ def active_findings(report: Mapping[str, Any], target: HubTarget, now: datetime)
 
 
 def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTarget, now: datetime) -> dict[str, Any]:
-    label = SEVERITY_BY_STATUS.get(str(problem["status"]), "MEDIUM")
+    label = _hub_severity(str(problem["status"]))
     if problem["status"] == "stale" and finding.get("thumbprint_reliance") == "required":
         label = STALE_REQUIRED_SEVERITY
     timestamp = _iso(now)
@@ -200,10 +203,11 @@ class SecurityHubFindings:
         self._client = client
 
     def publish(
-        self, report: Mapping[str, Any], target: HubTarget, covered: Collection[str] | None, now: datetime
+        self, report: ReportLike, target: HubTarget, covered: Collection[str] | None, now: datetime
     ) -> dict[str, Any]:
         """Import the report's findings and archive the fixed ones (of `covered` providers; None: of all).
         Security Hub not enabled: {"enabled": False, "message": ...}, nothing imported."""
+        report = as_tree(report)
         try:
             self._client.describe_hub()
             previous = self._active(target, covered)

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -39,7 +39,7 @@ from thumbprint_remediator.remediation import (
     matches,
     remerge,
 )
-from thumbprint_remediator.report import Finding, build_report, describe_host
+from thumbprint_remediator.report import Finding, build_report, describe_host, finished
 from thumbprint_remediator.request import SweepRequest, provider_identity
 from thumbprint_remediator.rules import (
     Assessment,
@@ -51,6 +51,7 @@ from thumbprint_remediator.rules import (
     presented_chains,
 )
 from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.views import AccountError, AlertOutcome, Report, to_builtins
 
 
 class Inventory(Protocol):
@@ -195,7 +196,7 @@ class Sweeper:
         account: str | None,
         deadline: float | None = None,
         progress: Callable[[Finding, int, int], None] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Report:
         """Sweep, alert when due, and return the report. `deadline` (a `monotonic()` value) is when the report
         must be ready, the alert's time being reserved after it; probing and writing stop
         `finish_reserve_seconds` earlier, so that writes still in flight can be awaited or read afresh."""
@@ -218,13 +219,12 @@ class Sweeper:
             sweep_id=sweep_id,
             history_enabled=self.history is not None,
         )
-        self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": report["summary"]})
-        self._notify(report, request.notify or self.settings.notify_on)
-        return report
+        self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": to_builtins(report.summary)})
+        return self._notify(report, request.notify or self.settings.notify_on)
 
     def report_unswept_account(
         self, request: SweepRequest, *, account: str | None, code: str, message: str, remedy: str
-    ) -> dict[str, Any]:
+    ) -> Report:
         """The report of an account that could not be swept at all (its role cannot be assumed or cannot list
         the providers): one account-level finding and an `error`, alerted like any other report."""
         started_at = self.clock()
@@ -244,11 +244,12 @@ class Sweeper:
             duration_ms=0,
             findings=[finding],
             sweep_id=sweep_id,
+            error=AccountError(code=code, message=message, remedy=remedy),
         )
-        report["error"] = {"code": code, "message": message, "remedy": remedy}
-        self.log.error("account not swept", extra={"sweep_id": sweep_id, "account": account, "error": report["error"]})
-        self._notify(report, request.notify or self.settings.notify_on)
-        return report
+        self.log.error(
+            "account not swept", extra={"sweep_id": sweep_id, "account": account, "error": to_builtins(report)["error"]}
+        )
+        return self._notify(report, request.notify or self.settings.notify_on)
 
     def _select(self, arns: list[str], wanted: Sequence[str] | None) -> list[str]:
         """All providers, or the requested ones; an unknown one is an error before anything is probed.
@@ -666,35 +667,39 @@ class Sweeper:
         )
         return finding
 
-    def _notify(self, report: dict[str, Any], notify_on: str) -> None:
-        """Publish the alert when due. On failure the full report is logged and carried by the error."""
-        due = self.publisher is not None and should_notify(report, notify_on)
-        deliver_alert(self.publisher if due else None, report, notify_on, render_alert, self.log, "sweep")
+    def _notify(self, report: Report, notify_on: str) -> Report:
+        """Publish the alert when due; the report with the alert's outcome. On failure the full report is
+        logged and carried by the error."""
+        tree = to_builtins(report)
+        due = self.publisher is not None and should_notify(tree, notify_on)
+        outcome = deliver_alert(self.publisher if due else None, tree, notify_on, render_alert, self.log, "sweep")
+        return finished(report, alert=outcome)
 
 
 def deliver_alert(
     publisher: Publisher | None,
-    report: dict[str, Any],
+    report: Mapping[str, Any],
     notify_on: str,
-    render: Callable[[dict[str, Any]], Any],
+    render: Callable[[Mapping[str, Any]], Any],
     log: Log,
     what: str,
-) -> None:
-    """Publish `render(report)` unless `publisher` is None, and record the outcome in report["alert"].
+) -> AlertOutcome:
+    """Publish `render(report)` (a report as JSON values) unless `publisher` is None; the outcome, for the
+    report the function returns.
 
     If SNS refuses, nothing is lost: the full report is logged, and AlertDeliveryError carries it (and
     says it) so the invocation fails visibly and the errors alarm fires.
     """
     if publisher is None:
-        report["alert"] = {"sent": False, "notify_on": notify_on}
-        return
+        return AlertOutcome(sent=False, notify_on=notify_on)
     alert = render(report)
     try:
         message_id = publisher.publish(alert)
     except PublishError as error:
-        report["alert"] = {"sent": False, "notify_on": notify_on, "error": str(error)}
-        log.error(f"alert delivery failed ({what}); full report follows", extra={"report": report})
+        outcome = AlertOutcome(sent=False, notify_on=notify_on, error=str(error))
+        carried = {**report, "alert": to_builtins(outcome)}
+        log.error(f"alert delivery failed ({what}); full report follows", extra={"report": carried})
         raise AlertDeliveryError(
-            f"{error}. The {what} itself completed; report: {json.dumps(report, default=str)}", report
+            f"{error}. The {what} itself completed; report: {json.dumps(carried, default=str)}", carried
         ) from error
-    report["alert"] = {"sent": True, "notify_on": notify_on, "message_id": message_id, "subject": alert.subject}
+    return AlertOutcome(sent=True, notify_on=notify_on, message_id=message_id, subject=alert.subject)

@@ -13,8 +13,7 @@ from sandbox.matrix.model import RunResult, Scenario
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.report import ACTIONS
-from thumbprint_remediator.rules import STATUS_ORDER
+from thumbprint_remediator.status import Action, Status
 
 DOC_PATH: Final = Path(__file__).resolve().parents[2] / "docs" / "hostile-matrix.md"
 _PORT = re.compile(r"(localhost|127\.0\.0\.1|\[::1\]):\d+")
@@ -134,8 +133,8 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         lines.append("")
     if scale is not None and scale.report is not None:
         summary = scale.report["summary"]
-        statuses = ", ".join(f"{status} {summary[status]}" for status in STATUS_ORDER if summary.get(status))
-        actions = ", ".join(f"{action} {summary[action]}" for action in ACTIONS if summary.get(action))
+        statuses = ", ".join(f"{status} {summary[status]}" for status in Status if summary.get(status))
+        actions = ", ".join(f"{action} {summary[action]}" for action in Action if summary.get(action))
         lines += [
             "## Scale",
             "",

@@ -31,6 +31,7 @@ import boto3
 
 from infra.bundling import TASK_ROOT
 from sandbox.aws import REGION, EmulatedAccount
+from sandbox.report_schema import validate_handler_output
 from tests.e2e.cdk_cli import staging_bucket
 
 RUNTIME_SCRIPT: Final = Path(__file__).with_name("lambda_runtime.py")
@@ -181,6 +182,8 @@ class DeployedFunction:
         if process.returncode != 0 or not result_file.exists():
             raise AssertionError(f"the runtime process failed with exit code {process.returncode}:\n{logs}")
         outcome = json.loads(result_file.read_text())
+        if outcome.get("payload") is not None:  # what the deployed package returned is the contract, too
+            validate_handler_output(outcome["payload"])
         return Invocation(
             outcome.get("payload"),
             outcome.get("error"),

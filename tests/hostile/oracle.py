@@ -12,7 +12,8 @@ from typing import Final
 from sandbox.matrix.model import ProviderRun, RunResult
 from sandbox.oracles import FORBIDDEN_TEXT, strings_in
 from thumbprint_remediator.alerts import MESSAGE_LIMIT
-from thumbprint_remediator.rules import BLOCKING_STATUSES, MAX_THUMBPRINTS
+from thumbprint_remediator.rules import MAX_THUMBPRINTS
+from thumbprint_remediator.status import Status
 
 TRUSTED: Final = frozenset({"public", "private", "pinned"})
 # Problems that say a chain is not what IAM's chain-order rule or the verified path allow: never a write.
@@ -110,7 +111,7 @@ def _provider_breaches(provider: ProviderRun) -> list[str]:  # noqa: C901 - one 
     distrusted = any(host["trust"] == "untrusted" for host in hosts) or any(
         problem["code"] in PATH_PROBLEMS for problem in finding["problems"]
     )
-    if changed and (distrusted or finding["status"] in BLOCKING_STATUSES):
+    if changed and (distrusted or Status(finding["status"]).blocks_write):
         breaches.append(f"written despite {finding['status']}: {provider.pinned} -> {provider.after}")
     added = set(after) - set(before)
     if not added <= tied_live:

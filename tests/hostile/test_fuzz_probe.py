@@ -37,6 +37,7 @@ from thumbprint_remediator.request import SweepRequest
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Sweeper
 from thumbprint_remediator.trust import TrustEvaluator
+from thumbprint_remediator.views import to_builtins
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 # The failure codes the probe documents: every probe failure must be one of them.
@@ -408,7 +409,9 @@ def test_generated_documents_headers_and_chains_give_one_clean_finding_and_no_un
     iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=rig.arn, ThumbprintList=pinned)
 
     # When the provider is swept (for real: IAM on moto, no dry run)
-    report = rig.sweeper.run(SweepRequest(source="manual", providers=(rig.arn,), notify="never"), account=ACCOUNT_ID)
+    report = to_builtins(
+        rig.sweeper.run(SweepRequest(source="manual", providers=(rig.arn,), notify="never"), account=ACCOUNT_ID)
+    )
     after_sweep = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=rig.arn)["ThumbprintList"]
 
     # Then there is exactly one finding, for this provider, and no internal error

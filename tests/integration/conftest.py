@@ -12,11 +12,13 @@ import pytest
 from sandbox.environment import Sandbox, applied_environment
 from sandbox.issuers import IssuerFleet
 from sandbox.pki import SandboxPki, default_pki
+from sandbox.report_schema import validate_handler_output
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
 from thumbprint_remediator.request import SweepRequest
 from thumbprint_remediator.runtime import build_sweeper
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.trust import TrustEvaluator
+from thumbprint_remediator.views import to_builtins
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +71,10 @@ def resolving_sweep(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
             sweeper = build_sweeper(Settings.from_env(), logging.getLogger("resolving_sweep"))
             assert isinstance(sweeper.prober, OidcProber)
             prober = OidcProber(sweeper.prober.limits, resolver=resolver or sandbox.fleet.resolve)
-            return dataclasses.replace(sweeper, prober=prober).run(
+            report = dataclasses.replace(sweeper, prober=prober).run(
                 SweepRequest(source="manual"), account="123456789012"
             )
+            return validate_handler_output(to_builtins(report))  # type: ignore[no-any-return]
 
     return sweep
 

@@ -6,7 +6,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from thumbprint_remediator.alerts import MESSAGE_LIMIT, SUBJECT_LIMIT
+from thumbprint_remediator.alerts import (
+    MESSAGE_LIMIT,
+    SUBJECT_LIMIT,
+    render_organization_alert,
+    should_notify_organization,
+)
 from thumbprint_remediator.organization import (
     ACCOUNT_RESULT_BYTES,
     MAX_ACCOUNTS_PER_SWEEP,
@@ -14,12 +19,11 @@ from thumbprint_remediator.organization import (
     aggregate,
     map_run_result,
     plan_sweeps,
-    render_organization_alert,
-    should_notify_organization,
     with_missing_accounts,
 )
 from thumbprint_remediator.report import Finding, build_report, compact_report
 from thumbprint_remediator.rules import failed_assessment
+from thumbprint_remediator.views import to_builtins
 
 STARTED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 OWN = "123456789012"
@@ -29,7 +33,7 @@ def _report(account: str, *findings: Finding, dry_run: bool = False) -> dict[str
     report = build_report(
         account=account, dry_run=dry_run, started_at=STARTED, duration_ms=900, findings=findings, sweep_id="s" + account
     )
-    return compact_report(report)
+    return to_builtins(compact_report(report))
 
 
 def _ok(account: str, n: int) -> Finding:
@@ -154,7 +158,9 @@ def test_one_report_counts_every_account_and_lists_the_failed_first() -> None:
     ]
 
     # When aggregated
-    report = aggregate(results, [{"account_id": "555555555555", "name": "", "reason": "account is suspended"}])
+    report = to_builtins(
+        aggregate(results, [{"account_id": "555555555555", "name": "", "reason": "account is suspended"}])
+    )
 
     # Then the summary counts accounts and, from the swept ones only, providers
     summary = report["summary"]
@@ -188,7 +194,7 @@ def test_the_alert_counts_the_organization_and_shows_each_account_that_needs_att
         {"account_id": "222222222222", "name": "dev", "report": _report("222222222222", _updated("2"))},
         {"account_id": "333333333333", "name": "legacy", "report": _role_missing("333333333333")},
     ]
-    report = aggregate(results, execution="arn:aws:states:us-east-1:123456789012:execution:sweep:1")
+    report = to_builtins(aggregate(results, execution="arn:aws:states:us-east-1:123456789012:execution:sweep:1"))
 
     alert = render_organization_alert(report)
 
@@ -206,7 +212,9 @@ def test_the_alert_counts_the_organization_and_shows_each_account_that_needs_att
 
 
 def test_a_healthy_organization_is_alerted_only_when_asked() -> None:
-    report = aggregate([{"account_id": "111111111111", "name": "", "report": _report("111111111111", _ok("1", 1))}])
+    report = to_builtins(
+        aggregate([{"account_id": "111111111111", "name": "", "report": _report("111111111111", _ok("1", 1))}])
+    )
 
     assert not should_notify_organization(report, "problems")
     assert should_notify_organization(report, "always")
@@ -253,7 +261,7 @@ def test_a_child_that_failed_or_never_ran_is_that_accounts_failure_not_a_lost_ac
     ]
 
     # When Aggregate turns them into account results
-    report = aggregate(with_missing_accounts((map_run_result(entry) for entry in entries), work_list))
+    report = to_builtins(aggregate(with_missing_accounts((map_run_result(entry) for entry in entries), work_list)))
 
     # Then every account of the work list is in the report, each failure saying what happened
     by_account = {entry["account"]: entry for entry in report["accounts"]}

@@ -16,12 +16,11 @@ import pytest
 from sandbox.environment import Sandbox
 from tests.org.conftest import Organization
 from thumbprint_remediator import contract
-from thumbprint_remediator.alerts import MESSAGE_LIMIT
+from thumbprint_remediator.alerts import ALERT_ACCOUNTS, MESSAGE_LIMIT
 from thumbprint_remediator.errors import AlertDeliveryError
 from thumbprint_remediator.organization import (
     ACCOUNT_ENTRY_BYTES,
     ACCOUNT_RESULT_BYTES,
-    ALERT_ACCOUNTS,
     MEMBER_ROLE_REMEDY,
     MemberAccount,
     account_entry,
@@ -29,8 +28,9 @@ from thumbprint_remediator.organization import (
     bounded_entry,
     plan_sweeps,
 )
-from thumbprint_remediator.report import Finding, build_report, compact_report
+from thumbprint_remediator.report import Finding, build_report, compact_report, finished
 from thumbprint_remediator.rules import failed_assessment
+from thumbprint_remediator.views import AccountError, to_builtins
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 ACCOUNTS = 10_000
@@ -60,8 +60,12 @@ def _healthy(item: dict[str, Any]) -> dict[str, Any]:
     report = build_report(
         account=account, dry_run=False, started_at=STARTED, duration_ms=800, findings=findings, sweep_id="s" + account
     )
-    report.update({"role_arn": item["sweep"]["account_role_arn"], "error": None})
-    return {"account_id": account, "name": item["name"], "report": compact_report(report, ACCOUNT_RESULT_BYTES)}
+    report = finished(report, role_arn=item["sweep"]["account_role_arn"], error=None)
+    return {
+        "account_id": account,
+        "name": item["name"],
+        "report": to_builtins(compact_report(report, ACCOUNT_RESULT_BYTES)),
+    }
 
 
 def _role_failed(item: dict[str, Any]) -> dict[str, Any]:
@@ -78,9 +82,13 @@ def _role_failed(item: dict[str, Any]) -> dict[str, Any]:
     report = build_report(
         account=account, dry_run=False, started_at=STARTED, duration_ms=0, findings=[finding], sweep_id="s" + account
     )
-    report["error"] = {"code": "member_role_unavailable", "message": message, "remedy": MEMBER_ROLE_REMEDY}
-    report["role_arn"] = item["sweep"]["account_role_arn"]
-    return {"account_id": account, "name": item["name"], "report": compact_report(report, ACCOUNT_RESULT_BYTES)}
+    error = AccountError(code="member_role_unavailable", message=message, remedy=MEMBER_ROLE_REMEDY)
+    report = finished(report, error=error, role_arn=item["sweep"]["account_role_arn"])
+    return {
+        "account_id": account,
+        "name": item["name"],
+        "report": to_builtins(compact_report(report, ACCOUNT_RESULT_BYTES)),
+    }
 
 
 def _write_map_results(org: Organization, work_list: list[dict[str, Any]], outputs: list[dict[str, Any]]) -> str:
@@ -213,7 +221,7 @@ def test_an_accounts_entry_is_capped_whatever_its_report_or_error_holds() -> Non
 def test_aggregating_the_extremes_holds_each_entry_to_its_cap() -> None:
     work_list = _work_list(ACCOUNTS)
 
-    report = aggregate(_role_failed(item) for item in work_list)
+    report = to_builtins(aggregate(_role_failed(item) for item in work_list))
 
     assert report["summary"]["accounts_failed"] == ACCOUNTS
     assert max(len(json.dumps(entry, separators=(",", ":")).encode()) for entry in report["accounts"]) <= (

@@ -26,6 +26,7 @@ from thumbprint_remediator.probe import certificate_info
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.rules import assess
 from thumbprint_remediator.untrusted import server_text
+from thumbprint_remediator.views import to_builtins
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -125,6 +126,8 @@ def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bo
                 nearest_expiry=assessment.nearest_expiry,
             )
         )
-    return build_report(
-        account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=1, findings=findings, sweep_id="unit"
+    return to_builtins(
+        build_report(
+            account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=1, findings=findings, sweep_id="unit"
+        )
     )

@@ -15,12 +15,14 @@ from thumbprint_remediator.alerts import (
     MESSAGE_LIMIT,
     SUBJECT_LIMIT,
     TEXT_BUDGET,
+    finding_block,
     render_alert,
     severity,
     should_notify,
 )
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.rules import Problem
+from thumbprint_remediator.views import to_builtins
 
 OLD, NEW = "a" * 40, "b" * 40
 
@@ -38,8 +40,10 @@ def _finding(index: int, status: str = "ok", action: str = "none", **extra: obje
 
 
 def _report(findings: list[Finding], dry_run: bool = False) -> dict[str, Any]:
-    return build_report(
-        account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=12, findings=findings, sweep_id="s1"
+    return to_builtins(
+        build_report(
+            account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=12, findings=findings, sweep_id="s1"
+        )
     )
 
 
@@ -91,7 +95,33 @@ def test_subject_stays_within_sns_limits_for_long_account_and_many_labels() -> N
 
 
 def test_huge_report_is_trimmed_below_the_sns_limit_with_a_note() -> None:
-    hosts = ({"host": "x", "certificates": [{"subject": "CN=" + "x" * 2000}] * 10},)
+    certificate = {
+        "subject": "CN=" + "x" * 2000,
+        "issuer": "CN=issuer",
+        "serial": "01",
+        "not_before": "2026-01-01T00:00:00Z",
+        "not_after": "2027-01-01T00:00:00Z",
+        "days_left": 34,
+        "sha1": "0" * 40,
+        "is_ca": False,
+        "in_verified_path": True,
+        "tied_to_verified_path": True,
+    }
+    host = {
+        "host": "x",
+        "port": 443,
+        "role": "issuer",
+        "roles": ["issuer"],
+        "trust": "public",
+        "verification_error": None,
+        "tls_version": "TLSv1.3",
+        "accepts_tls12": True,
+        "live_thumbprint": "0" * 40,
+        "handshakes": 1,
+        "failure": None,
+        "certificates": [certificate] * 10,
+    }
+    hosts = (host,)
     findings = [_finding(i, "ok", hosts=hosts) for i in range(200)] + [_finding(999, "stale", "updated")]
     alert = render_alert(_report(findings))
     size = len(alert.body.encode()) + len(alert.subject) + sum(len(k) + len(v[1]) for k, v in alert.attributes.items())
@@ -236,3 +266,36 @@ def test_a_forged_block_in_a_certificate_name_stays_on_its_own_line() -> None:
     # Then no line of the text starts a block that the sweep did not write
     assert [line for line in text.splitlines() if line.startswith("[")] == ["[EXPIRING] issuer-1.example"]
     assert "CN=evil\\n\\n[OK] token.actions.githubusercontent.com\\n  ARN:" in text
+
+
+def test_a_write_of_unknown_outcome_is_counted_in_the_subject_and_is_critical() -> None:
+    # Given a provider whose write may or may not have landed
+    report = _report([_finding(1, "stale", "update_unknown"), _finding(2)])
+    # When the alert is rendered  Then the subject counts it (it used to be left out) and the alert is critical
+    alert = render_alert(report)
+    assert alert.subject == "OIDC thumbprints: 1 update unknown (123456789012)"
+    assert alert.attributes["severity"] == ("String", "critical")
+
+
+def test_a_compact_finding_block_shows_problem_codes_and_days_to_expiry() -> None:
+    # Given a finding as the organization carries it, expiring today
+    compact = {
+        "arn": "arn:aws:iam::111111111111:oidc-provider/u.example",
+        "url": "u.example",
+        "status": "expiring",
+        "action": "none",
+        "thumbprints_before": [OLD],
+        "thumbprints_after": [OLD],
+        "problems": ["certificate_expiring"],
+        "days_to_expiry": 0,
+        "error": None,
+    }
+    # When its block is rendered  Then it has the codes and the 0 days, like the account alert's layout
+    assert finding_block(compact) == [
+        "[EXPIRING] u.example",
+        "  ARN: arn:aws:iam::111111111111:oidc-provider/u.example",
+        f"  Thumbprints: {OLD} (unchanged)",
+        "  Problems: certificate_expiring",
+        "  Nearest certificate expiry: 0 days",
+        "",
+    ]

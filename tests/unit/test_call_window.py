@@ -4,6 +4,7 @@ longer fits before the invocation's end."""
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -15,7 +16,9 @@ from thumbprint_remediator.clients import CallWindow, Clients, worst_case_second
 from thumbprint_remediator.config_rule import ConfigEvaluations
 from thumbprint_remediator.errors import OutOfTimeError
 from thumbprint_remediator.finding_events import FindingEvents
+from thumbprint_remediator.report import build_report
 from thumbprint_remediator.security_hub import HubTarget
+from thumbprint_remediator.views import to_builtins
 
 ENTRY = {"Source": "s", "DetailType": "d", "Detail": "{}"}
 
@@ -93,16 +96,18 @@ def test_channels_out_of_time_are_an_outcome_not_a_failed_sweep(dead_aws: boto3.
         log=log,
         window=window,
     )
-    report: dict[str, Any] = {
-        "sweep_id": "unit",
-        "account": "123456789012",
-        "summary": {"providers": 0},
-        "findings": [],
-    }
+    report = build_report(
+        account="123456789012",
+        dry_run=True,
+        started_at=datetime(2026, 11, 28, tzinfo=UTC),
+        duration_ms=0,
+        findings=[],
+        sweep_id="unit",
+    )
 
     # When the report is published to the channels
-    publish(channels, report, HubTarget(account="123456789012", region="us-east-1"), None, end=clock.now)
+    published = publish(channels, report, HubTarget(account="123456789012", region="us-east-1"), None, end=clock.now)
 
     # Then the events channel records that it was not sent, and says so in the log
-    assert "not sent" in report["channels"]["events"]["error"]
+    assert "not sent" in to_builtins(published)["channels"]["events"]["error"]
     assert log.errors == ["channel delivery failed"]

@@ -26,15 +26,14 @@ from thumbprint_remediator.models import (
 )
 from thumbprint_remediator.rules import (
     MAX_THUMBPRINTS,
-    STATUS_ORDER,
     Assessment,
     assess,
     days_left,
     is_skipped,
     merge_thumbprints,
-    most_serious,
     normalize_thumbprint,
 )
+from thumbprint_remediator.status import most_serious
 from thumbprint_remediator.trust import TrustEvaluator
 from thumbprint_remediator.untrusted import server_text
 
@@ -254,7 +253,6 @@ def test_status_order_and_days_left() -> None:
     assert most_serious(["ok", "expiring", "stale"]) == "stale"
     assert most_serious(["expired", "untrusted"]) == "expired"
     assert most_serious([]) == "ok"
-    assert STATUS_ORDER[0] == "error"
     assert days_left(NOW.replace(hour=11), NOW) == -1
     assert normalize_thumbprint("9E:99:A4:8A") == "9e99a48a"
 

@@ -32,9 +32,9 @@ from thumbprint_remediator.rules import (
     has_true_tag,
     is_valid_thumbprint,
     merge_thumbprints,
-    most_serious,
     normalize_thumbprint,
 )
+from thumbprint_remediator.status import most_serious
 from thumbprint_remediator.untrusted import ServerText
 
 LEAF, TOP = "leaf", "intermediate"

@@ -12,6 +12,7 @@ from thumbprint_remediator.models import HostCapture, ProbeResult, ProviderConfi
 from thumbprint_remediator.request import SweepRequest
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Sweeper
+from thumbprint_remediator.views import to_builtins
 
 STALE = sha1_of("stale")
 HOST = capture(["leaf", "new-intermediate"])
@@ -55,7 +56,7 @@ def test_refused_update_names_the_aws_error_once() -> None:
         clock=lambda: NOW,
     )
     # When it is swept
-    report = sweeper.run(SweepRequest(source="manual"), account="123456789012")
+    report = to_builtins(sweeper.run(SweepRequest(source="manual"), account="123456789012"))
     # Then the finding is update_failed, keeps the old list and quotes AWS's error once
     [finding] = report["findings"]
     assert (finding["status"], finding["action"]) == ("stale", "update_failed")

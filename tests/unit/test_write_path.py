@@ -18,6 +18,7 @@ from thumbprint_remediator.models import HostCapture, ProbeResult, Trust, TrustR
 from thumbprint_remediator.request import SweepRequest
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Sweeper
+from thumbprint_remediator.views import to_builtins
 
 STALE = sha1_of("stale")
 LIVE = sha1_of("new-intermediate")
@@ -66,7 +67,8 @@ def _store(faults: StoreFaults | None = None, *pinned: str) -> InMemoryProviders
 
 
 def _sweep(sweeper: Sweeper, deadline: float | None = None) -> dict[str, Any]:
-    [finding] = sweeper.run(SweepRequest(source="manual"), account="123456789012", deadline=deadline)["findings"]
+    report = sweeper.run(SweepRequest(source="manual"), account="123456789012", deadline=deadline)
+    [finding] = to_builtins(report)["findings"]
     return finding  # type: ignore[no-any-return]
 
 

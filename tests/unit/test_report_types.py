@@ -1,0 +1,150 @@
+"""The typed report: frozen once built, its committed JSON Schema current, every output checked against it, and
+the organization's hand-offs decoded with a precise error instead of a crash."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from typing import Any
+
+import jsonschema
+import msgspec
+import pytest
+
+from sandbox.report_schema import SCHEMA_FILE, validate_handler_output
+from tests.unit.builders import NOW
+from thumbprint_remediator.organization import account_entry, caught_error, map_run_result
+from thumbprint_remediator.report import Finding, build_report, compact_report, finished
+from thumbprint_remediator.rules import Expiry
+from thumbprint_remediator.schema import rendered
+from thumbprint_remediator.views import AlertOutcome, Report, to_builtins
+
+ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
+
+
+def _report(*findings: Finding) -> Report:
+    return build_report(
+        account="123456789012", dry_run=True, started_at=NOW, duration_ms=5, findings=findings, sweep_id="s1"
+    )
+
+
+def _expiring_today() -> Finding:
+    expiry = Expiry(
+        endpoint="issuer.example", subject="CN=issuer.example", not_after=NOW + timedelta(hours=3), days_left=0
+    )
+    return Finding(arn=ARN, url="issuer.example", status="expiring", nearest_expiry=expiry)
+
+
+def test_a_built_report_cannot_be_changed() -> None:
+    report = _report(_expiring_today())
+    with pytest.raises(AttributeError):
+        report.account = "999999999999"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        report.summary.expiring = 0  # type: ignore[misc]
+    # A part contributed later makes a new report; the first one is as it was
+    sent = finished(report, alert=AlertOutcome(sent=False, notify_on="never"))
+    assert to_builtins(sent)["alert"] == {"sent": False, "notify_on": "never"}
+    assert "alert" not in to_builtins(report)
+
+
+def test_every_report_carries_its_schema_version() -> None:
+    report = _report(_expiring_today())
+    assert to_builtins(report)["schema_version"] == "1"
+    assert to_builtins(compact_report(report))["schema_version"] == "1"
+
+
+def test_a_compact_report_keeps_a_nearest_expiry_of_zero_days() -> None:
+    # Given a certificate that expires today  When the report is compacted  Then 0 days is kept, not dropped
+    compact = to_builtins(compact_report(_report(_expiring_today())))
+    assert compact["summary"] == {"providers": 1, "expiring": 1, "min_days_to_expiry": 0}
+    assert compact["findings"][0]["days_to_expiry"] == 0
+
+
+def test_a_compact_report_without_any_expiry_leaves_it_out() -> None:
+    compact = to_builtins(compact_report(_report(Finding(arn=ARN, url="issuer.example", status="ok"))))
+    assert compact["summary"] == {"providers": 1, "ok": 1}
+
+
+def test_the_committed_schema_is_what_the_types_generate() -> None:
+    committed = SCHEMA_FILE.read_text(encoding="utf-8") if SCHEMA_FILE.exists() else ""
+    assert rendered() == committed, (
+        "docs/report.schema.json is out of date: run `python -m thumbprint_remediator.schema`"
+    )
+
+
+def test_a_report_validates_against_the_committed_schema() -> None:
+    tree = to_builtins(_report(_expiring_today()))
+    assert validate_handler_output(tree) is tree
+
+
+@pytest.mark.parametrize(
+    ("spoil", "named"),
+    [
+        (lambda tree: tree["summary"].update(providers="1"), "'1' is not of type 'integer'"),
+        (lambda tree: tree["findings"][0].update(status="fine"), "'fine' is not one of"),
+        (lambda tree: tree.pop("schema_version"), "'schema_version' is a required property"),
+        (lambda tree: tree.update(extra=True), "Additional properties are not allowed"),
+        (lambda tree: tree["findings"][0]["nearest_expiry"].pop("days_left"), "'days_left' is a required property"),
+    ],
+)
+def test_a_malformed_report_fails_validation(spoil: Any, named: str) -> None:
+    # Given a valid report, spoiled in one place
+    tree = copy.deepcopy(to_builtins(_report(_expiring_today())))
+    spoil(tree)
+    # When it is validated  Then the schema refuses it and says why
+    with pytest.raises(jsonschema.ValidationError) as refused:
+        validate_handler_output(tree)
+    assert named in str(refused.value)
+
+
+def test_a_malformed_member_report_is_that_accounts_failure_with_the_exact_field() -> None:
+    # Given a member's compact report whose summary holds text where a count belongs
+    report = to_builtins(compact_report(_report(_expiring_today())))
+    report["summary"]["providers"] = "many"
+    # When it is aggregated
+    entry = account_entry({"account_id": "111111111111", "name": "dev", "report": report})
+    # Then the account failed, and the error says which field was wrong
+    assert entry["state"] == "failed"
+    assert entry["error"]["code"] == "result_unreadable"
+    assert "got `str` - at `$.summary[...]`" in entry["error"]["message"]
+
+
+def test_a_member_report_that_is_not_an_object_is_that_accounts_failure() -> None:
+    entry = account_entry({"account_id": "111111111111", "name": "", "report": ["not", "a", "report"]})
+    assert (entry["state"], entry["error"]["code"]) == ("failed", "result_unreadable")
+    assert "Expected `object`, got `array`" in entry["error"]["message"]
+
+
+def test_a_child_output_with_a_bad_account_id_is_unreadable_and_says_why() -> None:
+    output = json.dumps({"account_id": "12345", "name": "x", "report": {}})
+    result = map_run_result(
+        {"Status": "SUCCEEDED", "Output": output, "Input": json.dumps({"account_id": "111111111111"})}
+    )
+    assert result["account_id"] == "111111111111"
+    assert result["error"]["Error"] == "result_unreadable"
+    assert "$.account_id" in result["error"]["Cause"]
+
+
+def test_a_lambda_error_cause_is_decoded_and_a_plain_one_kept() -> None:
+    cause = json.dumps({"errorType": "OutOfTimeError", "errorMessage": "no time left", "stackTrace": []})
+    assert caught_error({"Error": "States.TaskFailed", "Cause": cause})["code"] == "OutOfTimeError"
+    assert caught_error({"Error": "States.TaskFailed", "Cause": cause})["message"] == "no time left"
+    plain = caught_error({"Error": "States.Timeout", "Cause": "took too long"})
+    assert (plain["code"], plain["message"]) == ("States.Timeout", "took too long")
+    # A cause that is JSON but not a Lambda error is kept as text
+    odd = caught_error({"Error": "States.TaskFailed", "Cause": json.dumps({"errorType": 7})})
+    assert odd["code"] == "States.TaskFailed"
+
+
+def test_server_text_in_a_contributed_part_is_sanitized_too() -> None:
+    report = finished(_report(), alert=AlertOutcome(sent=False, notify_on="never", error="refused\x1b[31m\r\n"))
+    assert "\x1b" not in to_builtins(report)["alert"]["error"]
+    assert "\r" not in msgspec.json.encode(report).decode()
+
+
+def test_an_account_id_with_a_trailing_newline_is_not_an_account_id() -> None:
+    # `$` in a searched pattern also matches before a final newline: the length bound refuses it
+    output = json.dumps({"account_id": "111111111111\n", "report": {}})
+    result = map_run_result({"Status": "SUCCEEDED", "Output": output, "Input": "{}"})
+    assert (result["account_id"], result["error"]["Error"]) == ("unknown", "result_unreadable")

@@ -1,0 +1,48 @@
+"""The sweep's metrics: ProvidersFailed counts what the alert calls failed, once per provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from aws_lambda_powertools import Metrics
+
+from thumbprint_remediator.telemetry import record_sweep
+
+
+@pytest.fixture
+def metrics() -> Iterator[Metrics]:
+    # Powertools shares one metric set between instances: start and end empty.
+    recorder = Metrics(namespace="Test", service="test")
+    recorder.clear_metrics()
+    yield recorder
+    recorder.clear_metrics()
+
+
+def test_providers_failed_counts_critical_statuses_and_failed_writes(metrics: Metrics) -> None:
+    # Given one provider of each critical status, a stale and an expiring one, and two whose write failed
+    summary = {
+        "providers": 11,
+        "error": 1,
+        "unreachable": 1,
+        "expired": 1,
+        "untrusted": 1,
+        "invalid_discovery": 1,
+        "stale": 3,
+        "expiring": 1,
+        "ok": 1,
+        "skipped": 1,
+        "updated": 1,
+        "would_update": 0,
+        "blocked": 5,
+        "update_failed": 1,
+        "update_unknown": 1,
+        "min_days_to_expiry": 0,
+    }
+    # When the sweep is recorded
+    record_sweep(metrics, {"summary": summary, "findings": []})
+    # Then the five critical statuses and the two failed writes are failed; a blocked write is its status's
+    values = {name: entry["Value"] for name, entry in metrics.metric_set.items()}
+    assert values["ProvidersFailed"] == [7.0]
+    assert values["ProvidersChecked"] == [10.0]
+    assert values["MinDaysToExpiry"] == [0.0]
