@@ -33,6 +33,7 @@ PURE_FIXTURES: frozenset[str] = frozenset(
     {
         "change_event",
         "aws_calls",  # records calls; starts nothing
+        "metrics",  # a Powertools metric set in memory
         "sandbox_pki",  # generated in process
         "pki",
         "fast_probe_limits",
