@@ -7,14 +7,13 @@ must stay free of heavy imports.
 
 from __future__ import annotations
 
-import ast
 import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 # Environment variables the function reads (see settings.Settings.from_env).
 ENV_TOPIC_ARN: Final = "TOPIC_ARN"
@@ -368,6 +367,8 @@ def adapter_permissions(module: str) -> tuple[Permissions, ...]:
 
 def permissions_in(path: Path) -> tuple[Permissions, ...]:
     """The PERMISSIONS a module's source declares; ValueError if it has none or they are not literal."""
+    import ast  # noqa: PLC0415 - only infra and the tests collect permissions; the function never does
+
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
@@ -382,6 +383,8 @@ def permissions_in(path: Path) -> tuple[Permissions, ...]:
 
 
 def _literal_permissions(value: ast.expr, where: str) -> tuple[Permissions, ...]:
+    import ast  # noqa: PLC0415 - as above
+
     if not isinstance(value, ast.Tuple) or not value.elts:
         raise ValueError(f"{where}: PERMISSIONS must be a tuple of Permissions(...)")
     declared = []
@@ -422,19 +425,52 @@ def _actions(module: str, resource: Resource) -> tuple[str, ...]:
     )
 
 
-# What infra grants, statement by statement (each on the resource named), collected from the adapters.
-OIDC_PROVIDER_ACTIONS: Final = _actions("inventory", "oidc-providers")
-ACCOUNT_LEVEL_ACTIONS: Final = _actions("inventory", "any")
-ALERT_ACTIONS: Final = _actions("publisher", "alerts-topic")
-HISTORY_ACTIONS: Final = _actions("history", "history-table")
-FINDING_EVENT_ACTIONS: Final = _actions("finding_events", "default-event-bus")
-SECURITY_HUB_IMPORT_ACTIONS: Final = _actions("security_hub", "security-hub-product")
-SECURITY_HUB_READ_ACTIONS: Final = _actions("security_hub", "security-hub")
-SECURITY_HUB_ACTIONS: Final = (*SECURITY_HUB_IMPORT_ACTIONS, *SECURITY_HUB_READ_ACTIONS)
-CONFIG_RULE_ACTIONS: Final = _actions("config_rule", "any")
-ASSUME_ROLE_ACTIONS: Final = _actions("accounts", "member-roles")
-ORGANIZATION_READ_ACTIONS: Final = _actions("accounts", "any")
-ORGANIZATION_STORE_ACTIONS: Final = _actions("org_store", "organization-objects")
+# What infra grants, statement by statement (each on the resource named), collected from the adapters. Each is
+# read on first use (module __getattr__ below): the function itself never reads them, so its cold start does not
+# parse the adapters' source.
+_GRANTS: Final[Mapping[str, tuple[tuple[str, Resource], ...]]] = {
+    "OIDC_PROVIDER_ACTIONS": (("inventory", "oidc-providers"),),
+    "ACCOUNT_LEVEL_ACTIONS": (("inventory", "any"),),
+    "ALERT_ACTIONS": (("publisher", "alerts-topic"),),
+    "HISTORY_ACTIONS": (("history", "history-table"),),
+    "FINDING_EVENT_ACTIONS": (("finding_events", "default-event-bus"),),
+    "SECURITY_HUB_IMPORT_ACTIONS": (("security_hub", "security-hub-product"),),
+    "SECURITY_HUB_READ_ACTIONS": (("security_hub", "security-hub"),),
+    "SECURITY_HUB_ACTIONS": (("security_hub", "security-hub-product"), ("security_hub", "security-hub")),
+    "CONFIG_RULE_ACTIONS": (("config_rule", "any"),),
+    "ASSUME_ROLE_ACTIONS": (("accounts", "member-roles"),),
+    "ORGANIZATION_READ_ACTIONS": (("accounts", "any"),),
+    "ORGANIZATION_STORE_ACTIONS": (("org_store", "organization-objects"),),
+}
+if TYPE_CHECKING:  # what __getattr__ answers, for the type checker
+    import ast
+
+    OIDC_PROVIDER_ACTIONS: tuple[str, ...]
+    ACCOUNT_LEVEL_ACTIONS: tuple[str, ...]
+    ALERT_ACTIONS: tuple[str, ...]
+    HISTORY_ACTIONS: tuple[str, ...]
+    FINDING_EVENT_ACTIONS: tuple[str, ...]
+    SECURITY_HUB_IMPORT_ACTIONS: tuple[str, ...]
+    SECURITY_HUB_READ_ACTIONS: tuple[str, ...]
+    SECURITY_HUB_ACTIONS: tuple[str, ...]
+    CONFIG_RULE_ACTIONS: tuple[str, ...]
+    ASSUME_ROLE_ACTIONS: tuple[str, ...]
+    ORGANIZATION_READ_ACTIONS: tuple[str, ...]
+    ORGANIZATION_STORE_ACTIONS: tuple[str, ...]
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """A grant constant of _GRANTS, collected from the adapters' declarations the first time it is read."""
+    if name not in _GRANTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _grant(name)
+
+
+@functools.cache
+def _grant(name: str) -> tuple[str, ...]:
+    return tuple(action for module, resource in _GRANTS[name] for action in _actions(module, resource))
+
+
 # Called by the Lambda service, not by our code: it sends an asynchronous invocation that failed every attempt to
 # the dead-letter queue with the function's role. Granted on that queue only; no recorder can see it.
 DEAD_LETTER_ACTIONS: Final = ("sqs:SendMessage",)
