@@ -18,7 +18,15 @@ from thumbprint_remediator.organization import account_entry, caught_error, map_
 from thumbprint_remediator.report import Finding, build_report, compact_report, finished
 from thumbprint_remediator.rules import Expiry
 from thumbprint_remediator.schema import rendered
-from thumbprint_remediator.views import AlertOutcome, Report, to_builtins
+from thumbprint_remediator.status import Action, Status
+from thumbprint_remediator.views import (
+    AlertOutcome,
+    CompactSummary,
+    OrganizationSummary,
+    Report,
+    Summary,
+    to_builtins,
+)
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
 
@@ -148,3 +156,29 @@ def test_an_account_id_with_a_trailing_newline_is_not_an_account_id() -> None:
     output = json.dumps({"account_id": "111111111111\n", "report": {}})
     result = map_run_result({"Status": "SUCCEEDED", "Output": output, "Input": "{}"})
     assert (result["account_id"], result["error"]["Error"]) == ("unknown", "result_unreadable")
+
+
+# The summaries spell their counts out as fields (a JSON Schema names each one); status.py is the one definition
+# of what is counted, and these hold the fields to it: a new status or action fails here until the summaries
+# count it.
+@pytest.mark.parametrize(
+    ("summary", "before", "optional"),
+    [
+        (Summary, ("providers",), False),
+        (CompactSummary, ("providers",), True),
+        (
+            OrganizationSummary,
+            ("accounts", "accounts_failed", "accounts_attention", "accounts_ok", "accounts_not_swept", "providers"),
+            False,
+        ),
+    ],
+)
+def test_every_summary_counts_each_status_and_action_of_the_one_definition(
+    summary: type[msgspec.Struct], before: tuple[str, ...], optional: bool
+) -> None:
+    counted = (*(str(status) for status in Status), *(str(action) for action in Action if action is not Action.NONE))
+    assert summary.__struct_fields__ == (*before, *counted, "min_days_to_expiry")
+    # A compact summary leaves zero counts out; the others always carry every count.
+    fields, given = summary.__struct_fields__, summary.__struct_defaults__
+    defaults = dict(zip(fields[len(fields) - len(given) :], given, strict=True))
+    assert all(defaults.get(name) is msgspec.UNSET for name in counted) is optional
