@@ -14,6 +14,7 @@ from thumbprint_remediator.errors import HistoryUnavailable, RemediatorError
 from thumbprint_remediator.history import HistoryTable
 from thumbprint_remediator.inventory import IamOidcProviders
 from thumbprint_remediator.memory import HistoryRecord
+from thumbprint_remediator.request import select_providers
 from thumbprint_remediator.untrusted import FIELD_LIMIT, server_text
 
 
@@ -35,12 +36,8 @@ def main(argv: Sequence[str]) -> int:
         clients = Clients(boto3.Session(profile_name=arguments.profile, region_name=arguments.region))
         table = HistoryTable(arguments.table, clients.client("dynamodb"))
         arns = IamOidcProviders(client=clients.iam()).list_arns()
-        if arguments.provider:
-            wanted = arguments.provider.removeprefix("https://")
-            arns = [arn for arn in arns if arn == wanted or arn.split(":oidc-provider/", 1)[-1] == wanted]
-            if not arns:
-                print(f"error: no such OIDC provider in this account: {arguments.provider}", file=sys.stderr)
-                return 2
+        if arguments.provider:  # the sweep's own rule: exact URL (only the host folds case), or exact ARN
+            arns = select_providers(arns, [arguments.provider])
         records: list[tuple[str, HistoryRecord | None, str | None]] = []
         for arn in arns:
             try:

@@ -6,7 +6,7 @@ Everything is validated before any call.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,6 +174,35 @@ def _url_key(url: str) -> str:
     if match is None:  # not a URL we accept: compared verbatim, so it never matches another
         return text
     return match.group("host").lower() + (match.group("port") or "") + match.group("path")
+
+
+def select_providers(arns: Sequence[str], wanted: Sequence[str] | None) -> list[str]:
+    """All of `arns`, or the ones `wanted` names; RequestError naming every one that matches none.
+
+    A URL selects the provider with exactly that URL (only the host folds case); an ARN must also name the
+    listed provider's partition and account. The sweep and the CLI select with this one rule.
+    """
+    if wanted is None:
+        return list(arns)
+    listed = {arn: provider_identity(arn) for arn in arns}
+    selected: list[str] = []
+    unknown: list[str] = []
+    for identifier in wanted:
+        identity = provider_identity(identifier)
+        matches = [
+            arn
+            for arn, known in listed.items()
+            if known.url == identity.url
+            and (identity.account is None or identity.account == known.account)
+            and (identity.partition is None or identity.partition == known.partition)
+        ]
+        if len(matches) == 1:
+            selected.append(matches[0])
+        else:  # none, or (only for odd listed ARNs) no single one: never guess
+            unknown.append(identifier)
+    if unknown:
+        raise RequestError(f"no such OIDC provider in this account: {', '.join(unknown)}")
+    return list(dict.fromkeys(selected))
 
 
 def foreign_providers(request: SweepRequest, *, account: str | None, partition: str | None) -> list[str]:

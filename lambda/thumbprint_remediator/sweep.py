@@ -22,7 +22,6 @@ from thumbprint_remediator.errors import (
     ProviderUpdateError,
     ProviderUpdateUnknown,
     PublishError,
-    RequestError,
 )
 from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION, THROTTLING_CODES
 from thumbprint_remediator.models import Endpoint, HostCapture, ProbeResult, ProviderConfig, TrustResult
@@ -40,7 +39,7 @@ from thumbprint_remediator.remediation import (
     remerge,
 )
 from thumbprint_remediator.report import Finding, build_report, describe_host, finished
-from thumbprint_remediator.request import SweepRequest, provider_identity
+from thumbprint_remediator.request import SweepRequest, select_providers
 from thumbprint_remediator.rules import (
     Assessment,
     assess,
@@ -252,32 +251,8 @@ class Sweeper:
         return self._notify(report, request.notify or self.settings.notify_on)
 
     def _select(self, arns: list[str], wanted: Sequence[str] | None) -> list[str]:
-        """All providers, or the requested ones; an unknown one is an error before anything is probed.
-
-        A URL selects the provider with exactly that URL (only the host folds case); an ARN must also name the
-        listed provider's partition and account.
-        """
-        if wanted is None:
-            return arns
-        listed = {arn: provider_identity(arn) for arn in arns}
-        selected: list[str] = []
-        unknown: list[str] = []
-        for identifier in wanted:
-            identity = provider_identity(identifier)
-            matches = [
-                arn
-                for arn, known in listed.items()
-                if known.url == identity.url
-                and (identity.account is None or identity.account == known.account)
-                and (identity.partition is None or identity.partition == known.partition)
-            ]
-            if len(matches) == 1:
-                selected.append(matches[0])
-            else:  # none, or (only for odd listed ARNs) no single one: never guess
-                unknown.append(identifier)
-        if unknown:
-            raise RequestError(f"no such OIDC provider in this account: {', '.join(unknown)}")
-        return list(dict.fromkeys(selected))
+        """All providers, or the requested ones; an unknown one is an error before anything is probed."""
+        return select_providers(arns, wanted)
 
     def _sweep_all(
         self,
