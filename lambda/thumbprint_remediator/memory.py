@@ -200,9 +200,6 @@ class Change:
     kind: str  # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed, drift
     detail: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "detail": self.detail}
-
 
 def observed_chains(
     probe: ProbeResult,

@@ -15,7 +15,14 @@ from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCaptu
 from thumbprint_remediator.rules import Expiry, Problem, days_left
 from thumbprint_remediator.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.untrusted import sanitized_tree
-from thumbprint_remediator.views import AccountError, CompactReport, OrganizationReport, Report, to_builtins
+from thumbprint_remediator.views import (
+    AccountError,
+    CompactReport,
+    FindingHistory,
+    OrganizationReport,
+    Report,
+    to_builtins,
+)
 
 ReportT = TypeVar("ReportT", Report, OrganizationReport)
 
@@ -37,7 +44,7 @@ class Finding:
     thumbprint_reliance: str = "unknown"
     nearest_expiry: Expiry | None = None
     # With a history table: what history says of this sweep (memory.py); None when the sweep is stateless.
-    history: Mapping[str, Any] | None = None
+    history: FindingHistory | None = None
 
     def to_dict(self) -> dict[str, Any]:
         expiry = self.nearest_expiry
@@ -63,7 +70,7 @@ class Finding:
             "error": self.error,
         }
         if self.history is not None:
-            entry["history"] = dict(self.history)
+            entry["history"] = to_builtins(self.history)
         return entry
 
 
@@ -175,9 +182,9 @@ def history_summary(findings: Sequence[Finding], enabled: bool) -> dict[str, Any
     entries = [finding.history for finding in findings if finding.history is not None]
     return {
         "enabled": True,
-        "unavailable": sum(1 for entry in entries if entry.get("state") == "unavailable"),
-        "changed": sum(1 for entry in entries if entry.get("since_last_sweep")),
-        "drifted": sum(1 for entry in entries if entry.get("drift")),
+        "unavailable": sum(1 for entry in entries if entry.state == "unavailable"),
+        "changed": sum(1 for entry in entries if entry.since_last_sweep),
+        "drifted": sum(1 for entry in entries if entry.drift is True),
     }
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from msgspec import UNSET
+
 from thumbprint_remediator import contract, memory
 from thumbprint_remediator.alerts import render_alert, should_notify
 from thumbprint_remediator.errors import (
@@ -50,7 +52,15 @@ from thumbprint_remediator.rules import (
     presented_chains,
 )
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.views import AccountError, AlertOutcome, Report, to_builtins
+from thumbprint_remediator.views import (
+    AccountError,
+    AlertOutcome,
+    ChangeEntry,
+    FindingHistory,
+    PlaceholderPin,
+    Report,
+    to_builtins,
+)
 
 
 class Inventory(Protocol):
@@ -487,53 +497,79 @@ class Sweeper:
         prune: tuple[str, ...],
         dry_run: bool,
         gate: _WriteGate,
-    ) -> dict[str, Any] | None:
+    ) -> FindingHistory | None:
         """Compare this sweep with the record, save the new record (conditionally), and say what history tells."""
-        if self.history is None:
+        store = self.history
+        if store is None:
             return None
         pins_after = tuple(normalize_thumbprint(value) for value in after) or observation.pins_before
         observation = replace(
             observation, pins_after=pins_after, written=set(pins_after) != set(observation.pins_before)
         )
         placeholders = [
-            {"thumbprint": value, "why": why}
+            PlaceholderPin(thumbprint=value, why=why)
             for value, why in memory.placeholder_pins(observation.pins_before, observation.chains)
         ]
-        pruned = [value for value in prune if value not in pins_after]
         if history_error is not None:
-            reason = f"history unavailable for this provider: {history_error.detail}"
-            # A damaged item would stay unusable forever: this sweep's record replaces it (still conditionally).
-            if history_error.damaged_version is not None and gate.admits(self.iam_attempt_seconds):
-                try:
-                    self.history.save(memory.next_record(None, arn, observation, False), history_error.damaged_version)
-                    reason += "; replaced by a fresh record from this sweep"
-                except HistoryUnavailable as error:
-                    self.log.warning("damaged history not replaced", extra={"arn": arn, "reason": error.detail})
-            return {"state": "unavailable", "reason": reason, "placeholder_pins": placeholders}
+            return FindingHistory(
+                state="unavailable",
+                reason=self._replace_damaged(store, arn, history_error, observation, gate),
+                placeholder_pins=placeholders,
+            )
         changes = memory.changes_since(record, observation)
         news = memory.reminder_due(record, observation)
-        entry: dict[str, Any] = {
-            "state": "on",
-            "first_sweep": record is None,
-            "since_last_sweep": [change.to_dict() for change in changes],
-            "drift": any(change.kind == "drift" for change in changes),
-            "news": news,
-            "placeholder_pins": placeholders,
-            ("would_prune" if dry_run else "pruned"): list(prune if dry_run else pruned),
-            "prune_pending": [value for value in prune if value in pins_after] if not dry_run else [],
-        }
         new_record = memory.next_record(record, arn, observation, reminded=news is not None)
-        if not gate.admits(self.iam_attempt_seconds):
-            entry["state"] = "unavailable"
-            entry["reason"] = "history unavailable for this provider: not saved, the sweep's time budget ran out"
-            return entry
+        not_saved = self._save_record(store, arn, new_record, record, gate)
+        return FindingHistory(
+            state="on" if not_saved is None else "unavailable",
+            reason=UNSET if not_saved is None else not_saved,
+            first_sweep=record is None,
+            since_last_sweep=[ChangeEntry(kind=change.kind, detail=change.detail) for change in changes],
+            drift=any(change.kind == "drift" for change in changes),
+            news=news,
+            placeholder_pins=placeholders,
+            would_prune=list(prune) if dry_run else UNSET,
+            pruned=UNSET if dry_run else [value for value in prune if value not in pins_after],
+            prune_pending=[] if dry_run else [value for value in prune if value in pins_after],
+        )
+
+    def _replace_damaged(
+        self,
+        store: HistoryStore,
+        arn: str,
+        history_error: HistoryUnavailable,
+        observation: memory.Observation,
+        gate: _WriteGate,
+    ) -> str:
+        """Why history is unavailable; a damaged item would stay unusable forever, so this sweep's record replaces
+        it (still conditionally) when time allows."""
+        reason = f"history unavailable for this provider: {history_error.detail}"
+        if history_error.damaged_version is None or not gate.admits(self.iam_attempt_seconds):
+            return reason
         try:
-            self.history.save(new_record, None if record is None else record.version)
+            store.save(memory.next_record(None, arn, observation, False), history_error.damaged_version)
+        except HistoryUnavailable as error:
+            self.log.warning("damaged history not replaced", extra={"arn": arn, "reason": error.detail})
+            return reason
+        return reason + "; replaced by a fresh record from this sweep"
+
+    def _save_record(
+        self,
+        store: HistoryStore,
+        arn: str,
+        new_record: memory.HistoryRecord,
+        record: memory.HistoryRecord | None,
+        gate: _WriteGate,
+    ) -> str | None:
+        """Save this sweep's record, conditionally on the version read; None when saved, else why not."""
+        if not gate.admits(self.iam_attempt_seconds):
+            return "history unavailable for this provider: not saved, the sweep's time budget ran out"
+        try:
+            store.save(new_record, None if record is None else record.version)
         except HistoryUnavailable as error:
             self.log.warning("history not saved", extra={"arn": arn, "reason": error.detail})
-            entry["state"] = "unavailable"
-            entry["reason"] = f"history unavailable for this provider: {error.detail}"
-        return entry
+            return f"history unavailable for this provider: {error.detail}"
+        return None
 
     def _probe_and_verify(
         self, provider: ProviderConfig, scope: SweepScope | None, sweep_now: datetime | None

@@ -86,6 +86,42 @@ class HostView(View, frozen=True, kw_only=True):
     samples: list[SampleView] | UnsetType = UNSET  # only when more than one backend was sampled
 
 
+class ChangeEntry(View, frozen=True, kw_only=True):
+    """One change since the last sweep (memory.Change)."""
+
+    # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed or drift; text, like a
+    # problem's code, so a new kind of change is an added value rather than a schema change.
+    kind: str
+    detail: str
+
+
+class PlaceholderPin(View, frozen=True, kw_only=True):
+    """A pin that can never match a real top certificate (memory.placeholder_pins)."""
+
+    thumbprint: str
+    why: str
+
+
+class FindingHistory(View, frozen=True, kw_only=True):
+    """What history says of one provider in this sweep (memory.py).
+
+    Two shapes. History could not be read: `state` "unavailable", `reason` and `placeholder_pins` only. It was
+    read: every comparison below, with `would_prune` in a dry run and `pruned` otherwise; `state` is
+    "unavailable" with a `reason` when this sweep's record could not be saved.
+    """
+
+    state: Literal["on", "unavailable"]
+    reason: str | UnsetType = UNSET  # "unavailable" only: why, starting "history unavailable for this provider"
+    first_sweep: bool | UnsetType = UNSET
+    since_last_sweep: list[ChangeEntry] | UnsetType = UNSET
+    drift: bool | UnsetType = UNSET  # since_last_sweep holds a `drift` change
+    news: str | UnsetType | None = UNSET  # why this is worth an e-mail under NOTIFY_ON=changes, or None
+    placeholder_pins: list[PlaceholderPin]
+    would_prune: list[str] | UnsetType = UNSET  # dry run: what a real sweep would prune
+    pruned: list[str] | UnsetType = UNSET  # a real sweep: pruned by this sweep's write
+    prune_pending: list[str] | UnsetType = UNSET  # due to be pruned, but no write happened (empty in a dry run)
+
+
 class FindingView(View, frozen=True, kw_only=True):
     arn: str
     url: str
@@ -99,8 +135,7 @@ class FindingView(View, frozen=True, kw_only=True):
     nearest_expiry: ExpiryView | None
     hosts: list[HostView]
     error: str | None
-    # What history says of this provider (memory.py); only when the sweep has a history table.
-    history: dict[str, Any] | UnsetType = UNSET
+    history: FindingHistory | UnsetType = UNSET  # only when the sweep has a history table
 
 
 class Summary(View, frozen=True, kw_only=True):

@@ -145,9 +145,11 @@ def test_an_entry_unseen_for_the_window_is_pruned_and_a_seen_one_is_not(
     # Then the dead pin goes (or would), the recently presented one stays
     if dry_run:
         assert history["would_prune"] == [dead]
+        assert "pruned" not in history
         assert sandbox.thumbprints(provider) == [dead, recent]
     else:
         assert history["pruned"] == [dead]
+        assert "would_prune" not in history
         assert sandbox.thumbprints(provider) == [*provider.live_thumbprints, recent]
 
 
@@ -196,6 +198,18 @@ def test_a_table_deleted_mid_run_leaves_a_completed_sweep_that_says_so(sandbox: 
         report = _sweep(sandbox, history_table, AWS_ENDPOINT_URL=proxy.url)
     assert _finding(report, provider.arn)["action"] == "updated"
     _assert_unavailable(report, provider.arn, "ResourceNotFoundException")
+    # The record was read, so the comparisons stand beside the reason it was not saved
+    assert _finding(report, provider.arn)["history"].keys() == {
+        "state",
+        "reason",
+        "first_sweep",
+        "since_last_sweep",
+        "drift",
+        "news",
+        "placeholder_pins",
+        "pruned",
+        "prune_pending",
+    }
     # And the e-mail says so
     (alert,) = sandbox.alerts()
     assert "history unavailable for this provider" in alert.body
@@ -211,6 +225,8 @@ def test_a_throttled_table_leaves_a_completed_sweep_that_says_so(
         report = _sweep(sandbox, history_table, AWS_ENDPOINT_URL=proxy.url)
     assert _finding(report, provider.arn)["status"] == "ok"
     _assert_unavailable(report, provider.arn, "ProvisionedThroughputExceededException")
+    # Nothing was read, so nothing is compared: the reason and the placeholder pins only
+    assert _finding(report, provider.arn)["history"].keys() == {"state", "reason", "placeholder_pins"}
     # The metric the alarm watches counts it (EMF on the function's stdout)
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [entry.get(contract.METRIC_HISTORY_UNAVAILABLE) for entry in metrics if "SweepCompleted" in entry] == [[1.0]]

@@ -21,8 +21,11 @@ from thumbprint_remediator.schema import rendered
 from thumbprint_remediator.status import Action, Status
 from thumbprint_remediator.views import (
     AlertOutcome,
+    ChangeEntry,
     CompactSummary,
+    FindingHistory,
     OrganizationSummary,
+    PlaceholderPin,
     Report,
     Summary,
     to_builtins,
@@ -104,6 +107,101 @@ def test_a_malformed_report_fails_validation(spoil: Any, named: str) -> None:
     with pytest.raises(jsonschema.ValidationError) as refused:
         validate_handler_output(tree)
     assert named in str(refused.value)
+
+
+PLACEHOLDER = "0" * 40
+DEAD_PIN = "ab" * 20
+DRIFT = "changed outside the tool: added " + "cd" * 20
+
+
+def _with_history(history: FindingHistory, dry_run: bool = True) -> Report:
+    finding = Finding(arn=ARN, url="issuer.example", status="stale", history=history)
+    return build_report(
+        account="123456789012",
+        dry_run=dry_run,
+        started_at=NOW,
+        duration_ms=5,
+        findings=[finding],
+        sweep_id="s1",
+        history_enabled=True,
+    )
+
+
+def _dry_run_history() -> FindingHistory:
+    return FindingHistory(
+        state="on",
+        first_sweep=False,
+        since_last_sweep=[ChangeEntry(kind="drift", detail=DRIFT)],
+        drift=True,
+        news=None,
+        placeholder_pins=[PlaceholderPin(thumbprint=PLACEHOLDER, why="placeholder value")],
+        would_prune=[DEAD_PIN],
+        prune_pending=[],
+    )
+
+
+def test_a_report_with_history_validates_and_keeps_the_history_shape() -> None:
+    # Given a dry-run finding whose history saw drift and would prune a pin
+    tree = to_builtins(_with_history(_dry_run_history()))
+    # Then the report validates against the committed schema
+    assert validate_handler_output(tree) is tree
+    # And the finding's history is exactly these keys: no `pruned` in a dry run, no `reason` while history is on
+    assert tree["findings"][0]["history"] == {
+        "state": "on",
+        "first_sweep": False,
+        "since_last_sweep": [{"kind": "drift", "detail": DRIFT}],
+        "drift": True,
+        "news": None,
+        "placeholder_pins": [{"thumbprint": PLACEHOLDER, "why": "placeholder value"}],
+        "would_prune": [DEAD_PIN],
+        "prune_pending": [],
+    }
+    assert tree["history"] == {"enabled": True, "unavailable": 0, "changed": 1, "drifted": 1}
+
+
+def test_a_history_that_could_not_be_read_carries_only_its_reason_and_placeholders() -> None:
+    reason = "history unavailable for this provider: ResourceNotFoundException"
+    history = FindingHistory(state="unavailable", reason=reason, placeholder_pins=[])
+    tree = to_builtins(_with_history(history, dry_run=False))
+    assert validate_handler_output(tree) is tree
+    assert tree["findings"][0]["history"] == {"state": "unavailable", "reason": reason, "placeholder_pins": []}
+    assert tree["history"] == {"enabled": True, "unavailable": 1, "changed": 0, "drifted": 0}
+
+
+@pytest.mark.parametrize(
+    ("spoil", "named"),
+    [
+        (lambda history: history.update(drift="yes"), "'yes' is not of type 'boolean'"),
+        (lambda history: history.update(state="off"), "'off' is not one of"),
+        (lambda history: history.update(news=3), "3 is not valid under any of the given schemas"),
+        (lambda history: history.update(would_prune=DEAD_PIN), "is not of type 'array'"),
+        (lambda history: history.update(reprieved=[DEAD_PIN]), "Additional properties are not allowed"),
+        (lambda history: history.pop("placeholder_pins"), "'placeholder_pins' is a required property"),
+        (lambda history: history["since_last_sweep"][0].pop("detail"), "'detail' is a required property"),
+        (lambda history: history["since_last_sweep"][0].update(seen=1), "Additional properties are not allowed"),
+        (lambda history: history["placeholder_pins"][0].update(why=None), "None is not of type 'string'"),
+    ],
+    ids=[
+        "drift-text",
+        "unknown-state",
+        "news-number",
+        "prune-not-a-list",
+        "unknown-key",
+        "no-placeholders",
+        "change-without-detail",
+        "change-unknown-key",
+        "placeholder-without-why",
+    ],
+)
+def test_a_malformed_history_entry_fails_validation(spoil: Any, named: str) -> None:
+    # Given a valid report with history, its finding's history spoiled in one place
+    tree = copy.deepcopy(to_builtins(_with_history(_dry_run_history())))
+    spoil(tree["findings"][0]["history"])
+    # When it is validated  Then the schema refuses it and says why
+    with pytest.raises(jsonschema.ValidationError) as refused:
+        validate_handler_output(tree)
+    assert named in str(refused.value)
+    assert list(refused.value.absolute_path)[:3] == ["findings", 0, "history"]
 
 
 def test_a_malformed_member_report_is_that_accounts_failure_with_the_exact_field() -> None:
