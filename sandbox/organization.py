@@ -234,6 +234,16 @@ class EmulatedOrganization:
         )
         return str(role["Role"]["Arn"])
 
+    def ensure_role(self, account_id: str, name: str, trust_policy: Mapping[str, Any]) -> str:
+        """The role `name` in `account_id`, created with this trust policy if it is not there yet: the tests'
+        organization and the sandbox's organization sweep share one emulator per process, and either may
+        come first."""
+        iam = self.client("iam", account_id)
+        try:
+            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+        except iam.exceptions.NoSuchEntityException:
+            return self.create_role(account_id, name, trust_policy)
+
     def credentials_of(self, role_arn: str) -> dict[str, str]:
         """The environment variables of a session acting as `role_arn` (assumed from the management account)."""
         credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="sandbox")["Credentials"]

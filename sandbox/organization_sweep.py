@@ -186,11 +186,6 @@ def organization_definition(context: Mapping[str, str], outdir: Path) -> Callabl
 
 
 def _central_role(organization: EmulatedOrganization) -> str:
-    iam = organization.client("iam")
-    try:
-        return str(iam.get_role(RoleName=CENTRAL_ROLE_NAME)["Role"]["Arn"])
-    except iam.exceptions.NoSuchEntityException:
-        pass
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -201,7 +196,7 @@ def _central_role(organization: EmulatedOrganization) -> str:
             }
         ],
     }
-    return organization.create_role(MANAGEMENT_ACCOUNT, CENTRAL_ROLE_NAME, trust)
+    return organization.ensure_role(MANAGEMENT_ACCOUNT, CENTRAL_ROLE_NAME, trust)
 
 
 def _resolve(value: Any, parameters: Mapping[str, str]) -> Any:

@@ -56,7 +56,7 @@ def organization(session_sandbox: Sandbox) -> Organization:
     legacy = emulated.add_account("legacy", workloads)
     batch = emulated.add_account("batch", workloads)
     # The central function's role; the sandbox stands in for Lambda, so it trusts the management account
-    central_role_arn = emulated.create_role(
+    central_role_arn = emulated.ensure_role(
         MANAGEMENT_ACCOUNT,
         CENTRAL_ROLE_NAME,
         {
