@@ -95,3 +95,16 @@ def test_the_engine_the_tests_import_is_this_trees() -> None:
         f"thumbprint_remediator is imported from {origin}, not from {LAMBDA_DIR}: "
         f"install this tree into the venv in use (pip install -e {LAMBDA_DIR})"
     )
+
+
+def test_the_benchmarks_fallback_build_keeps_the_bundlings_exclusions_and_removals() -> None:
+    # bench/asset.py repeats these so it can build where importing infra (and jsii) is not possible; a change
+    # to one side alone would make the benchmark measure another asset than the one deployed.
+    from bench import asset  # noqa: PLC0415 - the benchmark package, only for this comparison
+    from infra import bundling  # noqa: PLC0415 - starts jsii, as every infra test does
+
+    assert asset._EXCLUDED == bundling.EXCLUDE
+    assert asset._PROVIDED_BY_RUNTIME == bundling.PROVIDED_BY_RUNTIME
+    assert {arch: f"manylinux2014_{machine}" for arch, machine in asset._PIP_MACHINES.items()} == {
+        arch: bundling.pip_platform(arch) for arch in ("arm64", "x86_64")
+    }
