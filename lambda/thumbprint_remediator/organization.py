@@ -137,33 +137,28 @@ def account_entry(result: Mapping[str, Any], budget: int = ACCOUNT_ENTRY_BYTES) 
     return bounded_entry(_account_entry(result), budget)
 
 
+def _failed_entry(account_id: str, name: str, error: Mapping[str, Any]) -> dict[str, Any]:
+    """An account whose sweep gave no readable report: no summary, no findings, the error that says why."""
+    return {"account": account_id, "name": name, "state": "failed", "summary": None, "findings": [], "error": error}
+
+
 def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
     account_id, name = str(result["account_id"]), str(result.get("name") or "")
     if "report" not in result:
-        return {
-            "account": account_id,
-            "name": name,
-            "state": "failed",
-            "summary": None,
-            "findings": [],
-            "error": caught_error(result.get("error") or {}),
-        }
+        return _failed_entry(account_id, name, caught_error(result.get("error") or {}))
     try:
         # Compact from the state machine's children, full from a manual sweep: every field checked either way.
         report = to_builtins(msgspec.convert(result["report"], HandedReport))
     except msgspec.ValidationError as invalid:
-        return {
-            "account": account_id,
-            "name": name,
-            "state": "failed",
-            "summary": None,
-            "findings": [],
-            "error": {
+        return _failed_entry(
+            account_id,
+            name,
+            {
                 "code": "result_unreadable",
                 "message": f"the account's report is malformed: {invalid}",
                 "remedy": "read the function's log for this account's sweep; the next sweep retries",
             },
-        }
+        )
     error = report.get("error")
     attention = [compact_finding(finding) for finding in report["findings"] if needs_attention(finding)]
     summary = report.get("summary") or {}

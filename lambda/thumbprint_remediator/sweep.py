@@ -212,7 +212,8 @@ class Sweeper:
         started_at, started = self.clock(), self.monotonic()
         sweep_id = uuid.uuid4().hex[:12]
         dry_run = self.settings.dry_run if request.dry_run is None else request.dry_run
-        arns = self._select(self.inventory.list_arns(), request.providers)
+        # All providers, or the requested ones: an unknown one is an error before anything is probed.
+        arns = select_providers(self.inventory.list_arns(), request.providers)
         self.log.info(
             "sweep started",
             extra={"sweep_id": sweep_id, "providers": len(arns), "dry_run": dry_run, "source": request.source},
@@ -259,10 +260,6 @@ class Sweeper:
             "account not swept", extra={"sweep_id": sweep_id, "account": account, "error": to_builtins(report)["error"]}
         )
         return self._notify(report, request.notify or self.settings.notify_on)
-
-    def _select(self, arns: list[str], wanted: Sequence[str] | None) -> list[str]:
-        """All providers, or the requested ones; an unknown one is an error before anything is probed."""
-        return select_providers(arns, wanted)
 
     def _sweep_all(
         self,
