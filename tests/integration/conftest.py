@@ -90,3 +90,12 @@ def history_table(sandbox: Sandbox) -> Iterator[str]:
         sandbox.account.delete_history_table(name)
     except Exception:  # a test may have deleted it already
         logging.getLogger(__name__).debug("history table %s already gone", name)
+
+
+@pytest.fixture
+def security_hub(sandbox: Sandbox) -> Iterator[Any]:
+    """Security Hub enabled in the emulated account for the test, disabled after."""
+    client = sandbox.account.client("securityhub")
+    client.enable_security_hub()
+    yield client
+    client.disable_security_hub()

@@ -38,15 +38,6 @@ def event_queues(sandbox: Sandbox) -> Iterator[dict[str, str]]:
     sandbox.account.remove_event_route("critical-oidc", critical)
 
 
-@pytest.fixture
-def security_hub(sandbox: Sandbox) -> Iterator[Any]:
-    """Security Hub enabled in the emulated account for the test, disabled after."""
-    client = sandbox.account.client("securityhub")
-    client.enable_security_hub()
-    yield client
-    client.disable_security_hub()
-
-
 # --- events for routing ------------------------------------------------------------------------------------------
 def test_rules_on_the_default_bus_receive_findings_and_the_summary(
     sandbox: Sandbox, event_queues: dict[str, str]

@@ -6,10 +6,7 @@ back, a Config rule invocation)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox
@@ -25,14 +22,6 @@ SINGLE_ACCOUNT: tuple[contract.Feature, ...] = (
     "config_rule",
 )
 SCHEDULED = '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00.000Z"}'
-
-
-@pytest.fixture
-def security_hub(sandbox: Sandbox) -> Iterator[Any]:
-    client = sandbox.account.client("securityhub")
-    client.enable_security_hub()
-    yield client
-    client.disable_security_hub()
 
 
 def _config_event() -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -131,3 +131,20 @@ def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bo
             account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=1, findings=findings, sweep_id="unit"
         )
     )
+
+
+class FixedProber:
+    """A prober that always captures `host`: the write-path tests' one endpoint."""
+
+    def __init__(self, host: HostCapture) -> None:
+        self.host = host
+
+    def probe(self, provider_url: str) -> ProbeResult:
+        return probe_of(self.host)
+
+
+class PublicTrust:
+    """Every presented chain verifies through the public store, along the chain as presented."""
+
+    def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult:
+        return TrustResult(Trust.PUBLIC, verified_path=tuple(c.sha1 for c in capture.presented_chain))

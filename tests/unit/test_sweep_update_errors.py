@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of
+from tests.unit.builders import NOW, FixedProber, PublicTrust, capture, provider, sha1_of
 from thumbprint_remediator.errors import ProviderUpdateError
-from thumbprint_remediator.models import HostCapture, ProbeResult, ProviderConfig, Trust, TrustResult
+from thumbprint_remediator.models import ProviderConfig
 from thumbprint_remediator.request import SweepRequest
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Sweeper
@@ -34,22 +33,12 @@ class RefusingInventory:
         raise ProviderUpdateError(arn, "AccessDenied", "AccessDenied: explicit deny in a service control policy")
 
 
-class FixedProber:
-    def probe(self, provider_url: str) -> ProbeResult:
-        return probe_of(HOST)
-
-
-class PublicTrust:
-    def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult:
-        return TrustResult(Trust.PUBLIC, verified_path=tuple(c.sha1 for c in capture.presented_chain))
-
-
 def test_refused_update_names_the_aws_error_once() -> None:
     # Given a stale provider whose update IAM refuses
     sweeper = Sweeper(
         settings=Settings(),
         inventory=RefusingInventory(),
-        prober=FixedProber(),
+        prober=FixedProber(HOST),
         trust=PublicTrust(),
         publisher=None,
         log=logging.getLogger("test"),

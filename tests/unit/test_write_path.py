@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from sandbox.iam_store import InMemoryProviders, StoreFaults
-from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of
+from tests.unit.builders import NOW, FixedProber, PublicTrust, capture, provider, sha1_of
 from thumbprint_remediator import contract
-from thumbprint_remediator.models import HostCapture, ProbeResult, Trust, TrustResult
 from thumbprint_remediator.request import SweepRequest
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.sweep import Sweeper
@@ -24,16 +21,6 @@ STALE = sha1_of("stale")
 LIVE = sha1_of("new-intermediate")
 HOST = capture(["leaf", "new-intermediate"])
 ARN = provider().arn
-
-
-class FixedProber:
-    def probe(self, provider_url: str) -> ProbeResult:
-        return probe_of(HOST)
-
-
-class PublicTrust:
-    def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult:
-        return TrustResult(Trust.PUBLIC, verified_path=tuple(c.sha1 for c in capture.presented_chain))
 
 
 class FakeClock:
@@ -50,7 +37,7 @@ def _sweeper(store: InMemoryProviders, **options: Any) -> Sweeper:
     return Sweeper(
         settings=options.pop("settings", Settings()),
         inventory=store,
-        prober=FixedProber(),
+        prober=FixedProber(HOST),
         trust=PublicTrust(),
         publisher=None,
         log=logging.getLogger("test"),
