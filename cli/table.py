@@ -43,7 +43,8 @@ def findings_table(report: ReportLike, colour: bool = False) -> str:
     for finding in report["findings"]:
         hosts = finding.get("hosts") or []
         live = [host["live_thumbprint"] for host in hosts if host.get("live_thumbprint")]
-        pinned = finding["thumbprints_before"]
+        read = finding["thumbprints_before"]
+        pinned = read or []
         marks = [f"{short(value)}{'' if value in pinned else '*'}" for value in live]
         trust = sorted({str(host.get("trust")) for host in hosts if host.get("trust")})
         expiry = finding.get("nearest_expiry")
@@ -53,7 +54,9 @@ def findings_table(report: ReportLike, colour: bool = False) -> str:
                 _shown(finding["status"]),
                 _shown("/".join(trust)) or "-",
                 " ".join(marks) or "-",
-                " ".join(short(value) for value in pinned[:2]) + (" +" if len(pinned) > 2 else "") or "-",
+                "unknown"
+                if read is None
+                else " ".join(short(value) for value in pinned[:2]) + (" +" if len(pinned) > 2 else "") or "-",
                 f"{expiry['days_left']}d" if expiry else "-",
                 _shown(finding["action"]),
             )

@@ -154,6 +154,8 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
 
 
 def _thumbprints(values: Any) -> str:
+    if values is None:
+        return "unknown (not read)"
     return ", ".join(values) if values else "(empty)"
 
 

@@ -8,9 +8,10 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from thumbprint_remediator.report import needs_attention
+from thumbprint_remediator.report import OUTSIDE_CHANGE_CODE, needs_attention
 from thumbprint_remediator.status import ATTENTION_ORDER, SUMMARY_ATTENTION, AccountState, Action, Status
 from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 from thumbprint_remediator.views import ReportLike, as_tree
@@ -142,7 +143,13 @@ def _is_news(finding: Mapping[str, Any]) -> bool:
     if not isinstance(history, Mapping) or history.get("state") != "on":
         return needs_attention(finding)
     changed = Action(finding["action"]).attempted_write  # standing states are reminded, not repeated
-    return changed or bool(history.get("since_last_sweep")) or bool(history.get("news"))
+    return (
+        changed
+        or bool(history.get("since_last_sweep"))
+        or bool(history.get("untold"))
+        or bool(history.get("news"))
+        or any(problem.get("code") == OUTSIDE_CHANGE_CODE for problem in finding.get("problems", ()))
+    )
 
 
 def severity(report: ReportLike) -> str:
@@ -308,7 +315,9 @@ def finding_block(finding: Mapping[str, Any]) -> list[str]:
     if finding.get("action_reason"):
         block.append(f"  Action: {show(finding['action_reason'])}")
     before, after = finding["thumbprints_before"], finding["thumbprints_after"]
-    if before != after:
+    if before is None and after is None:
+        block.append("  Thumbprints: unknown (IAM's list was not read)")
+    elif before != after:
         block.append(f"  Thumbprints: {_list(before)} -> {_list(after)}")
     else:
         block.append(f"  Thumbprints: {_list(before)} (unchanged)")
@@ -340,7 +349,7 @@ def _full_lines(finding: Mapping[str, Any]) -> list[str]:
     expiry = finding.get("nearest_expiry")
     if expiry:
         lines.append(
-            f"  Nearest expiry: {show(expiry['not_after'], 10)} ({show(expiry['days_left'], 12)} days) "
+            f"  Nearest expiry: {_moment(expiry['not_after'])} ({show(expiry['days_left'], FIELD_LIMIT)} days) "
             f"{show(expiry['subject'], FIELD_LIMIT)}"
         )
     for problem in finding["problems"]:
@@ -362,6 +371,13 @@ def _history_lines(history: Mapping[str, Any] | None) -> list[str]:
         f"  Since the last sweep: {show(change['detail'])} ({show(change['kind'])})"
         for change in history.get("since_last_sweep", [])
     ]
+    lines.extend(
+        f"  Not yet told (seen {_moment(change['observed_at'])} by a sweep that sent no "
+        f"alert): {show(change['detail'])} ({show(change['kind'])})"
+        for change in history.get("untold", [])
+    )
+    if history.get("untold_dropped"):
+        lines.append(f"  ... and {history['untold_dropped']} older changes not yet told (see history)")
     if history.get("news"):
         lines.append(f"  Why this e-mail: {show(history['news'])}")
     for key, label in (
@@ -419,17 +435,37 @@ def _json_part(
 
 def _label(finding: Mapping[str, Any]) -> str:
     action = str(finding["action"])
+    history = finding.get("history") or {}
     if (
         action == "none"
         and Status(finding["status"]).healthy
-        and (finding.get("history") or {}).get("since_last_sweep")
+        and (
+            history.get("since_last_sweep")
+            or history.get("untold")
+            or any(problem.get("code") == OUTSIDE_CHANGE_CODE for problem in finding.get("problems", ()))
+        )
     ):
-        return "changed"  # healthy, but history saw a change (drift, a new chain)
+        return "changed"  # healthy, but a change was seen (drift, a new chain, a change someone else made)
     return action if action != "none" else str(finding["status"])
 
 
-def _list(values: list[str]) -> str:
-    return show(", ".join(values)) if values else "(none)"
+def _list(values: list[str] | None) -> str:
+    """Thumbprints (our own facts, never cut): "unknown" where IAM's list could not be read."""
+    if values is None:
+        return "unknown (not read)"
+    return ", ".join(show(value, FIELD_LIMIT) for value in values) if values else "(none)"
+
+
+def _moment(value: object) -> str:
+    """One of our own timestamps as a reader wants it (`2027-02-26 14:03 UTC`), never cut; anything that is not
+    an ISO 8601 time is shown as text."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return show(value, FIELD_LIMIT)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def ascii_subject(text: str) -> str:

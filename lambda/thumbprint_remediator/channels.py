@@ -24,17 +24,19 @@ from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
 from thumbprint_remediator.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.finding_events import FindingEvents
-from thumbprint_remediator.report import Finding, build_report, finished
+from thumbprint_remediator.report import OUTSIDE_CHANGE_CODE, Finding, build_report, finished
 from thumbprint_remediator.request import SweepRequest, provider_key
 from thumbprint_remediator.rules import Problem
 from thumbprint_remediator.security_hub import HubTarget, SecurityHubFindings
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.status import Status
-from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert, utc_now
+from thumbprint_remediator.sweep import Log, Sweeper, Swept, utc_now
 from thumbprint_remediator.untrusted import sanitized_tree
 from thumbprint_remediator.views import ChangeNotChecked, ConfigRuleOutcome, Report, to_builtins
 
-OUTSIDE_CHANGE_CODE: Final = "changed_outside_tool"
+# IAM calls that change a provider's tags: by someone else, a change made outside the tool whatever the status
+# (a skip tag stops the tool's writes, so it must never arrive silently).
+TAG_EVENTS: Final = frozenset({"TagOpenIDConnectProvider", "UntagOpenIDConnectProvider"})
 
 
 @dataclass(frozen=True)
@@ -119,41 +121,55 @@ def check_change(
         log.info("change event needs no check", extra={"change": summary, "reason": reason})
         return msgspec.convert(sanitized_tree({"change": summary, "reason": reason}), ChangeNotChecked)
 
-    notify_on = settings.notify_on
     if provider_key(change.provider_arn) not in {provider_key(arn) for arn in sweeper.inventory.list_arns()}:
-        report = _deleted_report(change, account, sweeper.settings.dry_run, sweeper.clock())
+        swept = Swept(_deleted_report(change, account, sweeper.settings.dry_run, sweeper.clock()))
     else:
         request = SweepRequest(source="change", providers=(change.provider_arn,), notify="never")
-        report = sweeper.run(request, account=account, deadline=deadline)
+        swept = sweeper.sweep(request, account=account, deadline=deadline)
     findings = []
-    for finding in to_builtins(report)["findings"]:
-        # After a change by someone else, these statuses mean the list it left is stale or cannot be verified.
-        if Status(finding["status"]).unverified_after_change:
-            problems = [*finding["problems"], _outside_change(change, finding).to_dict()]
-            findings.append({**finding, "problems": problems})
+    for finding in to_builtins(swept.report)["findings"]:
+        outside = _outside_change(change, finding)
+        if outside is not None:
+            findings.append({**finding, "problems": [*finding["problems"], outside.to_dict()]})
             summary["outside_tool"] = True
         else:
             findings.append(finding)
-    report = finished(report, findings=findings, change=summary, checked=True)
+    swept = replace(swept, report=finished(swept.report, findings=findings, change=summary, checked=True))
     if summary["outside_tool"]:
         log.warning("provider changed outside the tool", extra={"change": summary})
-    tree = to_builtins(report)
-    due = sweeper.publisher is not None and should_notify(tree, notify_on)
-    outcome = deliver_alert(sweeper.publisher if due else None, tree, notify_on, render_alert, log, "change check")
-    return finished(report, alert=outcome)
+    # One delivery step, as for every sweep: a change by someone else is always worth telling.
+    notify_on = settings.notify_on
+    due = notify_on != "never" and (bool(summary["outside_tool"]) or should_notify(swept.report, notify_on))
+    return sweeper.tell(swept, notify_on, render_alert, "change check", due=due)
 
 
-def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Problem:
-    state = "stale" if finding["status"] == "stale" else "unverified"
+def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Problem | None:
+    """The problem that names a change someone else made, or None when the provider was deleted since. A tag
+    change is always named (a skip tag stops the tool's writes); a thumbprint or client-ID change is named with
+    the state it left: stale, unverified, or verified but changed behind the tool's back."""
+    if finding.get("action_reason", "") and str(finding["action_reason"]).startswith("deleted since"):
+        return None
+    status = Status(finding["status"])
     when = f" at {change.event_time}" if change.event_time else ""
+    who = f"{change.event_name} by {change.principal.describe()}{when}"
     repaired = " The tool has since repaired it." if finding["action"] == "updated" else ""
+    if change.event_name in TAG_EVENTS:
+        held = (
+            " It is now tagged to be skipped: the tool watches it but no longer writes it."
+            if (str(finding.get("action_reason") or "").startswith("not written: tagged"))
+            else ""
+        )
+        message = f"Changed outside the tool: {who} changed the provider's tags.{held}"
+    elif status.unverified_after_change:
+        state = "stale" if status is Status.STALE else "unverified"
+        message = f"Changed outside the tool: {who} left the thumbprint list {state}.{repaired}"
+    else:
+        message = f"Changed outside the tool: {who}; the provider still verifies.{repaired}"
     return Problem(
         code=OUTSIDE_CHANGE_CODE,
-        status=str(finding["status"]),
-        message=(
-            f"Changed outside the tool: {change.event_name} by {change.principal.describe()}{when} "
-            f"left the thumbprint list {state}.{repaired}"
-        ),
+        # A note unless the change left the provider in a state that is itself a problem.
+        status=status if status.unverified_after_change else Status.OK,
+        message=message,
         remedy=(
             "Ask the principal named here why the provider was changed; leave thumbprint lists to this tool, "
             f"or tag the provider {contract.SKIP_TAG_KEY}=true if it is managed elsewhere"
@@ -200,7 +216,8 @@ def evaluate_for_config(
             request = replace(request, not_applicable=True)
         else:
             sweep = SweepRequest(source="config", providers=providers, dry_run=True, notify="never")
-            report = sweeper.run(sweep, account=account, deadline=deadline)
+            # Observed and remembered, never told: its news waits for the next alert that is delivered.
+            report = sweeper.sweep(sweep, account=account, deadline=deadline).report
     ids = {request.provider_arn: request.resource_id} if request.provider_arn and request.resource_id else None
     results = evaluations(None if report is None else to_builtins(report), request, ids)
     channels.window.until(end)

@@ -126,8 +126,15 @@ def evaluations(
 def describe_problem(finding: Mapping[str, Any]) -> str:
     """The annotation: status and the problems' codes and first message, within 256 characters."""
     problems = [problem for problem in finding.get("problems", []) if problem.get("status") != "ok"]
-    codes = ", ".join(dict.fromkeys(str(problem["code"]) for problem in problems)) or finding["status"]
-    first = f": {problems[0]['message']}" if problems else ""
+    history = finding.get("history") or {}
+    # No problem, but a change (drift, a new chain, one no alert has told yet): name the change itself.
+    changes = [*history.get("since_last_sweep", []), *history.get("untold", [])]
+    codes = (
+        ", ".join(dict.fromkeys(str(problem["code"]) for problem in problems))
+        or ", ".join(dict.fromkeys(str(change["kind"]) for change in changes))
+        or finding["status"]
+    )
+    first = f": {problems[0]['message']}" if problems else f": {changes[0]['detail']}" if changes else ""
     text = f"{finding['status']} ({codes}){first}"
     return text if len(text) <= ANNOTATION_LIMIT else text[: ANNOTATION_LIMIT - 3] + "..."
 

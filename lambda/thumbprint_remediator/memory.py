@@ -1,6 +1,14 @@
 """What a provider's history says about this sweep: changes since the last sweep, drift, remembered tops,
 continuity of a private CA, pruning, placeholder pins, and whether a standing problem is due a reminder.
 
+A record holds two kinds of state, which move differently:
+- what sweeps *observed* (chains, IAM's list as last seen, the skip tag, problems and when first seen): every
+  sweep that saves history moves it on, whether or not it tells anyone;
+- what has been *told* (the `untold` outbox of changes, each problem's `last_reminded`, `expiry_days_told`):
+  it moves on only when an alert carrying it was accepted by SNS (`told`), so a sweep that tells nobody (a
+  dry run, AWS Config, the CLI, `notify: never`, a failed publish) never uses up news. Changes it observed wait
+  in `untold` for the next alert that is delivered.
+
 Pure: no I/O. The sweep builds an Observation from what it saw, hands in the previous record and `now`.
 """
 
@@ -20,6 +28,8 @@ MAX_CHAINS: Final = 24
 MAX_PINS_TRACKED: Final = 16
 # Pruning needs this many sweeps since an entry was last presented, besides PRUNE_AFTER_DAYS.
 PRUNE_MIN_SWEEPS: Final = 3
+# Changes waiting for a delivered alert, per record: the newest kept, the count of older ones dropped.
+MAX_UNTOLD: Final = 20
 EXPIRY_REMINDER_DAYS: Final = (30, 14, 7, 3, 1, 0)
 STANDING_REMINDER: Final = timedelta(days=7)
 _PLACEHOLDER = re.compile(r"^(?:0{40}|f{40}|(?:af){20}|(?:fa){20}|([0-9a-f])\1{39})$")
@@ -69,7 +79,16 @@ class PinSeen:
 class ProblemSeen:
     code: str
     first_seen: datetime
-    last_reminded: datetime
+    last_reminded: datetime | None  # when a delivered alert last carried it; None: never told
+
+
+@dataclass(frozen=True)
+class UntoldChange:
+    """A change a sweep observed that no delivered alert has carried yet."""
+
+    kind: str
+    detail: str
+    observed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,11 @@ class HistoryRecord:
     jwks_host: str | None = None
     pins: tuple[PinSeen, ...] = ()
     problems: tuple[ProblemSeen, ...] = ()
-    expiry_days_left: int | None = None
+    expiry_days_left: int | None = None  # as last observed
+    expiry_days_told: int | None = None  # as the last delivered alert carried it (the reminder days count from it)
+    skip_tagged: bool = False  # the provider carried the skip tag when last observed
+    untold: tuple[UntoldChange, ...] = ()  # the outbox: changes no delivered alert has carried yet, oldest first
+    untold_dropped: int = 0  # older untold changes dropped to bound the record
     version: int = field(default=0, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,10 +148,18 @@ class HistoryRecord:
                 for p in self.pins
             ],
             "problems": [
-                {"code": p.code, "first_seen": _iso(p.first_seen), "last_reminded": _iso(p.last_reminded)}
+                {
+                    "code": p.code,
+                    "first_seen": _iso(p.first_seen),
+                    "last_reminded": None if p.last_reminded is None else _iso(p.last_reminded),
+                }
                 for p in self.problems
             ],
             "expiry_days_left": self.expiry_days_left,
+            "expiry_days_told": self.expiry_days_told,
+            "skip_tagged": self.skip_tagged,
+            "untold": [{"kind": c.kind, "detail": c.detail, "observed_at": _iso(c.observed_at)} for c in self.untold],
+            "untold_dropped": self.untold_dropped,
         }
 
 
@@ -139,6 +170,8 @@ def record_from_dict(data: Mapping[str, Any], version: int = 0) -> HistoryRecord
     written = data.get("pins_written")
     written_at = data.get("pins_written_at")
     expiry = data.get("expiry_days_left")
+    # Records written before the outbox have no told state of their own: what they remember was reminded.
+    expiry_told = data.get("expiry_days_told", expiry)
     return HistoryRecord(
         arn=_text(data["arn"]),
         first_seen=_time(data["first_seen"]),
@@ -173,9 +206,20 @@ def record_from_dict(data: Mapping[str, Any], version: int = 0) -> HistoryRecord
             for p in data["pins"]
         ),
         problems=tuple(
-            ProblemSeen(_text(p["code"]), _time(p["first_seen"]), _time(p["last_reminded"])) for p in data["problems"]
+            ProblemSeen(
+                _text(p["code"]),
+                _time(p["first_seen"]),
+                None if p["last_reminded"] is None else _time(p["last_reminded"]),
+            )
+            for p in data["problems"]
         ),
         expiry_days_left=None if expiry is None else _int(expiry),
+        expiry_days_told=None if expiry_told is None else _int(expiry_told),
+        skip_tagged=_bool(data.get("skip_tagged", False)),
+        untold=tuple(
+            UntoldChange(_text(c["kind"]), _text(c["detail"]), _time(c["observed_at"])) for c in data.get("untold", [])
+        ),
+        untold_dropped=_int(data.get("untold_dropped", 0)),
         version=version,
     )
 
@@ -193,11 +237,14 @@ class Observation:
     complete: bool  # every endpoint answered and every sample verified
     problem_codes: tuple[str, ...] = ()
     expiry_days_left: int | None = None
+    skip_tagged: bool = False  # the provider carries the skip tag (observed, never written)
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed, drift
+    # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed, drift, skip_tag_added,
+    # skip_tag_removed
+    kind: str
     detail: str
 
 
@@ -286,7 +333,7 @@ def placeholder_pins(pins: Iterable[str], chains: Iterable[ChainSeen]) -> tuple[
     return tuple(found)
 
 
-def changes_since(previous: HistoryRecord | None, observation: Observation) -> tuple[Change, ...]:  # noqa: C901 - one comparison per kind of change, each its own entry
+def changes_since(previous: HistoryRecord | None, observation: Observation) -> tuple[Change, ...]:
     """What changed since the last sweep (nothing on a first sweep: there is nothing to compare with)."""
     if previous is None:
         return ()
@@ -314,14 +361,25 @@ def changes_since(previous: HistoryRecord | None, observation: Observation) -> t
     drifted = drift(previous, observation.pins_before)
     if drifted is not None:
         found.append(drifted)
+    if observation.skip_tagged != previous.skip_tagged:
+        found.append(
+            Change("skip_tag_added", "tagged to be skipped: the tool still watches it but no longer writes it")
+            if observation.skip_tagged
+            else Change("skip_tag_removed", "the skip tag was removed: the tool writes it again when due")
+        )
     # The tool's own changes in this sweep; changes made outside it are the drift above.
+    found.extend(own_changes(observation))
+    return tuple(found)
+
+
+def own_changes(observation: Observation) -> tuple[Change, ...]:
+    """What the tool itself changed in this sweep: the pins it added and removed."""
     before, after = set(observation.pins_before), set(observation.pins_after)
     added, removed = sorted(after - before), sorted(before - after)
-    if added:
-        found.append(Change("pins_added", ", ".join(added)))
-    if removed:
-        found.append(Change("pins_removed", ", ".join(removed)))
-    return tuple(found)
+    return (
+        *([Change("pins_added", ", ".join(added))] if added else []),
+        *([Change("pins_removed", ", ".join(removed))] if removed else []),
+    )
 
 
 def drift(previous: HistoryRecord | None, pins_now: Sequence[str]) -> Change | None:
@@ -369,28 +427,38 @@ def prune_candidates(
 def reminder_due(previous: HistoryRecord | None, observation: Observation) -> str | None:
     """Why this finding is worth an e-mail under NOTIFY_ON=changes, or None when it is old news.
 
-    Without history every problem is new. A standing expiry is reminded when its days left cross 30, 14, 7, 3,
-    1 or 0; other standing problems once a week."""
+    Measured against what was *told*, not what was last observed: a problem no delivered alert carried is still
+    new, and changes an earlier sweep saw but told nobody are still news. Without history every problem is new.
+    A standing expiry is reminded when its days left cross 30, 14, 7, 3, 1 or 0 since the last told count;
+    other standing problems once a week."""
     codes = set(observation.problem_codes)
     if previous is None:
         return "no history: every problem is new" if codes else None
-    known = {p.code: p for p in previous.problems}
+    known = {p.code: p for p in previous.problems if p.last_reminded is not None}
     new = sorted(codes - known.keys())
     if new:
         return f"new problem: {', '.join(new)}"
+    if previous.untold:
+        kinds = ", ".join(dict.fromkeys(change.kind for change in previous.untold))
+        return f"not yet told: {kinds} (seen by a sweep that sent no alert)"
     if codes & _EXPIRY_CODES and observation.expiry_days_left is not None:
-        before = previous.expiry_days_left
+        before = previous.expiry_days_told
         for threshold in EXPIRY_REMINDER_DAYS:
             if observation.expiry_days_left <= threshold and (before is None or before > threshold):
                 return f"reminder: {observation.expiry_days_left} days left"
     for code in sorted(codes - _EXPIRY_CODES):
-        if observation.now - known[code].last_reminded >= STANDING_REMINDER:
+        reminded = known[code].last_reminded
+        if reminded is not None and observation.now - reminded >= STANDING_REMINDER:
             return f"weekly reminder: {code}"
     return None
 
 
-def next_record(previous: HistoryRecord | None, arn: str, observation: Observation, reminded: bool) -> HistoryRecord:
-    """The record this sweep leaves: chains merged (newest first, capped), pins tracked, problems remembered."""
+def next_record(
+    previous: HistoryRecord | None, arn: str, observation: Observation, changes: Sequence[Change] = ()
+) -> HistoryRecord:
+    """The record this sweep leaves, telling nobody yet: chains merged (newest first, capped), pins tracked,
+    problems remembered (a new one as never told), and this sweep's `changes` added to the untold outbox.
+    `told` turns it into the record of a sweep whose alert was delivered."""
     now = observation.now
     base = previous or HistoryRecord(arn=arn, first_seen=now, last_seen=now)
     merged: dict[tuple[str, tuple[str, ...]], ChainSeen] = {c.key: c for c in base.chains}
@@ -411,13 +479,19 @@ def next_record(previous: HistoryRecord | None, arn: str, observation: Observati
             pins.append(replace(old_pin, sweeps_unpresented=old_pin.sweeps_unpresented + 1))
     known = {p.code: p for p in base.problems}
     problems = tuple(
-        ProblemSeen(
-            code,
-            known[code].first_seen if code in known else now,
-            now if reminded or code not in known else known[code].last_reminded,
-        )
+        known[code] if code in known else ProblemSeen(code, now, None)
         for code in dict.fromkeys(observation.problem_codes)
     )
+    # A first sweep has nothing to compare with, but what the tool itself wrote is news all the same; and a
+    # problem that came and went between alerts was never told: it stays news, as a change.
+    fresh = list(changes) if previous is not None else list(own_changes(observation))
+    fresh.extend(
+        Change("problem_came_and_went", f"{p.code} seen from {_iso(p.first_seen)} until this sweep; no alert told it")
+        for p in base.problems
+        if p.last_reminded is None and p.code not in observation.problem_codes
+    )
+    untold = (*base.untold, *(UntoldChange(change.kind, change.detail, now) for change in fresh))
+    dropped = max(len(untold) - MAX_UNTOLD, 0)
     return replace(
         base,
         last_seen=now,
@@ -430,14 +504,39 @@ def next_record(previous: HistoryRecord | None, arn: str, observation: Observati
         pins=tuple(pins[:MAX_PINS_TRACKED]),
         problems=problems,
         expiry_days_left=observation.expiry_days_left,
+        skip_tagged=observation.skip_tagged,
+        untold=untold[dropped:],
+        untold_dropped=base.untold_dropped + dropped,
     )
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What one provider's record becomes once an alert carrying its news is delivered: `told`, saved on top of
+    the version this sweep saved (so a sweep in between wins, and its news is told again rather than lost)."""
+
+    arn: str
+    told: HistoryRecord
+    saved_version: int
+
+
+def told(record: HistoryRecord, now: datetime, reminded: bool) -> HistoryRecord:
+    """`record` once an alert carrying it was delivered: the outbox is empty, every problem counts as told (and as
+    reminded now when the alert was due for it, or when it had never been told), the expiry days as told."""
+    problems = tuple(
+        replace(p, last_reminded=now) if reminded or p.last_reminded is None else p for p in record.problems
+    )
+    return replace(record, untold=(), untold_dropped=0, problems=problems, expiry_days_told=record.expiry_days_left)
+
+
 def _verified(chain: Sequence[CertificateInfo], trust: TrustResult | None) -> bool:
+    """A chain history may build on: it verified, nothing suggests interception, its top is pinnable, and it was
+    sent in the order IAM requires (a misordered or padded chain makes STS reject the JWT: not a good chain)."""
     return (
         trust is not None
         and trust.trust is not Trust.UNTRUSTED
         and not trust.interception_suspected
+        and not trust.chain_defects
         and chain[-1].sha1 in trust.pinnable
     )
 
@@ -472,6 +571,12 @@ def _time(value: Any) -> datetime:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {type(value).__name__}")
     return value
 
 

@@ -22,7 +22,7 @@ class Remediation:
     """The outcome for one provider: the action the report shows, the list IAM holds after, and why."""
 
     action: str  # one of report.ACTIONS
-    after: tuple[str, ...]
+    after: tuple[str, ...] | None  # the list IAM holds after; None where no read could tell
     reason: str | None = None
     error: str | None = None
 
@@ -53,9 +53,14 @@ def decide(
     dry_run: bool,
     seconds_left: float | None,
     write_window: float,
+    hold: str | None = None,
 ) -> Remediation | Write:
-    """Write, or say why not. `seconds_left` until the sweep's deadline (None: no deadline)."""
+    """Write, or say why not. `seconds_left` until the sweep's deadline (None: no deadline); `hold`: why this
+    provider is never written (its skip tag), though it is judged like any other."""
     proposed = assessment.proposed_thumbprints
+    if hold is not None:
+        due = "" if proposed is None else f"; a write would pin {', '.join(proposed)}"
+        return Remediation("none", before, f"not written: {hold}{due}")
     if proposed is None:
         if assessment.block_reason:
             return Remediation("blocked", before, assessment.block_reason)
@@ -105,7 +110,7 @@ def judge_write(outcome: WriteOutcome) -> Remediation:  # noqa: PLR0911 - a deci
         if outcome.read_back is None:
             return Remediation(
                 "update_unknown",
-                outcome.current,
+                None,
                 "sent, outcome unknown: IAM did not answer and the provider could not be read afresh",
                 f"{outcome.unanswered}; read: {outcome.read_error}",
             )
@@ -116,9 +121,7 @@ def judge_write(outcome: WriteOutcome) -> Remediation:  # noqa: PLR0911 - a deci
             outcome.unanswered,
         )
     if outcome.read_back is None:
-        return Remediation(
-            "update_failed", outcome.proposed, "the update was sent but could not be read back", outcome.read_error
-        )
+        return Remediation("update_failed", None, "the update was sent but could not be read back", outcome.read_error)
     if not landed:
         return Remediation(
             "update_failed",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from thumbprint_remediator.memory import Receipt
 from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCapture, TrustResult
 from thumbprint_remediator.rules import Expiry, Problem, days_left
 from thumbprint_remediator.status import COUNTED_ACTIONS, Action, Status
@@ -25,6 +26,8 @@ from thumbprint_remediator.views import (
 )
 
 ReportT = TypeVar("ReportT", Report, OrganizationReport)
+# The problem the immediate check adds when someone other than the tool changed a provider.
+OUTSIDE_CHANGE_CODE = "changed_outside_tool"
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,10 @@ class Finding:
     status: str
     action: str = "none"
     problems: tuple[Problem, ...] = ()
-    thumbprints_before: tuple[str, ...] = ()
-    thumbprints_after: tuple[str, ...] = ()
+    # None where unknown: IAM's list was not read, or a write's outcome could not be read back. Never an empty
+    # list, which would say IAM holds nothing.
+    thumbprints_before: tuple[str, ...] | None = None
+    thumbprints_after: tuple[str, ...] | None = None
     hosts: tuple[dict[str, Any], ...] = ()
     error: str | None = None
     action_reason: str | None = None
@@ -45,6 +50,8 @@ class Finding:
     nearest_expiry: Expiry | None = None
     # With a history table: what history says of this sweep (memory.py); None when the sweep is stateless.
     history: FindingHistory | None = None
+    # Marks this finding's news told once an alert carrying it is delivered (never part of the report).
+    receipt: Receipt | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         expiry = self.nearest_expiry
@@ -55,8 +62,8 @@ class Finding:
             "action": self.action,
             "action_reason": self.action_reason,
             "problems": [problem.to_dict() for problem in self.problems],
-            "thumbprints_before": list(self.thumbprints_before),
-            "thumbprints_after": list(self.thumbprints_after),
+            "thumbprints_before": None if self.thumbprints_before is None else list(self.thumbprints_before),
+            "thumbprints_after": None if self.thumbprints_after is None else list(self.thumbprints_after),
             "thumbprint_reliance": self.thumbprint_reliance,
             "nearest_expiry": None
             if expiry is None
@@ -75,13 +82,16 @@ class Finding:
 
 
 def needs_attention(finding: Mapping[str, Any]) -> bool:
-    """A report finding a person should read: not healthy, something was (or would be) changed, or history saw
-    a change since the last sweep (drift included)."""
+    """A report finding a person should read: not healthy, something was (or would be) changed, history saw a
+    change since the last sweep (drift included) or holds changes no delivered alert carried yet, or someone
+    else changed the provider."""
     history = finding.get("history") or {}
     return (
         not Status(finding["status"]).healthy
         or finding["action"] != Action.NONE
         or bool(history.get("since_last_sweep"))
+        or bool(history.get("untold"))
+        or any(problem.get("code") == OUTSIDE_CHANGE_CODE for problem in finding.get("problems", ()))
     )
 
 
@@ -227,8 +237,8 @@ def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         "url": finding["url"],
         "status": finding["status"],
         "action": finding["action"],
-        "thumbprints_before": finding.get("thumbprints_before", []),
-        "thumbprints_after": finding.get("thumbprints_after", []),
+        "thumbprints_before": finding.get("thumbprints_before"),
+        "thumbprints_after": finding.get("thumbprints_after"),
         "problems": [
             problem if isinstance(problem, str) else problem["code"]
             for problem in finding.get("problems", [])

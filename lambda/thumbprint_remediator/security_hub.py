@@ -129,7 +129,9 @@ def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTar
                 PROBLEM_FIELD: str(problem["code"]),
                 f"{contract.SERVICE_NAME}/host": str(problem.get("host") or ""),
                 f"{contract.SERVICE_NAME}/action": str(finding["action"]),
-                f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.get("thumbprints_before", []))[:1024],
+                f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.get("thumbprints_before") or ["unknown"])[
+                    :1024
+                ],
             }
         ),
     }

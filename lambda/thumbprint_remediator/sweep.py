@@ -52,6 +52,7 @@ from thumbprint_remediator.rules import (
     presented_chains,
 )
 from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.status import Status
 from thumbprint_remediator.views import (
     AccountError,
     AlertOutcome,
@@ -59,6 +60,7 @@ from thumbprint_remediator.views import (
     FindingHistory,
     PlaceholderPin,
     Report,
+    UntoldEntry,
     to_builtins,
 )
 
@@ -171,6 +173,14 @@ class _WriteGate:
 
 
 @dataclass(frozen=True)
+class Swept:
+    """A sweep's report, and the receipts to commit if (and only if) an alert carrying it is delivered."""
+
+    report: Report
+    receipts: tuple[memory.Receipt, ...] = ()
+
+
+@dataclass(frozen=True)
 class Sweeper:
     """Everything a sweep needs, wired once per cold start."""
 
@@ -209,6 +219,19 @@ class Sweeper:
         """Sweep, alert when due, and return the report. `deadline` (a `monotonic()` value) is when the report
         must be ready, the alert's time being reserved after it; probing and writing stop
         `finish_reserve_seconds` earlier, so that writes still in flight can be awaited or read afresh."""
+        swept = self.sweep(request, account=account, deadline=deadline, progress=progress)
+        return self.tell(swept, request.notify or self.settings.notify_on, render_alert, "sweep")
+
+    def sweep(
+        self,
+        request: SweepRequest,
+        *,
+        account: str | None,
+        deadline: float | None = None,
+        progress: Callable[[Finding, int, int], None] | None = None,
+    ) -> Swept:
+        """Observe, judge, act and save what was observed; tell nobody. The news stays untold until `tell`
+        delivers an alert carrying it."""
         started_at, started = self.clock(), self.monotonic()
         sweep_id = uuid.uuid4().hex[:12]
         dry_run = self.settings.dry_run if request.dry_run is None else request.dry_run
@@ -230,7 +253,51 @@ class Sweeper:
             history_enabled=self.history is not None,
         )
         self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": to_builtins(report.summary)})
-        return self._notify(report, request.notify or self.settings.notify_on)
+        receipts = tuple(finding.receipt for finding in findings if finding.receipt is not None)
+        return Swept(report, receipts)
+
+    def tell(
+        self,
+        swept: Swept,
+        notify_on: str,
+        render: Callable[[Mapping[str, Any]], Any] = render_alert,
+        what: str = "sweep",
+        due: bool | None = None,
+    ) -> Report:
+        """Publish the alert when due (`due`, else the notification policy decides), then remember that its news
+        was told: only an alert SNS accepted moves the told state on. On failure the full report is logged and
+        carried by the error, and nothing is marked told, so the next sweep tells again."""
+        report = swept.report
+        tree = to_builtins(report)
+        if due is None:
+            due = should_notify(tree, notify_on)
+        publisher = self.publisher if due else None
+        outcome = deliver_alert(publisher, tree, notify_on, render, self.log, what)
+        report = finished(report, alert=outcome)
+        if outcome.sent and swept.receipts and self.history is not None:
+            committed = self._commit_told(self.history, swept.receipts, report.sweep_id)
+            history = {**to_builtins(report.history), "told": committed, "told_failed": len(swept.receipts) - committed}
+            report = finished(report, history=history)
+        return report
+
+    def _commit_told(self, store: HistoryStore, receipts: Sequence[memory.Receipt], sweep_id: str) -> int:
+        """Mark each receipt's news told (conditionally on the version this sweep saved); how many were marked.
+        A mark that fails leaves the news untold: the next delivered alert repeats it rather than lose it."""
+
+        def commit(receipt: memory.Receipt) -> bool:
+            try:
+                store.save(receipt.told, receipt.saved_version)
+            except HistoryUnavailable as error:
+                self.log.warning(
+                    "news not marked told: the next alert repeats it",
+                    extra={"arn": receipt.arn, "sweep_id": sweep_id, "reason": error.detail},
+                )
+                return False
+            return True
+
+        workers = max(min(self.settings.max_workers, len(receipts)), 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="told") as pool:
+            return sum(pool.map(commit, receipts))
 
     def report_unswept_account(
         self, request: SweepRequest, *, account: str | None, code: str, message: str, remedy: str
@@ -259,7 +326,7 @@ class Sweeper:
         self.log.error(
             "account not swept", extra={"sweep_id": sweep_id, "account": account, "error": to_builtins(report)["error"]}
         )
-        return self._notify(report, request.notify or self.settings.notify_on)
+        return self.tell(Swept(report), request.notify or self.settings.notify_on)
 
     def _sweep_all(
         self,
@@ -397,16 +464,9 @@ class Sweeper:
                 "iam:GetOpenIDConnectProvider (check SCPs and permission boundaries)",
             )
         before = provider.thumbprints
-        if is_skipped(provider, contract.SKIP_TAG_KEY):
-            return Finding(
-                arn=arn,
-                url=provider.url,
-                status="skipped",
-                thumbprints_before=before,
-                thumbprints_after=before,
-                action_reason=f"tagged {contract.SKIP_TAG_KEY}=true",
-            )
-
+        # Skip means "do not write", never "do not watch": a tagged provider is observed, judged and remembered
+        # like any other, so drift, interception or a stale list on it are still told.
+        skip_tagged = is_skipped(provider, contract.SKIP_TAG_KEY)
         record, history_error = self._load_history(arn)
         probe, trusts, sample_trusts, now = self._probe_and_verify(provider, scope, sweep_now)
         declared_private = has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY)
@@ -435,6 +495,7 @@ class Sweeper:
             complete=complete,
             problem_codes=tuple(p.code for p in assessment.problems if p.status != "ok"),
             expiry_days_left=assessment.nearest_expiry.days_left if assessment.nearest_expiry else None,
+            skip_tagged=skip_tagged,
         )
         prune = memory.prune_candidates(
             record, observation, assessment.live_thumbprints, self.settings.prune_after_days
@@ -448,17 +509,21 @@ class Sweeper:
             dry_run=dry_run,
             seconds_left=gate.seconds_left(),
             write_window=self.write_window_seconds,
+            hold=f"tagged {contract.SKIP_TAG_KEY}=true" if skip_tagged else None,
         )
         remediation = (
             self._write(provider, decision.thumbprints, assessment, presented_chains(probe), gate)
             if isinstance(decision, Write)
             else decision
         )
-        history = self._remember(arn, record, history_error, observation, remediation.after, prune, dry_run, gate)
+        history, receipt = self._remember(
+            arn, record, history_error, observation, remediation.after, prune, dry_run, gate
+        )
+        healthy_but_held = skip_tagged and Status(assessment.status).healthy
         return Finding(
             arn=arn,
             url=provider.url,
-            status=assessment.status,
+            status=Status.SKIPPED if healthy_but_held else assessment.status,
             action=remediation.action,
             problems=assessment.problems,
             thumbprints_before=before,
@@ -472,6 +537,7 @@ class Sweeper:
             thumbprint_reliance=assessment.thumbprint_reliance,
             nearest_expiry=assessment.nearest_expiry,
             history=history,
+            receipt=receipt,
         )
 
     def _load_history(self, arn: str) -> tuple[memory.HistoryRecord | None, HistoryUnavailable | None]:
@@ -490,16 +556,17 @@ class Sweeper:
         record: memory.HistoryRecord | None,
         history_error: HistoryUnavailable | None,
         observation: memory.Observation,
-        after: tuple[str, ...],
+        after: tuple[str, ...] | None,
         prune: tuple[str, ...],
         dry_run: bool,
         gate: _WriteGate,
-    ) -> FindingHistory | None:
-        """Compare this sweep with the record, save the new record (conditionally), and say what history tells."""
+    ) -> tuple[FindingHistory | None, memory.Receipt | None]:
+        """Compare this sweep with the record, save what it observed (conditionally; its news still untold), and
+        say what history tells; with the receipt that marks the news told once an alert carrying it is delivered."""
         store = self.history
         if store is None:
-            return None
-        pins_after = tuple(normalize_thumbprint(value) for value in after) or observation.pins_before
+            return None, None
+        pins_after = tuple(normalize_thumbprint(value) for value in after or ()) or observation.pins_before
         observation = replace(
             observation, pins_after=pins_after, written=set(pins_after) != set(observation.pins_before)
         )
@@ -508,27 +575,37 @@ class Sweeper:
             for value, why in memory.placeholder_pins(observation.pins_before, observation.chains)
         ]
         if history_error is not None:
-            return FindingHistory(
-                state="unavailable",
-                reason=self._replace_damaged(store, arn, history_error, observation, gate),
-                placeholder_pins=placeholders,
-            )
+            reason = self._replace_damaged(store, arn, history_error, observation, gate)
+            return FindingHistory(state="unavailable", reason=reason, placeholder_pins=placeholders), None
         changes = memory.changes_since(record, observation)
         news = memory.reminder_due(record, observation)
-        new_record = memory.next_record(record, arn, observation, reminded=news is not None)
-        not_saved = self._save_record(store, arn, new_record, record, gate)
-        return FindingHistory(
-            state="on" if not_saved is None else "unavailable",
-            reason=UNSET if not_saved is None else not_saved,
+        observed = memory.next_record(record, arn, observation, changes)
+        saved = self._save_record(store, arn, observed, record, gate)
+        untold = record.untold if record is not None else ()
+        history = FindingHistory(
+            state="on" if isinstance(saved, int) else "unavailable",
+            reason=UNSET if isinstance(saved, int) else saved,
             first_sweep=record is None,
             since_last_sweep=[ChangeEntry(kind=change.kind, detail=change.detail) for change in changes],
             drift=any(change.kind == "drift" for change in changes),
             news=news,
+            untold=[
+                UntoldEntry(kind=change.kind, detail=change.detail, observed_at=change.observed_at.isoformat())
+                for change in untold
+            ]
+            if untold
+            else UNSET,
+            untold_dropped=record.untold_dropped if record is not None and record.untold_dropped else UNSET,
             placeholder_pins=placeholders,
             would_prune=list(prune) if dry_run else UNSET,
             pruned=UNSET if dry_run else [value for value in prune if value not in pins_after],
             prune_pending=[] if dry_run else [value for value in prune if value in pins_after],
         )
+        if not isinstance(saved, int):
+            return history, None  # not saved: the next sweep compares with the old record and finds it all again
+        told = memory.told(observed, observation.now, reminded=news is not None)
+        receipt = None if told == observed else memory.Receipt(arn=arn, told=told, saved_version=saved)
+        return history, receipt
 
     def _replace_damaged(
         self,
@@ -544,7 +621,7 @@ class Sweeper:
         if history_error.damaged_version is None or not gate.admits(self.iam_attempt_seconds):
             return reason
         try:
-            store.save(memory.next_record(None, arn, observation, False), history_error.damaged_version)
+            store.save(memory.next_record(None, arn, observation), history_error.damaged_version)
         except HistoryUnavailable as error:
             self.log.warning("damaged history not replaced", extra={"arn": arn, "reason": error.detail})
             return reason
@@ -557,16 +634,15 @@ class Sweeper:
         new_record: memory.HistoryRecord,
         record: memory.HistoryRecord | None,
         gate: _WriteGate,
-    ) -> str | None:
-        """Save this sweep's record, conditionally on the version read; None when saved, else why not."""
+    ) -> int | str:
+        """Save this sweep's record, conditionally on the version read; the new version when saved, else why not."""
         if not gate.admits(self.iam_attempt_seconds):
             return "history unavailable for this provider: not saved, the sweep's time budget ran out"
         try:
-            store.save(new_record, None if record is None else record.version)
+            return store.save(new_record, None if record is None else record.version)
         except HistoryUnavailable as error:
             self.log.warning("history not saved", extra={"arn": arn, "reason": error.detail})
             return f"history unavailable for this provider: {error.detail}"
-        return None
 
     def _probe_and_verify(
         self, provider: ProviderConfig, scope: SweepScope | None, sweep_now: datetime | None
@@ -669,19 +745,11 @@ class Sweeper:
                 "status": finding.status,
                 "action": finding.action,
                 "problems": [problem.code for problem in finding.problems],
-                "thumbprints_before": list(finding.thumbprints_before),
-                "thumbprints_after": list(finding.thumbprints_after),
+                "thumbprints_before": None if finding.thumbprints_before is None else list(finding.thumbprints_before),
+                "thumbprints_after": None if finding.thumbprints_after is None else list(finding.thumbprints_after),
             },
         )
         return finding
-
-    def _notify(self, report: Report, notify_on: str) -> Report:
-        """Publish the alert when due; the report with the alert's outcome. On failure the full report is
-        logged and carried by the error."""
-        tree = to_builtins(report)
-        due = self.publisher is not None and should_notify(tree, notify_on)
-        outcome = deliver_alert(self.publisher if due else None, tree, notify_on, render_alert, self.log, "sweep")
-        return finished(report, alert=outcome)
 
 
 def deliver_alert(

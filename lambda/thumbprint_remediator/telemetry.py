@@ -27,8 +27,8 @@ _FAILED: tuple[Status | Action, ...] = (
 def record_sweep(metrics: Metrics, report: ReportLike) -> None:
     report = as_tree(report)
     summary = report["summary"]
-    checked = summary["providers"] - summary.get("skipped", 0)
-    metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=checked)
+    # Every provider is checked, a skip-tagged one too (skip stops writes, not watching).
+    metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=summary["providers"])
     for name, counted in _COUNTS:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.get(counted, 0))
     failed = sum(summary.get(key, 0) for key in _FAILED)

@@ -89,10 +89,19 @@ class HostView(View, frozen=True, kw_only=True):
 class ChangeEntry(View, frozen=True, kw_only=True):
     """One change since the last sweep (memory.Change)."""
 
-    # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed or drift; text, like a
-    # problem's code, so a new kind of change is an added value rather than a schema change.
+    # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed, drift, skip_tag_added or
+    # skip_tag_removed; text, like a problem's code, so a new kind of change is an added value rather than a
+    # schema change.
     kind: str
     detail: str
+
+
+class UntoldEntry(View, frozen=True, kw_only=True):
+    """A change an earlier sweep observed that no delivered alert has carried yet (memory.UntoldChange)."""
+
+    kind: str
+    detail: str
+    observed_at: str  # ISO 8601: the sweep that observed it
 
 
 class PlaceholderPin(View, frozen=True, kw_only=True):
@@ -116,6 +125,9 @@ class FindingHistory(View, frozen=True, kw_only=True):
     since_last_sweep: list[ChangeEntry] | UnsetType = UNSET
     drift: bool | UnsetType = UNSET  # since_last_sweep holds a `drift` change
     news: str | UnsetType | None = UNSET  # why this is worth an e-mail under NOTIFY_ON=changes, or None
+    # Changes earlier sweeps observed that no delivered alert carried (a dry run, Config, a failed publish...).
+    untold: list[UntoldEntry] | UnsetType = UNSET
+    untold_dropped: int | UnsetType = UNSET  # older untold changes dropped to bound the record
     placeholder_pins: list[PlaceholderPin]
     would_prune: list[str] | UnsetType = UNSET  # dry run: what a real sweep would prune
     pruned: list[str] | UnsetType = UNSET  # a real sweep: pruned by this sweep's write
@@ -129,8 +141,8 @@ class FindingView(View, frozen=True, kw_only=True):
     action: Action
     action_reason: str | None
     problems: list[ProblemView]
-    thumbprints_before: list[str]
-    thumbprints_after: list[str]
+    thumbprints_before: list[str] | None  # None: unknown (not read), never an empty list
+    thumbprints_after: list[str] | None
     thumbprint_reliance: Literal["required", "fallback", "unknown"]
     nearest_expiry: ExpiryView | None
     hosts: list[HostView]
@@ -165,6 +177,9 @@ class HistorySummary(View, frozen=True, kw_only=True):
     unavailable: int | UnsetType = UNSET
     changed: int | UnsetType = UNSET
     drifted: int | UnsetType = UNSET
+    # After a delivered alert: providers whose news was marked told, and those whose mark failed (told again).
+    told: int | UnsetType = UNSET
+    told_failed: int | UnsetType = UNSET
 
 
 class AlertOutcome(View, frozen=True, kw_only=True):
@@ -284,8 +299,8 @@ class CompactFinding(View, frozen=True, kw_only=True):
     url: str
     status: Status
     action: Action
-    thumbprints_before: list[str]
-    thumbprints_after: list[str]
+    thumbprints_before: list[str] | None  # None: unknown (not read), never an empty list
+    thumbprints_after: list[str] | None
     problems: list[str]  # the codes of its problems (notes left out)
     days_to_expiry: int | None
     error: str | None
@@ -432,8 +447,8 @@ class HandedFinding(View, frozen=True, kw_only=True, forbid_unknown_fields=False
     url: str
     status: Status
     action: Action
-    thumbprints_before: list[str] = []
-    thumbprints_after: list[str] = []
+    thumbprints_before: list[str] | None = None
+    thumbprints_after: list[str] | None = None
     problems: list[str | ProblemView] = []
     days_to_expiry: int | UnsetType | None = UNSET
     nearest_expiry: ExpiryView | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -39,7 +40,10 @@ def test_demo_runs_every_section_and_exits_zero() -> None:
         assert section in out
     assert "would_update" in out
     assert "(read back from IAM)" in out
-    assert "Subject: OIDC thumbprints: 1 blocked, 3 updated, 1 expiring (123456789012)" in out
+    # The provider tagged skip is watched, not written: its stale list is told, and left as it was
+    assert "Subject: OIDC thumbprints: 1 blocked, 3 updated, 1 stale, 1 expiring (123456789012)" in out
+    assert "Action: not written: tagged oidc-thumbprint-remediator:skip=true" in out
+    assert re.search(r"Nearest expiry: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ days\)", out)
     assert "[STALE -> UPDATED]" in out
     # The second sweep remembers the first: the rotation and the change made outside the tool
     assert "since the last sweep: rotated_intermediate" in out

@@ -216,13 +216,21 @@ def test_the_tools_own_update_does_not_trigger_a_check(
     assert sandbox.alerts() == []
 
 
-def test_a_tag_change_on_a_healthy_provider_is_checked_quietly(
+def test_a_tag_change_by_someone_else_is_a_change_outside_the_tool_and_is_told(
     sandbox: Sandbox, change_event: Callable[..., dict[str, Any]]
 ) -> None:
-    provider = sandbox.add_provider("healthy")
+    # Given a healthy provider that someone else tags to be skipped
+    provider = sandbox.add_provider("healthy", tags={contract.SKIP_TAG_KEY: "true"})
+    # When the immediate check runs on the TagOpenIDConnectProvider event
     report = sandbox.invoke(change_event("TagOpenIDConnectProvider", provider.arn))
-    assert (report["findings"][0]["status"], report["change"]["outside_tool"]) == ("ok", False)
-    assert sandbox.alerts() == []
+    # Then it is a change made outside the tool, named in an alert with who did it
+    (finding,) = report["findings"]
+    assert (finding["status"], report["change"]["outside_tool"]) == ("skipped", True)
+    outside = next(p for p in finding["problems"] if p["code"] == "changed_outside_tool")
+    assert "TagOpenIDConnectProvider" in outside["message"]
+    assert "no longer writes it" in outside["message"]
+    (alert,) = sandbox.alerts()
+    assert "TagOpenIDConnectProvider" in alert.body
 
 
 def test_a_provider_deleted_since_the_event_is_a_clean_finding(

@@ -127,13 +127,22 @@ def test_five_entries_stay_five_and_no_live_entry_is_dropped(sandbox: Sandbox) -
     assert after[2:] == pinned[:3]
 
 
-def test_skip_tag_leaves_the_provider_alone_and_unprobed(sandbox: Sandbox) -> None:
+def test_skip_tag_stops_writes_but_not_watching(sandbox: Sandbox) -> None:
+    # Given a stale provider tagged to be skipped, and a healthy one with the same tag
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale", tags={contract.SKIP_TAG_KEY: "true"})
+    healthy = sandbox.add_provider("healthy", tags={contract.SKIP_TAG_KEY: "true"})
     report = sandbox.invoke(None)
+    # Then the stale one is judged and told like any other, but never written
     finding = _finding(report, provider.arn)
-    assert (finding["status"], finding["action"]) == ("skipped", "none")
-    assert provider.issuer.connections == 0
+    assert (finding["status"], finding["action"]) == ("stale", "none")
+    assert finding["action_reason"].startswith(f"not written: tagged {contract.SKIP_TAG_KEY}=true")
+    assert provider.live_thumbprints[0] in finding["action_reason"]  # what a write would pin
+    assert provider.issuer.connections > 0
     assert sandbox.thumbprints(provider) == list(provider.pinned)
+    assert report["alert"]["sent"] is True
+    # And the healthy one reads as skipped (healthy, left to whoever manages it)
+    assert _finding(report, healthy.arn)["status"] == "skipped"
+    assert healthy.issuer.connections > 0
 
 
 def test_manual_payload_sweeps_only_the_named_providers(sandbox: Sandbox) -> None:

@@ -89,4 +89,6 @@ def test_judge_write_says_what_iam_holds() -> None:
     unknown = judge_write(WriteOutcome(proposed, current, unanswered="timeout", read_back=current))
     assert (unknown.action, unknown.after) == ("update_unknown", current)
     unread = judge_write(WriteOutcome(proposed, current, unanswered="timeout", read_error="Throttling"))
-    assert (unread.action, unread.after) == ("update_unknown", current)
+    assert (unread.action, unread.after) == ("update_unknown", None)  # unknown, not the list before the write
+    unchecked = judge_write(WriteOutcome(proposed, current, read_error="Throttling"))
+    assert (unchecked.action, unchecked.after) == ("update_failed", None)  # sent, never read back: unknown

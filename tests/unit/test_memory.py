@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.builders import capture, probe_of, trusted
 from thumbprint_remediator.alerts import should_notify
 from thumbprint_remediator.memory import (
     MAX_CHAINS,
+    MAX_UNTOLD,
     CertificateSeen,
     ChainSeen,
     HistoryRecord,
@@ -21,14 +23,16 @@ from thumbprint_remediator.memory import (
     ProblemSeen,
     changes_since,
     next_record,
+    observed_chains,
     placeholder_pins,
     private_continuity,
     prune_candidates,
     record_from_dict,
     remembered_tops,
     reminder_due,
+    told,
 )
-from thumbprint_remediator.models import Endpoint, Trust, TrustResult
+from thumbprint_remediator.models import ChainDefect, ChainRule, Endpoint, Trust, TrustResult
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
@@ -74,7 +78,14 @@ def observe(
 
 
 def swept(record: HistoryRecord | None, observation: Observation) -> HistoryRecord:
-    return next_record(record, ARN, observation, reminded=reminder_due(record, observation) is not None)
+    """The record a sweep leaves whose alert was delivered: observed, then told."""
+    observed = next_record(record, ARN, observation, changes_since(record, observation))
+    return told(observed, observation.now, reminded=reminder_due(record, observation) is not None)
+
+
+def unheard(record: HistoryRecord | None, observation: Observation) -> HistoryRecord:
+    """The record a sweep leaves that told nobody (a dry run, Config, a failed publish)."""
+    return next_record(record, ARN, observation, changes_since(record, observation))
 
 
 def test_a_second_identical_sweep_reports_no_change_and_no_news() -> None:
@@ -115,7 +126,7 @@ def test_a_list_changed_behind_the_tools_back_is_drift() -> None:
 def test_a_list_the_tool_wrote_is_not_drift_next_time() -> None:
     record = swept(None, observe(chain(LEAF, INT_B)))
     written = replace(observe(chain(LEAF, INT_B)), pins_after=(INT_B, INT_A), written=True)
-    record = next_record(record, ARN, written, reminded=False)
+    record = told(next_record(record, ARN, written), T0, reminded=False)
     assert record.pins_written == (INT_B, INT_A)
     later = observe(chain(LEAF, INT_B), pins=(INT_B, INT_A), now=T0 + timedelta(days=1))
     assert [change.kind for change in changes_since(record, later)] == []
@@ -299,3 +310,110 @@ def test_pins_the_tool_wrote_this_sweep_are_reported_as_added_and_removed_not_as
     assert changes.keys() == {"rotated_intermediate", "pins_added", "pins_removed"}
     assert changes["pins_added"] == INT_B
     assert changes["pins_removed"] == OLD_PIN
+
+
+# --- the outbox: nothing but a delivered alert uses up news ---------------------------------------------------
+def test_drift_seen_by_a_sweep_that_told_nobody_is_still_news_for_the_next() -> None:
+    # Given a told record, then a sweep that saw drift but told nobody (a dry run, Config)
+    record = swept(None, observe(chain(LEAF, INT_A)))
+    quiet = observe(chain(LEAF, INT_A), pins=(INT_A, OLD_PIN), now=T0 + timedelta(days=1))
+    record = unheard(record, quiet)
+    # When the next sweep sees the same list (nothing changed since the quiet one)
+    later = replace(quiet, now=T0 + timedelta(days=2))
+    assert changes_since(record, later) == ()
+    # Then the drift waits in the outbox, and is news
+    assert [change.kind for change in record.untold] == ["drift"]
+    assert OLD_PIN in record.untold[0].detail
+    assert reminder_due(record, later) == "not yet told: drift (seen by a sweep that sent no alert)"
+    # And once an alert carrying it is delivered, it is used up
+    assert told(record, later.now, reminded=True).untold == ()
+
+
+def test_a_problem_first_seen_by_a_sweep_that_told_nobody_is_still_new() -> None:
+    record = swept(None, observe(chain(LEAF, INT_A)))
+    quiet = observe(chain(LEAF, INT_A), problems=("interception_suspected",), now=T0 + timedelta(days=1))
+    record = unheard(record, quiet)
+    assert record.problems[0].last_reminded is None
+    again = replace(quiet, now=T0 + timedelta(days=2))
+    assert reminder_due(record, again) == "new problem: interception_suspected"
+    # Told once: then it is a standing problem, reminded weekly
+    record = told(next_record(record, ARN, again), again.now, reminded=True)
+    assert reminder_due(record, replace(again, now=T0 + timedelta(days=3))) is None
+    assert reminder_due(record, replace(again, now=T0 + timedelta(days=9))) == "weekly reminder: interception_suspected"
+
+
+def test_a_problem_that_came_and_went_between_alerts_is_told_as_a_change() -> None:
+    record = swept(None, observe(chain(LEAF, INT_A)))
+    record = unheard(record, observe(chain(LEAF, INT_A), problems=("interception_suspected",), now=T0 + timedelta(1)))
+    record = unheard(record, observe(chain(LEAF, INT_A), now=T0 + timedelta(days=2)))
+    assert [change.kind for change in record.untold] == ["problem_came_and_went"]
+    assert "interception_suspected" in record.untold[0].detail
+    assert reminder_due(record, observe(chain(LEAF, INT_A), now=T0 + timedelta(days=3))) is not None
+
+
+def test_an_expiry_threshold_crossed_during_a_quiet_sweep_is_reminded_at_the_next() -> None:
+    # Given 31 days told, then a quiet sweep at 29 days
+    record = swept(None, observe(chain(LEAF, INT_A), problems=("certificate_expiring",), days_left=31))
+    record = unheard(record, observe(chain(LEAF, INT_A), problems=("certificate_expiring",), days_left=29))
+    assert record.expiry_days_told == 31
+    # Then 28 days still crosses 30 since the last count told
+    later = observe(chain(LEAF, INT_A), problems=("certificate_expiring",), days_left=28)
+    assert reminder_due(record, later) == "reminder: 28 days left"
+
+
+def test_the_tools_own_write_on_a_first_sweep_waits_to_be_told() -> None:
+    written = replace(observe(chain(LEAF, INT_B), pins=(INT_A,)), pins_after=(INT_B, INT_A), written=True)
+    record = unheard(None, written)
+    assert [(change.kind, change.detail) for change in record.untold] == [("pins_added", INT_B)]
+
+
+def test_the_skip_tag_appearing_and_going_is_a_change_once() -> None:
+    record = swept(None, observe(chain(LEAF, INT_A)))
+    tagged = replace(observe(chain(LEAF, INT_A), now=T0 + timedelta(days=1)), skip_tagged=True)
+    assert [change.kind for change in changes_since(record, tagged)] == ["skip_tag_added"]
+    record = swept(record, tagged)
+    assert changes_since(record, replace(tagged, now=T0 + timedelta(days=2))) == ()
+    untagged = replace(tagged, now=T0 + timedelta(days=3), skip_tagged=False)
+    assert [change.kind for change in changes_since(record, untagged)] == ["skip_tag_removed"]
+
+
+def test_the_outbox_is_bounded_and_counts_what_it_dropped() -> None:
+    record = swept(None, observe(chain(LEAF, INT_A)))
+    for day in range(1, MAX_UNTOLD + 6):
+        pins = (INT_A, f"{day:040x}")
+        record = unheard(record, observe(chain(LEAF, INT_A), pins=pins, now=T0 + timedelta(days=day)))
+    assert len(record.untold) == MAX_UNTOLD
+    assert record.untold_dropped == 5
+    assert record.untold[-1].observed_at == T0 + timedelta(days=MAX_UNTOLD + 5)
+    assert told(record, T0, reminded=False).untold_dropped == 0
+
+
+def test_a_record_survives_storage_with_its_outbox_and_told_state() -> None:
+    record = swept(None, observe(chain(LEAF, INT_A), problems=("certificate_expiring",), days_left=20))
+    record = unheard(record, replace(observe(chain(LEAF, INT_A), pins=(INT_A, OLD_PIN)), skip_tagged=True))
+    assert record_from_dict(json.loads(json.dumps(record.to_dict()))) == record
+
+
+def test_a_record_stored_before_the_outbox_reads_as_told() -> None:
+    stored = swept(None, observe(chain(LEAF, INT_A), problems=("thumbprint_missing",), days_left=12)).to_dict()
+    for key in ("expiry_days_told", "skip_tagged", "untold", "untold_dropped"):
+        del stored[key]
+    record = record_from_dict(stored)
+    assert (record.expiry_days_told, record.skip_tagged, record.untold) == (12, False, ())
+    assert all(problem.last_reminded is not None for problem in record.problems)
+    again = observe(chain(LEAF, INT_A), problems=("thumbprint_missing",), days_left=11, now=T0 + timedelta(days=1))
+    assert reminder_due(record, again) is None
+
+
+def test_a_chain_sent_out_of_order_is_not_remembered_as_verified() -> None:
+    # Given a chain that verifies, but padded with a duplicate CA (IAM's chain-order rule: STS rejects the JWT)
+    host = capture(["leaf", "intermediate", "intermediate-copy"])
+    probe = probe_of(host)
+    sound = trusted(host)
+    defect = ChainDefect(ChainRule.DUPLICATE, 2, host.presented_chain[2].sha1)
+    padded = {endpoint: replace(trust, chain_defects=(defect,)) for endpoint, trust in sound.items()}
+    # Then history does not build on it (no continuity, no remembered top), nor count the observation complete
+    (seen,), complete = observed_chains(probe, padded, {}, T0)
+    assert (seen.verified, complete) == (False, False)
+    (seen,), complete = observed_chains(probe, sound, {}, T0)
+    assert (seen.verified, complete) == (True, True)

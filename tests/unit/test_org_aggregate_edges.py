@@ -27,8 +27,9 @@ def _shown(url: str) -> dict[str, Any]:
         "url": url,
         "status": "stale",
         "action": "updated",
-        "thumbprints_before": [],
-        "thumbprints_after": [],
+        # A handed finding without thumbprints: unknown, never an empty list (IAM holds nothing)
+        "thumbprints_before": None,
+        "thumbprints_after": None,
         "problems": [],
         "days_to_expiry": None,
         "error": None,

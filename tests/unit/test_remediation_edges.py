@@ -53,7 +53,8 @@ def test_a_blocked_assessment_carries_its_reason_and_no_write() -> None:
 def test_an_unanswered_write_that_cannot_be_read_names_both_errors() -> None:
     outcome = WriteOutcome(proposed=(NEW, OLD), current=(OLD,), unanswered="timed out", read_error="AccessDenied")
     result = judge_write(outcome)
-    assert (result.action, result.after) == ("update_unknown", (OLD,))
+    # What IAM holds is unknown: not the list read before the write, which the write may have replaced
+    assert (result.action, result.after) == ("update_unknown", None)
     assert result.error == "timed out; read: AccessDenied"
     assert result.reason is not None
     assert "unknown" in result.reason

@@ -44,5 +44,5 @@ def test_providers_failed_counts_critical_statuses_and_failed_writes(metrics: Me
     # Then the five critical statuses and the two failed writes are failed; a blocked write is its status's
     values = {name: entry["Value"] for name, entry in metrics.metric_set.items()}
     assert values["ProvidersFailed"] == [7.0]
-    assert values["ProvidersChecked"] == [10.0]
+    assert values["ProvidersChecked"] == [11.0]  # a skip-tagged provider is checked too (never written)
     assert values["MinDaysToExpiry"] == [0.0]

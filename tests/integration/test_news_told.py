@@ -1,0 +1,215 @@
+"""Every problem told: nothing but a delivered alert uses up news. Through the real handler, on moto in server mode,
+with a DynamoDB history table, NOTIFY_ON=changes and real TLS issuers on 127.0.0.1.
+
+Each test lets a sweep that tells nobody (AWS Config, a manual dry run, the workstation CLI, a failed publish) see
+the news first, and checks that the next scheduled sweep still e-mails it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from cli.__main__ import main as cli_main
+from sandbox.aws import Alert
+from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
+from sandbox.faults import FaultProxy
+from thumbprint_remediator import contract
+from thumbprint_remediator.errors import AlertDeliveryError
+
+CONFIG_EVENT = {
+    "version": "1.0",
+    "invokingEvent": '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00Z"}',
+    "ruleParameters": "{}",
+    "resultToken": "result-token-1",
+    "eventLeftScope": False,
+    "configRuleName": "oidc-provider-thumbprints",
+    "accountId": "123456789012",
+}
+
+
+def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
+    return next(finding for finding in report["findings"] if finding["arn"] == arn)
+
+
+def _history(table: str, **more: str) -> dict[str, str]:
+    return {contract.ENV_HISTORY_TABLE: table, contract.ENV_NOTIFY_ON: "changes", **more}
+
+
+def _scheduled(sandbox: Sandbox, table: str) -> dict[str, Any]:
+    return sandbox.invoke(None, _history(table))
+
+
+def _one_alert(sandbox: Sandbox) -> Alert:
+    alerts = sandbox.alerts()
+    assert len(alerts) == 1, [alert.subject for alert in alerts]
+    return alerts[0]
+
+
+def _config_sweep(sandbox: Sandbox, table: str) -> None:
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.keep("PutEvaluations", {"FailedEvaluations": []})
+        sandbox.invoke(CONFIG_EVENT, _history(table), AWS_ENDPOINT_URL=proxy.url)
+
+
+def _manual_quiet_dry_run(sandbox: Sandbox, table: str) -> None:
+    report = sandbox.invoke({"dry_run": True, "notify": "never"}, _history(table))
+    assert report["alert"]["sent"] is False
+
+
+def _cli_dry_run(sandbox: Sandbox, table: str) -> None:
+    environment = {**sandbox.account.environment(), **sandbox.trust_environment}
+    bundle = sandbox.trust_environment.get(contract.ENV_EXTRA_CA_BUNDLE)
+    with applied_environment(environment):
+        arguments = ["--history-table", table, "--json", *(["--extra-ca-bundle", bundle] if bundle else [])]
+        assert cli_main(arguments) in (0, 1)
+
+
+QUIET_SWEEPS: dict[str, Callable[[Sandbox, str], None]] = {
+    "config_rule": _config_sweep,
+    "manual_dry_run_notify_never": _manual_quiet_dry_run,
+    "cli_dry_run": _cli_dry_run,
+}
+
+
+@pytest.mark.parametrize("quiet", sorted(QUIET_SWEEPS))
+def test_a_sweep_that_tells_nobody_leaves_drift_and_interception_for_the_next_alert(
+    sandbox: Sandbox, history_table: str, quiet: str
+) -> None:
+    # Given two healthy providers the tool has seen once (nothing to tell)
+    drifted = sandbox.add_provider("healthy")
+    intercepted = sandbox.add_provider("healthy")
+    assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
+    # When someone adds a pin to one, the other starts presenting an intercepting chain,
+    outsider = stale_thumbprint("outsider")
+    sandbox.account.set_thumbprints(drifted.arn, [*drifted.pinned, outsider])
+    sandbox.fleet.present(intercepted.issuer, sandbox.pki.chain("private"))
+    # and a sweep that tells nobody sees it first
+    QUIET_SWEEPS[quiet](sandbox, history_table)
+    assert sandbox.alerts() == []
+    # Then the next scheduled sweep still e-mails both
+    report = _scheduled(sandbox, history_table)
+    assert report["alert"]["sent"] is True
+    alert = _one_alert(sandbox)
+    assert outsider in alert.body
+    assert "drift" in alert.body
+    assert intercepted.url in alert.body
+    assert "interception_suspected" in [p["code"] for p in _finding(report, intercepted.arn)["problems"]]
+    untold = _finding(report, drifted.arn)["history"]["untold"]
+    assert [change["kind"] for change in untold] == ["drift"]
+    # And once told, the sweep after that has nothing new to say
+    assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
+    assert sandbox.alerts() == []
+
+
+def test_the_config_annotation_names_the_drift_it_found(sandbox: Sandbox, history_table: str) -> None:
+    provider = sandbox.add_provider("healthy")
+    _scheduled(sandbox, history_table)
+    outsider = stale_thumbprint("outsider")
+    sandbox.account.set_thumbprints(provider.arn, [*provider.pinned, outsider])
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.keep("PutEvaluations", {"FailedEvaluations": []})
+        sandbox.invoke(CONFIG_EVENT, _history(history_table), AWS_ENDPOINT_URL=proxy.url)
+        (call,) = proxy.kept("PutEvaluations")
+    assert isinstance(call, dict)
+    (evaluation,) = call["Evaluations"]
+    assert evaluation["ComplianceType"] == "NON_COMPLIANT"
+    assert "drift" in evaluation["Annotation"]
+    assert outsider in evaluation["Annotation"]
+
+
+def test_a_failed_alert_is_told_again_by_the_retry(sandbox: Sandbox, history_table: str) -> None:
+    # Given a new problem (certificates expiring in 10 days) and a topic SNS refuses
+    provider = sandbox.add_provider("expiring_soon")
+    missing_topic = sandbox.topic_arn + "-missing"
+    # When the sweep cannot deliver its alert, the invocation fails visibly
+    with pytest.raises(AlertDeliveryError):
+        sandbox.invoke(None, _history(history_table, **{contract.ENV_TOPIC_ARN: missing_topic}))
+    assert sandbox.alerts() == []
+    # Then Lambda's retry of the same event tells it
+    report = _scheduled(sandbox, history_table)
+    assert report["alert"]["sent"] is True
+    assert "certificate_expiring" in _finding(report, provider.arn)["history"]["news"]
+    assert provider.url in _one_alert(sandbox).body
+    # And only once: the sweep after that is quiet
+    assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
+
+
+def test_a_write_whose_alert_failed_is_told_by_the_next_sweep(sandbox: Sandbox, history_table: str) -> None:
+    # Given a stale provider the tool fixes in a sweep whose alert SNS refuses
+    provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
+    with pytest.raises(AlertDeliveryError) as raised:
+        sandbox.invoke(None, _history(history_table, **{contract.ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"}))
+    assert _finding(raised.value.report, provider.arn)["action"] == "updated"
+    # When the next sweep finds nothing left to fix
+    report = _scheduled(sandbox, history_table)
+    finding = _finding(report, provider.arn)
+    assert (finding["status"], finding["action"]) == ("ok", "none")
+    # Then it still tells the write nobody was told of
+    assert report["alert"]["sent"] is True
+    assert "pins_added" in [change["kind"] for change in finding["history"]["untold"]]
+    assert provider.live_thumbprints[0] in _one_alert(sandbox).body
+
+
+def test_a_foreign_skip_tag_and_pin_cannot_silence_a_provider(sandbox: Sandbox, history_table: str) -> None:
+    # Given a healthy provider the tool has seen
+    provider = sandbox.add_provider("healthy")
+    assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
+    # When someone else tags it to be skipped and replaces its pins with a foreign one
+    foreign = stale_thumbprint("foreign")
+    sandbox.account.iam.tag_open_id_connect_provider(
+        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": contract.SKIP_TAG_KEY, "Value": "true"}]
+    )
+    sandbox.account.set_thumbprints(provider.arn, [foreign])
+    report = _scheduled(sandbox, history_table)
+    # Then the sweep still watches it: stale, drift and the new skip tag are told, and nothing is written
+    finding = _finding(report, provider.arn)
+    assert (finding["status"], finding["action"]) == ("stale", "none")
+    kinds = [change["kind"] for change in finding["history"]["since_last_sweep"]]
+    assert {"drift", "skip_tag_added"} <= set(kinds)
+    assert report["alert"]["sent"] is True
+    body = _one_alert(sandbox).body
+    assert foreign in body
+    assert "skip" in body
+    assert sandbox.thumbprints(provider) == [foreign]
+    # And the skip tag is news once, not at every sweep
+    again = _finding(_scheduled(sandbox, history_table), provider.arn)
+    assert again["history"]["since_last_sweep"] == []
+
+
+def test_the_alert_states_the_nearest_expiry_date(sandbox: Sandbox) -> None:
+    provider = sandbox.add_provider("expiring_soon")
+    report = sandbox.invoke(None)
+    expiry = _finding(report, provider.arn)["nearest_expiry"]
+    when = datetime.fromisoformat(expiry["not_after"])
+    body = _one_alert(sandbox).body
+    line = next(line for line in body.splitlines() if "Nearest expiry:" in line)
+    assert f"Nearest expiry: {when:%Y-%m-%d %H:%M} UTC ({expiry['days_left']} days)" in line
+    assert "chars]" not in line
+
+
+def test_a_provider_that_could_not_be_read_has_unknown_thumbprints_not_an_empty_list(sandbox: Sandbox) -> None:
+    # Given a provider IAM refuses to describe
+    provider = sandbox.add_provider("healthy")
+    with FaultProxy(sandbox.account.endpoint_url) as proxy:
+        proxy.deny("GetOpenIDConnectProvider", "not allowed")
+        report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url)
+    # Then the report says unknown (null), never "IAM holds nothing"
+    finding = _finding(report, provider.arn)
+    assert finding["status"] == "error"
+    assert (finding["thumbprints_before"], finding["thumbprints_after"]) == (None, None)
+    body = _one_alert(sandbox).body
+    block = body[body.index(provider.url) :]
+    assert re.search(r"Thumbprints: unknown", block)
+    assert "(none)" not in block.split("\n\n", 1)[0]
+
+
+def test_a_provider_left_out_of_time_has_unknown_thumbprints(sandbox: Sandbox) -> None:
+    provider = sandbox.add_provider("healthy")
+    report = sandbox.invoke(None, timeout_seconds=15 + 4)  # less than the handler's reserves: nothing is probed
+    finding = _finding(report, provider.arn)
+    assert [p["code"] for p in finding["problems"]] == [contract.TIME_BUDGET_EXHAUSTED]
+    assert (finding["thumbprints_before"], finding["thumbprints_after"]) == (None, None)
