@@ -16,6 +16,8 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
+# mkdocs prints a banner about its successor on every build; the site is built with mkdocs 1.6 on purpose.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help install deploy-install demo sandbox test suite lint typecheck docs unit fuzz synth checkov bench e2e matrix mutation clean
 
@@ -76,7 +78,7 @@ suite: $(STAMP) $(CHECKOV_STAMP) node_modules/.package-lock.json lint typecheck
 	$(VENV)/bin/pytest -n 2
 
 docs: $(STAMP) ## Build the documentation site (mkdocs.yml, docs/) into build/site with --strict; tests/docs does it too
-	$(VENV)/bin/mkdocs build --strict --site-dir build/site
+	$(VENV)/bin/mkdocs build --strict
 
 unit: $(STAMP) ## Every pure test: no sandbox, no CDK (tests/purity.py decides; the rest is marked impure)
 	$(VENV)/bin/pytest -q -m "not impure"
