@@ -70,7 +70,7 @@ class Printer:
         print(text, file=self.stream, flush=True)
 
 
-def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's script, step by step as the README tells it
+def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's script, step by step as the README shows it
     out = Printer(stream)
     started = time.monotonic()
     log_path = Path(tempfile.gettempdir()) / "oidc-thumbprint-demo-function.log"
