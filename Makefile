@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make demo` and `make test`. Everything else is below.
+# The two commands a newcomer needs: `make demo` and `make test`; `make deploy-install` before deploying.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -9,19 +9,23 @@ PYTHON ?= $(shell for candidate in python3.13 $(wildcard $(HOME)/.pyenv/versions
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Deploying needs only the CDK app's libraries (requirements-deploy.txt), not the test and lint tooling.
+DEPLOY_STAMP := $(VENV)/.deploy-installed
 # checkov pins boto3 and packaging to versions the project cannot use: it gets a venv of its own.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
+# mkdocs prints a banner about its successor on every build; the site is built with mkdocs 1.6 on purpose.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help install demo sandbox test lint typecheck unit fuzz synth checkov bench e2e matrix mutation clean
+.PHONY: help install deploy-install demo sandbox test suite lint typecheck docs unit fuzz synth checkov bench e2e matrix mutation clean
 
 help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 # requirements-dev.txt installs the engine (lambda/) editable: a new declared dependency reinstalls, new code does not need to.
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt lambda/pyproject.toml
+$(STAMP): requirements-deploy.txt requirements-dev.txt lambda/requirements.txt lambda/pyproject.toml
 	@test -x $(PY) || test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (3.13 preferred)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -34,10 +38,23 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
+# The same .venv (cdk.json runs .venv/bin/python app.py): the CDK libraries, and the engine without its dependencies,
+# since infra/ reads only its contract module. `make install` later adds the tooling to it.
+$(DEPLOY_STAMP): requirements-deploy.txt lambda/pyproject.toml
+	@test -x $(PY) || test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (3.13 preferred)" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./lambda
+	@touch $@
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-install: $(STAMP) $(CHECKOV_STAMP) node_modules/.package-lock.json ## Create the venvs (project, checkov) and install the CDK CLI (npm ci)
+# The three installs are independent (two venvs, npm): run side by side, they overlap their downloads and unpacking.
+install: ## Create the venvs (project, checkov) and install the CDK CLI (npm ci), in parallel
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(STAMP) $(CHECKOV_STAMP) node_modules/.package-lock.json
+
+deploy-install: $(DEPLOY_STAMP) node_modules/.package-lock.json ## Only what `npx cdk deploy` needs: the CDK app's libraries and the CDK CLI
 
 demo: $(STAMP) ## The whole job, offline: sandbox, dry run, real sweep, the alert as delivered
 	$(PY) -m sandbox.demo
@@ -52,8 +69,16 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra, the sandbox, the CLI, the benchmark and the tests
 	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py tests
 
-test: install lint typecheck ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth, checkov), demo
+# `make -j3 suite`: the installs run side by side, and ruff and mypy start as soon as .venv is ready, while the
+# checkov venv and npm ci still install. pytest (two workers: both cores) starts when everything before it is done.
+test: ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk synth, checkov), docs (mkdocs --strict), demo
+	@$(MAKE) --no-print-directory -j3 suite
+
+suite: $(STAMP) $(CHECKOV_STAMP) node_modules/.package-lock.json lint typecheck
 	$(VENV)/bin/pytest -n 2
+
+docs: $(STAMP) ## Build the documentation site (mkdocs.yml, docs/) into build/site with --strict; tests/docs does it too
+	$(VENV)/bin/mkdocs build --strict
 
 unit: $(STAMP) ## Every pure test: no sandbox, no CDK (tests/purity.py decides; the rest is marked impure)
 	$(VENV)/bin/pytest -q -m "not impure"

@@ -4,7 +4,7 @@ Each size gets a fresh sandbox: an emulated organization of that many member acc
 the organization stack synthesized for it, and its Distributed Map executed by moto's interpreter with the real
 handler warm in process. Per sweep it records wall time, state transitions (every state entered, parent and child
 workflows), Lambda invocations, S3 GET and PUT requests, and the largest state seen; then an estimate of what the
-sweep costs at list prices (PRICES below, and the README's "Sizing the organization sweep").
+sweep costs at list prices (PRICES below, and docs/organizations.md's "Sizing the organization sweep").
 
 python -m bench.organization                              # 10, 100, 1000 accounts
 python -m bench.organization --sizes 10000 --out /tmp/o   # the 10,000-account sweep (about an hour here)
@@ -29,7 +29,7 @@ from thumbprint_remediator import contract
 RESULTS_FILE: Final = "organization.json"
 EXTERNAL_ID: Final = "oidc-thumbprint-remediator-bench"
 # us-east-1 list prices (USD) as AWS publishes them on its pricing pages for Step Functions (Standard workflows),
-# Lambda (requests, arm64 GB-seconds) and S3 Standard (requests); see the README for the date and the pages.
+# Lambda (requests, arm64 GB-seconds) and S3 Standard (requests); see docs/organizations.md for the date and the pages.
 PRICES: Final = {
     "state_transition": 0.025 / 1000,
     "lambda_request": 0.20 / 1_000_000,

@@ -45,7 +45,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--topic-arn", help="also publish the alert to this SNS topic")
     parser.add_argument("--notify", choices=("always", "changes", "problems", "never"), default="problems")
-    parser.add_argument("--history-table", metavar="NAME", help="remember sweeps in this DynamoDB table (see README)")
+    parser.add_argument(
+        "--history-table", metavar="NAME", help="remember sweeps in this DynamoDB table (docs/history.md)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log each provider as it is assessed")
     return parser.parse_args(argv)
 

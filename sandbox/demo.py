@@ -70,7 +70,7 @@ class Printer:
         print(text, file=self.stream, flush=True)
 
 
-def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's script, step by step as the README tells it
+def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's script, step by step as the README shows it
     out = Printer(stream)
     started = time.monotonic()
     log_path = Path(tempfile.gettempdir()) / "oidc-thumbprint-demo-function.log"
@@ -146,7 +146,7 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
     out.heading("Done")
     out.line(f"Demo finished in {time.monotonic() - started:.1f} s. The function's own log lines are in {log_path}.")
     out.line("Deploy it for real, once per account:")
-    out.line("  make install")
+    out.line("  make deploy-install")
     out.line("  npx cdk bootstrap")
     out.line("  npx cdk deploy -c alertEmails=you@example.com")
     out.line("Explore the sandbox yourself: make sandbox")

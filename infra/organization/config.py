@@ -26,7 +26,7 @@ ORGANIZATION_KEYS: Final = (
     "callAs",
 )
 # Each child sweep makes one STS AssumeRole and a few IAM reads per provider: 40 at once stays well inside STS's and
-# IAM's request quotas (the README's "Sizing the organization sweep" says how to size it).
+# IAM's request quotas (docs/organizations.md's "Sizing the organization sweep" says how to size it).
 DEFAULT_MAX_CONCURRENCY: Final = 40
 # Distributed Map takes up to 10,000, but the function reserves this much concurrency, and Lambda keeps 100 of the
 # account's default 1,000 unreserved: a larger value would fail the deploy.

@@ -31,7 +31,7 @@ from infra.schedule import DELIVERY_RETRY_ATTEMPTS
 # Lambda's own throttling and transient service errors: retried with backoff, never a sweep that ran and failed.
 THROTTLING_ERRORS: Final = ("Lambda.TooManyRequestsException",)
 THROTTLING_RETRY_ATTEMPTS: Final = 6
-# The state names are part of what the tests and the README describe.
+# The state names are part of what the tests and docs/organizations.md describe.
 LIST_ACCOUNTS: Final = "ListAccounts"
 SWEEP_ACCOUNTS: Final = "SweepAccounts"
 SWEEP_ACCOUNT: Final = "SweepAccount"

@@ -23,7 +23,7 @@ class Settings:
     dry_run: bool = False
     expiry_warning_days: int = 30
     extra_ca_bundle: str | None = None
-    notify_on: str = "changes"  # without a history table the same as "problems" (README "Notifications")
+    notify_on: str = "changes"  # without a history table the same as "problems" (docs/alerts.md "Notifications")
     connect_timeout: float = 5.0
     read_timeout: float = 5.0
     host_budget: float = contract.DEFAULT_HOST_BUDGET_SECONDS
@@ -40,7 +40,7 @@ class Settings:
         return contract.minimum_timeout_seconds(self.host_budget, history=self.history_table is not None)
 
     # Per endpoint and sweep: up to this many of its addresses are captured, each with this many
-    # extra handshakes on fresh connections (load balancers behind one address). See README "Sampling".
+    # extra handshakes on fresh connections (load balancers behind one address). See docs/how-it-decides.md.
     sample_addresses: int = 4
     samples_per_address: int = 1
     # History (issue 14): the DynamoDB table's name (None: stateless), the pruning and remembering windows.

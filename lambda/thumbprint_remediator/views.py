@@ -1,6 +1,6 @@
 """The report as the world reads it: the types of every report the function returns, alerts and stores.
 
-The field names and value shapes are a contract (README "The report"; docs/report.schema.json is generated from
+The field names and value shapes are a contract (docs/report.md; docs/report.schema.json is generated from
 these types by `python -m thumbprint_remediator.schema`). Every type is a frozen msgspec Struct: a report is
 built once, with all its parts, and nothing adds keys to it afterwards. A field that only some reports carry
 defaults to UNSET and is then left out of the JSON, as it always was.

@@ -1,4 +1,5 @@
-"""The README's first command, and the sandbox's promise to leave nothing behind."""
+"""The README's first command, the demo output the README and docs/alerts.md show, and the sandbox's promise to
+leave nothing behind."""
 
 from __future__ import annotations
 
@@ -17,6 +18,42 @@ import pytest
 from sandbox.environment import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
+# What changes from run to run: ports, thumbprints, cluster ids, times. Replaced alike in the docs and the output.
+_VARYING = (
+    (re.compile(r"localhost:\d+"), "localhost:PORT"),
+    (re.compile(r"\b[0-9a-f]{40}\b"), "SHA1"),
+    (re.compile(r"\b[0-9a-f]{10}\b"), "SHA1-PREFIX"),
+    (re.compile(r"[0-9A-F]{20,}"), "CLUSTER"),
+    (re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z"), "TIMESTAMP"),
+    (re.compile(r"\d{4}-\d\d-\d\d"), "DATE"),
+    (re.compile(r"\d+ ms\b"), "N ms"),
+    (re.compile(r"\d+\.\d+ s\b"), "N s"),
+)
+
+
+def _normalized(line: str) -> str:
+    for pattern, stand_in in _VARYING:
+        line = pattern.sub(stand_in, line)
+    return re.sub(r" +", " ", line.rstrip())
+
+
+def _shown_demo_lines(doc: Path, marker: str) -> list[str]:
+    """The lines of the code block that follows `marker` in `doc`, but for the elisions (`...`)."""
+    text = doc.read_text(encoding="utf-8")
+    start = text.index("```", text.index(marker)) + 3
+    block = text[text.index("\n", start) + 1 : text.index("\n```", start)]
+    return [line for line in block.splitlines() if line.strip() and line.strip() != "..."]
+
+
+def _assert_shown_in_order(doc: Path, marker: str, output: str) -> None:
+    printed = [_normalized(line) for line in output.splitlines()]
+    position = 0
+    for line in _shown_demo_lines(doc, marker):
+        wanted = _normalized(line)
+        assert wanted in printed[position:], (
+            f"{doc.name} shows a line the demo does not print (in this order): {line!r}"
+        )
+        position = printed.index(wanted, position) + 1
 
 
 @pytest.mark.impure
@@ -49,6 +86,9 @@ def test_demo_runs_every_section_and_exits_zero() -> None:
     assert "since the last sweep: rotated_intermediate" in out
     assert "since the last sweep: drift: changed outside the tool" in out
     assert "\033[" not in out  # no colour when not on a terminal
+    # And what the README and the alerts page show of it is what it prints, line for line and in order
+    _assert_shown_in_order(ROOT / "README.md", "<!-- demo-output", out)
+    _assert_shown_in_order(ROOT / "docs" / "alerts.md", "<!-- demo-alert", out)
     print(f"demo wall time: {elapsed:.1f} s")
 
 

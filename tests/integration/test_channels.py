@@ -3,7 +3,9 @@ Config's PutEvaluations (which moto implements only in TestMode) kept by the san
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +18,9 @@ from thumbprint_remediator.errors import RequestError
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/OidcThumbprintRemediator-SweepRole"
 OUTSIDER = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/PlatformAdmin/alice"  # the fixture's caller
-# The README's "only critical" rule pattern.
-ONLY_CRITICAL = {
-    "source": [contract.FINDING_EVENT_SOURCE],
-    "detail-type": [contract.FINDING_EVENT_DETAIL_TYPE],
-    "detail": {"severity": ["critical"]},
-}
+# The "only critical" rule pattern docs/channels.md gives, as it gives it: the test routes with that very text.
+_CHANNELS_PAGE = (Path(__file__).resolve().parents[2] / "docs" / "channels.md").read_text(encoding="utf-8")
+ONLY_CRITICAL: dict[str, Any] = json.loads(_CHANNELS_PAGE.split("```json\n", 1)[1].split("\n```", 1)[0])
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:

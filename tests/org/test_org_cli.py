@@ -31,7 +31,7 @@ def _cdk(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cdk_synth_in_organization_mode(tmp_path: Path) -> None:
-    # When the README's command is synthesized (deploy minus the credentials)
+    # When docs/organizations.md's deploy command is synthesized (deploy minus the credentials)
     result = _cdk(
         "synth",
         "--quiet",
