@@ -334,6 +334,7 @@ def finding_block(finding: Mapping[str, Any]) -> list[str]:
 
 def _compact_lines(finding: Mapping[str, Any]) -> list[str]:
     lines = [f"  Problems: {show(', '.join(finding['problems']))}"] if finding.get("problems") else []
+    lines.extend(f"  Changed: {show(change)}" for change in finding.get("changes") or [])
     if finding.get("days_to_expiry") is not None:
         lines.append(f"  Nearest certificate expiry: {show(finding['days_to_expiry'])} days")
     return lines

@@ -518,6 +518,7 @@ class Receipt:
     arn: str
     told: HistoryRecord
     saved_version: int
+    reminded: bool  # the news was due: standing problems count as reminded now
 
 
 def told(record: HistoryRecord, now: datetime, reminded: bool) -> HistoryRecord:

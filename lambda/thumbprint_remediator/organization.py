@@ -178,6 +178,25 @@ def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def told_marks(results: Iterable[Mapping[str, Any]]) -> list[tuple[str, int, bool]]:
+    """What marks the members' news told once the organization's alert is delivered: (provider ARN, history
+    version, reminded) of every carried finding with a mark; an unreadable report has none."""
+    marks: list[tuple[str, int, bool]] = []
+    for result in results:
+        if "report" not in result:
+            continue
+        try:
+            report = msgspec.convert(result["report"], HandedReport)
+        except msgspec.ValidationError:
+            continue
+        marks.extend(
+            (finding.arn, finding.told_mark.version, finding.told_mark.reminded)
+            for finding in report.findings
+            if finding.told_mark is not None
+        )
+    return marks
+
+
 def caught_error(error: Mapping[str, Any]) -> dict[str, Any]:
     """What Step Functions' Catch recorded ({"Error", "Cause"}), as an account error: code, message, remedy."""
     code = str(error.get("Error") or "States.TaskFailed")

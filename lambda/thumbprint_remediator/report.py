@@ -91,6 +91,7 @@ def needs_attention(finding: Mapping[str, Any]) -> bool:
         or finding["action"] != Action.NONE
         or bool(history.get("since_last_sweep"))
         or bool(history.get("untold"))
+        or bool(finding.get("changes"))  # a compact finding carries them itself
         or any(problem.get("code") == OUTSIDE_CHANGE_CODE for problem in finding.get("problems", ()))
     )
 
@@ -198,7 +199,7 @@ def history_summary(findings: Sequence[Finding], enabled: bool) -> dict[str, Any
     }
 
 
-def compact_report(report: Report, max_bytes: int | None = None) -> CompactReport:
+def compact_report(report: Report, max_bytes: int | None = None, receipts: Sequence[Receipt] = ()) -> CompactReport:
     """The report as an organization sweep carries it, every account's in one Step Functions state (256 KB):
     no zero counts (but `providers`; `min_days_to_expiry` is kept when there is one, 0 included), and of the
     findings that need attention, as many as fit in `max_bytes` of JSON, each reduced to what the
@@ -215,8 +216,12 @@ def compact_report(report: Report, max_bytes: int | None = None) -> CompactRepor
     compact["findings"] = kept
     size = len(msgspec.json.encode(compact))
     attention = [finding for finding in tree["findings"] if needs_attention(finding)]
+    # A member's sweep tells nobody: what marks its news told travels with it, for the organization's alert.
+    marks = {receipt.arn: receipt for receipt in receipts}
     for finding in attention:
         entry = compact_finding(finding)
+        if (receipt := marks.get(finding["arn"])) is not None:
+            entry["told_mark"] = {"version": receipt.saved_version, "reminded": receipt.reminded}
         entry_size = len(msgspec.json.encode(entry)) + 1
         if max_bytes is not None and size + entry_size > max_bytes:
             break
@@ -246,7 +251,19 @@ def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "days_to_expiry": days,
         "error": finding.get("error"),
+        **({"changes": changes} if (changes := _changes(finding)) else {}),
     }
+
+
+def _changes(finding: Mapping[str, Any]) -> list[str]:
+    """What history saw change, not yet told: a compact finding's own list, or a full finding's history."""
+    if "changes" in finding:
+        return list(finding["changes"] or [])
+    history = finding.get("history") or {}
+    return [
+        f"{change['kind']}: {change['detail']}"
+        for change in (*history.get("since_last_sweep", []), *history.get("untold", []))
+    ]
 
 
 def summarize(findings: Sequence[Finding]) -> dict[str, Any]:

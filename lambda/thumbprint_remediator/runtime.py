@@ -21,12 +21,14 @@ from thumbprint_remediator.config_rule import ConfigRuleRequest
 from thumbprint_remediator.errors import AccountAccessError, InventoryError
 from thumbprint_remediator.history import HistoryTable
 from thumbprint_remediator.inventory import IamOidcProviders
+from thumbprint_remediator.memory import Receipt
 from thumbprint_remediator.org_store import OrganizationStore
 from thumbprint_remediator.organization import (
     MEMBER_ROLE_REMEDY,
     aggregate,
     map_run_result,
     plan_sweeps,
+    told_marks,
     with_missing_accounts,
 )
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
@@ -35,7 +37,7 @@ from thumbprint_remediator.report import compact_report, finished
 from thumbprint_remediator.request import AggregateRequest, ListAccountsRequest, SweepRequest
 from thumbprint_remediator.security_hub import HubTarget
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.sweep import Log, Sweeper, deliver_alert
+from thumbprint_remediator.sweep import Log, Sweeper, commit_told_marks, deliver_alert
 from thumbprint_remediator.trust import TrustEvaluator
 from thumbprint_remediator.views import (
     ChangeNotChecked,
@@ -151,14 +153,21 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report |
     _warn_if_too_short(runtime.sweeper, context)
     if request.account_role_arn is None:
         account = account_of(context, runtime.session)
-        report = runtime.sweeper.run(request, account=account, deadline=deadline_of(context))
+        sweeper = runtime.sweeper
+        swept = sweeper.sweep(request, account=account, deadline=deadline_of(context))
+        receipts = swept.receipts
+        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on)
         if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
             covered = None if request.providers is None else [row.arn for row in report.findings]
             target = _hub_target(runtime, account, context)
             report = publish_channels(runtime.channels, report, target, covered, end_of(context))
     else:
-        report = _sweep_member_account(runtime, request, deadline_of(context))
-    return compact_report(report, request.compact_bytes) if request.report == "compact" else report
+        report, receipts = _sweep_member_account(runtime, request, deadline_of(context))
+    if request.report != "compact":
+        return report
+    # News this sweep told nobody travels with the compact report, to be marked told by the organization's alert.
+    told = not isinstance(report.alert, UnsetType) and report.alert.sent
+    return compact_report(report, request.compact_bytes, () if told else receipts)
 
 
 def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> Report | ChangeNotChecked:
@@ -184,16 +193,23 @@ def _hub_target(runtime: Runtime, account: str | None, context: Any) -> HubTarge
     return HubTarget(account=account or "", region=runtime.session.region_name or "", partition=partition_of(context))
 
 
-def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: float | None) -> Report:
+def _sweep_member_account(
+    runtime: Runtime, request: SweepRequest, deadline: float | None
+) -> tuple[Report, tuple[Receipt, ...]]:
     """Assume the member role (fresh credentials each invocation), then sweep with an IAM client built on them.
-    A role that cannot be assumed, or cannot list the providers, is that account's finding, not a failure."""
+    A role that cannot be assumed, or cannot list the providers, is that account's finding, not a failure.
+    With the report, the receipts of the news it did not tell (the organization's alert tells it)."""
     assert request.account_role_arn is not None
     account = request.target_account
+    receipts: tuple[Receipt, ...] = ()
     try:
         session = runtime.member_roles.session_for(request.account_role_arn, request.external_id)
         clients = Clients(session)
         inventory = IamOidcProviders(client=clients.iam(), write_client=clients.iam_writer())
-        report = replace(runtime.sweeper, inventory=inventory).run(request, account=account, deadline=deadline)
+        sweeper = replace(runtime.sweeper, inventory=inventory)
+        swept = sweeper.sweep(request, account=account, deadline=deadline)
+        receipts = swept.receipts
+        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on)
     except AccountAccessError as error:
         report = runtime.sweeper.report_unswept_account(
             request, account=account, code="member_role_unavailable", message=str(error), remedy=MEMBER_ROLE_REMEDY
@@ -207,7 +223,7 @@ def _sweep_member_account(runtime: Runtime, request: SweepRequest, deadline: flo
             remedy="the member role must allow iam:ListOpenIDConnectProviders: redeploy the StackSet, check SCPs",
         )
     unswept = None if isinstance(report.error, UnsetType) else report.error
-    return finished(report, role_arn=request.account_role_arn, error=unswept)
+    return finished(report, role_arn=request.account_role_arn, error=unswept), receipts
 
 
 def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) -> dict[str, Any]:
@@ -261,13 +277,15 @@ def aggregate_organization(
         outcome = deliver_alert(
             publisher if due else None, tree, notify_on, render_organization_alert, log, "organization sweep"
         )
+        if outcome.sent:
+            _mark_told(runtime, told_marks(request.results))
         return finished(report, alert=outcome)
     location = request.store
     assert location.manifest_key is not None  # the request parser insists on it
     store = _store(runtime, location.bucket)
     work_list = store.read_list(location.work_list_key) if location.work_list_key else []
     not_swept = store.read_list(location.not_swept_key) if location.not_swept_key else []
-    results = (map_run_result(entry) for entry in store.map_run_entries(location.manifest_key))
+    results = [map_run_result(entry) for entry in store.map_run_entries(location.manifest_key)]
     report = aggregate(with_missing_accounts(results, work_list), not_swept, execution=request.execution)
     tree = to_builtins(report)
     report_key = store.put_report(location.execution, tree)
@@ -280,7 +298,19 @@ def aggregate_organization(
     outcome = deliver_alert(
         publisher if due else None, view, notify_on, render_organization_alert, log, "organization sweep"
     )
+    if outcome.sent:
+        _mark_told(runtime, told_marks(results))
     return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=outcome)
+
+
+def _mark_told(runtime: Runtime, marks: list[tuple[str, int, bool]]) -> None:
+    """The members' news the delivered organization alert carried: marked told (history records the member
+    sweeps saved). Only a delivered alert uses up news, so this runs after the publish, never before."""
+    store = runtime.sweeper.history
+    if store is None or not marks:
+        return
+    marked, failed = commit_told_marks(store, marks, runtime.sweeper.clock(), runtime.sweeper.log)
+    runtime.sweeper.log.info("organization news marked told", extra={"marked": marked, "not_marked": failed})
 
 
 def _store(runtime: Runtime, bucket: str) -> OrganizationStore:

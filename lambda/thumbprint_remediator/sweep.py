@@ -604,7 +604,11 @@ class Sweeper:
         if not isinstance(saved, int):
             return history, None  # not saved: the next sweep compares with the old record and finds it all again
         told = memory.told(observed, observation.now, reminded=news is not None)
-        receipt = None if told == observed else memory.Receipt(arn=arn, told=told, saved_version=saved)
+        receipt = (
+            None
+            if told == observed
+            else memory.Receipt(arn=arn, told=told, saved_version=saved, reminded=news is not None)
+        )
         return history, receipt
 
     def _replace_damaged(
@@ -750,6 +754,26 @@ class Sweeper:
             },
         )
         return finding
+
+
+def commit_told_marks(
+    store: HistoryStore, marks: Sequence[tuple[str, int, bool]], now: datetime, log: Log
+) -> tuple[int, int]:
+    """After the organization's alert was delivered: mark each member finding's news told, from its record as its
+    sweep saved it (arn, version, reminded). A record saved again since keeps its news untold (told again, never
+    lost). Returns (marked, not marked)."""
+    marked = 0
+    for arn, version, reminded in marks:
+        try:
+            record = store.load(arn)
+            if record is None or record.version != version:
+                continue
+            store.save(memory.told(record, now, reminded), version)
+        except HistoryUnavailable as error:
+            log.warning("news not marked told: the next alert repeats it", extra={"arn": arn, "reason": error.detail})
+            continue
+        marked += 1
+    return marked, len(marks) - marked
 
 
 def deliver_alert(

@@ -292,6 +292,14 @@ class CompactSummary(View, frozen=True, kw_only=True):
     min_days_to_expiry: int | UnsetType = UNSET
 
 
+class ToldMark(View, frozen=True, kw_only=True):
+    """What marks a member's finding told once the organization's alert carrying it is delivered: the history
+    version its sweep saved, and whether its news was due (memory.told)."""
+
+    version: int
+    reminded: bool
+
+
 class CompactFinding(View, frozen=True, kw_only=True):
     """A finding as the organization's alert shows it: URL, status and action, thumbprints, problem codes."""
 
@@ -304,6 +312,9 @@ class CompactFinding(View, frozen=True, kw_only=True):
     problems: list[str]  # the codes of its problems (notes left out)
     days_to_expiry: int | None
     error: str | None
+    # What history saw change and no delivered alert told yet ("kind: detail"), with a history table.
+    changes: list[str] | UnsetType = UNSET
+    told_mark: ToldMark | UnsetType = UNSET  # a member's sweep: to mark told after the organization's alert
 
 
 class CompactReport(View, frozen=True, kw_only=True):
@@ -454,6 +465,8 @@ class HandedFinding(View, frozen=True, kw_only=True, forbid_unknown_fields=False
     nearest_expiry: ExpiryView | None = None
     history: dict[str, Any] | None = None
     error: str | None = None
+    changes: list[str] = []
+    told_mark: ToldMark | None = None
 
 
 class HandedReport(View, frozen=True, kw_only=True, forbid_unknown_fields=False):

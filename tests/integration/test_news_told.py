@@ -213,3 +213,35 @@ def test_a_provider_left_out_of_time_has_unknown_thumbprints(sandbox: Sandbox) -
     finding = _finding(report, provider.arn)
     assert [p["code"] for p in finding["problems"]] == [contract.TIME_BUDGET_EXHAUSTED]
     assert (finding["thumbprints_before"], finding["thumbprints_after"]) == (None, None)
+
+
+def test_an_organization_sweep_tells_a_members_drift_once_its_alert_is_delivered(
+    sandbox: Sandbox, history_table: str
+) -> None:
+    # Given a provider swept as the organization sweeps an account: compact, telling nobody
+    provider = sandbox.add_provider("healthy")
+    member = {"notify": "never", "report": "compact"}
+    sandbox.invoke(member, _history(history_table))
+    # When someone adds a pin, and the next member sweep sees it
+    outsider = stale_thumbprint("outsider")
+    sandbox.account.set_thumbprints(provider.arn, [*provider.pinned, outsider])
+    compact = sandbox.invoke(member, _history(history_table))
+    (finding,) = compact["findings"]
+    assert any(change.startswith("drift: ") and outsider in change for change in finding["changes"])
+    assert finding["told_mark"]["version"] >= 2
+    # Then an organization alert that could not be delivered leaves it untold...
+    results = [{"account_id": "123456789012", "name": "prod", "report": compact}]
+    with pytest.raises(AlertDeliveryError):
+        sandbox.invoke(
+            {"aggregate": {"results": results}},
+            _history(history_table, **{contract.ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"}),
+        )
+    again = sandbox.invoke(member, _history(history_table))
+    assert any(outsider in change for change in again["findings"][0]["changes"])
+    # ...and the delivered one carries it and uses it up
+    results = [{"account_id": "123456789012", "name": "prod", "report": again}]
+    organization = sandbox.invoke({"aggregate": {"results": results}}, _history(history_table))
+    assert organization["alert"]["sent"] is True
+    assert outsider in _one_alert(sandbox).body
+    quiet = sandbox.invoke(member, _history(history_table))
+    assert quiet["findings"] == []
