@@ -13,6 +13,9 @@ beside each use (rules, report, alerts, channels, Security Hub, telemetry, organ
   blocks and dry-run writes) critical, so a failed provider always makes a critical alert.
 - `unverified_after_change`: after a change made outside the tool, the list it left is stale or unverified.
 - `hub_severity`: the Security Hub severity label of a problem implying this status (None: a note).
+- `judged`: the sweep saw what a problem of this status is about (a chain, the list) and judged it, so a problem
+  it no longer finds there is gone. False where it could not look (`error`, `unreachable`, `invalid_discovery`)
+  or did not (`skipped`): not seen is not fixed. Security Hub resolves a finding only on this evidence.
 
 Pure: imports nothing but the standard library.
 """
@@ -71,6 +74,11 @@ class Status(StrEnum):
     def hub_severity(self) -> str | None:
         return _STATUS_TRAITS[self].hub_severity
 
+    @property
+    def judged(self) -> bool:
+        """The sweep saw and judged what this status is about: a problem it no longer finds there is gone."""
+        return _STATUS_TRAITS[self].judged
+
 
 class Action(StrEnum):
     """What the sweep did (or, in a dry run, would do) to a provider's thumbprint list."""
@@ -114,18 +122,19 @@ class _StatusTraits:
     healthy: bool
     unverified_after_change: bool
     hub_severity: str | None
+    judged: bool
 
 
 _STATUS_TRAITS: Final[dict[Status, _StatusTraits]] = {
-    Status.ERROR: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.UNREACHABLE: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.EXPIRED: _StatusTraits(True, True, False, True, "CRITICAL"),
-    Status.UNTRUSTED: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.INVALID_DISCOVERY: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.STALE: _StatusTraits(False, False, False, True, "MEDIUM"),
-    Status.EXPIRING: _StatusTraits(False, False, False, False, "LOW"),
-    Status.OK: _StatusTraits(False, False, True, False, None),
-    Status.SKIPPED: _StatusTraits(False, False, True, False, None),
+    Status.ERROR: _StatusTraits(True, True, False, True, "HIGH", False),
+    Status.UNREACHABLE: _StatusTraits(True, True, False, True, "HIGH", False),
+    Status.EXPIRED: _StatusTraits(True, True, False, True, "CRITICAL", True),
+    Status.UNTRUSTED: _StatusTraits(True, True, False, True, "HIGH", True),
+    Status.INVALID_DISCOVERY: _StatusTraits(True, True, False, True, "HIGH", False),
+    Status.STALE: _StatusTraits(False, False, False, True, "MEDIUM", True),
+    Status.EXPIRING: _StatusTraits(False, False, False, False, "LOW", True),
+    Status.OK: _StatusTraits(False, False, True, False, None, True),
+    Status.SKIPPED: _StatusTraits(False, False, True, False, None, False),
 }
 _STATUS_RANK: Final = {status: rank for rank, status in enumerate(Status)}
 _CRITICAL_ACTIONS: Final = frozenset({Action.BLOCKED, Action.UPDATE_FAILED, Action.UPDATE_UNKNOWN, Action.WOULD_UPDATE})
