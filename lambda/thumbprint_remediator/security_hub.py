@@ -1,5 +1,6 @@
-"""Security Hub: one ASFF finding per provider and problem, imported with BatchImportFindings, archived (workflow
-RESOLVED) once the problem is gone. Built from the sweep report: the problems are the rules', not re-decided here."""
+"""Security Hub: one ASFF finding per provider and problem instance, imported with BatchImportFindings, archived
+(workflow RESOLVED) once the problem is gone. Built from the sweep report: the problems are the rules', not
+re-decided here."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ DESCRIPTION_LIMIT: Final = 1024
 REMEDIATION_LIMIT: Final = 512
 FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC provider thumbprints"
 PROBLEM_FIELD: Final = f"{contract.SERVICE_NAME}/problem"
+# Where the problem is: its host, and the certificate or backend address it is about.
+HOST_FIELD: Final = f"{contract.SERVICE_NAME}/host"
+INSTANCE_FIELD: Final = f"{contract.SERVICE_NAME}/instance"
 # How serious each problem is: by the provider status it implies (Status.hub_severity).
 UNKNOWN_SEVERITY: Final = "MEDIUM"
 # A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
@@ -66,9 +70,14 @@ def _hub_severity(status: str) -> str:
     return label or UNKNOWN_SEVERITY
 
 
-def finding_id(provider_arn: str, code: str, host: str | None) -> str:
-    """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem and host."""
-    identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}" + (f"/{host}" if host else "")
+def finding_id(provider_arn: str, code: str, host: str | None, instance: str | None = None) -> str:
+    """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem, host and instance
+    (the certificate or backend address that tells two problems of one code on one host apart)."""
+    identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}"
+    if host or instance:
+        identifier += f"/{host or ''}"
+    if instance:
+        identifier += f"/{instance}"
     if len(identifier) <= ID_LIMIT:
         return identifier
     return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
@@ -97,7 +106,7 @@ def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTar
         description += f" Action taken: {finding['action']} ({finding['action_reason']})."
     asff: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(str(finding["arn"]), str(problem["code"]), problem.get("host")),
+        "Id": finding_id(str(finding["arn"]), str(problem["code"]), problem.get("host"), problem.get("instance")),
         "ProductArn": target.product_arn,
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": target.account,
@@ -127,7 +136,8 @@ def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTar
         "ProductFields": _bounded_fields(
             {
                 PROBLEM_FIELD: str(problem["code"]),
-                f"{contract.SERVICE_NAME}/host": str(problem.get("host") or ""),
+                HOST_FIELD: str(problem.get("host") or ""),
+                INSTANCE_FIELD: str(problem.get("instance") or ""),
                 f"{contract.SERVICE_NAME}/action": str(finding["action"]),
                 f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.get("thumbprints_before", []))[:1024],
             }
