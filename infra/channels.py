@@ -26,6 +26,7 @@ CHANGE_DELIVERY_RETRY_ATTEMPTS: Final = 4
 CHANGE_MAX_EVENT_AGE: Final = Duration.hours(1)
 CONFIG_RULE_FREQUENCY: Final = config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS
 FORWARDER_STACK_NAME: Final = "OidcThumbprintRemediatorIamEvents"
+CONFIG_PRINCIPAL: Final = "config.amazonaws.com"
 # ASCII only, with fullmatch: no trailing newline, no other script's digit.
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 
@@ -154,6 +155,28 @@ class SweepChannels(Construct):
                 maximum_execution_frequency=CONFIG_RULE_FREQUENCY,
                 rule_scope=config.RuleScope.from_resources([config.ResourceType.of(contract.CONFIG_RESOURCE_TYPE)]),
             )
+            bind_config_invocation(function)
+
+
+def config_rule_arns() -> str:
+    """The narrowest source ARN CloudFormation can give Config's invoke permission: this account's Config rules in
+    this region. Not the stack's own rule: its ARN ends in an ID Config assigns at creation
+    (config-rule/config-rule-<id>), and Config checks the permission before it creates the rule, so a permission
+    naming the rule would have to exist before the rule does (a dependency cycle)."""
+    return f"arn:{Aws.PARTITION}:config:{Aws.REGION}:{Aws.ACCOUNT_ID}:config-rule/config-rule-*"
+
+
+def bind_config_invocation(function: lambda_.Function) -> None:
+    """Add config_rule_arns() as the SourceArn of the permission config.CustomRule gives Config (which names the
+    account only, SourceAccount), so only a Config rule of this account and region may invoke the function."""
+    permissions = [
+        child
+        for child in function.node.children
+        if isinstance(child, lambda_.CfnPermission) and child.principal == CONFIG_PRINCIPAL
+    ]
+    if len(permissions) != 1:  # a CDK that grants it another way must not leave it unbound unnoticed
+        raise RuntimeError(f"expected one invoke permission for {CONFIG_PRINCIPAL}, found {len(permissions)}")
+    permissions[0].source_arn = config_rule_arns()
 
 
 class IamEventsForwarderStack(Stack):

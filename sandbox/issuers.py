@@ -727,6 +727,16 @@ class IssuerFleet:
             self._server_context(issuer.behaviour, chain)
         issuer.discovery.chain = chain  # read by the server thread at each new connection
 
+    def behave(self, issuer: Issuer, behaviour: str | Behaviour) -> Behaviour:
+        """From its next connection on, let the issuer act as `behaviour` (an outage, a broken document) while
+        its endpoints keep the chains they present; returns the behaviour it had, to restore it with."""
+        spec = behaviour if isinstance(behaviour, Behaviour) else behaviour_named(behaviour)
+        if spec.transport.starts_tls:  # build TLS contexts in the caller's thread, so errors surface here
+            for item in issuer.endpoints:
+                self._server_context(spec, item.chain)
+        previous, issuer.behaviour = issuer.behaviour, spec  # read by the server thread at each new connection
+        return previous
+
     # --- TLS ------------------------------------------------------------------------------------
 
     def _server_context(self, spec: Behaviour, chain: PresentedChain) -> ssl.SSLContext:

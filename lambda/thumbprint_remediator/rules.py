@@ -40,13 +40,19 @@ RELIANCE_UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a provider: what it is and what to do about it."""
+    """One thing wrong with a provider: what it is and what to do about it.
+
+    A problem is identified by its code, its endpoint and its `instance`: what tells it from the other problems of
+    its code on its endpoint, where a rule can raise several (the SHA-1 of the certificate it is about, or the
+    address of the backend). Security Hub keys its findings by them, so two instances never share a finding.
+    """
 
     code: str
     status: str  # the provider status this problem implies ("ok" for notes)
     message: str
     remedy: str
     endpoint: str | None = None
+    instance: str | None = None  # a certificate's SHA-1 or a backend's address; None: one per code and endpoint
 
     def to_dict(self) -> dict[str, str | None]:
         return {
@@ -55,6 +61,7 @@ class Problem:
             "message": self.message,
             "remedy": self.remedy,
             "host": self.endpoint,
+            "instance": self.instance,
         }
 
 
@@ -335,58 +342,8 @@ def backend_problems(
         by_endpoint.setdefault(item[0].endpoint, []).append(item)
     for endpoint, items in by_endpoint.items():
         capture = items[0][0]
-        addresses = list(dict.fromkeys(sample.address for sample in capture.samples))
-        # One problem per address and chain, however many handshakes saw it.
-        untrusted = list(
-            {
-                (sample.address, sample.presented_chain): (sample, trust)
-                for _, sample, trust in items
-                if sample.presented_chain
-                and not _verified(sample, trust)
-                and sample.presented_chain != capture.presented_chain
-            }.values()
-        )
-        untrusted_addresses = list(dict.fromkeys(sample.address for sample, _ in untrusted))
-        verb = "presents" if len(untrusted_addresses) == 1 else "present"
-        for sample, trust in untrusted:
-            reason = _unverified_reason(trust)
-            problems.append(
-                _problem(
-                    "backend_untrusted",
-                    "untrusted",
-                    f"{endpoint}: {len(untrusted_addresses)} of {len(addresses)} addresses {verb} an untrusted "
-                    f"chain: {sample.address} presents {_chain_text(sample.presented_chain)}, which does not "
-                    f"verify ({reason or 'unknown reason'})",
-                    "fix or drain that backend (or add its private CA to EXTRA_CA_BUNDLE); the sweep pins no "
-                    "thumbprint while one backend presents an unverified chain",
-                    endpoint,
-                )
-            )
-        for _, sample, _ in items:
-            if sample.failure is None:
-                continue
-            if not sample.reachable:
-                problems.append(
-                    _problem(
-                        "address_unreachable",
-                        "ok",
-                        f"{endpoint}: the function could not connect to address {sample.address} "
-                        f"({sample.failure.message}); not held against the issuer",
-                        "none needed if the function has no route there (e.g. IPv6 outside a VPC); "
-                        "otherwise check egress to that address",
-                        endpoint,
-                    )
-                )
-            else:
-                problems.append(
-                    _problem(
-                        "backend_failed",
-                        "unreachable",
-                        f"address {sample.address}: {sample.failure.message}",
-                        "check that backend of the issuer; the other addresses answered",
-                        endpoint,
-                    )
-                )
+        problems.extend(_untrusted_backends(endpoint, capture, items))
+        problems.extend(_failed_backends(endpoint, items))
         chains = {sample.presented_chain: sample.address for sample in capture.samples if sample.presented_chain}
         if len(chains) > 1:
             shown = "; ".join(f"{address} presents {_chain_text(chain)}" for chain, address in chains.items())
@@ -420,6 +377,84 @@ def backend_problems(
                     "tokens fail whenever IAM reaches that backend and relies on the thumbprint",
                     "pin it: the sweep does when every sampled chain verifies and dry run is off",
                     endpoint,
+                    thumbprint,
+                )
+            )
+    return problems
+
+
+def _untrusted_backends(
+    endpoint: Endpoint, capture: HostCapture, items: Sequence[tuple[HostCapture, ChainSample, TrustResult | None]]
+) -> list[Problem]:
+    """One `backend_untrusted` per address (its instance), however many handshakes saw it and whatever chains it
+    sent: each chain that is not the capture's own and may not be pinned, with why."""
+    problems: list[Problem] = []
+    addresses = list(dict.fromkeys(sample.address for sample in capture.samples))
+    untrusted: dict[str, list[tuple[ChainSample, TrustResult | None]]] = {}
+    for _, sample, trust in items:
+        if (
+            sample.presented_chain
+            and not _verified(sample, trust)
+            and sample.presented_chain != capture.presented_chain
+        ):
+            sent = untrusted.setdefault(sample.address, [])
+            if all(seen.presented_chain != sample.presented_chain for seen, _ in sent):
+                sent.append((sample, trust))
+    verb = "presents" if len(untrusted) == 1 else "present"
+    for address, sent in untrusted.items():
+        shown = "; and ".join(
+            f"{_chain_text(sample.presented_chain)}, which does not verify "
+            f"({_unverified_reason(trust) or 'unknown reason'})"
+            for sample, trust in sent
+        )
+        problems.append(
+            _problem(
+                "backend_untrusted",
+                "untrusted",
+                f"{endpoint}: {len(untrusted)} of {len(addresses)} addresses {verb} an untrusted chain: "
+                f"{address} presents {shown}",
+                "fix or drain that backend (or add its private CA to EXTRA_CA_BUNDLE); the sweep pins no "
+                "thumbprint while one backend presents an unverified chain",
+                endpoint,
+                address,
+            )
+        )
+    return problems
+
+
+def _failed_backends(
+    endpoint: Endpoint, items: Sequence[tuple[HostCapture, ChainSample, TrustResult | None]]
+) -> list[Problem]:
+    """One problem per address (its instance) and kind of failure, in the first failed handshake's words: a
+    backend that answered and failed, or (a note) an address the function could not connect to."""
+    problems: list[Problem] = []
+    failed: dict[tuple[str, bool], tuple[ChainSample, ProbeFailure]] = {}
+    for _, sample, _ in items:
+        if sample.failure is not None:
+            failed.setdefault((sample.address, sample.reachable), (sample, sample.failure))
+    for sample, failure in failed.values():
+        if not sample.reachable:
+            problems.append(
+                _problem(
+                    "address_unreachable",
+                    "ok",
+                    f"{endpoint}: the function could not connect to address {sample.address} "
+                    f"({failure.message}); not held against the issuer",
+                    "none needed if the function has no route there (e.g. IPv6 outside a VPC); "
+                    "otherwise check egress to that address",
+                    endpoint,
+                    sample.address,
+                )
+            )
+        else:
+            problems.append(
+                _problem(
+                    "backend_failed",
+                    "unreachable",
+                    f"address {sample.address}: {failure.message}",
+                    "check that backend of the issuer; the other addresses answered",
+                    endpoint,
+                    sample.address,
                 )
             )
     return problems
@@ -467,7 +502,8 @@ def _certificate_problems(
     endpoint: Endpoint, certificates: Sequence[CertificateInfo], warning_days: int, now: datetime
 ) -> list[Problem]:
     problems = []
-    for certificate in certificates:
+    # One problem per certificate: a chain that sends one twice (a defect of its own) still has one expiry.
+    for certificate in {certificate.sha1: certificate for certificate in certificates}.values():
         left = days_left(certificate.not_after, now)
         when = certificate.not_after.strftime("%Y-%m-%d")
         if certificate.not_after <= now:
@@ -478,6 +514,7 @@ def _certificate_problems(
                     f"{endpoint}: certificate '{certificate.subject}' expired on {when}",
                     "renew the certificate on the identity provider; IAM rejects tokens until then",
                     endpoint,
+                    certificate.sha1,
                 )
             )
         elif certificate.not_before > now:
@@ -489,6 +526,7 @@ def _certificate_problems(
                     f"{certificate.not_before.strftime('%Y-%m-%d %H:%M')} UTC",
                     "check the identity provider's certificate dates and its clock",
                     endpoint,
+                    certificate.sha1,
                 )
             )
         elif left < warning_days:
@@ -499,6 +537,7 @@ def _certificate_problems(
                     f"{endpoint}: certificate '{certificate.subject}' expires on {when} ({left} days left)",
                     "renew it before it expires; the sweep will pin the new chain once it is live",
                     endpoint,
+                    certificate.sha1,
                 )
             )
     return problems
@@ -680,6 +719,7 @@ def _staleness_problems(
                 f"({', '.join(role.value for role in capture.roles)}) is not pinned; {consequence}",
                 "pin it: the sweep does when the chain verifies and dry run is off",
                 capture.endpoint,
+                live,
             )
         )
     return problems
@@ -704,8 +744,15 @@ def _nearest_expiry(certificates: Sequence[tuple[Endpoint, CertificateInfo]], no
     return Expiry(str(endpoint), first.subject, first.not_after, days_left(first.not_after, now))
 
 
-def _problem(code: str, status: str, message: str, remedy: str, endpoint: Endpoint | str | None = None) -> Problem:
-    return Problem(code, status, message, remedy, str(endpoint) if endpoint is not None else None)
+def _problem(
+    code: str,
+    status: str,
+    message: str,
+    remedy: str,
+    endpoint: Endpoint | str | None = None,
+    instance: str | None = None,
+) -> Problem:
+    return Problem(code, status, message, remedy, str(endpoint) if endpoint is not None else None, instance)
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:

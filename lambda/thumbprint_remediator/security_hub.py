@@ -1,5 +1,12 @@
-"""Security Hub: one ASFF finding per provider and problem, imported with BatchImportFindings, archived (workflow
-RESOLVED) once the problem is gone. Built from the sweep report: the problems are the rules', not re-decided here."""
+"""Security Hub: one ASFF finding per provider and problem instance, imported with BatchImportFindings, archived
+(workflow RESOLVED) once a sweep shows the problem gone. Built from the sweep report: the problems are the rules',
+not re-decided here.
+
+Only evidence resolves a finding: a sweep that judged the place the problem was (the provider, its host, the
+backend address) and did not find it there again, or a full sweep that no longer finds the provider in IAM. What a
+sweep could not look at (unreachable, error, invalid discovery, out of time: Status.judged) keeps its
+findings active: not seen is not fixed, so making a host unreachable for one sweep cannot clear a finding.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.errors import ChannelError
+from thumbprint_remediator.models import Endpoint
 from thumbprint_remediator.status import Status
 from thumbprint_remediator.views import ReportLike, as_tree
 
@@ -36,6 +44,10 @@ DESCRIPTION_LIMIT: Final = 1024
 REMEDIATION_LIMIT: Final = 512
 FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC provider thumbprints"
 PROBLEM_FIELD: Final = f"{contract.SERVICE_NAME}/problem"
+# Where the problem is (its host; the certificate or backend address it is about): read back from a previous
+# finding to tell whether this sweep judged that place.
+HOST_FIELD: Final = f"{contract.SERVICE_NAME}/host"
+INSTANCE_FIELD: Final = f"{contract.SERVICE_NAME}/instance"
 # How serious each problem is: by the provider status it implies (Status.hub_severity).
 UNKNOWN_SEVERITY: Final = "MEDIUM"
 # A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
@@ -59,16 +71,18 @@ class HubTarget:
 
 
 def _hub_severity(status: str) -> str:
-    try:
-        label = Status(status).hub_severity
-    except ValueError:  # not a status this version knows: neither raised nor dropped
-        label = None
-    return label or UNKNOWN_SEVERITY
+    known = _status(status)  # a status this version does not know: neither raised nor dropped
+    return (known.hub_severity if known is not None else None) or UNKNOWN_SEVERITY
 
 
-def finding_id(provider_arn: str, code: str, host: str | None) -> str:
-    """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem and host."""
-    identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}" + (f"/{host}" if host else "")
+def finding_id(provider_arn: str, code: str, host: str | None, instance: str | None = None) -> str:
+    """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem, host and instance
+    (the certificate or backend address that tells two problems of one code on one host apart)."""
+    identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}"
+    if host or instance:
+        identifier += f"/{host or ''}"
+    if instance:
+        identifier += f"/{instance}"
     if len(identifier) <= ID_LIMIT:
         return identifier
     return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
@@ -97,7 +111,7 @@ def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTar
         description += f" Action taken: {finding['action']} ({finding['action_reason']})."
     asff: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(str(finding["arn"]), str(problem["code"]), problem.get("host")),
+        "Id": finding_id(str(finding["arn"]), str(problem["code"]), problem.get("host"), problem.get("instance")),
         "ProductArn": target.product_arn,
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": target.account,
@@ -127,7 +141,8 @@ def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTar
         "ProductFields": _bounded_fields(
             {
                 PROBLEM_FIELD: str(problem["code"]),
-                f"{contract.SERVICE_NAME}/host": str(problem.get("host") or ""),
+                HOST_FIELD: str(problem.get("host") or ""),
+                INSTANCE_FIELD: str(problem.get("instance") or ""),
                 f"{contract.SERVICE_NAME}/action": str(finding["action"]),
                 f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.get("thumbprints_before") or ["unknown"])[
                     :1024
@@ -174,28 +189,106 @@ _IMPORT_FIELDS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What one sweep judged of one provider, read from its report finding: where a problem it did not report
+    again is known to be gone."""
+
+    whole: bool  # every part was judged: the provider's own problems (no host) too
+    hosts: frozenset[str]  # hosts whose chain was judged, with nothing there the sweep could not look at
+    tried: frozenset[str]  # every host the sweep tried
+    unseen: frozenset[tuple[str, str]]  # (host, instance): a backend address that did not answer with a chain
+
+    def shows_gone(self, host: str | None, instance: str | None) -> bool:
+        """Whether a problem on `host` (about `instance`) that this sweep did not report again is gone."""
+        if host is None:
+            return self.whole
+        if host not in self.hosts:  # not judged; unless the provider, judged whole, no longer uses that host
+            return self.whole and host not in self.tried
+        return instance is None or (host, instance) not in self.unseen
+
+
+def evidence_of(finding: Mapping[str, Any]) -> Evidence:
+    """The evidence a report finding holds. A host is judged when it presented a chain and no problem the sweep
+    could not judge (Status.judged) names it; a backend address, when it answered each sampled handshake with a
+    chain; the whole provider, when its status and every problem were judged and some host presented a chain.
+    A status this version does not know is no evidence at all."""
+    status = _status(finding.get("status"))
+    if status is None:
+        return Evidence(whole=False, hosts=frozenset(), tried=frozenset(), unseen=frozenset())
+    problems = finding.get("problems") or []
+    hosts = finding.get("hosts") or []
+    unjudged = [problem for problem in problems if not _judged(problem.get("status"))]
+    presented = {_host_name(host) for host in hosts if host.get("certificates")}
+    blind = {problem["host"] for problem in unjudged if problem.get("host") and not problem.get("instance")}
+    unseen = {
+        (problem["host"], problem["instance"])
+        for problem in unjudged
+        if problem.get("host") and problem.get("instance")
+    }
+    unseen |= {
+        (_host_name(host), str(sample["address"]))
+        for host in hosts
+        for sample in host.get("samples") or []
+        if not sample.get("certificates") or sample.get("failure")
+    }
+    return Evidence(
+        whole=status.judged and not unjudged and bool(presented),
+        hosts=frozenset(presented - blind),
+        tried=frozenset(_host_name(host) for host in hosts),
+        unseen=frozenset(unseen),
+    )
+
+
+def _status(value: object) -> Status | None:
+    try:
+        return Status(str(value))
+    except ValueError:  # not a status this version knows
+        return None
+
+
+def _judged(status: object) -> bool:
+    known = _status(status)
+    return known is not None and known.judged
+
+
+def _host_name(host: Mapping[str, Any]) -> str:
+    """A report host entry as problems name it (str(Endpoint))."""
+    return str(Endpoint(str(host["host"]), int(host["port"])))
+
+
 def plan_imports(
     current: Sequence[dict[str, Any]],
     previous: Iterable[Mapping[str, Any]],
     covered: Collection[str] | None,
     now: datetime,
-    unassessed: Collection[str] = (),
+    evidence: Mapping[str, Evidence],
 ) -> tuple[list[dict[str, Any]], int]:
     """What to import: every current finding (keeping its first CreatedAt), and the archiving of every previously
-    active finding of a covered provider (None: all) that is no longer current. A provider that could not be
-    assessed this time (`unassessed`: status error) keeps its findings: not seen is not fixed.
-    Returns (imports, archived)."""
+    active finding of a covered provider (None: all) whose problem this sweep shows gone: the provider's
+    `evidence` judged the place the problem was; or, in a full sweep (covered None), the provider is no longer
+    in IAM (a full sweep's report lists every provider). Returns (imports, archived)."""
     current_ids = {finding["Id"] for finding in current}
     created = {}
     archives = []
     for old in previous:
-        resource = (old.get("Resources") or [{}])[0].get("Id")
         if old.get("Id") in current_ids:
             created[old["Id"]] = old.get("CreatedAt")
-        elif (covered is None or resource in covered) and resource not in unassessed:
+        elif _shown_gone(old, covered, evidence):
             archives.append(resolved(old, now))
     imports = [{**finding, "CreatedAt": created.get(finding["Id"]) or finding["CreatedAt"]} for finding in current]
     return imports + archives, len(archives)
+
+
+def _shown_gone(old: Mapping[str, Any], covered: Collection[str] | None, evidence: Mapping[str, Evidence]) -> bool:
+    resource = (old.get("Resources") or [{}])[0].get("Id")
+    if covered is not None and resource not in covered:
+        return False
+    proof = evidence.get(str(resource))
+    if proof is None:  # not in the report: a full sweep no longer finds it in IAM; a partial one never looked
+        return covered is None
+    fields = old.get("ProductFields") or {}
+    return proof.shows_gone(fields.get(HOST_FIELD) or None, fields.get(INSTANCE_FIELD) or None)
 
 
 class SecurityHubFindings:
@@ -213,9 +306,9 @@ class SecurityHubFindings:
         try:
             self._client.describe_hub()
             previous = self._active(target, covered)
-            unassessed = {finding["arn"] for finding in report["findings"] if finding["status"] == "error"}
+            evidence = {str(finding["arn"]): evidence_of(finding) for finding in report["findings"]}
             current = active_findings(report, target, now)
-            imports, archived = plan_imports(current, previous, covered, now, unassessed)
+            imports, archived = plan_imports(current, previous, covered, now, evidence)
             failed: list[str] = []
             for start in range(0, len(imports), FINDINGS_PER_CALL):
                 response = self._client.batch_import_findings(Findings=imports[start : start + FINDINGS_PER_CALL])

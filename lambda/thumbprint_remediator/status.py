@@ -13,6 +13,10 @@ beside each use (rules, report, alerts, channels, Security Hub, telemetry, organ
   blocks and dry-run writes) critical, so a failed provider always makes a critical alert.
 - `unverified_after_change`: after a change made outside the tool, the list it left is stale or unverified.
 - `hub_severity`: the Security Hub severity label of a problem implying this status (None: a note).
+- `judged`: the sweep saw what a problem of this status is about (a chain, the list) and judged it, so a problem
+  it no longer finds there is gone. False where it could not look (`error`, `unreachable`, `invalid_discovery`):
+  not seen is not fixed. `skipped` is judged: a skip-tagged provider is watched, only never written. Security
+  Hub resolves a finding only on this evidence.
 
 Pure: imports nothing but the standard library.
 """
@@ -40,7 +44,7 @@ class Status(StrEnum):
     STALE = "stale"  # a live thumbprint is missing from the provider's list (or the list is empty)
     EXPIRING = "expiring"  # a certificate in the verified path expires within the warning window
     OK = "ok"
-    SKIPPED = "skipped"  # tagged to be left alone; not probed
+    SKIPPED = "skipped"  # tagged to be left alone (never written), and judged healthy
 
     @property
     def rank(self) -> int:
@@ -70,6 +74,11 @@ class Status(StrEnum):
     @property
     def hub_severity(self) -> str | None:
         return _STATUS_TRAITS[self].hub_severity
+
+    @property
+    def judged(self) -> bool:
+        """The sweep saw and judged what this status is about: a problem it no longer finds there is gone."""
+        return _STATUS_TRAITS[self].judged
 
 
 class Action(StrEnum):
@@ -114,18 +123,20 @@ class _StatusTraits:
     healthy: bool
     unverified_after_change: bool
     hub_severity: str | None
+    judged: bool
 
 
 _STATUS_TRAITS: Final[dict[Status, _StatusTraits]] = {
-    Status.ERROR: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.UNREACHABLE: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.EXPIRED: _StatusTraits(True, True, False, True, "CRITICAL"),
-    Status.UNTRUSTED: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.INVALID_DISCOVERY: _StatusTraits(True, True, False, True, "HIGH"),
-    Status.STALE: _StatusTraits(False, False, False, True, "MEDIUM"),
-    Status.EXPIRING: _StatusTraits(False, False, False, False, "LOW"),
-    Status.OK: _StatusTraits(False, False, True, False, None),
-    Status.SKIPPED: _StatusTraits(False, False, True, False, None),
+    Status.ERROR: _StatusTraits(True, True, False, True, "HIGH", False),
+    Status.UNREACHABLE: _StatusTraits(True, True, False, True, "HIGH", False),
+    Status.EXPIRED: _StatusTraits(True, True, False, True, "CRITICAL", True),
+    Status.UNTRUSTED: _StatusTraits(True, True, False, True, "HIGH", True),
+    Status.INVALID_DISCOVERY: _StatusTraits(True, True, False, True, "HIGH", False),
+    Status.STALE: _StatusTraits(False, False, False, True, "MEDIUM", True),
+    Status.EXPIRING: _StatusTraits(False, False, False, False, "LOW", True),
+    Status.OK: _StatusTraits(False, False, True, False, None, True),
+    # Skip stops writes, not watching: a provider reads skipped only when its chains were judged healthy.
+    Status.SKIPPED: _StatusTraits(False, False, True, False, None, True),
 }
 _STATUS_RANK: Final = {status: rank for rank, status in enumerate(Status)}
 _CRITICAL_ACTIONS: Final = frozenset({Action.BLOCKED, Action.UPDATE_FAILED, Action.UPDATE_UNKNOWN, Action.WOULD_UPDATE})

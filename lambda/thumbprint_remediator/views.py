@@ -37,6 +37,9 @@ class ProblemView(View, frozen=True, kw_only=True):
     message: str
     remedy: str | None
     host: str | None
+    # What tells it from other problems of its code on its host: the SHA-1 of the certificate it is about, or the
+    # backend's address; None where a code is raised once per host. Defaulted: reports from before it still decode.
+    instance: str | None = None
 
 
 class ExpiryView(View, frozen=True, kw_only=True):

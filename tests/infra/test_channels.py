@@ -137,6 +137,42 @@ def test_config_rule_evaluates_oidc_providers_periodically_and_on_change(every_c
     assert "config.amazonaws.com" in principals
 
 
+def test_config_may_invoke_the_function_only_for_a_config_rule_of_this_account_and_region(
+    every_channel_elsewhere: Synthesized,
+) -> None:
+    # Given the stack with the Config rule  When its invoke permissions are read
+    (config_permission,) = [
+        permission["Properties"]
+        for permission in every_channel_elsewhere.template.find_resources("AWS::Lambda::Permission").values()
+        if permission["Properties"]["Principal"] == "config.amazonaws.com"
+    ]
+    # Then Config may invoke it for this account's rules in this region, not for any resource of any account
+    assert config_permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    source = every_channel_elsewhere.stack.resolve(config_permission["SourceArn"])
+    assert source == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":config:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":config-rule/config-rule-*",
+            ],
+        ]
+    }
+    # And the rule is still created after the permission it needs (Config checks it at creation)
+    rule = every_channel_elsewhere.template.find_resources("AWS::Config::ConfigRule")
+    permission_id = next(
+        name
+        for name, permission in every_channel_elsewhere.template.find_resources("AWS::Lambda::Permission").items()
+        if permission["Properties"]["Principal"] == "config.amazonaws.com"
+    )
+    assert permission_id in next(iter(rule.values()))["DependsOn"]
+
+
 def test_forwarder_stack_appears_in_us_east_1_only_when_the_stack_lives_elsewhere(
     every_channel_elsewhere: Synthesized, every_channel_in_us_east_1: Synthesized
 ) -> None:

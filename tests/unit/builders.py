@@ -23,7 +23,7 @@ from thumbprint_remediator.models import (
     TrustResult,
 )
 from thumbprint_remediator.probe import certificate_info
-from thumbprint_remediator.report import Finding, build_report
+from thumbprint_remediator.report import Finding, build_report, describe_host
 from thumbprint_remediator.rules import assess
 from thumbprint_remediator.untrusted import server_text
 from thumbprint_remediator.views import to_builtins
@@ -107,11 +107,13 @@ def captured(pki: SandboxPki, chain_name: str, host: str = "localhost") -> HostC
 
 
 def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bool = False) -> dict[str, Any]:
-    """A sweep report built by the real rules: each case is (url, provider, probe), trusted as public."""
+    """A sweep report built by the real rules: each case is (url, provider, probe), trusted as public, with the
+    hosts the probe captured."""
     findings = []
     for url, config, probe in cases:
         arn = f"arn:aws:iam::123456789012:oidc-provider/{url}"
-        assessment = assess(replace(config, arn=arn, url=url), probe, trusted(*probe.hosts), 30, NOW)
+        trusts = trusted(*probe.hosts)
+        assessment = assess(replace(config, arn=arn, url=url), probe, trusts, 30, NOW)
         action = "none" if assessment.proposed_thumbprints is None else "would_update"
         findings.append(
             Finding(
@@ -124,6 +126,7 @@ def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bo
                 thumbprints_after=assessment.proposed_thumbprints or config.thumbprints,
                 thumbprint_reliance=assessment.thumbprint_reliance,
                 nearest_expiry=assessment.nearest_expiry,
+                hosts=tuple(describe_host(host, trusts.get(host.endpoint), NOW) for host in probe.hosts),
             )
         )
     return to_builtins(

@@ -4,7 +4,7 @@ evaluations out, all drawn from one sweep report."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +25,15 @@ from thumbprint_remediator.config_rule import (
 from thumbprint_remediator.errors import RequestError
 from thumbprint_remediator.finding_events import ENTRY_LIMIT, REQUEST_LIMIT, batches, build_entries, entry_size
 from thumbprint_remediator.models import ProbeFailure
+from thumbprint_remediator.report import Finding
 from thumbprint_remediator.request import SweepRequest, parse_invocation
+from thumbprint_remediator.rules import failed_assessment
 from thumbprint_remediator.security_hub import (
     FINDING_LIMIT,
+    Evidence,
     HubTarget,
     active_findings,
+    evidence_of,
     plan_imports,
 )
 from thumbprint_remediator.untrusted import server_text
@@ -39,16 +43,27 @@ ROLE = "arn:aws:iam::123456789012:role/OidcThumbprintRemediator-SweepRole"
 TARGET = HubTarget(account="123456789012", region="eu-west-1")
 
 
-def mixed_report() -> dict[str, Any]:
-    """One healthy, one stale and one unreachable provider, as the rules judge them."""
+def mixed_report(fixed: Collection[str] = ()) -> dict[str, Any]:
+    """One healthy, one stale and one unreachable provider, as the rules judge them; those whose URL is in `fixed`
+    now healthy and pinned right."""
     healthy = capture(["leaf", "intermediate"])
     timeout = ProbeFailure(kind="unreachable", code="connect_timeout", message=server_text("connect timed out"))
     unreachable = capture([], failure=timeout)
-    return assessed_report(
+    cases = (
         ("healthy.example", provider(sha1_of("intermediate")), probe_of(healthy)),
         ("stale.example", provider(sha1_of("old")), probe_of(healthy)),
         ("down.example", provider(sha1_of("old")), probe_of(unreachable, failure=timeout, jwks_known=False)),
     )
+    return assessed_report(
+        *(
+            (url, provider(sha1_of("intermediate")), probe_of(healthy)) if url in fixed else (url, pins, probe)
+            for url, pins, probe in cases
+        )
+    )
+
+
+def evidence_in(report: dict[str, Any]) -> dict[str, Evidence]:
+    return {finding["arn"]: evidence_of(finding) for finding in report["findings"]}
 
 
 # --- CloudTrail ---------------------------------------------------------------------------------------------------
@@ -254,9 +269,10 @@ def test_a_fixed_problem_is_archived_and_a_kept_one_keeps_its_creation_time() ->
     # Given last sweep's active findings, and a sweep where the stale provider is fixed
     before = active_findings(mixed_report(), TARGET, NOW)
     now = NOW + timedelta(days=1)
-    current = [f for f in active_findings(mixed_report(), TARGET, now) if "stale.example" not in f["Id"]]
+    fixed = mixed_report(fixed={"stale.example"})
+    current = active_findings(fixed, TARGET, now)
     # When the imports are planned
-    imports, archived = plan_imports(current, before, None, now)
+    imports, archived = plan_imports(current, before, None, now, evidence_in(fixed))
     # Then the fixed problem is archived and resolved, the others are updated in place
     gone = [f for f in imports if f["RecordState"] == "ARCHIVED"]
     assert archived == len(gone) == len(before) - len(current) > 0
@@ -267,7 +283,9 @@ def test_a_fixed_problem_is_archived_and_a_kept_one_keeps_its_creation_time() ->
 
 def test_only_covered_providers_findings_are_archived() -> None:
     before = active_findings(mixed_report(), TARGET, NOW)
-    imports, archived = plan_imports([], before, [f"arn:aws:iam::123456789012:oidc-provider/{'down.example'}"], NOW)
+    fixed = mixed_report(fixed={"stale.example", "down.example"})
+    down = "arn:aws:iam::123456789012:oidc-provider/down.example"
+    imports, archived = plan_imports([], before, [down], NOW, evidence_in(fixed))
     assert archived == len(imports) > 0
     assert all("down.example" in f["Id"] for f in imports)
 
@@ -320,7 +338,9 @@ def test_a_provider_that_could_not_be_assessed_keeps_its_findings() -> None:
     before = active_findings(mixed_report(), TARGET, NOW)
     stale_arn = "arn:aws:iam::123456789012:oidc-provider/stale.example"
     current = [f for f in before if f["Resources"][0]["Id"] != stale_arn]
-    # When the imports are planned with it as unassessed
-    _, archived = plan_imports(current, before, None, NOW, unassessed={stale_arn})
+    failed = failed_assessment("internal_error", "unexpected error", "report this bug")
+    errored = Finding(arn=stale_arn, url="stale.example", status=failed.status, problems=failed.problems)
+    # When the imports are planned
+    _, archived = plan_imports(current, before, None, NOW, {stale_arn: evidence_of(errored.to_dict())})
     # Then nothing is archived: not seen is not fixed
     assert archived == 0

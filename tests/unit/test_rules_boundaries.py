@@ -155,16 +155,18 @@ def test_a_failed_assessment_is_an_error_with_its_problem_and_unknown_reliance()
 # --- Problems: host, statuses, failures -----------------------------------------------------------------------
 
 
-def test_a_problem_serialises_its_endpoint_as_host() -> None:
-    problem = Problem("c", "stale", "m", "r", "issuer.example:8443")
+def test_a_problem_serialises_its_endpoint_as_host_and_its_instance() -> None:
+    problem = Problem("c", "stale", "m", "r", "issuer.example:8443", "192.0.2.7")
     assert problem.to_dict() == {
         "code": "c",
         "status": "stale",
         "message": "m",
         "remedy": "r",
         "host": "issuer.example:8443",
+        "instance": "192.0.2.7",
     }
     assert Problem("c", "ok", "m", "r").to_dict()["host"] is None
+    assert Problem("c", "ok", "m", "r").to_dict()["instance"] is None
 
 
 def test_a_missing_thumbprint_names_its_host() -> None:

@@ -8,17 +8,17 @@ import pytest
 
 from thumbprint_remediator.status import ATTENTION_ORDER, COUNTED_ACTIONS, AccountState, Action, Status, most_serious
 
-# status: (blocks_write, critical, healthy, unverified_after_change, failed, hub_severity)
+# status: (blocks_write, critical, healthy, unverified_after_change, failed, hub_severity, judged)
 EXPECTED_TRAITS = {
-    "error": (True, True, False, True, True, "HIGH"),
-    "unreachable": (True, True, False, True, True, "HIGH"),
-    "expired": (True, True, False, True, True, "CRITICAL"),
-    "untrusted": (True, True, False, True, True, "HIGH"),
-    "invalid_discovery": (True, True, False, True, True, "HIGH"),
-    "stale": (False, False, False, True, False, "MEDIUM"),
-    "expiring": (False, False, False, False, False, "LOW"),
-    "ok": (False, False, True, False, False, None),
-    "skipped": (False, False, True, False, False, None),
+    "error": (True, True, False, True, True, "HIGH", False),
+    "unreachable": (True, True, False, True, True, "HIGH", False),
+    "expired": (True, True, False, True, True, "CRITICAL", True),
+    "untrusted": (True, True, False, True, True, "HIGH", True),
+    "invalid_discovery": (True, True, False, True, True, "HIGH", False),
+    "stale": (False, False, False, True, False, "MEDIUM", True),
+    "expiring": (False, False, False, False, False, "LOW", True),
+    "ok": (False, False, True, False, False, None, True),
+    "skipped": (False, False, True, False, False, None, True),
 }
 
 
@@ -46,6 +46,7 @@ def test_each_status_carries_its_traits(value: str) -> None:
         status.unverified_after_change,
         status.failed,
         status.hub_severity,
+        status.judged,
     )
     assert traits == EXPECTED_TRAITS[value]
 
