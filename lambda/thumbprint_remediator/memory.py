@@ -361,6 +361,12 @@ def changes_since(previous: HistoryRecord | None, observation: Observation) -> t
     drifted = drift(previous, observation.pins_before)
     if drifted is not None:
         found.append(drifted)
+    # A problem no alert told, gone by now: it came and went between alerts, and is news all the same.
+    found.extend(
+        Change("problem_came_and_went", f"{p.code} seen from {_iso(p.first_seen)} until this sweep; no alert told it")
+        for p in previous.problems
+        if p.last_reminded is None and p.code not in observation.problem_codes
+    )
     if observation.skip_tagged != previous.skip_tagged:
         found.append(
             Change("skip_tag_added", "tagged to be skipped: the tool still watches it but no longer writes it")
@@ -482,14 +488,8 @@ def next_record(
         known[code] if code in known else ProblemSeen(code, now, None)
         for code in dict.fromkeys(observation.problem_codes)
     )
-    # A first sweep has nothing to compare with, but what the tool itself wrote is news all the same; and a
-    # problem that came and went between alerts was never told: it stays news, as a change.
+    # A first sweep has nothing to compare with, but what the tool itself wrote is news all the same.
     fresh = list(changes) if previous is not None else list(own_changes(observation))
-    fresh.extend(
-        Change("problem_came_and_went", f"{p.code} seen from {_iso(p.first_seen)} until this sweep; no alert told it")
-        for p in base.problems
-        if p.last_reminded is None and p.code not in observation.problem_codes
-    )
     untold = (*base.untold, *(UntoldChange(change.kind, change.detail, now) for change in fresh))
     dropped = max(len(untold) - MAX_UNTOLD, 0)
     return replace(

@@ -13,6 +13,7 @@ from typing import Any, Final
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.faults import FaultProxy, FaultRule, closed_port
 from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS, Issuer, behaviour_named
+from sandbox.matrix import silence
 from sandbox.matrix.model import Pinned, ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import public_top
 from sandbox.matrix.sweeps import (
@@ -37,6 +38,7 @@ from sandbox.pki import SandboxPki
 from thumbprint_remediator import contract
 
 ODD_INPUT: Final = "Exact identity and odd input"
+SILENCE: Final = "Silence"
 GROUPS: Final = (
     "TLS",
     "Verified path",
@@ -48,6 +50,7 @@ GROUPS: Final = (
     ODD_INPUT,
     "Server text",
     "Alert size",
+    SILENCE,
 )
 
 
@@ -608,7 +611,59 @@ AWS_FAULT_SCENARIOS: Final = (
     ),
 )
 
-FAULT_SCENARIOS: Final = (*AWS_FAULT_SCENARIOS, *DEADLINE_SCENARIOS, *WRITE_PATH_SCENARIOS)
+
+def _silence(name: str, summary: str, status: str, action: str, run: Callable[..., RunResult]) -> Scenario:
+    scenario = Scenario(name, SILENCE, summary, status, action, behaviour="healthy", pinned="live")
+    return silence.bound(scenario, run)
+
+
+# News that something other than a delivered alert could use up; the row is the next scheduled sweep's.
+SILENCE_SCENARIOS: Final = (
+    _silence(
+        "silence_config_saw_drift",
+        "someone adds a pin; an AWS Config evaluation (never e-mails) sees it before the scheduled sweep",
+        "ok",
+        "none",
+        silence.silenced(silence.drift, silence.config_evaluation),
+    ),
+    _silence(
+        "silence_quiet_dry_run_saw_interception",
+        'the chain is intercepted; a manual {"dry_run": true, "notify": "never"} sees it first',
+        "untrusted",
+        "blocked",
+        silence.silenced(silence.interception, silence.quiet_dry_run),
+    ),
+    _silence(
+        "silence_interception_came_and_went",
+        "intercepted while a quiet dry run looks, clean again by the scheduled sweep",
+        "ok",
+        "none",
+        silence.silenced(silence.interception_that_stops, silence.quiet_dry_run, restore=True),
+    ),
+    _silence(
+        "silence_sns_refused",
+        "someone adds a pin; the sweep that sees it cannot publish (SNS refuses), so the invocation fails",
+        "ok",
+        "none",
+        silence.silenced(silence.drift, silence.sns_refuses),
+    ),
+    _silence(
+        "silence_told_mark_refused",
+        "someone adds a pin; its alert is delivered, then the table refuses to mark it told",
+        "ok",
+        "none",
+        silence.silenced(silence.drift, silence.told_mark_refused),
+    ),
+    _silence(
+        "silence_foreign_skip_tag",
+        "someone else tags the provider skip=true and replaces its pins with a foreign one",
+        "stale",
+        "none",
+        silence.silenced(silence.foreign_skip_tag_and_pin, None),
+    ),
+)
+
+FAULT_SCENARIOS: Final = (*AWS_FAULT_SCENARIOS, *DEADLINE_SCENARIOS, *WRITE_PATH_SCENARIOS, *SILENCE_SCENARIOS)
 
 
 def _with_path_case_swapped(run: ProviderRun) -> str:

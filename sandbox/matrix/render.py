@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sandbox.matrix.catalogue import GROUPS, ODD_INPUT, SCALE_HOSTILE
+from sandbox.matrix.catalogue import GROUPS, ODD_INPUT, SCALE_HOSTILE, SILENCE
 from sandbox.matrix.model import RunResult, Scenario
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT
 from thumbprint_remediator import contract
@@ -79,6 +79,14 @@ GROUP_NOTES: Final = {
         "code, never `internal_error`. `tests/hostile/test_fuzz_probe.py` checks the same across generated",
         "documents, headers and chains: exactly one finding, no `internal_error`, no write unless the chain",
         "verifies.",
+        "",
+    ),
+    SILENCE: (
+        "Nothing but a delivered alert uses up news. Each row: the tool saw the provider once (history on,",
+        "`NOTIFY_ON=changes`), the world changed, something that tells nobody saw it first (a Config evaluation,",
+        "a quiet dry run, an alert SNS refused, a told-mark the table refused) or someone else tagged the",
+        "provider to be skipped; the row is the next scheduled sweep, and `tests/hostile/test_matrix.py` holds",
+        "that its delivered alert tells the change.",
         "",
     ),
 }

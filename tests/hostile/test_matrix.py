@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from sandbox.matrix.catalogue import SCENARIOS, SHARED_SCENARIOS, scenario_named
+from sandbox.matrix.catalogue import SCENARIOS, SHARED_SCENARIOS, SILENCE, scenario_named
 from sandbox.matrix.model import ProviderRun
 from sandbox.matrix.render import outcome
 from sandbox.matrix.runner import MatrixResults
+from sandbox.matrix.silence import news_told
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT, sweep_budget
 from sandbox.pki import default_pki
 from tests.hostile.conftest import MATRIX_GROUP
@@ -356,3 +357,15 @@ def test_a_concurrent_modification_is_sent_again_after_a_re_read(matrix: MatrixR
 def test_a_late_answer_is_not_sent_twice(matrix: MatrixResults) -> None:
     calls = matrix.faults["iam_update_answer_late"].details["calls"]
     assert [action for action, _ in calls].count("UpdateOpenIDConnectProviderThumbprint") == 2  # subject, bystander
+
+
+@pytest.mark.parametrize("name", [scenario.name for scenario in SCENARIOS if scenario.group == SILENCE])
+def test_news_that_a_quiet_sweep_saw_first_is_told_by_the_next_delivered_alert(
+    matrix: MatrixResults, name: str
+) -> None:
+    # Given a change some sweep that tells nobody saw first (or a foreign skip tag)
+    run = matrix.faults[name]
+    # Then the next scheduled sweep's delivered alert tells it
+    assert run.report is not None
+    assert run.report["alert"]["sent"] is True, run.report["alert"]
+    assert news_told(run), (run.details["news"], [alert.body[:400] for alert in run.details["alerts"]])
