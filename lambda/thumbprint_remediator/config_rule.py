@@ -113,10 +113,11 @@ def evaluations(
     ids = resource_ids or {}
     result = []
     for finding in report["findings"]:
-        if finding["status"] == "skipped":
-            compliance, annotation = "NOT_APPLICABLE", finding.get("action_reason") or "skipped"
-        elif needs_attention(finding):
+        # Attention first: a skip tag stops writes, not watching, so drift on a tagged provider is still reported.
+        if needs_attention(finding):
             compliance, annotation = "NON_COMPLIANT", describe_problem(finding)
+        elif finding["status"] == "skipped":
+            compliance, annotation = "NOT_APPLICABLE", finding.get("action_reason") or "skipped"
         else:
             compliance, annotation = "COMPLIANT", "thumbprints match the live chains"
         result.append(_evaluation(ids.get(finding["arn"], finding["arn"]), compliance, annotation, timestamp))
