@@ -26,6 +26,7 @@ _VARYING = (
     (re.compile(r"[0-9A-F]{20,}"), "CLUSTER"),
     (re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z"), "TIMESTAMP"),
     (re.compile(r"\d{4}-\d\d-\d\d"), "DATE"),
+    (re.compile(r"\b\d\d:\d\d UTC\b"), "HH:MM UTC"),
     (re.compile(r"\d+ ms\b"), "N ms"),
     (re.compile(r"\d+\.\d+ s\b"), "N s"),
 )
