@@ -1,4 +1,4 @@
-"""`python -m cli history [PROVIDER]`: a provider's timeline from the history table (chains seen, pins written,
+"""`oidc-thumbprints history [PROVIDER]`: a provider's timeline from the history table (chains seen, pins written,
 drift), as a table or, with --json, as the stored records."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 from thumbprint_remediator.clients import Clients
@@ -18,18 +17,21 @@ from thumbprint_remediator.request import select_providers
 from thumbprint_remediator.untrusted import FIELD_LIMIT, server_text
 
 
-def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cli history", description="Show what history remembers.")
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "history",
+        help="what the history table remembers of each provider: chains seen, pins written, drift",
+        description="Show what the history table remembers of each provider (docs/history.md).",
+    )
+    parser.set_defaults(run=run)
     parser.add_argument("provider", nargs="?", metavar="ARN_OR_URL", help="one provider (default: all)")
     parser.add_argument("--table", required=True, metavar="NAME", help="the history table (HISTORY_TABLE)")
     parser.add_argument("--json", action="store_true", help="print the stored records as JSON")
     parser.add_argument("--profile", help="AWS profile to use (default: the usual credential chain)")
     parser.add_argument("--region", help="AWS region of the table")
-    return parser.parse_args(list(argv))
 
 
-def main(argv: Sequence[str]) -> int:
-    arguments = parse_arguments(argv)
+def run(arguments: argparse.Namespace) -> int:
     import boto3  # noqa: PLC0415 - after argparse so --help is instant
 
     try:
