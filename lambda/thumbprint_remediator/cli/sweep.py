@@ -1,8 +1,8 @@
-"""`oidc-thumbprints sweep`: sweep this account's IAM OIDC providers from a workstation.
+"""`oidc-thumbprints sweep`: sweep an account's IAM OIDC providers from a workstation.
 
-Dry run unless --apply is given. Uses your own AWS credentials (profile, environment, SSO) and the
-same engine as the Lambda. Exit status: 0 all healthy or fixed, 1 problems remain, 2 usage or
-setup error.
+Dry run unless --apply is given. Uses your own AWS credentials (profile, environment, SSO), the same engine
+as the Lambda and the same settings: its environment variables, read by its rules, overridden by flags.
+Exit status: 0 all healthy or fixed, 1 problems remain, 2 usage, setup or AWS error.
 """
 
 from __future__ import annotations
@@ -10,12 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any
 
+from thumbprint_remediator import contract
+from thumbprint_remediator.cli.configuration import DEFAULTS, SettingFlag, checked, settings_for
+from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
-from thumbprint_remediator.errors import RemediatorError
+from thumbprint_remediator.errors import RemediatorError, SettingsError
 from thumbprint_remediator.report import Finding
 from thumbprint_remediator.request import parse_event, require_providers_in_scope
 from thumbprint_remediator.runtime import build_sweeper
@@ -23,60 +28,124 @@ from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.status import Action, Status
 from thumbprint_remediator.views import to_builtins
 
+SETTING_FLAGS = (
+    SettingFlag(
+        "--expiry-warning-days",
+        contract.ENV_EXPIRY_WARNING_DAYS,
+        "DAYS",
+        "warn this many days before a certificate of a chain expires",
+    ),
+    SettingFlag(
+        "--extra-ca-bundle",
+        contract.ENV_EXTRA_CA_BUNDLE,
+        "PEM",
+        "a PEM file of the private CAs your issuers' chains lead to",
+    ),
+    SettingFlag(
+        "--host-budget",
+        contract.ENV_HOST_BUDGET,
+        "SECONDS",
+        "time budget per host: connect, handshakes and the discovery and JWKS documents",
+    ),
+    SettingFlag("--workers", contract.ENV_MAX_WORKERS, "N", "providers probed at once"),
+    SettingFlag(
+        "--notify",
+        contract.ENV_NOTIFY_ON,
+        "{" + ",".join(contract.NOTIFY_CHOICES) + "}",
+        "when --topic-arn gets the alert: always, on changes (with history; else as problems), on problems, never",
+    ),
+    SettingFlag(
+        "--history-table",
+        contract.ENV_HISTORY_TABLE,
+        "NAME",
+        "remember sweeps in this DynamoDB table (docs/history.md); needs the table's region",
+    ),
+)
+
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "sweep",
+        usage="%(prog)s [options]",
         help="check every provider's thumbprints against its live TLS chains (dry run unless --apply)",
-        description="Check every IAM OIDC provider's thumbprints against its live TLS chains.",
+        description="Check every IAM OIDC provider's thumbprints against its live TLS chains; with --apply, write "
+        "the fixed lists. Settings come from the function's environment variables (EXTRA_CA_BUNDLE, HISTORY_TABLE, "
+        "NOTIFY_ON, EXPIRY_WARNING_DAYS, HOST_BUDGET_SECONDS, MAX_WORKERS, ...), overridden by the flags below.",
+        epilog="Exit status: 0 every provider healthy or fixed, 1 problems remain, 2 usage, setup or AWS error.",
     )
     parser.set_defaults(run=run)
     parser.add_argument("--apply", action="store_true", help="write the fixed thumbprint lists (default: dry run)")
-    parser.add_argument("--json", action="store_true", help="print the raw report as JSON instead of the table")
     parser.add_argument(
         "--provider", action="append", dest="providers", metavar="ARN_OR_URL", help="only this provider (repeatable)"
     )
+    add_output_options(parser, "the table of findings, or the report as JSON")
     parser.add_argument("--profile", help="AWS profile to use (default: the usual credential chain)")
     parser.add_argument("--region", help="AWS region for the clients (IAM is global)")
-    parser.add_argument("--expiry-warning-days", type=int, default=30, metavar="DAYS")
-    parser.add_argument("--extra-ca-bundle", metavar="PEM", help="extra CAs for private-CA issuers")
-    parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="time budget per host")
+    for setting in SETTING_FLAGS:
+        setting.add_to(parser, getattr(DEFAULTS, _FIELDS[setting.variable]))
     parser.add_argument(
-        "--workers", type=int, default=Settings().max_workers, help="providers probed at once (default: %(default)s)"
+        "--timeout",
+        type=checked(contract.ENV_HOST_BUDGET),
+        metavar="SECONDS",
+        help="deprecated: the old name of --host-budget",
     )
-    parser.add_argument("--topic-arn", help="also publish the alert to this SNS topic")
-    parser.add_argument("--notify", choices=("always", "changes", "problems", "never"), default="problems")
     parser.add_argument(
-        "--history-table", metavar="NAME", help="remember sweeps in this DynamoDB table (docs/history.md)"
+        "--topic-arn",
+        type=checked(contract.ENV_TOPIC_ARN),
+        help="also publish the alert to this SNS topic, when --notify says so",
     )
     parser.add_argument("--verbose", action="store_true", help="log each provider as it is assessed")
 
 
+# The Settings field each flag's variable sets, for its default in --help (Settings' own default).
+_FIELDS = {
+    contract.ENV_EXPIRY_WARNING_DAYS: "expiry_warning_days",
+    contract.ENV_EXTRA_CA_BUNDLE: "extra_ca_bundle",
+    contract.ENV_HOST_BUDGET: "host_budget",
+    contract.ENV_MAX_WORKERS: "max_workers",
+    contract.ENV_NOTIFY_ON: "notify_on",
+    contract.ENV_HISTORY_TABLE: "history_table",
+}
+
+
+def configure(arguments: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """The run's settings: the environment, then the flags. SettingsError for a bad variable (flags are checked
+    as argparse reads them)."""
+    if arguments.timeout is not None:
+        print("warning: --timeout is deprecated: it is the time budget per host; use --host-budget", file=sys.stderr)
+    flags = {setting.variable: getattr(arguments, _dest(setting.flag)) for setting in SETTING_FLAGS}
+    if flags[contract.ENV_HOST_BUDGET] is None:
+        flags[contract.ENV_HOST_BUDGET] = arguments.timeout
+    try:
+        return settings_for(environ, flags, apply=arguments.apply, topic_arn=arguments.topic_arn).settings
+    except SettingsError as error:
+        raise SettingsError(f"{error} (from the environment: fix or unset it, or override it with its flag)") from None
+
+
+def _dest(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
+
+
 def run(arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.WARNING, stream=sys.stderr)
+    as_json = arguments.output == "json"
+    try:
+        settings = configure(arguments, os.environ)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     import boto3  # noqa: PLC0415 - after argparse so --help is instant
 
     try:
         request = parse_event(
-            {"dry_run": not arguments.apply, "notify": arguments.notify}
-            | ({"providers": arguments.providers} if arguments.providers else {})
-        )
-        settings = Settings(
-            topic_arn=arguments.topic_arn,
-            dry_run=not arguments.apply,
-            expiry_warning_days=arguments.expiry_warning_days,
-            extra_ca_bundle=arguments.extra_ca_bundle,
-            notify_on=arguments.notify,
-            host_budget=arguments.timeout,
-            max_workers=arguments.workers,
-            history_table=arguments.history_table,
+            {"dry_run": not arguments.apply} | ({"providers": arguments.providers} if arguments.providers else {})
         )
         session = boto3.Session(profile_name=arguments.profile, region_name=arguments.region)
         account, partition = caller_account(session)
         # A provider ARN of another account or partition is refused before any IAM call.
         require_providers_in_scope(request, account=account, partition=partition)
         sweeper = build_sweeper(settings, logging.getLogger("thumbprint_remediator"), session=session)
-        progress = Progress(enabled=sys.stderr.isatty() and not arguments.json)
+        progress = Progress(enabled=sys.stderr.isatty() and not as_json)
         report = to_builtins(sweeper.run(request, account=account, progress=progress.advance))
         progress.done()
     except RemediatorError as error:
@@ -87,7 +156,7 @@ def run(arguments: argparse.Namespace) -> int:
             raise
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
-    print_report(report, as_json=arguments.json)
+    print_report(report, as_json=as_json)
     return 0 if all(Status(f["status"]).healthy or f["action"] == Action.UPDATED for f in report["findings"]) else 1
 
 
