@@ -14,15 +14,29 @@ import os
 import sys
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.cli.aws import (
+    IAM_DEFAULT_REGION,
+    SetupError,
+    add_aws_options,
+    add_role_options,
+    assume,
+    caller_of,
+    describe,
+    open_session,
+)
 from thumbprint_remediator.cli.configuration import DEFAULTS, SettingFlag, checked, settings_for
 from thumbprint_remediator.cli.output import add_output_options
+from thumbprint_remediator.cli.providers import provider_argument, require_in_scope, select, sweep_request
 from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
+from thumbprint_remediator.clients import Clients
 from thumbprint_remediator.errors import RemediatorError, SettingsError
-from thumbprint_remediator.report import Finding
-from thumbprint_remediator.request import parse_event, require_providers_in_scope
+from thumbprint_remediator.inventory import IamOidcProviders
+from thumbprint_remediator.report import Finding, finished
+from thumbprint_remediator.request import parse_role_arn
 from thumbprint_remediator.runtime import build_sweeper
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.status import Action, Status
@@ -76,11 +90,18 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
     parser.add_argument("--apply", action="store_true", help="write the fixed thumbprint lists (default: dry run)")
     parser.add_argument(
-        "--provider", action="append", dest="providers", metavar="ARN_OR_URL", help="only this provider (repeatable)"
+        "--provider",
+        action="append",
+        dest="providers",
+        type=provider_argument,
+        metavar="ARN_OR_URL",
+        help="only this provider (repeatable)",
     )
     add_output_options(parser, "the table of findings, or the report as JSON")
-    parser.add_argument("--profile", help="AWS profile to use (default: the usual credential chain)")
-    parser.add_argument("--region", help="AWS region for the clients (IAM is global)")
+    add_aws_options(
+        parser, f"AWS region (IAM is global: {IAM_DEFAULT_REGION} if none is configured; history needs its table's)"
+    )
+    add_role_options(parser)
     for setting in SETTING_FLAGS:
         setting.add_to(parser, getattr(DEFAULTS, _FIELDS[setting.variable]))
     parser.add_argument(
@@ -130,40 +151,55 @@ def run(arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.WARNING, stream=sys.stderr)
     as_json = arguments.output == "json"
     try:
-        settings = configure(arguments, os.environ)
-    except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    import boto3  # noqa: PLC0415 - after argparse so --help is instant
-
-    try:
-        request = parse_event(
-            {"dry_run": not arguments.apply} | ({"providers": arguments.providers} if arguments.providers else {})
-        )
-        session = boto3.Session(profile_name=arguments.profile, region_name=arguments.region)
-        account, partition = caller_account(session)
-        # A provider ARN of another account or partition is refused before any IAM call.
-        require_providers_in_scope(request, account=account, partition=partition)
-        sweeper = build_sweeper(settings, logging.getLogger("thumbprint_remediator"), session=session)
-        progress = Progress(enabled=sys.stderr.isatty() and not as_json)
-        report = to_builtins(sweeper.run(request, account=account, progress=progress.advance))
-        progress.done()
+        report = sweep(arguments)
     except RemediatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # credentials, endpoint, network: say it in one line, no traceback
+    except Exception as error:  # credentials, region, endpoint, network: one line that says what to do
         if arguments.verbose:
             raise
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"error: {describe(error, arguments.profile) or f'{type(error).__name__}: {error}'}", file=sys.stderr)
         return 2
     print_report(report, as_json=as_json)
     return 0 if all(Status(f["status"]).healthy or f["action"] == Action.UPDATED for f in report["findings"]) else 1
 
 
-def caller_account(session: Any) -> tuple[str, str]:
-    """The account and partition of the credentials in use, from STS (`arn:<partition>:...`)."""
-    identity = session.client("sts").get_caller_identity()
-    return str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+def sweep(arguments: argparse.Namespace) -> dict[str, Any]:
+    """Check the arguments, reach the account, sweep it; the report. Raises RemediatorError (a usage, setup or
+    AWS error the message explains) or the AWS SDK's own errors (`describe` explains those)."""
+    if arguments.external_id is not None and arguments.role_arn is None:
+        raise SetupError("--external-id is given without --role-arn")
+    settings = configure(arguments, os.environ)
+    request = sweep_request(arguments.providers, apply=arguments.apply)
+    topic_region = settings.topic_arn.split(":")[3] if settings.topic_arn else None
+    session = open_session(
+        arguments.profile,
+        arguments.region,
+        needs_region=f"the history table {settings.history_table!r}" if settings.history_table else None,
+        default_region=topic_region,
+    )
+    caller = caller_of(session)
+    role = parse_role_arn(arguments.role_arn)
+    account, partition = (caller.account, caller.partition) if role is None else _account_of_role(role)
+    # A provider ARN of another account or partition is refused before any IAM call (or role assumed).
+    how = "your credentials reach" if role is None else "--role-arn reaches"
+    require_in_scope(request, account=account, partition=partition, how=how)
+    sweeper = build_sweeper(settings, logging.getLogger("thumbprint_remediator"), session=session)
+    if role is not None:
+        # As the function sweeps a member account: IAM through the role; history and the topic stay yours.
+        member = Clients(assume(session, caller, role, arguments.external_id))
+        sweeper = replace(sweeper, inventory=IamOidcProviders(client=member.iam(), write_client=member.iam_writer()))
+    if request.providers:
+        select(sweeper.inventory.list_arns(), request.providers, account=account)
+    progress = Progress(enabled=sys.stderr.isatty() and arguments.output != "json")
+    report = sweeper.run(request, account=account, progress=progress.advance)
+    progress.done()
+    return to_builtins(report if role is None else finished(report, role_arn=role))
+
+
+def _account_of_role(role_arn: str) -> tuple[str, str]:
+    _, partition, _, _, account, _ = role_arn.split(":", 5)
+    return account, partition
 
 
 def print_report(report: dict[str, Any], as_json: bool) -> None:
