@@ -1,66 +1,117 @@
 """`oidc-thumbprints history [PROVIDER]`: a provider's timeline from the history table (chains seen, pins written,
-drift), as a table or, with --json, as the stored records."""
+drift), as a table or, with --output json, as the stored records."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from thumbprint_remediator import contract
+from thumbprint_remediator.cli.aws import SetupError, add_aws_options, caller_of, describe, open_session
+from thumbprint_remediator.cli.configuration import checked
+from thumbprint_remediator.cli.output import add_output_options
+from thumbprint_remediator.cli.providers import provider_argument, select
 from thumbprint_remediator.clients import Clients
-from thumbprint_remediator.errors import HistoryUnavailable, RemediatorError
+from thumbprint_remediator.errors import HistoryUnavailable, RemediatorError, SettingsError
 from thumbprint_remediator.history import HistoryTable
 from thumbprint_remediator.inventory import IamOidcProviders
 from thumbprint_remediator.memory import HistoryRecord
-from thumbprint_remediator.request import select_providers
+from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.untrusted import FIELD_LIMIT, server_text
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "history",
+        usage="%(prog)s [ARN_OR_URL] [options]",
         help="what the history table remembers of each provider: chains seen, pins written, drift",
         description="Show what the history table remembers of each provider (docs/history.md).",
+        epilog="Exit status: 0 shown, 1 some provider's history could not be read (shown in its place), 2 usage, "
+        "setup or AWS error (a missing table included).",
     )
     parser.set_defaults(run=run)
-    parser.add_argument("provider", nargs="?", metavar="ARN_OR_URL", help="one provider (default: all)")
-    parser.add_argument("--table", required=True, metavar="NAME", help="the history table (HISTORY_TABLE)")
-    parser.add_argument("--json", action="store_true", help="print the stored records as JSON")
-    parser.add_argument("--profile", help="AWS profile to use (default: the usual credential chain)")
-    parser.add_argument("--region", help="AWS region of the table")
+    parser.add_argument(
+        "provider", nargs="?", type=provider_argument, metavar="ARN_OR_URL", help="one provider (default: all)"
+    )
+    parser.add_argument(
+        "--table",
+        type=checked(contract.ENV_HISTORY_TABLE),
+        metavar="NAME",
+        help="the history table: the stack's HistoryTableName output (env HISTORY_TABLE)",
+    )
+    add_output_options(parser, "the timelines, or the stored records as JSON")
+    add_aws_options(parser, "the table's AWS region (env AWS_REGION)")
+
+
+Loaded = tuple[str, HistoryRecord | None, str | None]
 
 
 def run(arguments: argparse.Namespace) -> int:
-    import boto3  # noqa: PLC0415 - after argparse so --help is instant
-
     try:
-        clients = Clients(boto3.Session(profile_name=arguments.profile, region_name=arguments.region))
-        table = HistoryTable(arguments.table, clients.client("dynamodb"))
-        arns = IamOidcProviders(client=clients.iam()).list_arns()
-        if arguments.provider:  # the sweep's own rule: exact URL (only the host folds case), or exact ARN
-            arns = select_providers(arns, [arguments.provider])
-        records: list[tuple[str, HistoryRecord | None, str | None]] = []
-        for arn in arns:
-            try:
-                records.append((arn, table.load(arn), None))
-            except HistoryUnavailable as error:
-                records.append((arn, None, error.detail))
+        records = load(arguments)
     except RemediatorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # credentials, endpoint, network: one line, no traceback
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+    except Exception as error:  # credentials, region, endpoint, network: one line that says what to do
+        print(f"error: {describe(error, arguments.profile) or f'{type(error).__name__}: {error}'}", file=sys.stderr)
         return 2
-    if arguments.json:
+    if arguments.output == "json":
         print(json.dumps([_as_json(arn, record, problem) for arn, record, problem in records], indent=2))
     else:
-        print("\n\n".join(timeline(arn, record, problem) for arn, record, problem in records))
-    return 0
+        print(timelines(records))
+    return 1 if any(problem is not None for _, _, problem in records) else 0
+
+
+def load(arguments: argparse.Namespace) -> list[Loaded]:
+    """Each provider's record (or why it could not be read). SetupError when the table cannot be read at all."""
+    name = table_name(arguments.table, os.environ)
+    session = open_session(arguments.profile, arguments.region, needs_region=f"the history table {name!r}")
+    clients = Clients(session)
+    table = HistoryTable(name, clients.client("dynamodb"))
+    arns = IamOidcProviders(client=clients.iam()).list_arns()
+    if arguments.provider:  # the sweep's own rule: exact URL (only the host folds case), or exact ARN
+        arns = select(arns, [arguments.provider], account=caller_of(session).account)
+    records: list[Loaded] = []
+    for arn in arns:
+        try:
+            records.append((arn, table.load(arn), None))
+        except HistoryUnavailable as error:
+            if not records and isinstance(error.__cause__, ClientError | BotoCoreError):
+                # The first read failed in AWS, not on a damaged item: the table itself cannot be read.
+                raise SetupError(
+                    f"cannot read the history table {name!r} in {session.region_name}: {server_text(error.detail)} "
+                    "(the stack's HistoryTableName output names it; --region must be its region)"
+                ) from None
+            records.append((arn, None, error.detail))
+    return records
+
+
+def table_name(flag: str | None, environ: Mapping[str, str]) -> str:
+    """--table, else HISTORY_TABLE, read by the function's rule; SetupError when neither names one."""
+    try:
+        name = Settings.from_env(
+            {contract.ENV_HISTORY_TABLE: flag or environ.get(contract.ENV_HISTORY_TABLE, "")}, topic_required=False
+        ).history_table
+    except SettingsError as error:
+        raise SettingsError(f"{error} (from the environment: fix or unset it, or pass --table)") from None
+    if name is None:
+        raise SetupError("no history table: pass --table NAME or set HISTORY_TABLE (the stack's HistoryTableName)")
+    return name
 
 
 def _as_json(arn: str, record: HistoryRecord | None, problem: str | None) -> dict[str, Any]:
     return {"arn": arn, "record": None if record is None else record.to_dict(), "unavailable": problem}
+
+
+def timelines(records: list[Loaded]) -> str:
+    """Every provider's timeline, one after the other."""
+    return "\n\n".join(timeline(arn, record, problem) for arn, record, problem in records) or "no OIDC providers"
 
 
 def timeline(arn: str, record: HistoryRecord | None, problem: str | None = None) -> str:
