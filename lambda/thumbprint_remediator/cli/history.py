@@ -7,7 +7,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,11 +18,12 @@ from thumbprint_remediator.cli.aws import SetupError, add_aws_options, caller_of
 from thumbprint_remediator.cli.configuration import checked
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, select
+from thumbprint_remediator.cli.table import fitted, plural
 from thumbprint_remediator.clients import Clients
 from thumbprint_remediator.errors import HistoryUnavailable, RemediatorError, SettingsError
 from thumbprint_remediator.history import HistoryTable
 from thumbprint_remediator.inventory import IamOidcProviders
-from thumbprint_remediator.memory import HistoryRecord
+from thumbprint_remediator.memory import ChainSeen, HistoryRecord
 from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.untrusted import FIELD_LIMIT, server_text
 
@@ -109,39 +111,71 @@ def _as_json(arn: str, record: HistoryRecord | None, problem: str | None) -> dic
     return {"arn": arn, "record": None if record is None else record.to_dict(), "unavailable": problem}
 
 
-def timelines(records: list[Loaded]) -> str:
-    """Every provider's timeline, one after the other."""
-    return "\n\n".join(timeline(arn, record, problem) for arn, record, problem in records) or "no OIDC providers"
+# Column widths of a timeline; a longer value is cut in the middle, or shown whole where a cut would make it
+# look like another (table.fitted): two CAs whose names differ only at the end stay two.
+ENDPOINT_WIDTH = 40
+ADDRESS_WIDTH = 40
+SUBJECT_WIDTH = 48
+_COLUMNS = ("FIRST SEEN", "LAST SEEN", "ENDPOINT", "ADDRESS", "TOP", "TOP SUBJECT", "TRUST", "VERIFIED")
 
 
-def timeline(arn: str, record: HistoryRecord | None, problem: str | None = None) -> str:
+@dataclass(frozen=True)
+class Columns:
+    """How every endpoint, address and subject of the whole output is shown, decided over all of them at once."""
+
+    endpoints: Mapping[object, str]
+    addresses: Mapping[object, str]
+    subjects: Mapping[object, str]
+
+    @classmethod
+    def of(cls, records: Sequence[HistoryRecord]) -> Columns:
+        chains = [chain for record in records for chain in record.chains]
+        return cls(
+            endpoints=fitted((chain.endpoint for chain in chains), ENDPOINT_WIDTH),
+            addresses=fitted((chain.address for chain in chains), ADDRESS_WIDTH),
+            subjects=fitted((_top_subject(chain) for chain in chains), SUBJECT_WIDTH),
+        )
+
+
+def timelines(records: Sequence[Loaded]) -> str:
+    """Every provider's timeline, one after the other, their columns fitted together."""
+    columns = Columns.of([record for _, record, _ in records if record is not None])
+    return "\n\n".join(timeline(arn, record, problem, columns) for arn, record, problem in records) or (
+        "no OIDC providers"
+    )
+
+
+def timeline(arn: str, record: HistoryRecord | None, problem: str | None = None, columns: Columns | None = None) -> str:
     """One provider's timeline: chains seen (oldest first), then the pins as IAM held and as the tool wrote them."""
     head = f"{_shown(arn)}"
     if problem is not None:
         return f"{head}\n  history unavailable: {_shown(problem)}"
     if record is None:
         return f"{head}\n  no history yet"
+    columns = columns or Columns.of([record])
     lines = [
         head,
         f"  sweeps: {record.sweeps}, first {record.first_seen:%Y-%m-%d %H:%M}, last {record.last_seen:%Y-%m-%d %H:%M}",
     ]
-    rows = [("FIRST SEEN", "LAST SEEN", "ENDPOINT", "ADDRESS", "TOP", "TOP SUBJECT", "TRUST", "VERIFIED")]
+    rows = [_COLUMNS]
     for chain in sorted(record.chains, key=lambda c: c.first_seen):
         top = chain.certificates[-1] if chain.certificates else None
         rows.append(
             (
                 f"{chain.first_seen:%Y-%m-%d}",
                 f"{chain.last_seen:%Y-%m-%d}",
-                _shown(chain.endpoint, 40),
-                _shown(chain.address, 40),
+                columns.endpoints[chain.endpoint],
+                columns.addresses[chain.address],
                 (top.sha1[:10] if top else "-"),
-                _shown(top.subject if top else "-", 40),
-                chain.trust,
+                columns.subjects[_top_subject(chain)],
+                _shown(chain.trust),
                 "yes" if chain.verified else "no",
             )
         )
     widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
-    lines.extend("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    lines.extend(
+        ("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))).rstrip() for row in rows
+    )
     lines.append(f"  pins as last seen in IAM: {', '.join(record.pins_seen) or '(none)'}")
     if record.pins_written is not None and record.pins_written_at is not None:
         written_at = f"{record.pins_written_at:%Y-%m-%d %H:%M}"
@@ -150,8 +184,13 @@ def timeline(arn: str, record: HistoryRecord | None, problem: str | None = None)
             lines.append("  drift: IAM's list differs from the one the tool last wrote")
     for pin in record.pins:
         presented = f"{pin.last_presented:%Y-%m-%d}" if pin.last_presented else "never"
-        lines.append(f"  pin {pin.sha1}: last presented {presented}, {pin.sweeps_unpresented} sweeps since")
+        since = plural(pin.sweeps_unpresented, "sweep")
+        lines.append(f"  pin {pin.sha1}: last presented {presented}, {since} since")
     return "\n".join(lines)
+
+
+def _top_subject(chain: ChainSeen) -> str:
+    return chain.certificates[-1].subject if chain.certificates else "-"
 
 
 def _shown(value: object, limit: int = FIELD_LIMIT) -> str:

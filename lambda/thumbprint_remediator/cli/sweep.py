@@ -214,7 +214,7 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
         print()
     print(summary_line(report))
     if report["dry_run"] and report["summary"].get(Action.WOULD_UPDATE):
-        print("Dry run: nothing was written. Run again with --apply to write the lists shown.")
+        print("Dry run: nothing was written. Run again with --apply to write the lists shown as after.")
 
 
 class Progress:
