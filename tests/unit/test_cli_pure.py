@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,22 @@ def test_a_flags_check_is_the_functions_rule_without_the_variables_name() -> Non
     assert check("16") == "16"
     with pytest.raises(argparse.ArgumentTypeError, match=r"^must be between 1 and 256, got '300'$"):
         check("300")
+
+
+def test_each_setting_flag_names_the_field_its_variable_sets(tmp_path: Path) -> None:
+    from thumbprint_remediator.cli.sweep import SETTING_FLAGS  # noqa: PLC0415 - imports the engine's wiring
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    samples = {
+        contract.ENV_EXPIRY_WARNING_DAYS: "7",
+        contract.ENV_EXTRA_CA_BUNDLE: str(bundle),
+        contract.ENV_HOST_BUDGET: "3",
+        contract.ENV_MAX_WORKERS: "5",
+        contract.ENV_NOTIFY_ON: "never",
+        contract.ENV_HISTORY_TABLE: "oidc-history",
+    }
+    for setting in SETTING_FLAGS:
+        read = Settings.from_env({setting.variable: samples[setting.variable]}, topic_required=False)
+        changed = [name for name in vars(read) if getattr(read, name) != getattr(Settings(), name)]
+        assert changed == [setting.field], setting.flag

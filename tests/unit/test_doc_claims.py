@@ -46,8 +46,7 @@ def _workstation_flags_table() -> dict[str, tuple[str, str]]:
 
 
 def test_the_workstation_flags_table_names_each_flags_variable_and_the_functions_default() -> None:
-    from thumbprint_remediator.cli.configuration import DEFAULTS  # noqa: PLC0415 - the CLI, only for this claim
-    from thumbprint_remediator.cli.sweep import _FIELDS, SETTING_FLAGS  # noqa: PLC0415
+    from thumbprint_remediator.cli.sweep import SETTING_FLAGS  # noqa: PLC0415 - the CLI, only for this claim
 
     documented = _workstation_flags_table()
 
@@ -56,5 +55,5 @@ def test_the_workstation_flags_table_names_each_flags_variable_and_the_functions
     for setting in SETTING_FLAGS:
         variable, default = documented[setting.flag]
         assert variable == setting.variable
-        value = getattr(DEFAULTS, _FIELDS[setting.variable])
+        value = setting.default
         assert default == ("none" if value is None else f"{value:g}" if isinstance(value, float) else str(value))

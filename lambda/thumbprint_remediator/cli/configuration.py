@@ -36,10 +36,16 @@ class SettingFlag:
 
     flag: str
     variable: str
+    field: str  # the Settings field the variable sets: its default is the one --help shows
     metavar: str
     help: str
 
-    def add_to(self, parser: argparse.ArgumentParser, default: object) -> None:
+    @property
+    def default(self) -> object:
+        return getattr(DEFAULTS, self.field)
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        default = self.default
         parser.add_argument(
             self.flag,
             type=checked(self.variable),

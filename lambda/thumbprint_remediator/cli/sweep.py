@@ -28,7 +28,7 @@ from thumbprint_remediator.cli.aws import (
     describe,
     open_session,
 )
-from thumbprint_remediator.cli.configuration import DEFAULTS, SettingFlag, checked, settings_for
+from thumbprint_remediator.cli.configuration import SettingFlag, checked, settings_for
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, require_in_scope, select, sweep_request
 from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
@@ -46,31 +46,36 @@ SETTING_FLAGS = (
     SettingFlag(
         "--expiry-warning-days",
         contract.ENV_EXPIRY_WARNING_DAYS,
+        "expiry_warning_days",
         "DAYS",
         "warn this many days before a certificate of a chain expires",
     ),
     SettingFlag(
         "--extra-ca-bundle",
         contract.ENV_EXTRA_CA_BUNDLE,
+        "extra_ca_bundle",
         "PEM",
         "a PEM file of the private CAs your issuers' chains lead to",
     ),
     SettingFlag(
         "--host-budget",
         contract.ENV_HOST_BUDGET,
+        "host_budget",
         "SECONDS",
         "time budget per host: connect, handshakes and the discovery and JWKS documents",
     ),
-    SettingFlag("--workers", contract.ENV_MAX_WORKERS, "N", "providers probed at once"),
+    SettingFlag("--workers", contract.ENV_MAX_WORKERS, "max_workers", "N", "providers probed at once"),
     SettingFlag(
         "--notify",
         contract.ENV_NOTIFY_ON,
+        "notify_on",
         "{" + ",".join(contract.NOTIFY_CHOICES) + "}",
         "when --topic-arn gets the alert: always, on changes (with history; else as problems), on problems, never",
     ),
     SettingFlag(
         "--history-table",
         contract.ENV_HISTORY_TABLE,
+        "history_table",
         "NAME",
         "remember sweeps in this DynamoDB table (docs/history.md); needs the table's region",
     ),
@@ -103,7 +108,7 @@ def add_parser(commands: Any) -> None:
     )
     add_role_options(parser)
     for setting in SETTING_FLAGS:
-        setting.add_to(parser, getattr(DEFAULTS, _FIELDS[setting.variable]))
+        setting.add_to(parser)
     parser.add_argument(
         "--timeout",
         type=checked(contract.ENV_HOST_BUDGET),
@@ -116,17 +121,6 @@ def add_parser(commands: Any) -> None:
         help="also publish the alert to this SNS topic, when --notify says so",
     )
     parser.add_argument("--verbose", action="store_true", help="log each provider as it is assessed")
-
-
-# The Settings field each flag's variable sets, for its default in --help (Settings' own default).
-_FIELDS = {
-    contract.ENV_EXPIRY_WARNING_DAYS: "expiry_warning_days",
-    contract.ENV_EXTRA_CA_BUNDLE: "extra_ca_bundle",
-    contract.ENV_HOST_BUDGET: "host_budget",
-    contract.ENV_MAX_WORKERS: "max_workers",
-    contract.ENV_NOTIFY_ON: "notify_on",
-    contract.ENV_HISTORY_TABLE: "history_table",
-}
 
 
 def configure(arguments: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
