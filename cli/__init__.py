@@ -1,1 +1,2 @@
-"""A workstation CLI for an on-demand sweep: the same engine the Lambda runs, your own credentials."""
+"""`python -m cli`: an alias, from the repository root, of the workstation CLI `oidc-thumbprints`
+(lambda/thumbprint_remediator/cli, shipped with the engine's distribution)."""

@@ -30,9 +30,9 @@ def serve() -> int:
             print(f"export {name}={shlex.quote(environment[name])}")
         print("\nThen, for example:")
         print("  aws iam list-open-id-connect-providers")
-        print(f"  python -m cli --extra-ca-bundle {shlex.quote(environment['EXTRA_CA_BUNDLE'])}          # dry run")
-        print(f"  python -m cli --extra-ca-bundle {shlex.quote(environment['EXTRA_CA_BUNDLE'])} --apply  # fix")
-        print("  (run both from the repository root with .venv activated)")
+        print("  oidc-thumbprints sweep            # dry run, with EXTRA_CA_BUNDLE and the rest from the exports")
+        print("  oidc-thumbprints sweep --apply    # fix")
+        print("  (with .venv activated; or python -m cli sweep from the repository root)")
         print("\nProviders:")
         for item, provider in registered:
             print(f"  {item.label:<30} {provider.arn}")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from cli.table import findings_table, summary_line, use_colour
 from sandbox.environment import Provider, Sandbox
+from thumbprint_remediator.cli.table import findings_table, summary_line, use_colour
 from thumbprint_remediator.contract import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, SKIP_TAG_KEY
 
 JSON_LINES_SHOWN = 25

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox
 from sandbox.pki import default_pki
+from tests.cli_runner import Cli, cli_runner
 from tests.purity import is_impure
 
 # Hypothesis fails an example slower than 200 ms, and data slow to generate: both are wall-clock assertions,
@@ -34,6 +35,12 @@ def sandbox(session_sandbox: Sandbox) -> Iterator[Sandbox]:
     session_sandbox.clear()
     yield session_sandbox
     session_sandbox.clear()
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run the workstation CLI in process against the sandbox (tests/cli_runner.py)."""
+    return cli_runner(sandbox, monkeypatch, capsys)
 
 
 CLOUDTRAIL_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cloudtrail"

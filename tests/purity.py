@@ -27,6 +27,7 @@ IMPURE_FIXTURES: frozenset[str] = frozenset(
         "every_channel_in_us_east_1",
         "no_channel",
         "templates",  # copies synthesized templates for checkov
+        "installed",  # builds the engine's distribution into a scratch venv (pip; setuptools from PyPI)
     }
 )
 PURE_FIXTURES: frozenset[str] = frozenset(

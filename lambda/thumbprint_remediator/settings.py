@@ -17,7 +17,7 @@ _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 @dataclass(frozen=True)
 class Settings:
-    """How a sweep behaves. Built by `from_env` in the Lambda, directly by the CLI and tests."""
+    """How a sweep behaves. Built by `from_env` in the Lambda and the workstation CLI, directly by tests."""
 
     topic_arn: str | None = None
     dry_run: bool = False
@@ -49,15 +49,18 @@ class Settings:
     remember_chains_days: int = 30
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate every setting; raise SettingsError naming the offending variable."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, topic_required: bool = True) -> Settings:
+        """Read and validate every setting; raise SettingsError naming the offending variable.
+
+        The function always has a topic; the workstation CLI (topic_required=False) publishes only when given one.
+        """
         env = os.environ if environ is None else environ
         topic_arn = env.get(contract.ENV_TOPIC_ARN, "").strip()
-        if not topic_arn.startswith("arn:") or ":sns:" not in topic_arn:
+        if (topic_arn or topic_required) and (not topic_arn.startswith("arn:") or ":sns:" not in topic_arn):
             raise SettingsError(f"{contract.ENV_TOPIC_ARN} must be the ARN of the alerts SNS topic, got {topic_arn!r}")
         defaults = cls()
         settings = cls(
-            topic_arn=topic_arn,
+            topic_arn=topic_arn or None,
             dry_run=_boolean(env, contract.ENV_DRY_RUN, defaults.dry_run),
             expiry_warning_days=int(
                 _number(env, contract.ENV_EXPIRY_WARNING_DAYS, defaults.expiry_warning_days, 0, 3650, True)

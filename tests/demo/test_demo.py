@@ -142,7 +142,8 @@ def test_sandbox_serve_stops_cleanly_on_ctrl_c() -> None:
     assert not _listening(port)
 
 
-@pytest.mark.parametrize("argv", [["--help"]])
+# `python -m cli --apply --help` is the old spelling (no command: a sweep), kept by the alias.
+@pytest.mark.parametrize("argv", [["sweep", "--help"], ["--apply", "--help"]])
 def test_cli_help_describes_dry_run_default(argv: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cli", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False

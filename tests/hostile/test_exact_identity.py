@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cli.__main__ import main as cli_main
 from sandbox.environment import Sandbox, applied_environment
 from sandbox.faults import FaultProxy, dead_endpoint_url
+from thumbprint_remediator.cli.main import main as cli_main
 from thumbprint_remediator.errors import RequestError
 
 FOREIGN_PREFIXES = ("arn:aws-cn:iam::999999999999", "arn:aws-cn:iam::123456789012", "arn:aws:iam::999999999999")
@@ -98,7 +98,7 @@ def test_cli_refuses_a_foreign_provider_arn_before_any_iam_call(
 
         # When it is asked to sweep the provider by an ARN of another account
         with applied_environment(environment):
-            status = cli_main(["--provider", foreign, "--apply"])
+            status = cli_main(["sweep", "--provider", foreign, "--apply"])
         actions = [call.action for call in proxy.calls]
 
     # Then it exits with a usage error naming the ARN, after STS told it the account and before any IAM call

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from cli.__main__ import main as cli_main
 from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy, FaultRule
 from thumbprint_remediator import contract
+from thumbprint_remediator.cli.main import main as cli_main
 from thumbprint_remediator.clients import Clients
 from thumbprint_remediator.errors import HistoryUnavailable
 from thumbprint_remediator.history import HistoryTable, partition_key

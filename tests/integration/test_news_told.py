@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from cli.__main__ import main as cli_main
 from sandbox.aws import Alert
 from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy
 from thumbprint_remediator import contract
+from thumbprint_remediator.cli.main import main as cli_main
 from thumbprint_remediator.errors import AlertDeliveryError
 
 CONFIG_EVENT = {
@@ -64,7 +64,7 @@ def _cli_dry_run(sandbox: Sandbox, table: str) -> None:
     environment = {**sandbox.account.environment(), **sandbox.trust_environment}
     bundle = sandbox.trust_environment.get(contract.ENV_EXTRA_CA_BUNDLE)
     with applied_environment(environment):
-        arguments = ["--history-table", table, "--json", *(["--extra-ca-bundle", bundle] if bundle else [])]
+        arguments = ["sweep", "--history-table", table, "--json", *(["--extra-ca-bundle", bundle] if bundle else [])]
         assert cli_main(arguments) in (0, 1)
 
 

@@ -32,3 +32,28 @@ def test_the_payload_table_lists_every_key_the_handler_accepts_and_no_other() ->
     documented = _payload_table_keys()
     assert documented, "the payload table was not found in docs/on-demand.md"
     assert documented == _accepted_keys()
+
+
+def _workstation_flags_table() -> dict[str, tuple[str, str]]:
+    """docs/on-demand.md's table of the CLI's settings: flag -> (variable, default)."""
+    text = ON_DEMAND.read_text(encoding="utf-8")
+    start = text.index("| flag | variable | default | allowed |")
+    table = text[start : text.index("\n\n", start)]
+    rows = re.findall(
+        r"^\| `(--[a-z-]+) [A-Z]+`[^|]*\| `?([A-Z_]+|—)`? \| `?([^|`]+?)`?(?: \([a-z]+\))? \|", table, re.M
+    )
+    return {flag: (variable, default) for flag, variable, default in rows}
+
+
+def test_the_workstation_flags_table_names_each_flags_variable_and_the_functions_default() -> None:
+    from thumbprint_remediator.cli.sweep import SETTING_FLAGS  # noqa: PLC0415 - the CLI, only for this claim
+
+    documented = _workstation_flags_table()
+
+    assert documented.pop("--topic-arn") == ("—", "none")
+    assert set(documented) == {setting.flag for setting in SETTING_FLAGS}
+    for setting in SETTING_FLAGS:
+        variable, default = documented[setting.flag]
+        assert variable == setting.variable
+        value = setting.default
+        assert default == ("none" if value is None else f"{value:g}" if isinstance(value, float) else str(value))

@@ -1,4 +1,4 @@
-"""One rule selects providers, for the sweep's `providers` payload and for `python -m cli history PROVIDER`."""
+"""One rule selects providers, for the sweep's `providers` payload and for `oidc-thumbprints history PROVIDER`."""
 
 from __future__ import annotations
 

@@ -101,3 +101,14 @@ def test_history_settings_are_read_with_their_defaults_when_unset() -> None:
     )
     assert settings.minimum_timeout_seconds > Settings(topic_arn=TOPIC).minimum_timeout_seconds
     assert Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC}).history_table is None
+
+
+def test_without_a_required_topic_the_same_rules_read_everything_else() -> None:
+    # Given the workstation CLI's reading: no topic needed, every other variable read and bounded as for the function
+    settings = Settings.from_env({contract.ENV_MAX_WORKERS: "8"}, topic_required=False)
+    assert (settings.topic_arn, settings.max_workers) == (None, 8)
+    # Then a topic, when given, is still checked, and so is every bound
+    with pytest.raises(SettingsError, match=contract.ENV_TOPIC_ARN):
+        Settings.from_env({contract.ENV_TOPIC_ARN: "alerts"}, topic_required=False)
+    with pytest.raises(SettingsError, match=f"{contract.ENV_MAX_WORKERS} must be between 1 and 256"):
+        Settings.from_env({contract.ENV_MAX_WORKERS: "0"}, topic_required=False)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from thumbprint_remediator.report import needs_attention
 from thumbprint_remediator.status import COUNTED_ACTIONS, Status
-from thumbprint_remediator.untrusted import FIELD_LIMIT, LINE_LIMIT, server_text
+from thumbprint_remediator.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
 from thumbprint_remediator.views import ReportLike, as_tree
 
 _COLOURS = {
@@ -25,6 +26,8 @@ _RED = "31"
 # The summary line counts statuses from healthy to most serious (skipped providers are not counted).
 _SUMMARY_STATUSES = tuple(status for status in reversed(Status) if status is not Status.SKIPPED)
 COLUMNS = ("PROVIDER", "STATUS", "TRUST", "LIVE", "PINNED", "EXPIRY", "ACTION")
+PROVIDER_WIDTH = 48
+PINNED_SHOWN = 2
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -39,24 +42,30 @@ def short(thumbprint: str | None) -> str:
 def findings_table(report: ReportLike, colour: bool = False) -> str:
     """Provider, status, trust, live vs pinned thumbprint, nearest expiry, action."""
     report = as_tree(report)
+    urls = fitted((finding["url"] for finding in report["findings"]), PROVIDER_WIDTH)
     rows = [COLUMNS]
+    unpinned = more_pinned = False
     for finding in report["findings"]:
         hosts = finding.get("hosts") or []
         live = [host["live_thumbprint"] for host in hosts if host.get("live_thumbprint")]
         read = finding["thumbprints_before"]
         pinned = read or []
         marks = [f"{short(value)}{'' if value in pinned else '*'}" for value in live]
+        unpinned = unpinned or any(value not in pinned for value in live)
+        more_pinned = more_pinned or len(pinned) > PINNED_SHOWN
         trust = sorted({str(host.get("trust")) for host in hosts if host.get("trust")})
         expiry = finding.get("nearest_expiry")
         rows.append(
             (
-                _truncate(_shown(finding["url"]), 48),
+                urls[finding["url"]],
                 _shown(finding["status"]),
                 _shown("/".join(trust)) or "-",
                 " ".join(marks) or "-",
                 "unknown"
                 if read is None
-                else " ".join(short(value) for value in pinned[:2]) + (" +" if len(pinned) > 2 else "") or "-",
+                else " ".join(short(value) for value in pinned[:PINNED_SHOWN])
+                + (" +" if len(pinned) > PINNED_SHOWN else "")
+                or "-",
                 f"{expiry['days_left']}d" if expiry else "-",
                 _shown(finding["action"]),
             )
@@ -71,7 +80,10 @@ def findings_table(report: ReportLike, colour: bool = False) -> str:
             cells[1] = _paint(cells[1], _COLOURS.get(row[1].strip(), _RED))
             cells[6] = _paint(cells[6], _COLOURS.get(row[6].strip(), "0"))
         lines.append("  ".join(cells).rstrip())
-    lines.append("(* = live thumbprint not pinned)")
+    # Only the marks the table shows are explained.
+    legend = [*(["* = live thumbprint not pinned"] if unpinned else []), *(["+ = more pinned"] if more_pinned else [])]
+    if legend:
+        lines.append(f"({'; '.join(legend)})")
     return "\n".join(lines)
 
 
@@ -82,7 +94,7 @@ def summary_line(report: ReportLike) -> str:
     actions = [f"{summary[key]} {key.replace('_', ' ')}" for key in COUNTED_ACTIONS if summary.get(key)]
     mode = "dry run" if report["dry_run"] else "applied"
     return (
-        f"{summary['providers']} providers in {report['duration_ms']} ms ({mode}): "
+        f"{plural(summary['providers'], 'provider')} in {report['duration_ms']} ms ({mode}): "
         f"{', '.join(counts) or 'nothing to report'}" + (f"; {', '.join(actions)}" if actions else "")
     )
 
@@ -98,10 +110,48 @@ def problems_list(report: ReportLike) -> str:
         lines.append(f"{_shown(finding['url'])}: {_shown(finding['status'])}, {_shown(finding['action'])}")
         if finding.get("action_reason"):
             lines.append(f"    {_shown(finding['action_reason'], LINE_LIMIT)}")
+        before, after = finding.get("thumbprints_before"), finding.get("thumbprints_after")
+        if after is not None and after != before:  # the lists the reason calls before and after
+            lines.append(f"    before: {_thumbprints(before)}")
+            lines.append(f"    after:  {_thumbprints(after)}")
         for problem in shown:
             lines.append(f"  - {_shown(problem['message'], LINE_LIMIT)}")
             lines.append(f"    what to do: {_shown(problem['remedy'], LINE_LIMIT)}")
     return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def fitted(values: Iterable[object], width: int) -> dict[object, str]:
+    """Each value, sanitized, as it fits a column `width` wide: cut in the middle, so that its start and its end
+    stay (the end is where a CA's number, a URL's path or a cluster's id tells two apart). Values that would
+    still look alike are shown whole: a cut never makes two things look the same."""
+    whole = {value: _shown(value) for value in values}
+    shown = {value: _middle_cut(text, width) for value, text in whole.items()}
+    while True:
+        alike: defaultdict[str, list[object]] = defaultdict(list)
+        for value, text in shown.items():
+            alike[text].append(value)
+        cut = [value for group in alike.values() if len(group) > 1 for value in group if shown[value] != whole[value]]
+        if not cut:
+            return shown
+        for value in cut:
+            shown[value] = whole[value]
+
+
+def _middle_cut(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + ELLIPSIS + text[len(text) - tail :]
+
+
+def _thumbprints(values: Sequence[str] | None) -> str:
+    if values is None:
+        return "unknown (no read could tell)"
+    return ", ".join(_shown(value) for value in values) or "(none)"
 
 
 def _shown(value: object, limit: int = FIELD_LIMIT) -> str:
@@ -111,7 +161,3 @@ def _shown(value: object, limit: int = FIELD_LIMIT) -> str:
 
 def _paint(text: str, code: str) -> str:
     return f"\033[{code}m{text}\033[0m"
-
-
-def _truncate(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
