@@ -24,7 +24,8 @@ from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
 from thumbprint_remediator.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.finding_events import FindingEvents
-from thumbprint_remediator.report import OUTSIDE_CHANGE_CODE, Finding, build_report, finished
+from thumbprint_remediator.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.report import Finding, build_report, finished
 from thumbprint_remediator.request import SweepRequest, provider_key
 from thumbprint_remediator.rules import Problem
 from thumbprint_remediator.security_hub import HubTarget, SecurityHubFindings
