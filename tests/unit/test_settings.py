@@ -73,6 +73,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         (contract.ENV_HISTORY_TABLE, "arn:aws:dynamodb:us-east-1:123456789012:table/history"),
         (contract.ENV_PRUNE_AFTER_DAYS, "0"),
         (contract.ENV_REMEMBER_CHAINS_DAYS, "366"),
+        (contract.ENV_STACK_NAME, "1-starts-with-a-digit"),
+        (contract.ENV_DASHBOARD_NAME, "has spaces"),
+        (contract.ENV_LOG_GROUP_NAME, "/aws/lambda/x?y"),
     ],
 )
 def test_malformed_variable_is_named_in_the_error(variable: str, value: str) -> None:
@@ -101,3 +104,18 @@ def test_history_settings_are_read_with_their_defaults_when_unset() -> None:
     )
     assert settings.minimum_timeout_seconds > Settings(topic_arn=TOPIC).minimum_timeout_seconds
     assert Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC}).history_table is None
+
+
+def test_the_alerts_links_are_read_when_the_stack_sets_them() -> None:
+    environ = {
+        contract.ENV_TOPIC_ARN: TOPIC,
+        contract.ENV_STACK_NAME: "OidcThumbprintRemediator",
+        contract.ENV_DASHBOARD_NAME: "OidcThumbprintRemediator-eu-west-1",
+        contract.ENV_LOG_GROUP_NAME: "/aws/lambda/OidcThumbprintRemediator-Sweep",
+    }
+    settings = Settings.from_env(environ)
+    assert settings.stack_name == "OidcThumbprintRemediator"
+    assert settings.dashboard_name == "OidcThumbprintRemediator-eu-west-1"
+    assert settings.log_group_name == "/aws/lambda/OidcThumbprintRemediator-Sweep"
+    # And a run the stack did not deploy (a workstation) has none of them
+    assert Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC}).dashboard_name is None
