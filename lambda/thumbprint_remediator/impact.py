@@ -149,10 +149,15 @@ def presented_thumbprints(finding: Mapping[str, Any]) -> frozenset[str] | None:
     if hosts is None:
         return None
     seen: set[str] = set()
-    for host in hosts:
-        for chain in (host, *(host.get("samples") or ())):
-            seen.update(str(certificate["sha1"]) for certificate in chain.get("certificates") or ())
+    for host in _mappings(hosts):
+        for chain in (host, *_mappings(host.get("samples"))):
+            seen.update(str(certificate.get("sha1")) for certificate in _mappings(chain.get("certificates")))
     return frozenset(seen)
+
+
+def _mappings(values: Any) -> list[Mapping[str, Any]]:
+    """The objects of a JSON list (anything else in it, or a value that is no list, ignored)."""
+    return [value for value in values if isinstance(value, Mapping)] if isinstance(values, list) else []
 
 
 def _drift_added(finding: Mapping[str, Any]) -> tuple[str, ...]:

@@ -250,6 +250,7 @@ def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "days_to_expiry": days,
         "error": finding.get("error"),
+        **({"thumbprint_reliance": reliance} if (reliance := finding.get("thumbprint_reliance")) else {}),
         **({"changes": changes} if (changes := _changes(finding)) else {}),
     }
 
