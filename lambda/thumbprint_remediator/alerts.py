@@ -33,9 +33,14 @@ _TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close th
 TEXT_FORMS: Final = ("default", "email")
 JSON_FORMS: Final = ("sqs", "lambda", "https", "email-json")
 
-# How an attention-worthy finding is counted in the subject, most serious first; `changed` last: healthy, but
-# history saw a change.
-_LABEL_ORDER: tuple[str, ...] = (*ATTENTION_ORDER, "changed")
+# How an attention-worthy finding is counted in the subject, most serious first: a pin set outside the tool that
+# widens what IAM trusts right after the blocked writes; `changed` last: healthy, but history saw a change.
+_LABEL_ORDER: tuple[str, ...] = (
+    *ATTENTION_ORDER[: ATTENTION_ORDER.index(Action.BLOCKED) + 1],
+    "trust_widened",
+    *ATTENTION_ORDER[ATTENTION_ORDER.index(Action.BLOCKED) + 1 :],
+    "changed",
+)
 # The organization's alert names at most this many accounts needing attention; the stored report has every account.
 ALERT_ACCOUNTS = 50
 _ALERT_HEALTHY_NAMED = 20
@@ -294,15 +299,16 @@ def render_alert(report: ReportLike, context: AlertContext | None = None) -> Ale
 _ACCOUNT_COUNTS: Final = (Action.WOULD_UPDATE, Action.BLOCKED, Status.EXPIRING)
 
 
-def attention_counts(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+def attention_counts(findings: Sequence[Mapping[str, Any]], change: Mapping[str, Any] | None = None) -> list[str]:
     """What needs attention, counted most serious first: ["1 blocked", "3 updated"]."""
-    counts = Counter(_label(f) for f in findings if needs_attention(f))
+    counts = Counter(_label(f, change) for f in findings if needs_attention(f))
     return [f"{counts[label]} {label.replace('_', ' ')}" for label in _LABEL_ORDER if counts.get(label)]
 
 
 def render_subject(report: ReportLike) -> str:
     report = as_tree(report)
-    parts = attention_counts(report["findings"])
+    change = report.get("change") if isinstance(report.get("change"), Mapping) else None
+    parts = attention_counts(report["findings"], change)
     if not parts:
         parts = [f"all {len(report['findings'])} OK"]
     return _subject(parts, bool(report.get("dry_run")), f" ({report.get('account') or 'unknown account'})")
@@ -348,18 +354,27 @@ def render_text(
     reserve = len(closing.encode()) + _TAIL_RESERVE
     change = report.get("change") if isinstance(report.get("change"), Mapping) else None
     sweep_id = show(report.get("sweep_id"), FIELD_LIMIT)
+    sections: list[tuple[str, list[Mapping[str, Any]], Callable[[Mapping[str, Any]], list[str]]]] = []
     for impact, title in _SECTIONS:
-        section = by_level[impact]
-        if section:
-            plural = "s" if impact is Impact.WARNING and len(section) != 1 else ""
-            text.add([f"{title}: {len(section)} {impact.value}{plural}", ""], reserve)
-            _add_section(text, section, reserve, sweep_id, lambda f: _open_block(f, context, change, news))
+        if by_level[impact]:
+            plural = "s" if impact is Impact.WARNING and len(by_level[impact]) != 1 else ""
+            sections.append(
+                (
+                    f"{title}: {len(by_level[impact])} {impact.value}{plural}",
+                    by_level[impact],
+                    lambda f: _open_block(f, context, change, news),
+                )
+            )
     done = by_level[Impact.FIXED] + by_level[Impact.CHANGED]
     if done:
         parts = [f"{len(by_level[Impact.FIXED])} fixed by this sweep"] if by_level[Impact.FIXED] else []
         parts += [f"{len(by_level[Impact.CHANGED])} changed"] if by_level[Impact.CHANGED] else []
-        text.add([f"DONE, FOR YOUR INFORMATION: {', '.join(parts)}", ""], reserve)
-        _add_section(text, done, reserve, sweep_id, lambda f: _done_block(f, news))
+        sections.append((f"DONE, FOR YOUR INFORMATION: {', '.join(parts)}", done, lambda f: _done_block(f, news)))
+    # Each section leaves room to list every later section's providers by URL: none goes unaccounted for.
+    later = [sum(len(_listing(f).encode()) + 1 for f in findings) for _, findings, _ in sections]
+    for index, (title, findings, block) in enumerate(sections):
+        text.add([title, ""], reserve)
+        _add_section(text, findings, reserve, sum(later[index + 1 :]), sweep_id, block)
     text.add([closing])
     return text.text()
 
@@ -424,17 +439,20 @@ def _add_section(
     text: TextBudget,
     findings: Sequence[Mapping[str, Any]],
     reserve: int,
+    later: int,
     sweep_id: str,
     block: Callable[[Mapping[str, Any]], list[str]],
 ) -> None:
-    """A block per finding while they fit (leaving room to list the rest by URL, never less than half the budget),
-    then the rest by URL only."""
-    listings = [f"  [{_headline(finding)}] {show(finding['url'], FIELD_LIMIT)}" for finding in findings]
+    """A block per finding while they fit (leaving `reserve` bytes, and room to list the rest and the `later`
+    sections' providers by URL, never less than half the budget for blocks), then the rest by URL only."""
+    listings = [_listing(finding) for finding in findings]
     listing_room = [0] * (len(listings) + 1)
     for index in range(len(listings) - 1, -1, -1):
         listing_room[index] = listing_room[index + 1] + len(listings[index].encode()) + 1
     shown = _add_blocks(
-        text, (block(finding) for finding in findings), lambda i: reserve + min(listing_room[i + 1], TEXT_BUDGET // 2)
+        text,
+        (block(finding) for finding in findings),
+        lambda i: reserve + min(listing_room[i + 1] + later, TEXT_BUDGET // 2),
     )
     if shown == len(findings):
         return
@@ -447,12 +465,16 @@ def _add_section(
     )
     listed = 0
     for line in listings[shown:]:
-        if not text.add([line], reserve):
+        if not text.add([line], reserve + min(later, TEXT_BUDGET // 2)):
             break
         listed += 1
     if listed < rest:
         text.add([f"  ... and {rest - listed} more (see the function's log, sweep_id {sweep_id})."])
     text.add([""])
+
+
+def _listing(finding: Mapping[str, Any]) -> str:
+    return f"  [{_headline(finding)}] {show(finding['url'], FIELD_LIMIT)}"
 
 
 def _history_header(history: Mapping[str, Any] | None) -> list[str]:
@@ -806,8 +828,11 @@ def _json_part(
     return trimmed_json(report, key, kept(), budget, note)
 
 
-def _label(finding: Mapping[str, Any]) -> str:
+def _label(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) -> str:
     action = str(finding["action"])
+    impact = judge(finding, change)
+    if impact.widened is not None and impact.level is Impact.CRITICAL and action == "none":
+        return "trust_widened"
     history = finding.get("history") or {}
     if (
         action == "none"
