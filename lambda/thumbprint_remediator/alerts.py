@@ -29,6 +29,7 @@ MESSAGE_LIMIT = 256 * 1024  # SNS: the whole message (every form), attributes in
 # The e-mail text gets at most this many UTF-8 bytes; it is sent twice (`default`, `email`), the JSON form four times.
 TEXT_BUDGET = 64 * 1024
 _TAIL_RESERVE = 1024  # room kept in the text budget for the lines that close the text
+_SECTION_OVERHEAD = 512  # a section's own lines besides its providers: title, the "listed by URL only" note
 # The forms of one message (MessageStructure=json): people read the text, programs the report.
 TEXT_FORMS: Final = ("default", "email")
 JSON_FORMS: Final = ("sqs", "lambda", "https", "email-json")
@@ -371,7 +372,10 @@ def render_text(
         parts += [f"{len(by_level[Impact.CHANGED])} changed"] if by_level[Impact.CHANGED] else []
         sections.append((f"DONE, FOR YOUR INFORMATION: {', '.join(parts)}", done, lambda f: _done_block(f, news)))
     # Each section leaves room to list every later section's providers by URL: none goes unaccounted for.
-    later = [sum(len(_listing(f).encode()) + 1 for f in findings) for _, findings, _ in sections]
+    later = [
+        sum(len(_listing(f).encode()) + 1 for f in findings) + len(title.encode()) + _SECTION_OVERHEAD
+        for title, findings, _ in sections
+    ]
     for index, (title, findings, block) in enumerate(sections):
         text.add([title, ""], reserve)
         _add_section(text, findings, reserve, sum(later[index + 1 :]), sweep_id, block)
@@ -452,7 +456,7 @@ def _add_section(
     shown = _add_blocks(
         text,
         (block(finding) for finding in findings),
-        lambda i: reserve + min(listing_room[i + 1] + later, TEXT_BUDGET // 2),
+        lambda i: reserve + _SECTION_OVERHEAD + min(listing_room[i + 1] + later, TEXT_BUDGET // 2),
     )
     if shown == len(findings):
         return

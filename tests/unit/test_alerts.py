@@ -295,3 +295,22 @@ def test_a_compact_finding_block_shows_problem_codes_and_days_to_expiry() -> Non
         "  Nearest certificate expiry: 0 days",
         "",
     ]
+
+
+def test_every_provider_of_every_section_is_accounted_for_past_the_text_budget() -> None:
+    # Given 300 providers to act on now and 300 to act on soon, each with long problem texts
+    blocking = Problem("chain_untrusted", "untrusted", "x" * 900, "fix it")
+    stale = Problem("thumbprint_missing", "stale", "y" * 900, "pin it")
+    findings = [_finding(i, "untrusted", "blocked", problems=(blocking,) * 3) for i in range(300)]
+    findings += [
+        _finding(i, "stale", "would_update", problems=(stale,) * 3, thumbprint_reliance="fallback")
+        for i in range(300, 600)
+    ]
+    text = render_alert(_report(findings, dry_run=True)).body
+    # Then the e-mail keeps to its budget, and each provider has a block or a line in its own section
+    assert len(text.encode()) <= TEXT_BUDGET
+    now, soon = text.split("ACT SOON: 300 warnings")
+    assert "ACT NOW: 300 critical" in now
+    for section, urls in ((now, range(300)), (soon, range(300, 600))):
+        shown = re.findall(r"^\s*\[[A-Z_ >-]+\] (issuer-\d+\.example)$", section, re.MULTILINE)
+        assert sorted(shown) == sorted(f"issuer-{i}.example" for i in urls)
