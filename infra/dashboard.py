@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -19,6 +19,12 @@ _STATISTICS: Final = {contract.METRIC_PROVIDERS_UPDATED: "Sum", contract.METRIC_
 _WIDTH: Final = 24
 # Changes and drift are counted per day whatever the schedule: a day is what an operator compares.
 _HISTORY_PERIOD: Final = Duration.days(1)
+
+
+def dashboard_name(stack: Stack) -> str:
+    """The dashboard's name, fixed so the function can be told it (its alerts link to the dashboard) without a
+    dependency cycle: the stack's name and the region, since a dashboard's name is unique across the account."""
+    return f"{stack.stack_name}-{Aws.REGION}"
 
 
 class SweepDashboard(Construct):
@@ -40,7 +46,9 @@ class SweepDashboard(Construct):
             return sweep_metric(name, _STATISTICS.get(name, "Maximum"), period)
 
         counts = [name for name in contract.DASHBOARD_METRICS if name != contract.METRIC_MIN_DAYS_TO_EXPIRY]
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(30))
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=dashboard_name(Stack.of(self)), default_interval=Duration.days(30)
+        )
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=alarms.all, width=_WIDTH, height=3)
         )

@@ -4,6 +4,7 @@ what it needs."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
@@ -17,6 +18,7 @@ from infra.alerts import AlertTopic
 from infra.bundling import AssetSpec, function_code
 from infra.config import StackConfig
 from infra.contract import contract
+from infra.dashboard import dashboard_name
 from infra.history import HistoryTable
 from infra.log_groups import encrypted_log_group
 
@@ -37,8 +39,21 @@ SINGLE_SWEEP_CONCURRENCY: Final = 1
 _ARCHITECTURES: Final = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
+@dataclass(frozen=True)
+class AlertLinks:
+    """What the alert names so its reader can look further: the stack, its dashboard and the function's logs."""
+
+    stack_name: str
+    dashboard_name: str
+    log_group_name: str
+
+
 def function_environment(
-    config: StackConfig, topic_arn: str, extra_ca_bundle_path: str | None, history_table_name: str | None = None
+    config: StackConfig,
+    topic_arn: str,
+    extra_ca_bundle_path: str | None,
+    history_table_name: str | None = None,
+    links: AlertLinks | None = None,
 ) -> dict[str, str]:
     """The variables the engine's Settings.from_env and Powertools read, by the contract's names."""
     environment = {
@@ -53,6 +68,10 @@ def function_environment(
         environment[contract.ENV_EXTRA_CA_BUNDLE] = extra_ca_bundle_path
     if history_table_name:
         environment[contract.ENV_HISTORY_TABLE] = history_table_name
+    if links is not None:
+        environment[contract.ENV_STACK_NAME] = links.stack_name
+        environment[contract.ENV_DASHBOARD_NAME] = links.dashboard_name
+        environment[contract.ENV_LOG_GROUP_NAME] = links.log_group_name
     return environment
 
 
@@ -71,12 +90,10 @@ class SweepFunction(Construct):
         history: HistoryTable | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        links = AlertLinks(stack.stack_name, dashboard_name(stack), f"/aws/lambda/{stack.stack_name}-Sweep")
         self.log_group = encrypted_log_group(
-            self,
-            "Logs",
-            key=alerts.key,
-            log_group_name=f"/aws/lambda/{Stack.of(self).stack_name}-Sweep",
-            retention=LOG_RETENTION,
+            self, "Logs", key=alerts.key, log_group_name=links.log_group_name, retention=LOG_RETENTION
         )
         # Where Lambda keeps the event of an asynchronous (scheduled) invocation that failed every attempt.
         self.dead_letters = sqs.Queue(
@@ -116,7 +133,11 @@ class SweepFunction(Construct):
             # Immutable: CDK adds nothing behind our back; every permission is in the inline policies above.
             role=self.role.without_policy_updates(),
             environment=function_environment(
-                config, alerts.topic.topic_arn, asset.extra_ca_bundle_path, history.table_name if history else None
+                config,
+                alerts.topic.topic_arn,
+                asset.extra_ca_bundle_path,
+                history.table_name if history else None,
+                links,
             ),
             retry_attempts=FUNCTION_RETRY_ATTEMPTS,
             max_event_age=Duration.seconds(config.max_event_age_seconds),

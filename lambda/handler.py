@@ -52,7 +52,7 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     if isinstance(invocation, ListAccountsRequest):
         return list_accounts(_runtime(), invocation, context)
     if isinstance(invocation, AggregateRequest):
-        return to_builtins(aggregate_organization(_runtime(), invocation))
+        return to_builtins(aggregate_organization(_runtime(), invocation, context))
     if isinstance(invocation, ConfigRuleRequest):
         return to_builtins(run_config_rule(_runtime(), invocation, context))
     if isinstance(invocation, SweepRequest):

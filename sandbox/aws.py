@@ -6,9 +6,9 @@ import functools
 import json
 import logging
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -24,11 +24,47 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 
 @dataclass(frozen=True)
 class Alert:
-    """An alert as SNS delivered it to the subscribed queue: what an e-mail subscriber reads."""
+    """An alert as SNS delivered it: the e-mail a person reads, and the report the subscribed queue received.
+
+    The queue's text is what SNS delivered to it (its `sqs` form). moto delivers nothing to e-mail subscribers, so
+    the e-mail is read from moto's record of the published message, with SNS's own rule (the `email` form, else
+    `default`): `forms` holds every form as published."""
 
     subject: str
-    body: str
+    body: str  # the e-mail form
     attributes: dict[str, str]
+    queued: str = ""  # what the SQS subscriber received (a raw JSON report, for this tool's alerts)
+    message_id: str = ""
+    forms: Mapping[str, str] = field(default_factory=dict)  # every form of the published message (empty: not one)
+    published: str = ""  # the message as published (every form, for MessageStructure=json)
+
+    @property
+    def size(self) -> int:
+        """What SNS counted against its 256 KB: the published message, the subject and every attribute's name,
+        type and value, in UTF-8 bytes."""
+        attributes = sum(
+            len(name.encode()) + len(value.encode()) + len("Number") for name, value in self.attributes.items()
+        )
+        return len((self.published or self.queued).encode()) + len(self.subject.encode()) + attributes
+
+    def report(self) -> dict[str, Any]:
+        """The report the queue received, decoded."""
+        decoded = json.loads(self.queued)
+        assert isinstance(decoded, dict), "the queue received JSON that is not an object"
+        return decoded
+
+
+def delivered_form(message: str, protocol: str) -> tuple[str, dict[str, str]]:
+    """What SNS delivers to a `protocol` subscriber of `message` (published with MessageStructure=json when it is a
+    JSON object with a `default`), and every form of it."""
+    try:
+        structure = json.loads(message)
+    except ValueError:
+        return message, {}
+    if not isinstance(structure, dict) or not isinstance(structure.get("default"), str):
+        return message, {}
+    forms = {str(key): str(value) for key, value in structure.items()}
+    return forms.get(protocol) or forms["default"], forms
 
 
 class EmulatedAccount:
@@ -162,28 +198,67 @@ class EmulatedAccount:
         return topic_arn, queue_url
 
     def receive_alerts(self, queue_url: str, wait_seconds: int = 1) -> list[Alert]:
-        """Drain the queue and unwrap each SNS envelope."""
+        """Drain the queue, unwrap each SNS envelope, and pair it with the message as published (its e-mail form)."""
         sqs = self.client("sqs")
-        alerts: list[Alert] = []
+        envelopes: list[dict[str, Any]] = []
         while True:
             response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
             messages = response.get("Messages", [])
             if not messages:
-                return alerts
+                break
             for message in messages:
-                envelope = json.loads(message["Body"])
-                alerts.append(
-                    Alert(
-                        subject=envelope.get("Subject", ""),
-                        body=envelope.get("Message", ""),
-                        attributes={
-                            name: attribute.get("Value", "")
-                            for name, attribute in envelope.get("MessageAttributes", {}).items()
-                        },
-                    )
-                )
+                envelopes.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             wait_seconds = 0
+        published = self.published_messages(str(envelope.get("TopicArn", "")) for envelope in envelopes)
+        alerts = []
+        for envelope in envelopes:
+            queued = str(envelope.get("Message", ""))
+            message_id = str(envelope.get("MessageId", ""))
+            sent = published.get(message_id, queued)
+            body, forms = delivered_form(sent, "email")
+            alerts.append(
+                Alert(
+                    subject=envelope.get("Subject", ""),
+                    body=body,
+                    attributes={
+                        name: attribute.get("Value", "")
+                        for name, attribute in envelope.get("MessageAttributes", {}).items()
+                    },
+                    queued=queued,
+                    message_id=message_id,
+                    forms=forms,
+                    published=sent,
+                )
+            )
+        return alerts
+
+    def published_messages(self, topic_arns: Iterable[str] = ()) -> dict[str, str]:
+        """Every message published to these topics, by message id, as the publisher sent it: moto's record of
+        them (moto delivers nothing to e-mail subscribers). The emulator runs in this process, so its SNS
+        backends are read directly (moto's documented inspection, Topic.sent_notifications); without them (an
+        emulator in another process) its model-data API is asked instead."""
+        from moto.sns.models import sns_backends  # noqa: PLC0415 - moto's server already imported it
+
+        published: dict[str, str] = {}
+        arns = {arn for arn in topic_arns if arn.count(":") == 5}
+        for topic_arn in arns:
+            region, account = topic_arn.split(":")[3:5]
+            topic = sns_backends[account][region].topics.get(topic_arn)
+            for sent in topic.sent_notifications if topic is not None else ():
+                published[str(sent[0])] = str(sent[1])
+        if published or not arns:
+            return published
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/data.json", timeout=30) as response:
+                data = json.load(response)
+        except OSError:
+            return {}
+        return {
+            str(sent[0]): str(sent[1])
+            for topic in data.get("sns", {}).get("Topic", [])
+            for sent in topic.get("sent_notifications") or []
+        }
 
     # --- EventBridge ----------------------------------------------------------------------------
     def route_events_to_queue(self, name: str, pattern: Mapping[str, Any]) -> str:

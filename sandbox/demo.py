@@ -2,13 +2,14 @@
 
 1. a dry run, shown as a table of findings;
 2. a real sweep, with each provider's thumbprint list before -> after as read back from IAM;
-3. the alert as SNS delivered it to the subscribed queue: what the e-mail subscriber reads;
+3. the alert as SNS delivers it: the e-mail a person reads, and the report as JSON the queue received;
 4. a second sweep a day later, remembering the first (history table): what changed since the last sweep.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import tempfile
 import time
@@ -16,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from sandbox.aws import Alert
 from sandbox.environment import Provider, Sandbox
 from thumbprint_remediator.cli.table import findings_table, summary_line, use_colour
 from thumbprint_remediator.contract import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, SKIP_TAG_KEY
-
-JSON_LINES_SHOWN = 25
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,15 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
             if finding.get("action_reason") and finding["action"] != "none":
                 out.line(f"    why:    {finding['action_reason']}")
 
-        out.heading("3. The alert, as SNS delivered it to the subscribed queue")
+        out.heading("3. The alert, as SNS delivers it: the e-mail, and the report the queue received")
         alerts = sandbox.alerts()
         for alert in alerts:
             out.line(f"Subject: {alert.subject}")
             out.line(f"Attributes: {_attributes(alert.attributes)}")
             out.line()
-            out.line(_shorten_json(alert.body))
+            out.line(alert.body)
+            out.line()
+            out.line(_forms(alert))
         if not alerts:
             out.line("No alert was delivered: that is a bug, the sweep above found problems.")
             return 1
@@ -142,6 +144,11 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
         out.line(f"\n  Unchanged since the last sweep (standing problems are reminded, not news): {', '.join(quiet)}")
         for alert in sandbox.alerts():
             out.line(f"\nSubject: {alert.subject}")
+            out.line(f"Attributes: {_attributes(alert.attributes)}")
+            widened = _block_of(alert.body, "TRUST WIDENED")
+            if widened:
+                out.line("The thumbprint added by hand widens what IAM trusts for the private CA's provider:")
+                out.line(widened)
 
     out.heading("Done")
     out.line(f"Demo finished in {time.monotonic() - started:.1f} s. The function's own log lines are in {log_path}.")
@@ -163,16 +170,27 @@ def _attributes(attributes: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in sorted(attributes.items()))
 
 
-def _shorten_json(body: str) -> str:
-    """The e-mail as delivered, with its JSON report cut after a few lines for the terminal."""
-    head, marker, report = body.partition("Full report (JSON):\n")
-    if not marker:
-        return body
-    lines = report.splitlines()
-    if len(lines) <= JSON_LINES_SHOWN:
-        return body
-    shown = "\n".join(lines[:JSON_LINES_SHOWN])
-    return f"{head}{marker}{shown}\n  ... ({len(lines) - JSON_LINES_SHOWN} more lines of JSON in the e-mail)"
+def _block_of(body: str, marker: str) -> str:
+    """The e-mail's block whose headline carries `marker`, up to the blank line after it."""
+    lines = body.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("[") and marker in line), None)
+    if start is None:
+        return ""
+    end = lines.index("", start)
+    return "\n".join(lines[start:end])
+
+
+def _forms(alert: Alert) -> str:
+    """What the other subscribers got, and what the one message weighs against SNS's limit."""
+    report = alert.report()
+    message = json.dumps(alert.forms, ensure_ascii=False, separators=(",", ":"))
+    sizes = ", ".join(f"{name} {len(text.encode()):,}" for name, text in alert.forms.items())
+    return (
+        f"The queue received the report as JSON ({len(alert.queued.encode()):,} bytes, "
+        f"{len(report['findings'])} findings, sweep_id {report['sweep_id']}); so would a Lambda, HTTPS or "
+        f"email-json subscriber.\n"
+        f"One message, a form per reader, in bytes: {sizes}; {len(message.encode()):,} in all, of SNS's 262,144."
+    )
 
 
 if __name__ == "__main__":

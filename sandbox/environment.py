@@ -19,7 +19,7 @@ from typing import Any
 from sandbox.aws import Alert, EmulatedAccount
 from sandbox.entry_point import import_handler
 from sandbox.issuers import Issuer, IssuerFleet
-from sandbox.lambda_context import LocalLambdaContext
+from sandbox.lambda_context import REGION, LocalLambdaContext
 from sandbox.pki import SandboxPki, default_pki
 from sandbox.report_schema import validate_handler_output
 
@@ -39,6 +39,10 @@ class Provider:
     @property
     def live_thumbprints(self) -> tuple[str, ...]:
         return tuple(self.issuer.expected_thumbprints.values())
+
+
+# The stack name the sandbox's function believes it was deployed by (the stack's default).
+SANDBOX_STACK_NAME = "OidcThumbprintRemediator"
 
 
 def stale_thumbprint(label: str) -> str:
@@ -141,7 +145,7 @@ class Sandbox:
         self.alerts()
 
     def alerts(self) -> list[Alert]:
-        """The alerts SNS delivered to the subscribed queue since the last call."""
+        """The alerts SNS delivered since the last call: each with its e-mail and the report the queue received."""
         return self.account.receive_alerts(self.queue_url, wait_seconds=0)
 
     # --- the handler ----------------------------------------------------------------------------
@@ -161,6 +165,10 @@ class Sandbox:
             contract.ENV_MAX_WORKERS: "16",
             contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
             contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+            # The names the stack gives its parts (infra/function.py), for the alert's links.
+            contract.ENV_STACK_NAME: SANDBOX_STACK_NAME,
+            contract.ENV_DASHBOARD_NAME: f"{SANDBOX_STACK_NAME}-{REGION}",
+            contract.ENV_LOG_GROUP_NAME: f"/aws/lambda/{SANDBOX_STACK_NAME}-Sweep",
             "POWERTOOLS_TRACE_DISABLED": "true",
             **self.trust_environment,
         }

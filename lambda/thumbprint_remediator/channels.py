@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 import boto3
@@ -18,13 +19,14 @@ import msgspec
 from msgspec import UNSET
 
 from thumbprint_remediator import contract
-from thumbprint_remediator.alerts import render_alert, should_notify
+from thumbprint_remediator.alerts import AlertContext, render_alert, should_notify
 from thumbprint_remediator.clients import CallWindow, Clients
 from thumbprint_remediator.cloudtrail import ChangeRequest
 from thumbprint_remediator.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
 from thumbprint_remediator.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.finding_events import FindingEvents
-from thumbprint_remediator.report import OUTSIDE_CHANGE_CODE, Finding, build_report, finished
+from thumbprint_remediator.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.report import Finding, build_report, finished
 from thumbprint_remediator.request import SweepRequest, provider_key
 from thumbprint_remediator.rules import Problem
 from thumbprint_remediator.security_hub import HubTarget, SecurityHubFindings
@@ -105,10 +107,16 @@ def _attempt(channels: Channels, name: str, send: Callable[[], dict[str, Any]]) 
 
 # --- the immediate check ---------------------------------------------------------------------------------------
 def check_change(
-    sweeper: Sweeper, change: ChangeRequest, *, account: str | None, deadline: float | None
+    sweeper: Sweeper,
+    change: ChangeRequest,
+    *,
+    account: str | None,
+    deadline: float | None,
+    links: AlertContext | None = None,
 ) -> Report | ChangeNotChecked:
     """Sweep the one provider a CloudTrail event names, unless the event needs no check (the tool's own change,
-    a refused call). A change by anyone else that leaves the list stale or unverified is named in the alert."""
+    a refused call). A change by anyone else that leaves the list stale or unverified is named in the alert, whose
+    reader `links` sends further."""
     settings, log = sweeper.settings, sweeper.log
     by_tool = change.made_by(settings.function_role_arn)
     summary = {**change.to_dict(), "by_tool": by_tool, "outside_tool": False}
@@ -140,7 +148,7 @@ def check_change(
     # One delivery step, as for every sweep: a change by someone else is always worth telling.
     notify_on = settings.notify_on
     due = notify_on != "never" and (bool(summary["outside_tool"]) or should_notify(swept.report, notify_on))
-    return sweeper.tell(swept, notify_on, render_alert, "change check", due=due)
+    return sweeper.tell(swept, notify_on, partial(render_alert, context=links), "change check", due=due)
 
 
 def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Problem | None:

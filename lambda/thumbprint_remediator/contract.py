@@ -37,6 +37,10 @@ ENV_SAMPLES_PER_ADDRESS: Final = "SAMPLES_PER_ADDRESS"
 ENV_HISTORY_TABLE: Final = "HISTORY_TABLE"
 ENV_PRUNE_AFTER_DAYS: Final = "PRUNE_AFTER_DAYS"
 ENV_REMEMBER_CHAINS_DAYS: Final = "REMEMBER_CHAINS_DAYS"
+# Where the alert sends its reader: the stack, its dashboard and the function's log group (all set by the stack).
+ENV_STACK_NAME: Final = "STACK_NAME"
+ENV_DASHBOARD_NAME: Final = "DASHBOARD_NAME"
+ENV_LOG_GROUP_NAME: Final = "LOG_GROUP_NAME"
 
 SETTINGS_ENV_NAMES: Final = (
     ENV_TOPIC_ARN,
@@ -56,6 +60,9 @@ SETTINGS_ENV_NAMES: Final = (
     ENV_HISTORY_TABLE,
     ENV_PRUNE_AFTER_DAYS,
     ENV_REMEMBER_CHAINS_DAYS,
+    ENV_STACK_NAME,
+    ENV_DASHBOARD_NAME,
+    ENV_LOG_GROUP_NAME,
 )
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.

@@ -38,18 +38,19 @@ def build_entries(report: ReportLike) -> list[dict[str, Any]]:
     """The entries of one sweep: its findings that need attention, then the summary; each within 256 KB."""
     report = as_tree(report)
     context = {"account": report.get("account"), "sweep_id": report.get("sweep_id"), "dry_run": report.get("dry_run")}
+    change = report.get("change") if isinstance(report.get("change"), Mapping) else None  # names who, as the alert
     entries = []
     for finding in report["findings"]:
         if not needs_attention(finding):
             continue
-        detail = {**context, "severity": findings_severity([finding]), "finding": finding}
+        detail = {**context, "severity": findings_severity([finding], change), "finding": finding}
         entries.append(_entry(contract.FINDING_EVENT_DETAIL_TYPE, detail, [finding["arn"]], finding))
     summary = {
         **context,
-        "severity": findings_severity(report["findings"]),
+        "severity": findings_severity(report["findings"], change),
         "started_at": report.get("started_at"),
         "summary": report["summary"],
-        "attention": attention_counts(report["findings"]),
+        "attention": attention_counts(report["findings"], change),
     }
     if "change" in report:
         summary["change"] = report["change"]

@@ -388,6 +388,10 @@ def own_changes(observation: Observation) -> tuple[Change, ...]:
     )
 
 
+# How a drift change starts; drift_added reads back what it added.
+DRIFT_PREFIX: Final = "changed outside the tool: "
+
+
 def drift(previous: HistoryRecord | None, pins_now: Sequence[str]) -> Change | None:
     """The list IAM holds now differs from the one the last sweep left, and the tool did not change it."""
     if previous is None or set(pins_now) == set(previous.pins_seen):
@@ -395,7 +399,17 @@ def drift(previous: HistoryRecord | None, pins_now: Sequence[str]) -> Change | N
     added = sorted(set(pins_now) - set(previous.pins_seen))
     removed = sorted(set(previous.pins_seen) - set(pins_now))
     parts = [f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else ""]
-    return Change("drift", "changed outside the tool: " + "; ".join(p for p in parts if p))
+    return Change("drift", DRIFT_PREFIX + "; ".join(p for p in parts if p))
+
+
+def drift_added(detail: str) -> tuple[str, ...]:
+    """The pins a `drift` change's detail (as `drift` words it) says were added outside the tool."""
+    if not detail.startswith(DRIFT_PREFIX):
+        return ()
+    for part in detail[len(DRIFT_PREFIX) :].split("; "):
+        if part.startswith("added "):
+            return tuple(pin.strip() for pin in part[len("added ") :].split(",") if pin.strip())
+    return ()
 
 
 def prune_candidates(

@@ -1,4 +1,4 @@
-"""SNS adapter: publishes the sweep's alert."""
+"""SNS adapter: publishes the sweep's alert, one message with a form for each kind of subscriber."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ class AlertPublisher:
         self.topic_arn = topic_arn
 
     def publish(self, alert: Alert) -> str:
-        """Publish and return the message id; PublishError if SNS refuses or is unreachable."""
+        """Publish one message with a form per kind of subscriber (the e-mail text, the JSON report) and return
+        its id; PublishError if SNS refuses or is unreachable."""
         attributes = {
             name: {"DataType": kind, "StringValue": value} for name, (kind, value) in alert.attributes.items()
         }
@@ -37,7 +38,8 @@ class AlertPublisher:
             response = self._client.publish(
                 TopicArn=self.topic_arn,
                 Subject=alert.subject,
-                Message=alert.body,
+                Message=alert.message(),
+                MessageStructure="json",
                 MessageAttributes=attributes,  # type: ignore[arg-type]
             )
         except (ClientError, BotoCoreError) as error:

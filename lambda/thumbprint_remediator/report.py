@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from thumbprint_remediator.impact import OUTSIDE_CHANGE_CODE
 from thumbprint_remediator.memory import Receipt
 from thumbprint_remediator.models import CertificateInfo, ChainSample, HostCapture, TrustResult
 from thumbprint_remediator.rules import Expiry, Problem, days_left
@@ -26,8 +27,6 @@ from thumbprint_remediator.views import (
 )
 
 ReportT = TypeVar("ReportT", Report, OrganizationReport)
-# The problem the immediate check adds when someone other than the tool changed a provider.
-OUTSIDE_CHANGE_CODE = "changed_outside_tool"
 
 
 @dataclass(frozen=True)
@@ -251,6 +250,7 @@ def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "days_to_expiry": days,
         "error": finding.get("error"),
+        **({"thumbprint_reliance": reliance} if (reliance := finding.get("thumbprint_reliance")) else {}),
         **({"changes": changes} if (changes := _changes(finding)) else {}),
     }
 

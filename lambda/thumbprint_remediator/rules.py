@@ -706,11 +706,13 @@ def _staleness_problems(
         if live is None or live in pinned:
             continue
         trust = trusts.get(capture.endpoint)
-        consequence = (
-            "IAM verifies this public chain itself, so the thumbprint is only its fallback"
-            if trust is not None and trust.trust is Trust.PUBLIC and capture.accepts_tls12 is not False
-            else "IAM relies on the thumbprint here, so token exchange fails until it is pinned"
-        )
+        if trust is None or trust.trust is Trust.UNTRUSTED:
+            # Judged from a chain that did not verify here: IAM, from AWS's network, may see another one.
+            consequence = "whether IAM relies on the thumbprint is unknown, since this chain does not verify"
+        elif trust.trust is Trust.PUBLIC and capture.accepts_tls12 is not False:
+            consequence = "IAM verifies this public chain itself, so the thumbprint is only its fallback"
+        else:
+            consequence = "IAM relies on the thumbprint here, so token exchange fails until it is pinned"
         problems.append(
             _problem(
                 "thumbprint_missing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import boto3
@@ -12,7 +13,13 @@ from msgspec import UnsetType
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.accounts import MemberRoles, OrganizationAccounts
-from thumbprint_remediator.alerts import alert_view, render_organization_alert, should_notify_organization
+from thumbprint_remediator.alerts import (
+    AlertContext,
+    alert_view,
+    render_alert,
+    render_organization_alert,
+    should_notify_organization,
+)
 from thumbprint_remediator.channels import Channels, build_channels, check_change, evaluate_for_config
 from thumbprint_remediator.channels import publish as publish_channels
 from thumbprint_remediator.clients import Clients
@@ -112,6 +119,23 @@ def account_of(context: Any, session: boto3.Session | None = None) -> str | None
     return str(identity["Account"])
 
 
+def alert_context(settings: Settings, session: boto3.Session, context: Any) -> AlertContext:
+    """Where the alert's reader can look further: the region and function from the Lambda context (the session's
+    region without one), the stack, dashboard and log group the stack named in the environment."""
+    function_arn = getattr(context, "invoked_function_arn", None)
+    parts = function_arn.split(":") if isinstance(function_arn, str) else []
+    function_name = getattr(context, "function_name", None)
+    log_group = getattr(context, "log_group_name", None)
+    return AlertContext(
+        region=parts[3] if len(parts) > 3 and parts[3] else session.region_name,
+        partition=partition_of(context),
+        stack_name=settings.stack_name,
+        function_name=function_name if isinstance(function_name, str) else None,
+        dashboard_name=settings.dashboard_name,
+        log_group_name=settings.log_group_name or (log_group if isinstance(log_group, str) else None),
+    )
+
+
 def partition_of(context: Any) -> str:
     """The partition the function runs in (aws, aws-cn, aws-us-gov), from its ARN."""
     function_arn = getattr(context, "invoked_function_arn", None)
@@ -156,7 +180,8 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report |
         sweeper = runtime.sweeper
         swept = sweeper.sweep(request, account=account, deadline=deadline_of(context))
         receipts = swept.receipts
-        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on)
+        render = partial(render_alert, context=alert_context(sweeper.settings, runtime.session, context))
+        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on, render)
         if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
             covered = None if request.providers is None else [row.arn for row in report.findings]
             target = _hub_target(runtime, account, context)
@@ -173,7 +198,8 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report |
 def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> Report | ChangeNotChecked:
     """The immediate check of one provider a CloudTrail event names; its findings go to the channels too."""
     account = account_of(context, runtime.session)
-    report = check_change(runtime.sweeper, change, account=account, deadline=deadline_of(context))
+    links = alert_context(runtime.sweeper.settings, runtime.session, context)
+    report = check_change(runtime.sweeper, change, account=account, deadline=deadline_of(context), links=links)
     if runtime.channels is not None and isinstance(report, Report):
         target = _hub_target(runtime, account, context)
         report = publish_channels(runtime.channels, report, target, [change.provider_arn], end_of(context))
@@ -261,7 +287,7 @@ def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) 
 
 
 def aggregate_organization(
-    runtime: Runtime, request: AggregateRequest
+    runtime: Runtime, request: AggregateRequest, context: Any = None
 ) -> OrganizationReport | StoredOrganizationResult:
     """One organization report from every account's outcome, and one alert when due. With a store, the results
     come from the Distributed Map's result files, the full report is stored next to them, and what comes back is
@@ -269,14 +295,15 @@ def aggregate_organization(
     log = runtime.sweeper.log
     notify_on = request.notify or runtime.sweeper.settings.notify_on
     publisher = runtime.sweeper.publisher
+    render = partial(
+        render_organization_alert, context=alert_context(runtime.sweeper.settings, runtime.session, context)
+    )
     if request.store is None:
         report = aggregate(request.results, request.not_swept, execution=request.execution)
         tree = to_builtins(report)
         log.info("organization sweep finished", extra={"execution": request.execution, "summary": tree["summary"]})
         due = publisher is not None and should_notify_organization(tree, notify_on)
-        outcome = deliver_alert(
-            publisher if due else None, tree, notify_on, render_organization_alert, log, "organization sweep"
-        )
+        outcome = deliver_alert(publisher if due else None, tree, notify_on, render, log, "organization sweep")
         if outcome.sent:
             _mark_told(runtime, told_marks(request.results))
         return finished(report, alert=outcome)
@@ -295,9 +322,7 @@ def aggregate_organization(
     )
     view = alert_view(tree, store.location(report_key))
     due = publisher is not None and should_notify_organization(tree, notify_on)
-    outcome = deliver_alert(
-        publisher if due else None, view, notify_on, render_organization_alert, log, "organization sweep"
-    )
+    outcome = deliver_alert(publisher if due else None, view, notify_on, render, log, "organization sweep")
     if outcome.sent:
         _mark_told(runtime, told_marks(results))
     return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=outcome)

@@ -13,6 +13,10 @@ from thumbprint_remediator.errors import SettingsError
 _WHOLE = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# CloudFormation's stack names, CloudWatch's dashboard names and CloudWatch Logs' log group names.
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+_DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_LOG_GROUP_NAME = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class Settings:
     history_table: str | None = None
     prune_after_days: int = 90
     remember_chains_days: int = 30
+    # Where the alert sends its reader (None: not deployed by the stack, e.g. a workstation run).
+    stack_name: str | None = None
+    dashboard_name: str | None = None
+    log_group_name: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, topic_required: bool = True) -> Settings:
@@ -83,6 +91,9 @@ class Settings:
             remember_chains_days=int(
                 _number(env, contract.ENV_REMEMBER_CHAINS_DAYS, defaults.remember_chains_days, 0, 365, True)
             ),
+            stack_name=_name(env, contract.ENV_STACK_NAME, _STACK_NAME, "a CloudFormation stack name"),
+            dashboard_name=_name(env, contract.ENV_DASHBOARD_NAME, _DASHBOARD_NAME, "a CloudWatch dashboard name"),
+            log_group_name=_name(env, contract.ENV_LOG_GROUP_NAME, _LOG_GROUP_NAME, "a CloudWatch Logs log group name"),
         )
         if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
             raise SettingsError(
@@ -97,6 +108,15 @@ def _table_name(env: Mapping[str, str], name: str) -> str | None:
         return None
     if not _TABLE_NAME.fullmatch(value):
         raise SettingsError(f"{name} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got {value!r}")
+    return value
+
+
+def _name(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not pattern.fullmatch(value):
+        raise SettingsError(f"{name} must be {what}, got {value!r}")
     return value
 
 

@@ -244,6 +244,14 @@ class ChangeView(View, frozen=True, kw_only=True):
     outside_tool: bool
 
 
+class TrimNote(View, frozen=True, kw_only=True):
+    """An alert's JSON form that did not fit SNS's 256 KB: what was left out, and where the rest is."""
+
+    note: str
+    findings_omitted: int | UnsetType = UNSET  # an account's report: findings left out
+    accounts_omitted: int | UnsetType = UNSET  # the organization's: accounts left out
+
+
 class Report(View, frozen=True, kw_only=True):
     """One account's sweep."""
 
@@ -262,6 +270,7 @@ class Report(View, frozen=True, kw_only=True):
     channels: ChannelsOutcome | UnsetType = UNSET  # only when a channel is enabled
     change: ChangeView | UnsetType = UNSET  # immediate checks only
     checked: bool | UnsetType = UNSET  # immediate checks only
+    trimmed: TrimNote | UnsetType = UNSET  # only in an alert's JSON form that had to be trimmed
 
 
 class ChangeNotChecked(View, frozen=True, kw_only=True):
@@ -315,6 +324,8 @@ class CompactFinding(View, frozen=True, kw_only=True):
     problems: list[str]  # the codes of its problems (notes left out)
     days_to_expiry: int | None
     error: str | None
+    # Whether IAM relies on the thumbprint: the alert's severity weighs it. Absent from reports before it.
+    thumbprint_reliance: Literal["required", "fallback", "unknown"] | UnsetType = UNSET
     # What history saw change and no delivered alert told yet ("kind: detail"), with a history table.
     changes: list[str] | UnsetType = UNSET
     told_mark: ToldMark | UnsetType = UNSET  # a member's sweep: to mark told after the organization's alert
@@ -390,6 +401,10 @@ class OrganizationReport(View, frozen=True, kw_only=True):
     summary: OrganizationSummary
     accounts: list[AccountEntry]
     alert: AlertOutcome | UnsetType = UNSET  # when the report itself is returned (no store)
+    # Only in the alert's JSON form: accounts needing attention it does not list, and where the full report is.
+    accounts_not_listed: int | UnsetType = UNSET
+    report_location: str | UnsetType | None = UNSET
+    trimmed: TrimNote | UnsetType = UNSET  # only in an alert's JSON form that had to be trimmed
 
 
 class StoredOrganizationResult(View, frozen=True, kw_only=True):
@@ -470,6 +485,7 @@ class HandedFinding(View, frozen=True, kw_only=True, forbid_unknown_fields=False
     error: str | None = None
     changes: list[str] = []
     told_mark: ToldMark | None = None
+    thumbprint_reliance: Literal["required", "fallback", "unknown"] | None = None
 
 
 class HandedReport(View, frozen=True, kw_only=True, forbid_unknown_fields=False):

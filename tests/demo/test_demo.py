@@ -71,7 +71,7 @@ def test_demo_runs_every_section_and_exits_zero() -> None:
     for section in (
         "1. Dry run: what the sweep would do",
         "2. Real sweep (the scheduled event)",
-        "3. The alert, as SNS delivered it to the subscribed queue",
+        "3. The alert, as SNS delivers it: the e-mail, and the report the queue received",
         "4. The next sweep: what changed since the last sweep",
         "npx cdk deploy",
     ):
@@ -83,6 +83,15 @@ def test_demo_runs_every_section_and_exits_zero() -> None:
     assert "Action: not written: tagged oidc-thumbprint-remediator:skip=true" in out
     assert re.search(r"Nearest expiry: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ days\)", out)
     assert "[STALE -> UPDATED]" in out
+    # The e-mail carries no JSON: the queue got the report, the e-mail says where it is
+    assert "Full report (JSON)" not in out
+    assert re.search(r"The queue received the report as JSON \([\d,]+ bytes, 7 findings", out)
+    assert re.search(r"; [\d,]+ in all, of SNS's 262,144\.", out)
+    # Blocks in the order of urgency: the blocked provider first, the fixed ones after the warnings
+    assert out.index("ACT NOW: 1 critical") < out.index("[UNTRUSTED -> BLOCKED]") < out.index("ACT SOON: 2 warnings")
+    assert out.index("ACT SOON: 2 warnings") < out.index("DONE, FOR YOUR INFORMATION: 3 fixed by this sweep")
+    # And the pin added by hand to the private CA's provider is critical, not a drift note
+    assert "[OK, TRUST WIDENED] localhost:" in out
     # The second sweep remembers the first: the rotation and the change made outside the tool
     assert "since the last sweep: rotated_intermediate" in out
     assert "since the last sweep: drift: changed outside the tool" in out

@@ -79,8 +79,7 @@ def _text_breaches(run: RunResult) -> list[str]:
     if run.report.get("alert", {}).get("sent") and len(alerts) != 1:
         breaches.append(f"{len(alerts)} alerts delivered, expected one")
     for alert in alerts:
-        size = len(alert.body.encode()) + len(alert.subject.encode())
-        size += sum(len(name.encode()) + len(value.encode()) for name, value in alert.attributes.items())
+        size = alert.size
         if size > MESSAGE_LIMIT:
             breaches.append(f"the alert is {size} bytes, over SNS's {MESSAGE_LIMIT}")
         breaches += [

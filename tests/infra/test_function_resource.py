@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from infra.application import STACK_NAME
 from infra.contract import contract
 from tests.infra.synthesis import Synthesized
 from thumbprint_remediator.settings import Settings
@@ -122,6 +123,9 @@ def test_environment_uses_only_names_from_the_contract(default_stack: Synthesize
         contract.ENV_FINDING_EVENTS: "true",  # events for routing: on by default
         contract.ENV_SECURITY_HUB: "false",
         contract.ENV_HISTORY_TABLE: {"Ref": default_stack.logical_id("AWS::DynamoDB::Table")},  # on by default
+        contract.ENV_STACK_NAME: STACK_NAME,
+        contract.ENV_DASHBOARD_NAME: {"Fn::Join": ["", [f"{STACK_NAME}-", REGION]]},
+        contract.ENV_LOG_GROUP_NAME: f"/aws/lambda/{STACK_NAME}-Sweep",
         contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
         contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
     }
@@ -132,6 +136,7 @@ def test_engine_settings_read_the_environment_the_stack_sets(default_stack: Synt
     environment = dict(default_stack.only("AWS::Lambda::Function")["Environment"]["Variables"])
     environment[contract.ENV_TOPIC_ARN] = FAKE_TOPIC_ARN
     environment[contract.ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
+    environment[contract.ENV_DASHBOARD_NAME] = f"{STACK_NAME}-eu-west-1"  # joined with the region, resolved
 
     # When the Lambda code reads it
     settings = Settings.from_env(environment)
@@ -143,3 +148,17 @@ def test_engine_settings_read_the_environment_the_stack_sets(default_stack: Synt
     assert settings.notify_on == "changes"
     assert settings.extra_ca_bundle is None
     assert settings.history_table == "OidcThumbprintRemediator-History"
+    assert (settings.stack_name, settings.dashboard_name) == (STACK_NAME, f"{STACK_NAME}-eu-west-1")
+    assert settings.log_group_name == f"/aws/lambda/{STACK_NAME}-Sweep"
+
+
+def test_the_function_is_told_the_stack_dashboard_and_log_group_its_alerts_link_to(default_stack: Synthesized) -> None:
+    # Given the names the function is given, and the resources the stack creates under them
+    environment = default_stack.only("AWS::Lambda::Function")["Environment"]["Variables"]
+    dashboard = default_stack.only("AWS::CloudWatch::Dashboard")
+    log_group = default_stack.only("AWS::Logs::LogGroup")
+
+    # Then the alert's links name exactly the dashboard and the log group this stack deployed
+    assert environment[contract.ENV_DASHBOARD_NAME] == dashboard["DashboardName"]
+    assert environment[contract.ENV_LOG_GROUP_NAME] == log_group["LogGroupName"]
+    assert environment[contract.ENV_STACK_NAME] == STACK_NAME

@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.pki import sha1_thumbprint
+from sandbox.report_schema import validate_handler_output
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError, RequestError
 
@@ -49,8 +50,14 @@ def test_rotated_ca_is_updated_with_the_merged_list_read_back_from_iam(sandbox: 
     # And the alert SNS delivered says so
     [alert] = sandbox.alerts()
     assert alert.subject == "OIDC thumbprints: 1 updated (123456789012)"
-    assert alert.attributes["severity"] == "warning"
+    # as information: the fix is done, nothing is left open to page anyone for
+    assert alert.attributes["severity"] == "info"
+    assert (alert.attributes["fixed"], alert.attributes["open_critical"]) == ("1", "0")
     assert f"[STALE -> UPDATED] {provider.url}" in alert.body
+    assert "DONE, FOR YOUR INFORMATION: 1 fixed by this sweep" in alert.body
+    # and the queue received the report itself, schema-valid
+    assert alert.report()["findings"][0]["thumbprints_after"] == [new_top, *provider.pinned]
+    validate_handler_output(alert.report())
     assert report["summary"]["updated"] == 1
 
 

@@ -120,7 +120,8 @@ def test_an_unreachable_account_is_alerted_when_its_sweep_is_asked_to_alert(
     [alert] = sandbox.alerts()
     assert alert.subject == f"OIDC thumbprints: 1 error ({org.legacy})"
     assert alert.attributes["severity"] == "critical"
-    assert "member_role_unavailable" in alert.body
+    assert "is not authorized to perform: sts:AssumeRole" in alert.body
+    assert alert.report()["findings"][0]["problems"][0]["code"] == "member_role_unavailable"
 
 
 def test_listing_covers_nested_ous_and_leaves_the_central_account_to_its_own_role(

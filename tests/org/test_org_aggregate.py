@@ -201,14 +201,17 @@ def test_the_alert_counts_the_organization_and_shows_each_account_that_needs_att
     assert alert.subject == "OIDC thumbprints: 1 account failed, 1 updated (3 accounts)"
     assert alert.attributes["severity"] == ("String", "critical")
     assert alert.attributes["accounts_failed"] == ("Number", "1")
-    assert alert.attributes["updated"] == ("Number", "1")
+    assert alert.attributes["fixed"] == ("Number", "1")
+    assert alert.attributes["open_critical"] == ("Number", "1")  # the account that could not be swept
     assert len(alert.attributes) <= 10  # SNS's limit per message
     body = alert.body
     assert "== Account 333333333333 (legacy): FAILED (member_role_unavailable)" in body
     assert "== Account 222222222222 (dev): 1 updated" in body
+    assert body.index("(legacy): FAILED") < body.index("(dev): 1 updated")  # most urgent first
     assert "[STALE -> UPDATED] gitlab.example" in body
     assert "Healthy accounts (1): 111111111111 (prod)." in body
-    assert json.loads(body.split("Full report (JSON):\n", 1)[1]) == report
+    assert "{" not in body  # the e-mail carries no JSON: the JSON form is the report
+    assert json.loads(alert.report_json) == report
 
 
 def test_a_healthy_organization_is_alerted_only_when_asked() -> None:
@@ -232,10 +235,10 @@ def test_a_thousand_accounts_with_problems_still_fit_one_sns_message() -> None:
     alert = render_organization_alert(aggregate(results))
 
     # Then the message stays within SNS's limit and says what was left out
-    assert len(alert.body.encode()) + len(alert.subject) < MESSAGE_LIMIT
+    assert alert.size <= MESSAGE_LIMIT
     assert len(alert.subject) <= SUBJECT_LIMIT
     assert "more accounts need attention" in alert.body
-    assert "Report trimmed to fit SNS's 256 KB limit" in alert.body
+    assert json.loads(alert.report_json)["trimmed"]["note"].startswith("Report trimmed to fit SNS's 256 KB limit")
 
 
 def test_a_compact_report_without_a_budget_keeps_every_finding_that_needs_attention() -> None:

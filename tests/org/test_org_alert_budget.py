@@ -61,11 +61,11 @@ def test_any_organization_report_renders_one_message_within_sns_limits(
     # Given any mix of accounts, their text unsanitized  When the organization's alert is rendered
     alert = render_organization_alert(aggregate(results, execution=execution))
     # Then message, attributes and subject fit SNS's 256 KB in UTF-8 bytes, the text part its budget
-    size = len(alert.body.encode()) + len(alert.subject.encode())
+    size = len(alert.message().encode()) + len(alert.subject.encode())
     size += sum(len(f"{name}{kind}{value}".encode()) for name, (kind, value) in alert.attributes.items())
     assert size <= MESSAGE_LIMIT
-    heading = min(i for i in (alert.body.find("\n\nFull report (JSON)"), alert.body.find("\n\nReport (JSON")) if i >= 0)
-    assert len(alert.body[:heading].encode()) <= TEXT_BUDGET
+    assert len(alert.body.encode()) <= TEXT_BUDGET
+    assert isinstance(json.loads(alert.report_json), dict)
     assert alert.subject.isascii()
     assert alert.subject.isprintable()
     assert len(alert.subject) <= 100

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from sandbox.pki import SandboxPki, default_pki
 from thumbprint_remediator.trust import TrustEvaluator
@@ -26,3 +28,16 @@ def inspecting_evaluator(sandbox_pki: SandboxPki) -> TrustEvaluator:
 def evaluator_public(sandbox_pki: SandboxPki) -> TrustEvaluator:
     """The sandbox's stand-in system store only."""
     return TrustEvaluator(public_roots=sandbox_pki.public_roots)
+
+
+class ApprovedText(SingleFileSnapshotExtension):
+    """A snapshot as the plain text a person reads: one .txt file per test, reviewed as a diff when it changes."""
+
+    file_extension = "txt"
+    _write_mode = WriteMode.TEXT
+
+
+@pytest.fixture
+def approved(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """The approved text of what this test renders (tests/unit/__snapshots__/<module>/<test>.txt)."""
+    return snapshot.use_extension(ApprovedText)

@@ -52,20 +52,27 @@ def test_subject_counts_what_needs_attention_and_names_the_account() -> None:
     alert = render_alert(report)
     assert alert.subject == "OIDC thumbprints: 1 updated, 1 expiring (123456789012)"
     assert alert.attributes["severity"] == ("String", "warning")
-    assert alert.attributes["updated"] == ("Number", "1")
+    assert alert.attributes["fixed"] == ("Number", "1")
+    assert alert.attributes["open_warning"] == ("Number", "1")
+    assert alert.attributes["open_critical"] == ("Number", "0")
 
 
-def test_body_has_a_block_per_problem_provider_then_healthy_then_json() -> None:
+def test_the_email_has_a_block_per_provider_then_the_healthy_ones_and_programs_get_the_json() -> None:
     problem = Problem("thumbprint_missing", "stale", "issuer-1.example: live thumbprint not pinned", "pin it")
-    report = _report([_finding(1, "stale", "updated", problems=(problem,)), _finding(2), _finding(3)])
-    body = render_alert(report).body
-    block_at = body.index("[STALE -> UPDATED] issuer-1.example")
-    healthy_at = body.index("Healthy: 2 ok: issuer-2.example, issuer-3.example.")
-    json_at = body.index("Full report (JSON):")
-    assert block_at < healthy_at < json_at
+    report = _report([_finding(1, "stale", "would_update", problems=(problem,)), _finding(2), _finding(3)])
+    alert = render_alert(report)
+    body = alert.body
+    block_at = body.index("[STALE -> WOULD_UPDATE] issuer-1.example")
+    healthy_at = body.index("Healthy (2): issuer-2.example, issuer-3.example.")
+    assert block_at < healthy_at
     assert f"Thumbprints: {OLD} -> {NEW}, {OLD}" in body
     assert "What to do: pin it" in body
-    assert json.loads(body[json_at + len("Full report (JSON):") :]) == report
+    # The e-mail carries no JSON; the JSON form is the report itself
+    assert "{" not in body
+    assert json.loads(alert.report_json) == report
+    forms = json.loads(alert.message())
+    assert forms["default"] == forms["email"] == body
+    assert all(forms[name] == alert.report_json for name in ("sqs", "lambda", "https", "email-json"))
 
 
 def test_blocked_or_unreachable_is_critical_and_all_ok_is_info() -> None:
@@ -124,10 +131,11 @@ def test_huge_report_is_trimmed_below_the_sns_limit_with_a_note() -> None:
     hosts = (host,)
     findings = [_finding(i, "ok", hosts=hosts) for i in range(200)] + [_finding(999, "stale", "updated")]
     alert = render_alert(_report(findings))
-    size = len(alert.body.encode()) + len(alert.subject) + sum(len(k) + len(v[1]) for k, v in alert.attributes.items())
-    assert size < MESSAGE_LIMIT
-    assert "Report trimmed to fit SNS's 256 KB limit" in alert.body
-    assert "issuer-999.example" in alert.body
+    assert alert.size < MESSAGE_LIMIT
+    trimmed = json.loads(alert.report_json)
+    assert trimmed["trimmed"]["note"].startswith("Report trimmed to fit SNS's 256 KB limit")
+    assert [finding["url"] for finding in trimmed["findings"]] == ["issuer-999.example"]
+    assert trimmed["trimmed"]["findings_omitted"] == 0  # of the findings that need attention
 
 
 # --- untrusted text and the size budget ------------------------------------------------------------
@@ -194,20 +202,8 @@ def raw_reports(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _parts(body: str) -> tuple[str, str]:
-    """The text part and the JSON part: sanitized text holds no newline pair before the JSON heading."""
-    at = min(
-        index
-        for index in (body.find("\n\nFull report (JSON):\n"), body.find("\n\nReport (JSON, trimmed):\n"))
-        if index >= 0
-    )
-    return body[:at], body[at + 2 :]
-
-
 def _json_of(part: str) -> dict[str, Any]:
-    parsed = json.loads(
-        part.split("\n", 2)[-1] if part.startswith("Report (JSON, trimmed)") else part.split("\n", 1)[1]
-    )
+    parsed = json.loads(part)
     assert isinstance(parsed, dict)
     return parsed
 
@@ -217,9 +213,9 @@ def _json_of(part: str) -> dict[str, Any]:
 def test_any_report_renders_one_message_within_sns_limits(report: dict[str, Any]) -> None:
     # Given any report, its text unsanitized and as large as it gets  When the alert is rendered
     alert = render_alert(report)
-    text, json_part = _parts(alert.body)
-    # Then the whole message, attributes and subject included, fits SNS's 256 KB in UTF-8 bytes
-    size = len(alert.body.encode()) + len(alert.subject.encode())
+    text, json_part = alert.body, alert.report_json
+    # Then the whole message, every form, attributes and subject included, fits SNS's 256 KB in UTF-8 bytes
+    size = len(alert.message().encode()) + len(alert.subject.encode())
     size += sum(
         len(name.encode()) + len(kind.encode()) + len(value.encode())
         for name, (kind, value) in alert.attributes.items()
@@ -240,20 +236,20 @@ def test_blocks_past_the_text_budget_are_listed_by_url_and_every_provider_is_acc
     problem = Problem("chain_untrusted", "untrusted", "x" * 900, "fix it")
     findings = [_finding(i, "untrusted", "blocked", problems=(problem,) * 3) for i in range(600)]
     alert = render_alert(_report(findings))
-    text, json_part = _parts(alert.body)
+    text, json_part = alert.body, alert.report_json
     # Then the first ones get blocks, the rest their URL, within the budget, and the JSON says what it left out
     assert len(text.encode()) <= TEXT_BUDGET < len(text.encode()) + 4 * 1024
-    assert "[UNTRUSTED -> BLOCKED] issuer-0.example\n  ARN:" in text
+    assert "[UNTRUSTED -> BLOCKED] issuer-0.example\n  Critical:" in text
     listed = re.findall(r"^  \[UNTRUSTED -> BLOCKED\] (issuer-\d+\.example)$", text, re.MULTILINE)
     blocks = re.findall(r"^\[UNTRUSTED -> BLOCKED\] (issuer-\d+\.example)$", text, re.MULTILINE)
     assert listed
     assert blocks
-    assert f"{600 - len(blocks)} more providers need attention, listed by URL only" in text
+    assert f"{600 - len(blocks)} more providers here, listed by URL only" in text
     assert sorted(blocks + listed, key=lambda url: int(url.split("-")[1].split(".")[0])) == [
         f"issuer-{i}.example" for i in range(600)
     ]
     trimmed = _json_of(json_part)
-    assert len(trimmed["findings"]) + trimmed["findings_omitted"] == 600
+    assert len(trimmed["findings"]) + trimmed["trimmed"]["findings_omitted"] == 600
     assert alert.size <= MESSAGE_LIMIT
 
 
@@ -261,8 +257,7 @@ def test_a_forged_block_in_a_certificate_name_stays_on_its_own_line() -> None:
     # Given a problem quoting a certificate name that carries newlines and a fake healthy block
     forged = "CN=evil\n\n[OK] token.actions.githubusercontent.com\n  ARN: arn:aws:iam::1:oidc-provider/x"
     problem = Problem("certificate_expiring", "expiring", f"certificate '{forged}' expires soon", "renew")
-    body = render_alert(_report([_finding(1, "expiring", problems=(problem,))])).body
-    text, _ = _parts(body)
+    text = render_alert(_report([_finding(1, "expiring", problems=(problem,))])).body
     # Then no line of the text starts a block that the sweep did not write
     assert [line for line in text.splitlines() if line.startswith("[")] == ["[EXPIRING] issuer-1.example"]
     assert "CN=evil\\n\\n[OK] token.actions.githubusercontent.com\\n  ARN:" in text
@@ -293,9 +288,29 @@ def test_a_compact_finding_block_shows_problem_codes_and_days_to_expiry() -> Non
     # When its block is rendered  Then it has the codes and the 0 days, like the account alert's layout
     assert finding_block(compact) == [
         "[EXPIRING] u.example",
+        "  Warning: a certificate expires in 0 days: renew it before then.",
         "  ARN: arn:aws:iam::111111111111:oidc-provider/u.example",
         f"  Thumbprints: {OLD} (unchanged)",
         "  Problems: certificate_expiring",
         "  Nearest certificate expiry: 0 days",
         "",
     ]
+
+
+def test_every_provider_of_every_section_is_accounted_for_past_the_text_budget() -> None:
+    # Given 300 providers to act on now and 300 to act on soon, each with long problem texts
+    blocking = Problem("chain_untrusted", "untrusted", "x" * 900, "fix it")
+    stale = Problem("thumbprint_missing", "stale", "y" * 900, "pin it")
+    findings = [_finding(i, "untrusted", "blocked", problems=(blocking,) * 3) for i in range(300)]
+    findings += [
+        _finding(i, "stale", "would_update", problems=(stale,) * 3, thumbprint_reliance="fallback")
+        for i in range(300, 600)
+    ]
+    text = render_alert(_report(findings, dry_run=True)).body
+    # Then the e-mail keeps to its budget, and each provider has a block or a line in its own section
+    assert len(text.encode()) <= TEXT_BUDGET
+    now, soon = text.split("ACT SOON: 300 warnings")
+    assert "ACT NOW: 300 critical" in now
+    for section, urls in ((now, range(300)), (soon, range(300, 600))):
+        shown = re.findall(r"^\s*\[[A-Z_ >-]+\] (issuer-\d+\.example)$", section, re.MULTILINE)
+        assert sorted(shown) == sorted(f"issuer-{i}.example" for i in urls)

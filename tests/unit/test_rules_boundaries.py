@@ -531,14 +531,21 @@ def test_a_missing_thumbprint_of_a_public_host_is_only_a_fallback() -> None:
     )
 
 
-def test_a_missing_thumbprint_is_relied_on_for_a_private_or_tls13_only_or_unjudged_host() -> None:
+def test_a_missing_thumbprint_is_relied_on_for_a_private_or_tls13_only_host() -> None:
     relied = "is not pinned; IAM relies on the thumbprint here, so token exchange fails until it is pinned"
     assert _missing(capture([LEAF, TOP]), Trust.PRIVATE).endswith(relied)
     assert _missing(capture([LEAF, TOP], accepts_tls12=False), Trust.PUBLIC).endswith(relied)
+
+
+def test_reliance_on_a_missing_thumbprint_is_unknown_where_the_chain_does_not_verify() -> None:
+    # Given a chain that did not verify here (or was not judged): IAM may see another chain from AWS's network
+    unknown = "is not pinned; whether IAM relies on the thumbprint is unknown, since this chain does not verify"
+    assert _missing(capture([LEAF, TOP]), Trust.UNTRUSTED).endswith(unknown)
     host = capture([LEAF, TOP])
     result = assess(provider(sha1_of("old")), probe_of(host), {}, 30, NOW)
     [problem] = [p for p in result.problems if p.code == "thumbprint_missing"]
-    assert problem.message.endswith(relied)
+    # Then the message claims no reliance either way
+    assert problem.message.endswith(unknown)
 
 
 def test_a_provider_without_thumbprints_says_so_and_what_to_pin() -> None:

@@ -73,6 +73,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         (contract.ENV_HISTORY_TABLE, "arn:aws:dynamodb:us-east-1:123456789012:table/history"),
         (contract.ENV_PRUNE_AFTER_DAYS, "0"),
         (contract.ENV_REMEMBER_CHAINS_DAYS, "366"),
+        (contract.ENV_STACK_NAME, "1-starts-with-a-digit"),
+        (contract.ENV_DASHBOARD_NAME, "has spaces"),
+        (contract.ENV_LOG_GROUP_NAME, "/aws/lambda/x?y"),
     ],
 )
 def test_malformed_variable_is_named_in_the_error(variable: str, value: str) -> None:
@@ -112,3 +115,18 @@ def test_without_a_required_topic_the_same_rules_read_everything_else() -> None:
         Settings.from_env({contract.ENV_TOPIC_ARN: "alerts"}, topic_required=False)
     with pytest.raises(SettingsError, match=f"{contract.ENV_MAX_WORKERS} must be between 1 and 256"):
         Settings.from_env({contract.ENV_MAX_WORKERS: "0"}, topic_required=False)
+
+
+def test_the_alerts_links_are_read_when_the_stack_sets_them() -> None:
+    environ = {
+        contract.ENV_TOPIC_ARN: TOPIC,
+        contract.ENV_STACK_NAME: "OidcThumbprintRemediator",
+        contract.ENV_DASHBOARD_NAME: "OidcThumbprintRemediator-eu-west-1",
+        contract.ENV_LOG_GROUP_NAME: "/aws/lambda/OidcThumbprintRemediator-Sweep",
+    }
+    settings = Settings.from_env(environ)
+    assert settings.stack_name == "OidcThumbprintRemediator"
+    assert settings.dashboard_name == "OidcThumbprintRemediator-eu-west-1"
+    assert settings.log_group_name == "/aws/lambda/OidcThumbprintRemediator-Sweep"
+    # And a run the stack did not deploy (a workstation) has none of them
+    assert Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC}).dashboard_name is None
