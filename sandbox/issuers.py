@@ -26,6 +26,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -220,6 +221,24 @@ class IssuerEndpoint:
     connections: int = 0
     open_connections: int = 0  # accepted and not yet closed (by either side)
     requests: int = 0  # requests read, on every connection and address together
+    # When a client first and last reached it (a connection accepted, a request read): monotonic() seconds.
+    first_contact: float | None = None
+    last_contact: float | None = None
+
+    def contacted(self) -> None:
+        """Note a contact (called by the server thread)."""
+        now = time.monotonic()
+        if self.first_contact is None:
+            self.first_contact = now
+        self.last_contact = now
+
+    @property
+    def contact_span(self) -> float:
+        """Seconds from the first contact to the last: how long clients kept at it."""
+        if self.first_contact is None or self.last_contact is None:
+            return 0.0
+        return self.last_contact - self.first_contact
+
     bytes_sent: int = 0  # HTTP bytes handed to the connection (before TLS), all responses together
     # A load-balanced host: the same port on further loopback addresses, each presenting its own chain.
     backend_chains: dict[str, PresentedChain] = dataclasses.field(default_factory=dict)
@@ -850,6 +869,7 @@ class IssuerFleet:
         self._transports.add(writer.transport)
         endpoint.connections += 1
         endpoint.open_connections += 1
+        endpoint.contacted()
         spec = issuer.behaviour
         try:
             if spec.transport is Transport.HUNG:
@@ -1013,6 +1033,7 @@ async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channe
         tenant = endpoint.tenant_for(parts[1]) or issuer
         request = Request(tenant, endpoint, parts[0], parts[1], backend, endpoint.requests)
         endpoint.requests += 1
+        endpoint.contacted()
         client_closes = any(line.lower().replace(" ", "") == "connection:close" for line in lines[1:])
         try:
             reply = request.issuer.behaviour.respond(request)
