@@ -79,7 +79,8 @@ def _trickle_beyond_first_address(request: Request) -> Reply:
 SHARED_HOST_BEHAVIOURS: Final = (
     Behaviour(
         "stall_after_answers",
-        f"answers the host's first {STALL_AFTER_ANSWERS} requests, then stays silent on every connection",
+        f"answers its first {STALL_AFTER_ANSWERS} requests (all connections together), then stays silent on every "
+        "connection",
         respond=_stall_after_answers,
     ),
     Behaviour(
