@@ -46,6 +46,8 @@ LOGGER = logging.getLogger(__name__)
 SERVER_HANDSHAKE_TIMEOUT: Final = 10.0
 MAX_REQUEST_HEAD: Final = 16 * 1024
 _REASONS: Final = {
+    100: "Continue",
+    103: "Early Hints",
     200: "OK",
     301: "Moved Permanently",
     302: "Found",
@@ -53,6 +55,7 @@ _REASONS: Final = {
     308: "Permanent Redirect",
     400: "Bad Request",
     404: "Not Found",
+    408: "Request Timeout",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -116,6 +119,7 @@ class Reply:
     close_silently: bool = False  # close the connection after the response without a Connection: close
     repeat_after: float | None = None  # send the whole response again, this many seconds later (0: in one write)
     stall_after: int | None = None  # send only this many bytes of the response, then go silent (0: nothing)
+    interim: tuple[int, ...] = ()  # informational responses (e.g. 103 Early Hints) sent before this one
 
     @classmethod
     def json(cls, document: object, status: int = 200) -> Reply:
@@ -188,6 +192,9 @@ class Behaviour:
     require_client_certificate: bool = False
     respond: Responder = serve_oidc
     no_sni_chain: str | None = None  # set: clients that send no SNI get this chain instead
+    # Set: a kept-alive connection left without a next request this long gets an unsolicited 408 Request
+    # Timeout, then closes (what many servers do to idle keep-alive connections).
+    idle_timeout: float | None = None
 
 
 BEHAVIOURS: dict[str, Behaviour] = {}
@@ -1021,8 +1028,15 @@ async def _read_head(channel: _Channel, buffer: bytearray) -> bytes | None:
 async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channel, backend: str) -> None:
     """HTTP/1.1 with keep-alive: answer requests until the client or the reply closes."""
     buffer = bytearray()
+    answered = False
     while True:
-        head = await _read_head(channel, buffer)
+        try:
+            # A keep-alive timeout: between requests, not before the first one.
+            idle_timeout = issuer.behaviour.idle_timeout if answered else None
+            head = await asyncio.wait_for(_read_head(channel, buffer), idle_timeout)
+        except TimeoutError:  # only with idle_timeout: tell the idle client so, unasked, and hang up
+            await channel.send(_encode(Reply(408, b"", "text/plain", close=True)))
+            return
         if head is None:
             return
         lines = head.decode("latin-1").split("\r\n")
@@ -1044,6 +1058,7 @@ async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channe
             await asyncio.sleep(issuer.latency)
         if not await _send_reply(endpoint, channel, reply, request.issuer.trickle_interval):
             return
+        answered = True
         http10_closes = reply.version == "HTTP/1.0" and not reply.keep_alive
         if reply.close or reply.close_silently or http10_closes or client_closes:
             return
@@ -1106,7 +1121,10 @@ def _chunk(piece: bytes) -> bytes:
 
 
 def _encode(reply: Reply) -> bytes:
-    """The response head and, unless the reply is streamed, its body."""
+    """The response head and, unless the reply is streamed, its body (after any informational responses)."""
+    interim = b"".join(
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Informational')}\r\n\r\n".encode() for status in reply.interim
+    )
     lines = [
         f"{reply.version} {reply.status} {reply.reason or _REASONS.get(reply.status, 'Status')}",
         f"Content-Type: {reply.content_type}",
@@ -1126,7 +1144,7 @@ def _encode(reply: Reply) -> bytes:
         lines.append("Connection: close")
     elif reply.keep_alive:
         lines.append("Connection: keep-alive")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return interim + ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def _reset(transport: asyncio.BaseTransport) -> None:

@@ -19,6 +19,7 @@ STALL_AFTER_ANSWERS: Final = 3  # requests a stalling host answers (all connecti
 DUPLICATED_ANSWER: Final = 1  # the sequence number of the one response a duplicating host sends twice
 LATE_DUPLICATE_SECONDS: Final = 0.05
 ENDLESS_CHUNK_PACE: Final = 0.05  # seconds between the chunks of a body that never ends
+IDLE_TIMEOUT: Final = 0.02  # how long a kept-alive connection may sit idle before such a host answers it: 408
 MID_BODY_BYTES: Final = 120  # what a host stalling mid-body sends of a response: its head and part of the body
 
 
@@ -71,6 +72,10 @@ def _endless_chunked(request: Request) -> Reply:
     return Reply(200, stream=pieces, chunked=True, pace=ENDLESS_CHUNK_PACE)
 
 
+def _early_hints(request: Request) -> Reply:
+    return dataclasses.replace(serve_oidc(request), interim=(103,))
+
+
 def _trickle_beyond_first_address(request: Request) -> Reply:
     reply = serve_oidc(request)
     return reply if request.backend == request.endpoint.bind_address else dataclasses.replace(reply, trickle=True)
@@ -113,6 +118,17 @@ SHARED_HOST_BEHAVIOURS: Final = (
         "endless_chunked_discovery",
         f"answers discovery with a chunked body that never ends (a chunk every {ENDLESS_CHUNK_PACE * 1000:g} ms)",
         respond=on_discovery(_endless_chunked),
+    ),
+    Behaviour(
+        "early_hints",
+        "sends 103 Early Hints before every answer (an informational response the client must skip)",
+        respond=_early_hints,
+    ),
+    Behaviour(
+        "idle_request_timeout",
+        f"answers a kept-alive connection idle for {IDLE_TIMEOUT * 1000:g} ms with an unsolicited 408 Request "
+        "Timeout, then closes it",
+        idle_timeout=IDLE_TIMEOUT,
     ),
     Behaviour(
         "trickle_beyond_first_address",

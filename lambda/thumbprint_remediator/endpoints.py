@@ -317,6 +317,7 @@ class SharedEndpoint:
                     continue
                 keep = not self.closed and connection.address in healthy
                 if keep and self._count < limits.connections_per_endpoint:
+                    connection.idled = True
                     self._idle.append(connection)  # sampled connections serve the documents
                     self._count += 1
                 else:
@@ -475,6 +476,7 @@ class SharedEndpoint:
             self._busy.discard(connection)
             keep = in_step and not self.closed and connection.address in self._healthy
             if keep:
+                connection.idled = True
                 self._idle.append(connection)
             else:
                 self._count -= 1

@@ -59,6 +59,7 @@ UNREACHABLE: Final = "unreachable"
 INVALID_DISCOVERY: Final = "invalid_discovery"
 
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_MAX_INTERIM_RESPONSES: Final = 8  # informational responses skipped before one is taken as the answer
 # OpenSSL reasons meaning "not this TLS version": the alert a server sends, or our own refusal of
 # the version it picked.
 _VERSION_REFUSALS: Final = frozenset(
@@ -304,6 +305,7 @@ class _Connection:
         self.tls = tls
         self.address = address  # the IP address it reached
         self.requests = 0  # requests sent on it so far, by any provider
+        self.idled = False  # it sat idle in the pool: the server may have sent something unasked meanwhile
         self.closed_by_http = False
         self.session: _EndpointSession | None = None  # whose deadlines bound its reads and writes
         self._reader = io.BufferedReader(_ConnectionReader(self))
@@ -728,14 +730,16 @@ class _EndpointSession:
 
         The connection stays this session's (and goes back to the pool) only when it is provably in step:
         the response was read whole, nothing says it closes, and nothing follows it unread. Bytes after a
-        response on a connection that had carried a request before mean that this response may have been
-        another request's (a duplicate or late answer): the exchange fails, for the caller to try again on
-        a fresh connection, where the first answer is its own.
+        response on a connection that had carried a request before, or sat idle in the pool, mean that this
+        response may have been another request's (a duplicate or late answer, an unsolicited one): the
+        exchange fails, for the caller to try again on a fresh connection, where the first answer is its own.
         """
         while True:
             connection = self._connection or self._open(target)
             self.last_address = connection.address
-            reused = connection.requests > 0
+            # Carried a request before, or sat idle in the pool (a server may answer an idle connection unasked,
+            # e.g. 408 Request Timeout): its next answer may not be this request's.
+            reused = connection.requests > 0 or connection.idled
             self._suspect = self._suspect or reused
             what = self._what(target, connection)
             try:
@@ -780,7 +784,15 @@ class _EndpointSession:
         client.putheader("User-Agent", USER_AGENT)
         connection.requests += 1
         client.endheaders()
-        return client.getresponse()
+        response = client.getresponse()
+        # Informational answers (103 Early Hints, ...) precede the response; http.client skips only 100 Continue.
+        # 101 Switching Protocols was not asked for: it stays the answer, and fails as an HTTP status.
+        for _ in range(_MAX_INTERIM_RESPONSES):
+            if not 100 <= response.status < 200 or response.status == 101:
+                break
+            response = http.client.HTTPResponse(cast(socket.socket, connection), method="GET")
+            response.begin()  # the next response on the same connection: its one buffer keeps them in order
+        return response
 
     def _read_body(self, response: http.client.HTTPResponse, what: str) -> bytes:
         limit = self.limits.max_document_bytes

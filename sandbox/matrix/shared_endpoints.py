@@ -210,6 +210,20 @@ SHARED_ENDPOINT_SCENARIOS: Final = (
         SharedHost("duplicate_every_response"),
     ),
     _scenario(
+        "shared_host_early_hints",
+        f"the host {_described('early_hints')}",
+        "stale",
+        "updated",
+        SharedHost("early_hints"),
+    ),
+    _scenario(
+        "shared_host_idle_request_timeout",
+        f"the host {_described('idle_request_timeout')}",
+        "stale",
+        "updated",
+        SharedHost("idle_request_timeout"),
+    ),
+    _scenario(
         "shared_host_connection_close_mix",
         f"the host {_described('connection_close_mix')}",
         "stale",

@@ -4,8 +4,9 @@ failure is one the probe documents and none comes from a neighbour's answer, and
 own documents.
 
 Hypothesis scripts what the host does with its 1st, 2nd, ... request, whichever connection and provider it comes
-from: answer, close (with or without saying so), HTTP/1.0, repeat the answer (at once or late), go silent (before,
-inside the head or the body), announce more than it sends, never end, trickle, speak another protocol. Which
+from: answer, close (with or without saying so), HTTP/1.0, precede the answer with informational responses, repeat
+the answer (at once or late), go silent (before, inside the head or the body), announce more than it sends, never
+end, trickle, speak another protocol. Which
 provider meets which step is the threads' race: the properties hold whatever it is. `POOL_FUZZ_EXAMPLES` sets the
 number of scripts (15 by default); the seed is fixed (derandomize), so a failure replays.
 """
@@ -96,6 +97,8 @@ STEPS: Final[dict[str, Callable[[Reply], Reply]]] = {
     "endless": _endless,
     "trickle": lambda reply: dataclasses.replace(reply, trickle=True),
     "other_protocol": lambda reply: dataclasses.replace(reply, version="HTTP/2.5"),
+    "early_hints": lambda reply: dataclasses.replace(reply, interim=(103,)),
+    "interim_responses": lambda reply: dataclasses.replace(reply, interim=(100, 102, 103)),
 }
 
 

@@ -20,6 +20,8 @@ OUT_OF_STEP = [
     "shared_host_late_duplicate_response",
     "shared_host_duplicates_every_response",
     "shared_host_connection_close_mix",
+    "shared_host_early_hints",
+    "shared_host_idle_request_timeout",
 ]
 # What a provider reading another provider's answer would be told.
 MISREAD = frozenset({"issuer_mismatch", "issuer_missing", "jwks_no_keys", "jwks_not_object", "bad_http_response"})

@@ -27,7 +27,14 @@ FAST = {
 }
 # What a provider's documents can fail with on a shared endpoint, none of it another provider's answer.
 STALLS = ("stall_after_answers", "stall_mid_body_after_answers", "endless_chunked_discovery", "slow_trickle")
-DESYNCS = ("duplicate_response", "late_duplicate_response", "duplicate_every_response", "connection_close_mix")
+DESYNCS = (
+    "duplicate_response",
+    "late_duplicate_response",
+    "duplicate_every_response",
+    "connection_close_mix",
+    "early_hints",
+    "idle_request_timeout",
+)
 
 
 def _findings(report: dict[str, Any], providers: Sequence[Provider]) -> list[dict[str, Any]]:
