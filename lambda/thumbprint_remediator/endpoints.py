@@ -470,11 +470,11 @@ class SharedEndpoint:
             self._condition.notify()
 
     def release(self, connection: _Connection, *, reusable: bool) -> None:
-        """Give a connection back: kept alive for the next provider only when it is still in step."""
-        in_step = reusable and not self.closed and connection.poll() == QUIET
+        """Give a connection back: kept alive for the next provider when `reusable` (the session found it in step
+        right after its last response; the next user polls it again before use)."""
         with self._condition:
             self._busy.discard(connection)
-            keep = in_step and not self.closed and connection.address in self._healthy
+            keep = reusable and not self.closed and connection.address in self._healthy
             if keep:
                 connection.idled = True
                 self._idle.append(connection)
