@@ -6,10 +6,11 @@ Tests, the demo and the benchmark all use this one module.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,12 @@ from typing import Any
 from sandbox.aws import Alert, EmulatedAccount
 from sandbox.entry_point import import_handler
 from sandbox.issuers import Issuer, IssuerFleet
-from sandbox.lambda_context import REGION, LocalLambdaContext
+from sandbox.lambda_context import ACCOUNT_ID, REGION, LocalLambdaContext
 from sandbox.pki import SandboxPki, default_pki
 from sandbox.report_schema import validate_handler_output
+
+# getaddrinfo's signature, as OidcProber takes it.
+Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,25 @@ class Sandbox:
             handler = load_handler()
             output = handler.lambda_handler(event, LocalLambdaContext(timeout_seconds))
             return validate_handler_output(output)  # type: ignore[no-any-return]
+
+    def sweep_resolving(self, resolver: Resolver | None = None, /, **environment_overrides: str) -> dict[str, Any]:
+        """Sweep the account with the handler's own wiring (settings, clients, trust store, alert), resolving
+        names with `resolver`; by default the fleet's, which gives "localhost" several loopback addresses on
+        load-balanced and multi-address hosts. Without a Lambda context: no deadline."""
+        import logging  # noqa: PLC0415 - sandbox stays importable alone
+
+        from thumbprint_remediator.probe import OidcProber  # noqa: PLC0415
+        from thumbprint_remediator.request import SweepRequest  # noqa: PLC0415
+        from thumbprint_remediator.runtime import build_sweeper  # noqa: PLC0415
+        from thumbprint_remediator.settings import Settings  # noqa: PLC0415
+        from thumbprint_remediator.views import to_builtins  # noqa: PLC0415
+
+        with applied_environment(self.handler_environment(**environment_overrides)):
+            sweeper = build_sweeper(Settings.from_env(), logging.getLogger("sandbox.sweep_resolving"))
+            assert isinstance(sweeper.prober, OidcProber)
+            prober = OidcProber(sweeper.prober.limits, resolver=resolver or self.fleet.resolve)
+            report = dataclasses.replace(sweeper, prober=prober).run(SweepRequest(source="manual"), account=ACCOUNT_ID)
+            return validate_handler_output(to_builtins(report))  # type: ignore[no-any-return]
 
 
 def load_handler() -> Any:

@@ -26,6 +26,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,6 +46,8 @@ LOGGER = logging.getLogger(__name__)
 SERVER_HANDSHAKE_TIMEOUT: Final = 10.0
 MAX_REQUEST_HEAD: Final = 16 * 1024
 _REASONS: Final = {
+    100: "Continue",
+    103: "Early Hints",
     200: "OK",
     301: "Moved Permanently",
     302: "Found",
@@ -52,6 +55,7 @@ _REASONS: Final = {
     308: "Permanent Redirect",
     400: "Bad Request",
     404: "Not Found",
+    408: "Request Timeout",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -81,6 +85,8 @@ class Request:
     endpoint: IssuerEndpoint
     method: str
     target: str  # path and query, as sent
+    backend: str = ""  # the address the connection reached (a load-balanced or multi-address host has several)
+    sequence: int = 0  # how many requests the endpoint answered before this one, on any connection
 
     @property
     def is_discovery(self) -> bool:
@@ -106,6 +112,14 @@ class Reply:
     stream: Callable[[], Iterable[bytes]] | None = None
     length: int | None = None  # with `stream` and not chunked: the Content-Length announced
     reason: str | None = None  # the status line's reason phrase (latin-1), instead of the usual one
+    pace: float = 0.0  # with `stream`: seconds between pieces (a body that comes slowly, or never ends)
+    # Kept-alive connections misbehaving, as shared hosts and the proxies in front of them do:
+    version: str = "HTTP/1.1"  # the status line's version; an HTTP/1.0 reply closes unless `keep_alive`
+    keep_alive: bool = False  # send Connection: keep-alive (how an HTTP/1.0 server keeps a connection open)
+    close_silently: bool = False  # close the connection after the response without a Connection: close
+    repeat_after: float | None = None  # send the whole response again, this many seconds later (0: in one write)
+    stall_after: int | None = None  # send only this many bytes of the response, then go silent (0: nothing)
+    interim: tuple[int, ...] = ()  # informational responses (e.g. 103 Early Hints) sent before this one
 
     @classmethod
     def json(cls, document: object, status: int = 200) -> Reply:
@@ -178,6 +192,9 @@ class Behaviour:
     require_client_certificate: bool = False
     respond: Responder = serve_oidc
     no_sni_chain: str | None = None  # set: clients that send no SNI get this chain instead
+    # Set: a kept-alive connection left without a next request this long gets an unsolicited 408 Request
+    # Timeout, then closes (what many servers do to idle keep-alive connections).
+    idle_timeout: float | None = None
 
 
 BEHAVIOURS: dict[str, Behaviour] = {}
@@ -209,6 +226,26 @@ class IssuerEndpoint:
     presents_chain: bool
     handshakes: int = 0  # TLS handshakes started (failed ones included)
     connections: int = 0
+    open_connections: int = 0  # accepted and not yet closed (by either side)
+    requests: int = 0  # requests read, on every connection and address together
+    # When a client first and last reached it (a connection accepted, a request read): monotonic() seconds.
+    first_contact: float | None = None
+    last_contact: float | None = None
+
+    def contacted(self) -> None:
+        """Note a contact (called by the server thread)."""
+        now = time.monotonic()
+        if self.first_contact is None:
+            self.first_contact = now
+        self.last_contact = now
+
+    @property
+    def contact_span(self) -> float:
+        """Seconds from the first contact to the last: how long clients kept at it."""
+        if self.first_contact is None or self.last_contact is None:
+            return 0.0
+        return self.last_contact - self.first_contact
+
     bytes_sent: int = 0  # HTTP bytes handed to the connection (before TLS), all responses together
     # A load-balanced host: the same port on further loopback addresses, each presenting its own chain.
     backend_chains: dict[str, PresentedChain] = dataclasses.field(default_factory=dict)
@@ -401,6 +438,7 @@ class IssuerFleet:
         self._lock = threading.Lock()
         # Ports of load-balanced hosts -> the loopback addresses "localhost" has for them (see `resolve`).
         self._address_sets: dict[int, tuple[str, ...]] = {}
+        self._black_holes: list[socket.socket] = []  # see add_unresponsive_address
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -455,6 +493,9 @@ class IssuerFleet:
             self._loop = self._thread = None
             self._servers.clear()
             self._contexts.clear()
+            for black_hole in self._black_holes:
+                black_hole.close()
+            self._black_holes.clear()
             if self._files is not None:
                 self._files.cleanup()
                 self._files = None
@@ -535,20 +576,33 @@ class IssuerFleet:
         host: str = "localhost",
         latency: float = 0.0,
         alternating: Sequence[str] = (),
+        addresses: int = 1,
     ) -> list[Issuer]:
         """`count` issuers on ONE endpoint, EKS-like: provider URLs `<host>:<port>/id/<cluster id>`.
 
         `behaviour` decides the endpoint's TLS (chain, versions); tenant i answers its own documents
         as `tenants[i]` does (default: `behaviour`), so one cluster can misbehave beside healthy ones.
         `alternating`: chains successive handshakes present in turn (GitHub-like: two intermediates).
-        Every tenant's `handshakes` is the shared endpoint's.
+        `addresses` > 1: the host also listens on 127.0.0.2, ... (same chain, same tenants); only
+        `resolve` gives "localhost" those addresses for its port. Every tenant's `handshakes` is the
+        shared endpoint's.
         """
         loop = self._require_loop()
         spec = behaviour if isinstance(behaviour, Behaviour) else behaviour_named(behaviour)
         if spec.jwks_chain:
             raise ValueError("a shared host serves discovery and JWKS on one endpoint")
+        if addresses > 1 and host != "localhost":
+            raise ValueError("only a host named localhost can have further loopback addresses")
         host_issuer, listeners = self._new_issuer(spec, "", host, _bind_address(host), latency, 0.1)
         endpoint = host_issuer.discovery
+        backends = tuple(f"127.0.0.{index + 1}" for index in range(addresses))
+        try:
+            for address in backends[1:]:
+                listeners.append(_bind_port(address, endpoint.port))
+        except BaseException:
+            for listener in listeners:
+                listener.close()
+            raise
         if alternating:
             endpoint.alternating = tuple(self.pki.chain(name) for name in alternating)
             for chain in endpoint.alternating:
@@ -564,9 +618,43 @@ class IssuerFleet:
             issuer = Issuer(f"{tenant_spec.name}-{number}", tenant_spec, f"/id/{cluster}", latency, endpoint, endpoint)
             endpoint.tenants[issuer.path] = issuer
             created.append(issuer)
-        asyncio.run_coroutine_threadsafe(self._listen([(host_issuer, listeners)]), loop).result(timeout=60)
+        if addresses > 1:
+            endpoint.backend_chains = dict.fromkeys(backends, endpoint.chain)
+            self._address_sets[endpoint.port] = backends
+            serving = self._listen_backends(host_issuer, endpoint, dict(zip(backends, listeners, strict=True)))
+        else:
+            serving = self._listen([(host_issuer, listeners)])
+        asyncio.run_coroutine_threadsafe(serving, loop).result(timeout=60)
         self.issuers.extend(created)
         return created
+
+    def add_unresponsive_address(self, endpoint: IssuerEndpoint) -> str:
+        """A further loopback address for `endpoint`'s port where connections are never accepted (a black hole:
+        its accept queue is full, so connecting times out), listed first by `resolve`. Returns the address."""
+        port = endpoint.port
+        known = self._address_sets.get(port, (endpoint.bind_address,))
+        for last in range(2, 255):
+            address = f"127.0.0.{last}"
+            if address in known:
+                continue
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                listener.bind((address, port))
+            except OSError:
+                listener.close()
+                continue
+            listener.listen(0)
+            self._black_holes.append(listener)
+            # Fill the accept queue (backlog 0 holds one): the kernel then drops further SYNs.
+            for _ in range(2):
+                filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect((address, port))
+                self._black_holes.append(filler)
+            self._address_sets[port] = (address, *known)
+            return address
+        raise RuntimeError(f"no free loopback address for port {port}")
 
     def add_load_balanced(
         self, chains: Sequence[str], *, behaviour: str | Behaviour = "healthy", path: str = "", latency: float = 0.0
@@ -797,6 +885,8 @@ class IssuerFleet:
         self._tasks.add(task)
         self._transports.add(writer.transport)
         endpoint.connections += 1
+        endpoint.open_connections += 1
+        endpoint.contacted()
         spec = issuer.behaviour
         try:
             if spec.transport is Transport.HUNG:
@@ -828,7 +918,7 @@ class IssuerFleet:
                 await channel.recv()  # a ClientHello, most likely: not HTTP
                 await channel.send(_encode(Reply(400, b"plain HTTP server\n", "text/plain", close=True)))
             else:
-                await _serve_http(issuer, endpoint, channel)
+                await _serve_http(issuer, endpoint, channel, backend or endpoint.bind_address)
             await channel.close()
         except asyncio.CancelledError:
             writer.transport.abort()
@@ -836,6 +926,7 @@ class IssuerFleet:
         except (OSError, ssl.SSLError, EOFError):  # OSError includes TimeoutError
             writer.transport.abort()  # the client went away or failed the handshake
         finally:
+            endpoint.open_connections -= 1
             self._tasks.discard(task)
 
 
@@ -944,11 +1035,18 @@ async def _read_head(channel: _Channel, buffer: bytearray) -> bytes | None:
         buffer += data
 
 
-async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channel) -> None:
+async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channel, backend: str) -> None:
     """HTTP/1.1 with keep-alive: answer requests until the client or the reply closes."""
     buffer = bytearray()
+    answered = False
     while True:
-        head = await _read_head(channel, buffer)
+        try:
+            # A keep-alive timeout: between requests, not before the first one.
+            idle_timeout = issuer.behaviour.idle_timeout if answered else None
+            head = await asyncio.wait_for(_read_head(channel, buffer), idle_timeout)
+        except TimeoutError:  # only with idle_timeout: tell the idle client so, unasked, and hang up
+            await channel.send(_encode(Reply(408, b"", "text/plain", close=True)))
+            return
         if head is None:
             return
         lines = head.decode("latin-1").split("\r\n")
@@ -956,7 +1054,10 @@ async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channe
         if len(parts) != 3:
             await channel.send(_encode(Reply(400, b"", "text/plain", close=True)))
             return
-        request = Request(endpoint.tenant_for(parts[1]) or issuer, endpoint, parts[0], parts[1])
+        tenant = endpoint.tenant_for(parts[1]) or issuer
+        request = Request(tenant, endpoint, parts[0], parts[1], backend, endpoint.requests)
+        endpoint.requests += 1
+        endpoint.contacted()
         client_closes = any(line.lower().replace(" ", "") == "connection:close" for line in lines[1:])
         try:
             reply = request.issuer.behaviour.respond(request)
@@ -965,19 +1066,47 @@ async def _serve_http(issuer: Issuer, endpoint: IssuerEndpoint, channel: _Channe
             reply = Reply(500, b"responder failed\n", "text/plain", close=True)
         if issuer.latency:
             await asyncio.sleep(issuer.latency)
-        payload = _encode(reply)
-        if reply.stream is not None:
-            await _send_streamed(endpoint, channel, reply, payload)
-        elif reply.trickle:
-            for index in range(len(payload)):
-                await channel.send(payload[index : index + 1])
-                endpoint.bytes_sent += 1
-                await asyncio.sleep(issuer.trickle_interval)
-        else:
-            await channel.send(payload)
-            endpoint.bytes_sent += len(payload)
-        if reply.close or client_closes:
+        if not await _send_reply(endpoint, channel, reply, request.issuer.trickle_interval):
             return
+        answered = True
+        http10_closes = reply.version == "HTTP/1.0" and not reply.keep_alive
+        if reply.close or reply.close_silently or http10_closes or client_closes:
+            return
+
+
+async def _send_reply(endpoint: IssuerEndpoint, channel: _Channel, reply: Reply, trickle_interval: float) -> bool:
+    """Send `reply` as it says (streamed, trickled, repeated, cut short); False once the connection is done."""
+    payload = _encode(reply)
+    if reply.stall_after is not None:
+        if reply.stall_after > 0:
+            await channel.send(payload[: reply.stall_after])
+        endpoint.bytes_sent += min(reply.stall_after, len(payload))
+        await _silent_until_closed(channel)
+        return False
+    if reply.stream is not None:
+        await _send_streamed(endpoint, channel, reply, payload)
+    elif reply.trickle:
+        for index in range(len(payload)):
+            await channel.send(payload[index : index + 1])
+            endpoint.bytes_sent += 1
+            await asyncio.sleep(trickle_interval)
+    elif reply.repeat_after == 0:
+        await channel.send(payload + payload)  # the duplicate in the same write: it arrives with the answer
+        endpoint.bytes_sent += 2 * len(payload)
+    else:
+        await channel.send(payload)
+        endpoint.bytes_sent += len(payload)
+    if reply.repeat_after:
+        await asyncio.sleep(reply.repeat_after)
+        await channel.send(payload)
+        endpoint.bytes_sent += len(payload)
+    return True
+
+
+async def _silent_until_closed(channel: _Channel) -> None:
+    """Send nothing more, and read (and drop) whatever comes, until the client goes away."""
+    while await channel.recv():
+        pass
 
 
 async def _send_streamed(endpoint: IssuerEndpoint, channel: _Channel, reply: Reply, head: bytes) -> None:
@@ -989,6 +1118,8 @@ async def _send_streamed(endpoint: IssuerEndpoint, channel: _Channel, reply: Rep
     for piece in reply.stream():
         if not piece:
             continue
+        if reply.pace:
+            await asyncio.sleep(reply.pace)
         await channel.send(_chunk(piece) if reply.chunked else piece)
         endpoint.bytes_sent += len(piece)
     if reply.chunked:
@@ -1000,9 +1131,12 @@ def _chunk(piece: bytes) -> bytes:
 
 
 def _encode(reply: Reply) -> bytes:
-    """The response head and, unless the reply is streamed, its body."""
+    """The response head and, unless the reply is streamed, its body (after any informational responses)."""
+    interim = b"".join(
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Informational')}\r\n\r\n".encode() for status in reply.interim
+    )
     lines = [
-        f"HTTP/1.1 {reply.status} {reply.reason or _REASONS.get(reply.status, 'Status')}",
+        f"{reply.version} {reply.status} {reply.reason or _REASONS.get(reply.status, 'Status')}",
         f"Content-Type: {reply.content_type}",
     ]
     body = b"" if reply.stream is not None else reply.body
@@ -1018,7 +1152,9 @@ def _encode(reply: Reply) -> bytes:
     lines += [f"{name}: {value}" for name, value in reply.headers]
     if reply.close:
         lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    elif reply.keep_alive:
+        lines.append("Connection: keep-alive")
+    return interim + ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def _reset(transport: asyncio.BaseTransport) -> None:

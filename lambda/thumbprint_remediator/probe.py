@@ -2,13 +2,16 @@
 
 For one provider URL the probe opens a TLS connection to the discovery endpoint with verification
 off (so the presented chain is always captured; trust.py decides offline), fetches the discovery
-document and the JWKS over that same keep-alive connection, and captures the jwks_uri endpoint too
-when it is another host or port. Every network or content problem becomes a `ProbeFailure`:
+document and the JWKS over a keep-alive connection, and captures the jwks_uri endpoint too when it
+is another host or port. Endpoints are shared by a sweep's providers (endpoints.py): one capture,
+one pool of connections and one time budget per endpoint. Every network or content problem becomes
+a `ProbeFailure`, never an exception:
 
 - unreachable: invalid_url, dns_failure, dns_timeout, connection_refused, connection_reset,
   connect_timeout, connect_failed, tls_handshake_timeout, tls_handshake_failed,
   tls_version_unsupported, not_tls, connection_closed, read_timeout, host_budget_exceeded,
-  tls_error, network_error, unparseable_certificate, malformed_certificate, no_certificate;
+  tls_error, network_error, unparseable_certificate, malformed_certificate, no_certificate,
+  sweep_ended;
 - invalid_discovery: http_status, document_too_large, bad_http_response, bad_redirect,
   insecure_redirect, cross_host_redirect, redirect_loop, too_many_redirects, invalid_json,
   ambiguous_json, discovery_not_object, issuer_missing, issuer_mismatch, jwks_uri_missing,
@@ -17,6 +20,7 @@ when it is another host or port. Every network or content problem becomes a `Pro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import io
@@ -30,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from cryptography import x509
@@ -55,6 +59,7 @@ UNREACHABLE: Final = "unreachable"
 INVALID_DISCOVERY: Final = "invalid_discovery"
 
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_MAX_INTERIM_RESPONSES: Final = 8  # informational responses skipped before one is taken as the answer
 # OpenSSL reasons meaning "not this TLS version": the alert a server sends, or our own refusal of
 # the version it picked.
 _VERSION_REFUSALS: Final = frozenset(
@@ -82,8 +87,11 @@ class ProbeLimits:
     """Time and size limits of one probe; the budget caps everything done with one endpoint."""
 
     connect_timeout: float = 5.0
-    read_timeout: float = 5.0  # per socket operation (TLS handshake, each recv)
-    host_budget: float = 15.0  # hard wall-clock cap for everything done with one endpoint
+    # A whole TLS handshake, or a whole answer (request sent to last byte read): STS gives up after about 5 s.
+    read_timeout: float = 5.0
+    # Wall-clock cap for everything done with one endpoint, all the providers of a sweep on it together:
+    # the time during which at least one of them captures, waits for a connection or fetches (endpoints.py).
+    host_budget: float = 15.0
     max_document_bytes: int = 1 << 20
     max_redirects: int = 3
     # Backend sampling (endpoints.py): addresses captured per endpoint, and extra handshakes per
@@ -278,43 +286,127 @@ def _request_target(parts: SplitResult) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class _DeadlineSocket:
-    """The few socket methods http.client uses, each bounded by the read timeout and the deadline.
+# What `_Connection.poll` finds on a connection nobody is reading from.
+QUIET: Final = "quiet"  # nothing to read: in step, reusable
+UNREAD: Final = "unread"  # bytes nobody asked for: a duplicate or late response, surplus body, garbage
+CLOSED: Final = "closed"  # the peer closed or broke it
 
-    Only the owning session closes the TLS socket: http.client "closes" it as soon as a response
-    says Connection: close, while that response is still being read.
+
+class _Connection:
+    """One TCP+TLS connection, as http.client sees a socket, and kept alive between requests and providers.
+
+    Every response on it is read through ONE buffered reader, so bytes that follow a response stay visible
+    (to `poll`) instead of vanishing with it. Reads and writes are bounded by the deadlines of the session
+    using it now. Only its owner closes it: http.client "closes" it as soon as a response says
+    Connection: close, while that response is still being read.
     """
 
-    def __init__(self, tls: ssl.SSLSocket, session: _EndpointSession) -> None:
+    def __init__(self, tls: ssl.SSLSocket, address: str) -> None:
         self.tls = tls
-        self._session = session
-        self.released_by_http = False
+        self.address = address  # the IP address it reached
+        self.requests = 0  # requests sent on it so far, by any provider
+        self.idled = False  # it sat idle in the pool: the server may have sent something unasked meanwhile
+        self.closed_by_http = False
+        self.session: _EndpointSession | None = None  # whose deadlines bound its reads and writes
+        self._reader = io.BufferedReader(_ConnectionReader(self))
+        self._polling = False
+        self._peer_closed = False
+
+    def _timeout(self) -> float:
+        if self.session is None:  # pragma: no cover - every exchange binds its session first
+            raise TimeoutError
+        return self.session.exchange_timeout()
 
     def sendall(self, data: bytes) -> None:
-        self.tls.settimeout(self._session.operation_timeout(self._session.limits.read_timeout))
+        self.tls.settimeout(self._timeout())
         self.tls.sendall(data)
 
-    def recv_into(self, buffer: memoryview) -> int:
-        self.tls.settimeout(self._session.operation_timeout(self._session.limits.read_timeout))
-        return self.tls.recv_into(buffer)
+    def recv_into(self, buffer: memoryview) -> int | None:
+        if not self._polling:
+            self.tls.settimeout(self._timeout())
+            return self.tls.recv_into(buffer)
+        self.tls.settimeout(0.0)  # a poll never waits
+        try:
+            count = self.tls.recv_into(buffer)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            return None  # nothing there (a TLS 1.3 session ticket alone reads as nothing too)
+        except OSError:  # reset, close_notify, a broken record: the connection is gone
+            self._peer_closed = True
+            return 0
+        self._peer_closed = count == 0
+        return count
 
-    def makefile(self, mode: str = "rb") -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self))
+    def makefile(self, mode: str = "rb") -> _ResponseFile:
+        return _ResponseFile(self._reader)
 
     def close(self) -> None:
-        self.released_by_http = True
+        self.closed_by_http = True
+
+    def poll(self) -> str:
+        """Without waiting, what is on the connection now that no response is being read: QUIET, UNREAD or
+        CLOSED. Reads what is there into the connection's buffer (it stays unread)."""
+        self._polling = True
+        try:
+            waiting = self._reader.peek(1)
+        except (OSError, ValueError):
+            return CLOSED
+        finally:
+            self._polling = False
+        if waiting:
+            return UNREAD
+        return CLOSED if self._peer_closed else QUIET
+
+    def interrupt(self) -> None:
+        """Wake whoever is blocked reading it (from another thread): the read ends as if the peer closed."""
+        with contextlib.suppress(OSError):
+            # The TCP socket's shutdown, not SSLSocket's (which drops its TLS state under the reading thread).
+            socket.socket.shutdown(self.tls, socket.SHUT_RDWR)
+
+    def discard(self) -> None:
+        self.tls.close()
 
 
-class _DeadlineReader(io.RawIOBase):
-    def __init__(self, owner: _DeadlineSocket) -> None:
+class _ConnectionReader(io.RawIOBase):
+    def __init__(self, owner: _Connection) -> None:
         super().__init__()
         self._owner = owner
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any) -> int | None:
         return self._owner.recv_into(memoryview(buffer).cast("B"))
+
+
+class _ResponseFile:
+    """What http.client reads one response through: the connection's reader, which closing must not close."""
+
+    def __init__(self, reader: io.BufferedReader[_ConnectionReader]) -> None:
+        self._reader = reader
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self._reader.readline(limit)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._reader.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._reader.read1(size)
+
+    def readinto(self, buffer: Any) -> int:
+        return self._reader.readinto(buffer)
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._reader.peek(size)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self._reader.fileno()
+
+    def close(self) -> None:
+        pass  # the connection outlives the response
 
 
 @dataclass
@@ -323,22 +415,28 @@ class _Response:
     reason: str
     location: str | None
     body: bytes
+    reused: bool  # it came over a connection that had carried a request before
+
+
+_Validated = TypeVar("_Validated")
 
 
 class _EndpointSession:
-    """Everything done with one endpoint: connections, the captured chain, and its deadline."""
+    """Everything one provider does with one endpoint: its connection, the captured chain, its deadlines.
+
+    On a shared endpoint (`shared`, a sweep's) the capture, the connections and the time budget are the
+    endpoint's; a session of its own (a sampled handshake) has a fixed deadline instead.
+    """
 
     def __init__(
         self, prober: OidcProber, endpoint: Endpoint, role: Role, shared: SharedEndpoint | None = None
     ) -> None:
         self.prober = prober
-        # Set when the endpoint is shared by a sweep's providers: capture and connections come from it.
         self.shared = shared
-        self._pooled = False
         self.limits = prober.limits
         self.endpoint = endpoint
         self.roles: list[Role] = [role]
-        self.deadline = time.monotonic() + self.limits.host_budget
+        self.fixed_deadline = time.monotonic() + self.limits.host_budget
         self.presented_chain: tuple[CertificateInfo, ...] = ()
         self.tls_version: str | None = None
         self.accepts_tls12: bool | None = None
@@ -346,25 +444,57 @@ class _EndpointSession:
         self.failure: ProbeFailure | None = None
         self._addresses: list[tuple[Any, ...]] | None = None
         self._budget_bound = False
-        self._connection: http.client.HTTPConnection | None = None
-        self._socket: _DeadlineSocket | None = None
+        self._connection: _Connection | None = None
+        self._exchange_deadline: float | None = None
+        self._entered = False  # counted as working on the shared endpoint (its clock runs)
+        self._fresh_only = False  # a kept-alive connection misled this provider once: fresh connections only
+        self._avoid: str | None = None  # an address that failed this provider's exchange
+        self.last_address: str | None = None  # where the last connection went (for retries and messages)
+        self._suspect = False  # a response of the current fetch came over a reused connection
 
     # --- time ---------------------------------------------------------------------------------
 
-    def operation_timeout(self, limit: float) -> float:
-        """`limit`, shortened to what is left of the budget; raises once the budget is spent."""
-        remaining = self.deadline - time.monotonic()
+    @property
+    def deadline(self) -> float:
+        """When this session's time is up: the shared endpoint's budget, or the session's own deadline."""
+        return self.shared.deadline() if self.shared is not None else self.fixed_deadline
+
+    def operation_timeout(self, limit: float, until: float | None = None) -> float:
+        """`limit` (or what is left until `until`), shortened to what is left of the budget.
+
+        Raises _BudgetExhausted once the budget is spent, TimeoutError once `until` has passed.
+        """
+        now = time.monotonic()
+        remaining = self.deadline - now
         if remaining <= 0:
             raise _BudgetExhausted
+        own = limit if until is None else until - now
+        if own <= 0:
+            self._budget_bound = False
+            raise TimeoutError
         # Remember who set the timeout, so that a timeout is blamed on the right limit.
-        self._budget_bound = remaining < limit
-        return min(limit, remaining)
+        self._budget_bound = remaining < own
+        return min(own, remaining)
+
+    def exchange_timeout(self) -> float:
+        """For each read and write of an exchange: what is left of its read timeout, and of the budget."""
+        return self.operation_timeout(self.limits.read_timeout, self._exchange_deadline)
 
     def _timed_out(self, code: str, what: str) -> _ProbeError:
         if self._budget_bound or time.monotonic() >= self.deadline:
+            if self.shared is not None:
+                self.shared.budget_ran_out(self.last_address)
+                return _unreachable(
+                    "host_budget_exceeded",
+                    f"{what} still unfinished when the endpoint's {self.limits.host_budget:g} s budget ran out "
+                    "(one budget for all the providers on it)",
+                )
             return _unreachable(
                 "host_budget_exceeded", f"{what} still unfinished after the {self.limits.host_budget:g} s budget"
             )
+        if code == "read_timeout":
+            # STS gives up on an endpoint after about 5 s: a whole answer must come within the read timeout.
+            return _unreachable(code, f"{what}: no complete answer within {self.limits.read_timeout:g} s")
         return _unreachable(code, f"{what} timed out")
 
     # --- connecting ---------------------------------------------------------------------------
@@ -388,7 +518,10 @@ class _EndpointSession:
         # getaddrinfo has no timeout of its own: wait for it on a daemon thread, at most this long.
         resolver = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
         resolver.start()
-        resolver.join(self.operation_timeout(self.limits.connect_timeout))
+        try:
+            resolver.join(self.operation_timeout(self.limits.connect_timeout))
+        except _BudgetExhausted:
+            raise self._timed_out("dns_timeout", f"resolving {host}") from None
         if not outcome:
             raise self._timed_out("dns_timeout", f"resolving {host}")
         result = outcome[0]
@@ -456,43 +589,47 @@ class _EndpointSession:
             yield
         except _ProbeError:
             raise
-        except TimeoutError:  # includes _BudgetExhausted
-            raise self._timed_out("read_timeout", what) from None
-        except http.client.RemoteDisconnected:
-            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
-        except (ConnectionResetError, BrokenPipeError):
-            raise _unreachable("connection_reset", f"connection reset during {what}") from None
-        except http.client.IncompleteRead:  # also what http.client raises for a chunk size that is not hex
-            raise _unreachable(
-                "connection_closed", f"the response to {what} ended early or broke its chunked framing"
-            ) from None
-        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
-            raise _unreachable("connection_closed", f"closed the connection during {what}") from None
-        except ssl.SSLError as exc:
-            raise _unreachable("tls_error", f"TLS error during {what} ({exc.reason or exc})") from None
-        except http.client.HTTPException as exc:
-            raise _invalid("bad_http_response", f"malformed HTTP response to {what} ({type(exc).__name__})") from None
-        except OSError as exc:
-            raise _unreachable("network_error", f"network error during {what} ({exc.strerror or exc})") from None
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:  # TimeoutError includes _BudgetExhausted
+            raise self.network_failure(exc, what) from None
 
-    def _open(self) -> http.client.HTTPConnection:
-        """A connection for HTTP; the first one captures the chain and settles the TLS version.
+    def network_failure(self, exc: TimeoutError | OSError | http.client.HTTPException, what: str) -> _ProbeError:
+        """What a network or HTTP error met while doing `what` means for the provider."""
+        if isinstance(exc, TimeoutError):
+            return self._timed_out("read_timeout", what)
+        kind, code = UNREACHABLE, "network_error"
+        detail = f"network error during {what} ({getattr(exc, 'strerror', None) or exc})"
+        if isinstance(exc, http.client.RemoteDisconnected | ssl.SSLEOFError | ssl.SSLZeroReturnError):
+            code, detail = "connection_closed", f"closed the connection during {what}"
+        elif isinstance(exc, ConnectionResetError | BrokenPipeError):
+            code, detail = "connection_reset", f"connection reset during {what}"
+        elif isinstance(exc, http.client.IncompleteRead):  # also what http.client raises for a chunk size not in hex
+            code, detail = "connection_closed", f"the response to {what} ended early or broke its chunked framing"
+        elif isinstance(exc, ssl.SSLError):
+            code, detail = "tls_error", f"TLS error during {what} ({exc.reason or exc})"
+        elif isinstance(exc, http.client.HTTPException):
+            kind, code = INVALID_DISCOVERY, "bad_http_response"
+            detail = f"malformed HTTP response to {what} ({type(exc).__name__})"
+        return _ProbeError(kind, code, detail)
 
-        On a shared endpoint the capture is the endpoint's (done once per sweep) and the connection
-        is a kept-alive one of its pool when one is idle.
-        """
-        if self.shared is not None:
-            self.shared.ensure_captured(self)
-            tls, self._pooled = self.shared.acquire(self)
-        else:
-            tls, self._pooled = self.open_tls(), False
-            if not self.presented_chain:
-                self._capture(tls)
-        self._socket = _DeadlineSocket(tls, self)
-        connection = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port)
-        connection.auto_open = 0  # never let http.client open a connection of its own
-        # http.client only calls sendall, makefile and close on its socket.
-        connection.sock = cast(socket.socket, self._socket)
+    def _enter(self) -> None:
+        """Count this provider as working on the shared endpoint: from now its clock runs for it too."""
+        if self.shared is not None and not self._entered:
+            self.shared.enter()
+            self._entered = True
+
+    def _open(self, target: str) -> _Connection:
+        """A connection for HTTP from the shared endpoint: its capture first (done once per sweep, `target`
+        the first document asked for), then a kept-alive connection of its pool, or a new one."""
+        if self.shared is None:  # pragma: no cover - a sampled handshake's session is handed its connection
+            raise AssertionError("only a session of a shared endpoint opens connections")
+        try:
+            self._enter()
+            self.shared.ensure_captured(self, target)
+            connection = self.shared.acquire(self, fresh=self._fresh_only, avoid=self._avoid)
+        except _ProbeError:
+            self.shared.share_capture(self)  # judged with its neighbours: their capture is this provider's too
+            raise
+        connection.session = self
         self._connection = connection
         return connection
 
@@ -543,41 +680,73 @@ class _EndpointSession:
             raise _unreachable("no_certificate", "presented no certificate")
 
     def _drop(self) -> None:
-        if self._socket is not None:
-            if self.shared is not None:
-                self.shared.release(self._socket.tls, reusable=False)
-            else:
-                self._socket.tls.close()
-        self._socket = None
-        self._connection = None
+        """Give up the current connection: closed, never reused."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        connection.session = None
+        if self.shared is not None:
+            self.shared.release(connection, reusable=False)
+        else:
+            connection.discard()
 
     def close(self) -> None:
-        if self.shared is not None and self._socket is not None and not self._socket.released_by_http:
-            # Back to the endpoint's pool, kept alive for the next provider on it.
-            self.shared.release(self._socket.tls, reusable=True)
-            self._socket = None
-            self._connection = None
-        self._drop()
+        """Done with the endpoint: the connection goes back to its pool (if still in step), its clock stops for us."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.session = None
+            if self.shared is not None:
+                self.shared.release(connection, reusable=True)
+            else:
+                connection.discard()
+        if self._entered and self.shared is not None:
+            self._entered = False
+            self.shared.leave()
+
+    def try_exchange(self, connection: _Connection, target: str) -> tuple[_Connection | None, _ProbeError | None]:
+        """One GET of `target` over `connection` (a sample's own): the connection if it is still in step
+        afterwards (else it was closed), and the failure if the exchange failed."""
+        self._connection = connection
+        connection.session = self
+        try:
+            self._exchange(target)
+        except _ProbeError as error:
+            return None, error
+        kept, self._connection = self._connection, None
+        if kept is not None:
+            kept.session = None
+        return kept, None
 
     # --- HTTP ---------------------------------------------------------------------------------
 
-    def _exchange(self, target: str) -> _Response:
-        """One GET over the kept-alive connection; reconnects once if the server closed it meanwhile."""
+    def _what(self, target: str, connection: _Connection) -> str:
         what = _get(target)
+        if self.shared is not None and self.shared.several_addresses:
+            what += f" at address {connection.address}"
+        return what
+
+    def _exchange(self, target: str) -> _Response:
+        """One GET over a kept-alive connection; reconnects if the server closed an idle one meanwhile.
+
+        The connection stays this session's (and goes back to the pool) only when it is provably in step:
+        the response was read whole, nothing says it closes, and nothing follows it unread. Bytes after a
+        response on a connection that had carried a request before, or sat idle in the pool, mean that this
+        response may have been another request's (a duplicate or late answer, an unsolicited one): the
+        exchange fails, for the caller to try again on a fresh connection, where the first answer is its own.
+        """
         while True:
-            reused = self._connection is not None
-            connection = self._connection or self._open()
-            reused = reused or self._pooled  # an idle pooled connection may have been closed meanwhile
+            connection = self._connection or self._open(target)
+            self.last_address = connection.address
+            # Carried a request before, or sat idle in the pool (a server may answer an idle connection unasked,
+            # e.g. 408 Request Timeout): its next answer may not be this request's.
+            reused = connection.requests > 0 or connection.idled
+            self._suspect = self._suspect or reused
+            what = self._what(target, connection)
             try:
                 with self._network_errors(what):
+                    self._exchange_deadline = time.monotonic() + self.limits.read_timeout
                     try:
-                        connection.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
-                        connection.putheader("Host", str(self.endpoint))
-                        connection.putheader("Accept", "application/json")
-                        connection.putheader("Accept-Encoding", "identity")
-                        connection.putheader("User-Agent", USER_AGENT)
-                        connection.endheaders()
-                        response = connection.getresponse()
+                        response = self._request(connection, target)
                     except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
                         if not reused:
                             raise
@@ -588,10 +757,42 @@ class _EndpointSession:
             except BaseException:
                 self._drop()
                 raise
-            assert self._socket is not None
-            if response.will_close or not response.isclosed() or self._socket.released_by_http:
+            finally:
+                self._exchange_deadline = None
+            complete = not response.will_close and response.isclosed() and not connection.closed_by_http
+            state = connection.poll() if complete else CLOSED
+            if state != QUIET:
                 self._drop()
-            return _Response(response.status, response.reason, response.getheader("Location"), body)
+                if state == UNREAD and reused:
+                    raise _invalid(
+                        "bad_http_response",
+                        f"{what}: more followed the answer on a kept-alive connection (a duplicate or late "
+                        "response?): the answer may have been to another request",
+                    )
+            return _Response(response.status, response.reason, response.getheader("Location"), body, reused)
+
+    def _request(self, connection: _Connection, target: str) -> http.client.HTTPResponse:
+        """Send `GET target` on `connection` and read the response's head."""
+        client = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port)
+        client.auto_open = 0  # never let http.client open a connection of its own
+        # http.client only calls sendall, makefile and close on its socket.
+        client.sock = cast(socket.socket, connection)
+        client.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+        client.putheader("Host", str(self.endpoint))
+        client.putheader("Accept", "application/json")
+        client.putheader("Accept-Encoding", "identity")
+        client.putheader("User-Agent", USER_AGENT)
+        connection.requests += 1
+        client.endheaders()
+        response = client.getresponse()
+        # Informational answers (103 Early Hints, ...) precede the response; http.client skips only 100 Continue.
+        # 101 Switching Protocols was not asked for: it stays the answer, and fails as an HTTP status.
+        for _ in range(_MAX_INTERIM_RESPONSES):
+            if not 100 <= response.status < 200 or response.status == 101:
+                break
+            response = http.client.HTTPResponse(cast(socket.socket, connection), method="GET")
+            response.begin()  # the next response on the same connection: its one buffer keeps them in order
+        return response
 
     def _read_body(self, response: http.client.HTTPResponse, what: str) -> bytes:
         limit = self.limits.max_document_bytes
@@ -608,8 +809,50 @@ class _EndpointSession:
             raise _invalid("bad_http_response", f"{what} ends after {len(body)} of the {announced} bytes announced")
         return body
 
-    def fetch_json(self, target: str) -> object:
-        """GET `target` on this endpoint, following same-endpoint redirects, and parse it as JSON."""
+    def fetch_json(self, target: str, validate: Callable[[object], _Validated]) -> _Validated:
+        """GET `target` on this endpoint, following same-endpoint redirects, parse it as JSON and `validate` it.
+
+        Tried once more, on a fresh connection, when it failed on a connection that other requests had used
+        (the answer may not have been ours) or at an address whose neighbours may answer (a backend may be
+        failing: when the other address answers, that backend is the endpoint's finding, not this provider's).
+        """
+        retried: tuple[str, _ProbeError] | None = None
+        while True:
+            self._suspect = False
+            self.last_address = None
+            try:
+                document = validate(self._fetch_json_once(target))
+            except _ProbeError as error:
+                if retried is not None or not self._may_retry(error):
+                    raise
+                retried = (self.last_address or "", error)
+                continue
+            if (
+                retried is not None
+                and retried[1].kind == UNREACHABLE
+                and self.shared is not None
+                and retried[0] not in ("", self.last_address)
+            ):
+                # Another address served what this one failed: the backend failed, not the provider's document.
+                self.shared.backend_failed(retried[0], retried[1])
+            return document
+
+    def _may_retry(self, error: _ProbeError) -> bool:
+        """Whether a failed fetch deserves a second try on a fresh connection (and prepare it)."""
+        if self.shared is None or error.code == "host_budget_exceeded" or self.shared.judged:
+            return False
+        if error.kind == INVALID_DISCOVERY and self._suspect:
+            self._drop()
+            self._fresh_only = True
+            return True
+        if error.kind == UNREACHABLE and self.last_address and self.shared.has_other_address(self.last_address):
+            self._drop()
+            self._fresh_only = True
+            self._avoid = self.last_address
+            return True
+        return False
+
+    def _fetch_json_once(self, target: str) -> object:
         visited = {target}
         redirects = 0
         while True:
@@ -768,8 +1011,9 @@ class OidcProber:
         key_count: int | None = None
         failure: ProbeFailure | None = None
         try:
-            document = discovery.fetch_json(base_path + DISCOVERY_PATH)
-            raw_issuer, raw_jwks_uri, jwks_parts = _validate_discovery(document, provider_url)
+            raw_issuer, raw_jwks_uri, jwks_parts = discovery.fetch_json(
+                base_path + DISCOVERY_PATH, lambda document: _validate_discovery(document, provider_url)
+            )
             issuer, jwks_uri = server_text(raw_issuer), server_text(raw_jwks_uri)
             jwks_endpoint = _endpoint_of(jwks_parts)
             assert jwks_endpoint is not None
@@ -779,11 +1023,16 @@ class OidcProber:
             ):
                 discovery.roles.append(Role.JWKS)
             else:
+                discovery.close()  # done with it: its time is not spent while the JWKS endpoint is
                 current = pool.session(jwks_endpoint, Role.JWKS)
                 sessions.append(current)
-            key_count = _validate_jwks(current.fetch_json(_request_target(jwks_parts)))
+            key_count = current.fetch_json(_request_target(jwks_parts), _validate_jwks)
         except _ProbeError as error:
             failure = error.failure(current.endpoint)
+            current.failure = failure
+        except (TimeoutError, OSError, http.client.HTTPException) as error:
+            # A network behaviour that no step named: still this provider's finding, never an internal error.
+            failure = current.network_failure(error, "the probe").failure(current.endpoint)
             current.failure = failure
         finally:
             for session in sessions:

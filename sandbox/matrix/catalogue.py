@@ -16,6 +16,8 @@ from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS, Issuer, behaviour_named
 from sandbox.matrix import silence
 from sandbox.matrix.model import Pinned, ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import public_top
+from sandbox.matrix.shared_endpoints import GROUP as SHARED_ENDPOINTS
+from sandbox.matrix.shared_endpoints import SHARED_ENDPOINT_SCENARIOS
 from sandbox.matrix.sweeps import (
     ALERT_SIZE,
     BELOW_FLOOR_TIMEOUT,
@@ -43,6 +45,7 @@ GROUPS: Final = (
     "TLS",
     "Verified path",
     "HTTP and OIDC",
+    SHARED_ENDPOINTS,
     "Thumbprint lists",
     "AWS faults",
     "Deadlines",
@@ -706,7 +709,7 @@ IDENTITY_SCENARIOS: Final = (
     ),
 )
 
-SCENARIOS: Final = (*SHARED_SCENARIOS, *FAULT_SCENARIOS, *IDENTITY_SCENARIOS)
+SCENARIOS: Final = (*SHARED_SCENARIOS, *SHARED_ENDPOINT_SCENARIOS, *FAULT_SCENARIOS, *IDENTITY_SCENARIOS)
 
 
 def scenario_named(name: str) -> Scenario:

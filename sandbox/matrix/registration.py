@@ -54,6 +54,13 @@ def register(sandbox: Sandbox, scenario: Scenario) -> ProviderRun:
     return ProviderRun(scenario.name, arn, url, pinned, issuer, issuer.connections if issuer else 0)
 
 
+def register_issuer(sandbox: Sandbox, issuer: Issuer, scenario: str = "", pinned: Pinned = "stale") -> ProviderRun:
+    """Register an issuer already running (a tenant of a shared host) as an IAM OIDC provider."""
+    thumbprints = _thumbprints(sandbox, pinned, issuer, issuer.name)
+    arn = sandbox.register(issuer, pinned=thumbprints).arn
+    return ProviderRun(scenario, arn, issuer.url, thumbprints, issuer, issuer.connections)
+
+
 def matrix_bundle(pki: SandboxPki, directory: Path) -> Path:
     """The EXTRA_CA_BUNDLE of the matrix: the private root, the private issuing CA pinned before its
     rotation, and a corporate TLS-inspection CA (as in a bundle copied from a workstation)."""

@@ -10,6 +10,8 @@ from typing import Final
 
 from sandbox.matrix.catalogue import GROUPS, ODD_INPUT, SCALE_HOSTILE, SILENCE
 from sandbox.matrix.model import RunResult, Scenario
+from sandbox.matrix.shared_endpoints import GROUP as SHARED_ENDPOINTS
+from sandbox.matrix.shared_endpoints import GROUP_NOTE as SHARED_ENDPOINTS_NOTE
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError
@@ -20,14 +22,16 @@ _PORT = re.compile(r"(localhost|127\.0\.0\.1|\[::1\]):\d+")
 _SHA1 = re.compile(r"\b[0-9a-f]{40}\b")
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?\b")
 _CERTIFICATE_REPR = re.compile(r" \(encountered processing <Certificate\(.*?\)>\)")
+_CLUSTER = re.compile(r"/id/[0-9A-F]{8}E{24}\b")  # a shared-host tenant's path: numbered in creation order
 PROBLEM_WIDTH: Final = 170
 
 
 def normalise(text: str) -> str:
-    """A problem text that does not change between runs: no ports, thumbprints, dates or cert dumps."""
+    """A problem text that does not change between runs: no ports, thumbprints, dates, cluster ids or cert dumps."""
     text = _CERTIFICATE_REPR.sub("", text)
     text = _PORT.sub(r"\1:<port>", text)
     text = _SHA1.sub("<sha1>", text)
+    text = _CLUSTER.sub("/id/<cluster>", text)
     text = _DATE.sub("<date>", text)
     text = " ".join(text.split())
     return text if len(text) <= PROBLEM_WIDTH else text[: PROBLEM_WIDTH - 1].rstrip() + "…"
@@ -71,6 +75,7 @@ def outcome(scenario: Scenario, run: RunResult) -> Outcome:
 
 
 GROUP_NOTES: Final = {
+    SHARED_ENDPOINTS: SHARED_ENDPOINTS_NOTE,
     ODD_INPUT: (
         "A provider ARN must name the swept account's partition and account (else a validation error before",
         "any AWS call) and a URL must match the provider's path case for case; only the host folds case. Every",
@@ -106,22 +111,23 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         "edit by hand; `tests/hostile/test_matrix_doc.py` fails when this file is out of date.",
         "",
         "Every scenario runs with a stale pin unless its description says otherwise, so a row whose",
-        "action is `none` or `blocked` also shows that nothing was written. Ports, thumbprints and dates",
-        "in the problem text are replaced by placeholders.",
+        "action is `none` or `blocked` also shows that nothing was written. Ports, thumbprints, dates",
+        "and shared-host cluster ids in the problem text are replaced by placeholders.",
         "",
-        "Settings of every sweep: connect and read timeouts 2 s, host budget 4 s, 16 workers. The shared",
-        "sweep's EXTRA_CA_BUNDLE holds the private root, the private issuing CA pinned before its",
-        "rotation, and a corporate TLS-inspection CA.",
+        "Settings of every sweep unless its group says otherwise: connect and read timeouts 2 s, host",
+        "budget 4 s, 16 workers. The shared sweep's EXTRA_CA_BUNDLE holds the private root, the private",
+        "issuing CA pinned before its rotation, and a corporate TLS-inspection CA.",
         "",
         "Across every sweep the tests assert: each provider gets exactly one finding; no thumbprint is",
         "written from a chain that did not verify or while a blocking problem stands; nothing is written",
         "but the live certificate of a verified chain that is in its verified path or tied to it by",
         "signature, and nothing at all while interception or a chain-order defect stands; no provider",
-        "loses a pin of a live certificate; what IAM holds afterwards is what the finding says; the sweep",
-        "ends within `ceil(providers / workers) x (2 x host budget + 3 s) + 5 s`. Server text is untrusted: no",
-        "string of any report and no line of any delivered alert holds a C0 or C1 control, DEL, U+2028/2029",
-        "or a bidi control (they are escaped visibly, each server value capped at 256 characters), and a",
-        "sweep that alerts delivers exactly one message within SNS's 256 KB (UTF-8 bytes, attributes included).",
+        "loses a pin of a live certificate; what IAM holds afterwards is what the finding says; no finding",
+        "is an `internal_error`; the sweep ends within `ceil(providers / workers) x (2 x host budget + 3 s)",
+        "+ 5 s`. Server text is untrusted: no string of any report and no line of any delivered alert holds",
+        "a C0 or C1 control, DEL, U+2028/2029 or a bidi control (they are escaped visibly, each server value",
+        "capped at 256 characters), and a sweep that alerts delivers exactly one message within SNS's 256 KB",
+        "(UTF-8 bytes, attributes included).",
         "",
     ]
     for group in GROUPS:

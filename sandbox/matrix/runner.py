@@ -18,6 +18,7 @@ from sandbox.matrix.catalogue import (
 from sandbox.matrix.model import Pinned, RunResult, Scenario
 from sandbox.matrix.registration import matrix_bundle, register
 from sandbox.matrix.render import Outcome, outcome
+from sandbox.matrix.shared_endpoints import SHARED_ENDPOINT_SCENARIOS
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT, SCALE_PROVIDERS, sweep
 from thumbprint_remediator import contract
 
@@ -75,7 +76,7 @@ def run_matrix(sandbox: Sandbox, workdir: Path, *, scale: bool = True) -> Matrix
     try:
         shared = run_shared(sandbox, workdir)
         faults = {}
-        for scenario in (*FAULT_SCENARIOS, *IDENTITY_SCENARIOS):
+        for scenario in (*SHARED_ENDPOINT_SCENARIOS, *FAULT_SCENARIOS, *IDENTITY_SCENARIOS):
             assert scenario.fault is not None
             faults[scenario.name] = scenario.fault(sandbox, workdir)
         scaled = run_scale(sandbox, workdir) if scale else None

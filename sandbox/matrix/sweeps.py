@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from sandbox.environment import Sandbox
+from sandbox.environment import Resolver, Sandbox
 from sandbox.faults import FaultProxy, dead_endpoint_url
 from sandbox.matrix.model import Pinned, ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import public_top, register
@@ -51,9 +51,11 @@ def sweep(
     *,
     timeout_seconds: float = 300,
     event: Any = None,
+    resolver: Resolver | None = None,
 ) -> RunResult:
     """Invoke the real handler once (with `event`, the scheduled sweep by default) and read back every
-    provider's list from IAM."""
+    provider's list from IAM. With `resolver`, the handler's own wiring resolving names with it instead
+    (`Sandbox.sweep_resolving`: a manual sweep, no Lambda context)."""
     settings = {
         contract.ENV_CONNECT_TIMEOUT: f"{CONNECT_TIMEOUT:g}",
         contract.ENV_READ_TIMEOUT: f"{READ_TIMEOUT:g}",
@@ -65,7 +67,10 @@ def sweep(
     error: BaseException | None = None
     started = time.monotonic()
     try:
-        report = sandbox.invoke(event, timeout_seconds=timeout_seconds, **settings)
+        if resolver is None:
+            report = sandbox.invoke(event, timeout_seconds=timeout_seconds, **settings)
+        else:
+            report = sandbox.sweep_resolving(resolver, **settings)
     except AlertDeliveryError as failure:
         error, report = failure, failure.report
     except RemediatorError as failure:

@@ -42,6 +42,7 @@ def violations(run: RunResult) -> list[str]:
     - no provider is left without an entry it had that matches a live (last presented) certificate;
       a pin matching a presented certificate goes only when every entry kept matches one too;
     - what IAM holds afterwards is what the finding says, at most 5 entries, lowercase, no duplicates;
+    - no finding is an `internal_error`: whatever a server or AWS does is a finding of its own kind;
     - the sweep's wall time stays within `sweep_budget`.
     """
     problems: list[str] = []
@@ -66,6 +67,12 @@ def violations(run: RunResult) -> list[str]:
         problems.extend(
             f"{run.name}: {provider.scenario or provider.arn}: {text}" for text in _provider_breaches(provider)
         )
+    problems.extend(
+        f"{run.name}: {finding['arn']}: internal_error: {problem.get('message', '')}"
+        for finding in run.report["findings"]
+        for problem in finding["problems"]
+        if problem["code"] == "internal_error"
+    )
     return problems
 
 

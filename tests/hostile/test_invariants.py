@@ -76,6 +76,8 @@ def _with(change: str) -> RunResult:  # noqa: C901 - one branch per breach it pl
         run.wall_seconds = 11.0
     elif change == "written without a report":
         run.report = None
+    elif change == "internal error":
+        finding["problems"].append({"code": "internal_error", "status": "error"})
     return run
 
 
@@ -95,6 +97,7 @@ def _with(change: str) -> RunResult:  # noqa: C901 - one branch per breach it pl
         "no finding",
         "over budget",
         "written without a report",
+        "internal error",
     ],
 )
 def test_each_planted_breach_is_reported(change: str) -> None:

@@ -189,7 +189,7 @@ def test_separate_jwks_host_gets_its_thumbprint_next_to_the_discovery_one(matrix
         ("tls10_only", "tls_version_unsupported"),
         ("name_does_not_resolve", "dns_failure"),
         ("port_nobody_listens_on", "connection_refused"),
-        ("slow_trickle", "host_budget_exceeded"),
+        ("slow_trickle", "read_timeout"),
         ("discovery_50_mb", "document_too_large"),
         ("discovery_50_mb_chunked", "document_too_large"),
         ("leaf_only", "chain_untrusted"),

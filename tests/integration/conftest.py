@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from sandbox.environment import Sandbox, applied_environment
+from sandbox.environment import Sandbox
 from sandbox.issuers import IssuerFleet
 from sandbox.pki import SandboxPki, default_pki
-from sandbox.report_schema import validate_handler_output
 from thumbprint_remediator.probe import OidcProber, ProbeLimits
-from thumbprint_remediator.request import SweepRequest
-from thumbprint_remediator.runtime import build_sweeper
-from thumbprint_remediator.settings import Settings
 from thumbprint_remediator.trust import TrustEvaluator
-from thumbprint_remediator.views import to_builtins
 
 
 @pytest.fixture(scope="session")
@@ -58,25 +53,11 @@ def sampling_limits(fast_probe_limits: ProbeLimits) -> ProbeLimits:
     return dataclasses.replace(fast_probe_limits, sample_addresses=4, samples_per_address=1)
 
 
-Resolve = Callable[[str, int], Sequence[tuple[Any, ...]]]
-
-
 @pytest.fixture
 def resolving_sweep(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
     """Sweep the sandbox account with the handler's own wiring, but resolving names with `resolver`
     (default: the fleet's, which gives "localhost" several loopback addresses on load-balanced ports)."""
-
-    def sweep(resolver: Resolve | None = None, **overrides: str) -> dict[str, Any]:
-        with applied_environment(sandbox.handler_environment(**overrides)):
-            sweeper = build_sweeper(Settings.from_env(), logging.getLogger("resolving_sweep"))
-            assert isinstance(sweeper.prober, OidcProber)
-            prober = OidcProber(sweeper.prober.limits, resolver=resolver or sandbox.fleet.resolve)
-            report = dataclasses.replace(sweeper, prober=prober).run(
-                SweepRequest(source="manual"), account="123456789012"
-            )
-            return validate_handler_output(to_builtins(report))  # type: ignore[no-any-return]
-
-    return sweep
+    return sandbox.sweep_resolving
 
 
 @pytest.fixture

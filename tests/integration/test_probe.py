@@ -369,22 +369,38 @@ def test_budget_shorter_than_the_read_timeout_is_what_ends_a_hung_handshake(issu
     assert elapsed < prober.limits.read_timeout
 
 
-def test_trickling_server_is_cut_off_at_the_host_budget(
+def test_trickling_server_is_cut_off_at_the_read_timeout(
     issuer_fleet: IssuerFleet, fast_prober: OidcProber, fast_probe_limits: ProbeLimits
 ) -> None:
-    # Given a server sending one byte per 0.1 s: no single read ever times out (read_timeout 0.5 s)
+    # Given a server sending one byte per 0.1 s: each byte comes well within the read timeout (0.5 s)
     issuer = issuer_fleet.add("slow_trickle", trickle_interval=0.1)
 
     started = time.monotonic()
     result = fast_prober.probe(issuer.url)
     elapsed = time.monotonic() - started
 
-    # Then the budget, not the read timeout, ends it
+    # Then the read timeout ends it all the same: a whole answer must come within it, as STS expects
     assert result.failure is not None
-    assert (result.failure.kind, result.failure.code) == ("unreachable", "host_budget_exceeded")
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "read_timeout")
+    assert "no complete answer within 0.5 s" in result.failure.message
     assert result.hosts[0].live_thumbprint == issuer.discovery.expected_thumbprint
     # (a loaded machine only lengthens the probe: the lower bound holds whatever the load)
-    assert fast_probe_limits.host_budget - 0.2 < elapsed < fast_probe_limits.host_budget + LOADED_MACHINE_ALLOWANCE
+    assert fast_probe_limits.read_timeout - 0.2 < elapsed < fast_probe_limits.host_budget + LOADED_MACHINE_ALLOWANCE
+
+
+def test_trickling_server_is_cut_off_at_a_budget_shorter_than_the_read_timeout(issuer_fleet: IssuerFleet) -> None:
+    # Given the same trickle, and a budget shorter than the read timeout
+    issuer = issuer_fleet.add("slow_trickle", trickle_interval=0.1)
+    prober = OidcProber(ProbeLimits(connect_timeout=1.0, read_timeout=5.0, host_budget=0.8))
+
+    started = time.monotonic()
+    result = prober.probe(issuer.url)
+    elapsed = time.monotonic() - started
+
+    # Then the budget ends it, and says so
+    assert result.failure is not None
+    assert (result.failure.kind, result.failure.code) == ("unreachable", "host_budget_exceeded")
+    assert elapsed < prober.limits.read_timeout
 
 
 def test_injected_latency_delays_handshake_and_responses(issuer_fleet: IssuerFleet, fast_prober: OidcProber) -> None:

@@ -1,9 +1,12 @@
-"""The per-sweep pool's memo: each distinct certificate parsed once, each distinct chain verified once."""
+"""The per-sweep pool's memo (each distinct certificate parsed once, each distinct chain verified once) and its parallel
+sampling (one deadline for all, nothing finished late left open)."""
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -11,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from sandbox.pki import default_pki
 from tests.unit.builders import NOW, capture
+from thumbprint_remediator.endpoints import _in_parallel
 from thumbprint_remediator.models import HostCapture, Trust, TrustResult
 from thumbprint_remediator.probe import OidcProber
 
@@ -64,3 +68,34 @@ def test_each_distinct_certificate_is_parsed_once_per_sweep() -> None:
         # Then it was parsed once and every caller got the same description
         assert pool.certificates_parsed == 1
     assert len({id(info) for info in infos}) == 1
+
+
+# --- sampling's parallel work: one deadline for all, nothing finished late left open --------------------------
+
+
+def test_parallel_sampling_waits_for_one_deadline_not_one_per_task() -> None:
+    # Given four tasks of which three block well past the deadline (as sampling threads on a starved CPU)
+    release = threading.Event()
+    late: list[str] = []
+
+    def blocked(name: str) -> str:
+        release.wait(10)
+        return name
+
+    tasks: list[Callable[[], str]] = [
+        lambda: "first",
+        *(functools.partial(blocked, f"late {index}") for index in range(3)),
+    ]
+    started = time.monotonic()
+    # When they run until a deadline 0.2 s away
+    results = _in_parallel(tasks, started + 0.2, "test", late.append)
+    waited = time.monotonic() - started
+    # Then the wait ends at that one deadline (not a grace per task), with the unfinished ones missing
+    assert results == ["first", None, None, None]
+    assert waited < 0.2 + 1.0  # a per-task second of grace would make it 3.2 s
+    # And what the late ones finish with is handed over to be closed, not dropped
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(late) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(late) == ["late 0", "late 1", "late 2"]
