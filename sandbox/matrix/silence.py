@@ -116,6 +116,8 @@ def silenced(change: WorldChange, witness: Witness | None, *, restore: bool = Fa
             sandbox.invoke(None, environment)
             sandbox.alerts()
             news = change(sandbox, provider)
+            # What IAM holds once the world changed is the "before" the invariants judge the tool's writes against.
+            provider.pinned = tuple(sandbox.thumbprints(provider.arn))
             if witness is not None:
                 witness(sandbox, environment)
             if restore:
