@@ -1,0 +1,306 @@
+"""The account's alert (alerts.py): whose sweep and when, history's state, each provider's block (reliance,
+nearest expiry, problems and notes), the healthy ones, and how the text budget is shared between blocks and
+the providers listed by URL only.
+
+Found by mutation testing (`make mutation`). Pure: reports built by `build_report`. Tests pin the facts an
+operator reads (accounts, dates, counts, thumbprints, which providers are shown) rather than sentences.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.unit.builders import NOW
+from thumbprint_remediator.alerts import TEXT_BUDGET, finding_block, render_alert
+from thumbprint_remediator.report import Finding, build_report
+from thumbprint_remediator.rules import Expiry, Problem
+from thumbprint_remediator.views import FindingHistory, UntoldEntry, to_builtins
+
+OLD, NEW = "a" * 40, "b" * 40
+ACCOUNT = "123456789012"
+
+
+def _finding(index: int, status: str = "ok", action: str = "none", **extra: Any) -> Finding:
+    return Finding(
+        arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/issuer-{index}.example",
+        url=f"issuer-{index}.example",
+        status=status,
+        action=action,
+        thumbprints_before=(OLD,),
+        thumbprints_after=(NEW, OLD) if action in ("updated", "would_update") else (OLD,),
+        **extra,
+    )
+
+
+def _report(
+    *findings: Finding, account: str | None = ACCOUNT, dry_run: bool = False, history: bool = False
+) -> dict[str, Any]:
+    return to_builtins(
+        build_report(
+            account=account,
+            dry_run=dry_run,
+            started_at=NOW,
+            duration_ms=12,
+            findings=findings,
+            sweep_id="sweep-77",
+            history_enabled=history,
+        )
+    )
+
+
+def _text(body: str) -> str:
+    for heading in ("\n\nFull report (JSON):\n", "\n\nReport (JSON, trimmed):\n"):
+        if heading in body:
+            return body.split(heading, 1)[0]
+    raise AssertionError("no JSON part")
+
+
+def _lines(report: dict[str, Any]) -> list[str]:
+    return _text(render_alert(report).body).splitlines()
+
+
+def _block(finding: Finding) -> list[str]:
+    return finding_block(
+        to_builtins(
+            build_report(
+                account=ACCOUNT, dry_run=False, started_at=NOW, duration_ms=1, findings=(finding,), sweep_id="s"
+            )
+        )["findings"][0]
+    )
+
+
+STALE = _finding(1, "stale", "updated")
+
+
+# --- whose sweep, when, how bad ----------------------------------------------------------------------------------
+def test_the_alert_names_the_swept_account_when_it_started_and_its_severity() -> None:
+    alert = render_alert(_report(STALE, _finding(2)))
+    header = _text(alert.body).splitlines()[:2]
+    assert alert.attributes["account"] == ("String", ACCOUNT)
+    assert ACCOUNT in header[0]
+    assert "2026-11-28T12:00:00Z" in header[0]
+    assert alert.attributes["severity"] == ("String", "warning")
+    assert "warning" in header[1]
+
+
+def test_a_sweep_without_an_account_says_unknown_where_the_account_goes() -> None:
+    alert = render_alert(_report(STALE, account=None))
+    assert alert.attributes["account"] == ("String", "unknown")
+    assert "unknown" in _text(alert.body).splitlines()[0]
+    assert "unknown" in alert.subject
+
+
+def test_a_dry_run_says_so_in_the_subject_and_the_first_line_and_a_real_sweep_does_not() -> None:
+    live, dry = render_alert(_report(STALE)), render_alert(_report(STALE, dry_run=True))
+    assert "dry run" in dry.subject
+    assert "dry run" not in live.subject
+    live_first, dry_first = _text(live.body).splitlines()[0], _text(dry.body).splitlines()[0]
+    assert "dry run" in dry_first
+    assert "dry run" not in live_first
+    # The same line with the note added before its end
+    assert dry_first.startswith(live_first[:-1])
+    assert dry_first.endswith(live_first[-1])
+
+
+UNAVAILABLE = FindingHistory(
+    state="unavailable", reason="history unavailable for this provider: boom", placeholder_pins=[]
+)
+
+
+@pytest.mark.parametrize(
+    ("findings", "history", "says"),
+    [
+        ((STALE,), False, "History is off"),
+        ((_finding(1, "stale", "updated", history=UNAVAILABLE), _finding(2, history=UNAVAILABLE)), True, "for 2 "),
+    ],
+    ids=["history-off", "unavailable-for-two"],
+)
+def test_the_header_says_when_history_is_off_or_unavailable(
+    findings: tuple[Finding, ...], history: bool, says: str
+) -> None:
+    header = _lines(_report(*findings, history=history))
+    # Then a third line of the header says it, and the blocks follow after an empty line
+    assert says in header[2]
+    assert header[3] == ""
+
+
+def test_with_history_on_and_available_the_header_is_two_lines() -> None:
+    lines = _lines(_report(STALE, history=True))
+    assert lines[2] == ""
+    assert lines[3].startswith("[STALE -> UPDATED] issuer-1.example")
+
+
+# --- each provider's block ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("reliance", "word"), [("required", "relies"), ("fallback", "fallback")], ids=["required", "fallback"]
+)
+def test_a_block_says_how_far_iam_relies_on_the_thumbprint_and_nothing_when_unknown(reliance: str, word: str) -> None:
+    unknown = _block(_finding(1, "stale", "updated"))
+    block = _block(_finding(1, "stale", "updated", thumbprint_reliance=reliance))
+    (extra,) = [line for line in block if line not in unknown]
+    assert word in extra
+    assert "thumbprint" in extra
+
+
+def test_a_block_shows_the_nearest_expiry_as_a_utc_date_with_days_left_and_the_certificate() -> None:
+    expiry = Expiry("issuer-1.example", "CN=intermediate-r7", datetime(2027, 2, 26, 14, 3, 9, tzinfo=UTC), 12)
+    block = _block(_finding(1, "expiring", nearest_expiry=expiry))
+    (line,) = [line for line in block if "2027-02-26 14:03 UTC" in line]
+    assert "12 days" in line
+    assert "CN=intermediate-r7" in line
+
+
+def test_a_block_leaves_out_notes_but_tls13_only_and_shows_every_problem_after_them() -> None:
+    problems = (
+        Problem("private_ca_rotation_followed", "ok", "NOTE-followed", "none needed"),
+        Problem("tls13_only", "ok", "NOTE-tls13", "none needed"),
+        Problem("thumbprint_missing", "stale", "PROBLEM-missing", "pin it"),
+    )
+    text = "\n".join(_block(_finding(1, "stale", "updated", problems=problems)))
+    assert "NOTE-followed" not in text
+    assert "NOTE-tls13" in text
+    assert "PROBLEM-missing" in text
+
+
+def _compact(**fields: Any) -> dict[str, Any]:
+    finding = {
+        "arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/u.example",
+        "url": "u.example",
+        "status": "untrusted",
+        "action": "blocked",
+        "thumbprints_before": [OLD],
+        "thumbprints_after": [OLD],
+        "problems": [],
+        "days_to_expiry": None,
+        "error": None,
+    }
+    return {**finding, **fields}
+
+
+def test_a_compact_block_lists_every_problem_code_in_order_and_no_line_without_one() -> None:
+    block = finding_block(_compact(problems=["chain_untrusted", "certificate_expiring"]))
+    (line,) = [line for line in block if "chain_untrusted" in line]
+    assert line.endswith("chain_untrusted, certificate_expiring")
+    assert len(finding_block(_compact())) == len(block) - 1
+
+
+# --- dates in history --------------------------------------------------------------------------------------------
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local zone is Asia/Tokyo (the CLI runs on people's laptops)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _untold(observed_at: str) -> list[str]:
+    history = FindingHistory(
+        state="on",
+        since_last_sweep=[],
+        news=None,
+        untold=[UntoldEntry(kind="drift", detail="changed outside the tool: added x", observed_at=observed_at)],
+        placeholder_pins=[],
+    )
+    return [line for line in _block(_finding(1, "stale", history=history)) if "drift" in line]
+
+
+@pytest.mark.usefixtures("tokyo")
+def test_a_change_not_yet_told_shows_when_it_was_seen_in_utc_whatever_the_machines_zone() -> None:
+    (line,) = _untold((datetime(2027, 2, 26, 15, 3, tzinfo=UTC) + timedelta(hours=1)).astimezone().isoformat())
+    assert "2027-02-26 16:03 UTC" in line
+    (line,) = _untold("2027-02-26T15:03:00+01:00")
+    assert "2027-02-26 14:03 UTC" in line
+
+
+def test_a_seen_value_that_is_not_a_time_is_shown_as_text_capped_like_any_field() -> None:
+    (line,) = _untold("yesterday")
+    assert "yesterday" in line
+    (line,) = _untold("y" * 300)
+    assert "y" * 200 in line
+    assert "y" * 300 not in line
+
+
+# --- the healthy providers ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("healthy", "more"), [(10, ""), (11, " and 1 more"), (12, " and 2 more")])
+def test_the_closing_line_names_the_first_ten_healthy_providers_and_counts_the_rest(healthy: int, more: str) -> None:
+    lines = _lines(_report(STALE, *(_finding(n) for n in range(2, healthy + 2))))
+    closing = lines[-1]
+    assert closing.startswith(f"Healthy: {healthy} ok: ")
+    names = closing.partition(" ok: ")[2].removesuffix(".")
+    assert names.endswith(more) if more else not names.endswith("more")
+    assert names.removesuffix(more).split(", ") == [f"issuer-{n}.example" for n in range(2, 12)][: min(healthy, 10)]
+
+
+def test_the_closing_line_counts_healthy_providers_by_status_and_says_none_when_there_are_none() -> None:
+    closing = _lines(_report(STALE, _finding(2), _finding(3, "skipped")))[-1]
+    assert closing.startswith("Healthy: 1 ok, 1 skipped: ")
+    closing = _lines(_report(STALE))[-1]
+    assert closing.startswith("Healthy")
+    assert closing.endswith("none.")
+
+
+# --- the text budget ---------------------------------------------------------------------------------------------
+def test_when_every_block_fits_nothing_is_listed_by_url_and_blocks_are_paragraphs() -> None:
+    lines = _lines(_report(STALE, _finding(2, "untrusted", "blocked"), _finding(3)))
+    assert not [line for line in lines if line.startswith("  [") or " more" in line]
+    starts = [i for i, line in enumerate(lines) if line.startswith(("[", "Healthy"))]
+    assert len(starts) == 3
+    assert all(lines[i - 1] == "" for i in starts)
+
+
+def _many(count: int, problems: tuple[Problem, ...] = ()) -> list[Finding]:
+    return [_finding(n, "untrusted", "blocked", problems=problems) for n in range(count)]
+
+
+def test_when_even_the_urls_do_not_all_fit_every_provider_is_still_accounted_for_and_the_text_closes() -> None:
+    # Given 4000 providers needing attention: more blocks than fit, and more URLs than fit beside them
+    problem = Problem("chain_untrusted", "untrusted", "the chain does not verify", "fix the chain")
+    lines = _lines(_report(*_many(4000, (problem,)), _finding(9999)))
+    text = "\n".join(lines)
+    assert len(text.encode()) <= TEXT_BUDGET
+    blocks = [line for line in lines if line.startswith("[UNTRUSTED -> BLOCKED] ")]
+    listed = [line for line in lines if line.startswith("  [UNTRUSTED -> BLOCKED] ")]
+    (heading,) = [i for i, line in enumerate(lines) if line.startswith(f"{4000 - len(blocks)} more providers")]
+    (rest,) = [line for line in lines if line.startswith("  ... and ")]
+    # Then the heading counts those without a block, says the text is capped at 128 KB and names the sweep; the
+    # first of them are listed by URL in order; the others are counted, pointing to the log of the same sweep
+    assert "128 KB" in lines[heading]
+    assert "sweep-77" in lines[heading]
+    assert [line.split()[-1] for line in blocks + listed] == [
+        f"issuer-{n}.example" for n in range(len(blocks + listed))
+    ]
+    assert rest.startswith(f"  ... and {4000 - len(blocks) - len(listed)} more ")
+    assert "sweep-77" in rest
+    # And the URLs get about half of the text, the blocks the other half
+    listing = sum(len(line.encode()) + 1 for line in listed)
+    assert listing > 0.45 * TEXT_BUDGET
+    # And the closing line ends the text, after an empty line, as the listing does
+    assert lines[-1] == "Healthy: 1 ok: issuer-9999.example."
+    assert lines[-2] == ""
+    assert lines[heading - 1] == ""
+
+
+def test_one_huge_block_does_not_crowd_the_other_providers_out_of_the_text() -> None:
+    # Given a first provider with a hundred long problems (a 100 KB block), then 1000 other providers
+    huge = tuple(Problem(f"problem_{n}", "untrusted", f"{n}: " + "x" * 1000, "fix it") for n in range(100))
+    findings = [_finding(0, "untrusted", "blocked", problems=huge), *_many(1001)[1:]]
+    lines = _lines(_report(*findings))
+    # Then every provider is in the text, by URL: none is only counted
+    listed = [line.split()[-1] for line in lines if line.startswith("  [UNTRUSTED -> BLOCKED] ")]
+    blocks = [line.split()[-1] for line in lines if line.startswith("[UNTRUSTED -> BLOCKED] ")]
+    assert sorted(blocks + listed) == sorted(f"issuer-{n}.example" for n in range(1001))
+    assert not [line for line in lines if line.startswith("  ... and ")]
+
+
+def test_a_trimmed_json_part_names_the_sweep_whose_log_has_the_full_report() -> None:
+    huge = tuple(Problem(f"problem_{n}", "untrusted", "x" * 1000, "fix it") for n in range(30))
+    body = render_alert(_report(*(_finding(n, "untrusted", "blocked", problems=huge) for n in range(20)))).body
+    note = body.split("\n\nReport (JSON, trimmed):\n", 1)[1].split("\n", 1)[0]
+    assert "sweep-77" in note
