@@ -189,6 +189,40 @@ def test_a_compact_block_lists_every_problem_code_in_order_and_no_line_without_o
     assert len(finding_block(_compact())) == len(block) - 1
 
 
+def test_a_block_shows_why_the_action_was_taken_and_the_error() -> None:
+    block = _block(_finding(1, "stale", "update_failed", action_reason="IAM refused: throttled", error="Throttling"))
+    assert [line for line in block if "IAM refused: throttled" in line]
+    assert [line for line in block if "Throttling" in line]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "shown"),
+    [((OLD,), None, [OLD, "unknown"]), (None, None, ["unknown"]), ((OLD,), (OLD,), [OLD])],
+    ids=["written-but-not-read-back", "never-read", "unchanged"],
+)
+def test_a_block_says_which_thumbprints_are_unknown(
+    before: tuple[str, ...] | None, after: tuple[str, ...] | None, shown: list[str]
+) -> None:
+    finding = Finding(
+        arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/x.example",
+        url="x.example",
+        status="stale",
+        action="update_unknown" if before else "none",
+        thumbprints_before=before,
+        thumbprints_after=after,
+    )
+    (line,) = [line for line in _block(finding) if line.startswith("  Thumbprints: ")]
+    assert all(fact in line for fact in shown)
+    assert ("->" in line) == (before != after and before is not None)
+    assert (OLD in line) == (before is not None)
+
+
+def test_a_problems_message_is_shown_whole_up_to_a_lines_length() -> None:
+    message = "the chain does not verify: " + "m" * 600
+    problem = Problem("chain_untrusted", "untrusted", message, "fix the chain")
+    assert [line for line in _block(_finding(1, "untrusted", "blocked", problems=(problem,))) if message in line]
+
+
 # --- dates in history --------------------------------------------------------------------------------------------
 @pytest.fixture
 def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -304,3 +338,53 @@ def test_a_trimmed_json_part_names_the_sweep_whose_log_has_the_full_report() -> 
     body = render_alert(_report(*(_finding(n, "untrusted", "blocked", problems=huge) for n in range(20)))).body
     note = body.split("\n\nReport (JSON, trimmed):\n", 1)[1].split("\n", 1)[0]
     assert "sweep-77" in note
+
+
+# --- attributes, and what reached the alert another way ----------------------------------------------------------
+def test_the_attributes_a_subscription_filters_on_are_the_severity_account_dry_run_and_counts() -> None:
+    report = _report(
+        _finding(1, "stale", "would_update"), _finding(2, "untrusted", "blocked"), _finding(3, "expiring"), dry_run=True
+    )
+    assert dict(render_alert(report).attributes) == {
+        "severity": ("String", "critical"),
+        "account": ("String", ACCOUNT),
+        "dry_run": ("String", "true"),
+        "providers": ("Number", "3"),
+        "updated": ("Number", "0"),
+        "would_update": ("Number", "1"),
+        "blocked": ("Number", "1"),
+        "stale": ("Number", "1"),
+        "expiring": ("Number", "1"),
+        "unreachable": ("Number", "0"),
+    }
+    assert render_alert(_report(STALE)).attributes["dry_run"] == ("String", "false")
+
+
+def test_a_report_whose_summary_leaves_counts_out_still_gives_sns_a_number_for_each() -> None:
+    # SNS refuses a Number attribute that is not a number: a missing count is 0
+    report = {**_report(STALE), "summary": {"providers": 1}}
+    numbers = {name: value for name, (kind, value) in render_alert(report).attributes.items() if kind == "Number"}
+    counts = ("updated", "would_update", "blocked", "stale", "expiring", "unreachable")
+    assert numbers == {"providers": "1", **dict.fromkeys(counts, "0")}
+
+
+def test_values_that_reached_the_alert_unchecked_are_shown_capped_like_fields() -> None:
+    # Given a report handed as a mapping whose values are far longer than any the sweep writes
+    stale = {
+        **_report(STALE)["findings"][0],
+        "url": "u" * 2000,
+        "thumbprints_after": ["t" * 2000],
+        "nearest_expiry": {"host": None, "subject": "s" * 2000, "not_after": "2027-01-01T00:00:00Z", "days_left": 3},
+    }
+    healthy = {**_report(_finding(2))["findings"][0], "url": "h" * 2000}
+    report = {**_report(STALE), "account": "a" * 2000, "started_at": "d" * 2000, "findings": [stale, healthy]}
+    text = _text(render_alert(report).body)
+    # Then each shows its start, and no more than a field's length of it
+    for letter in "uthsad":
+        assert letter * 200 in text
+        assert letter * 300 not in text
+
+
+def test_a_report_handed_as_a_mapping_with_a_time_in_it_still_renders_the_time_as_text() -> None:
+    report = {**_report(STALE), "started_at": NOW}
+    assert str(NOW) in render_alert(report).body

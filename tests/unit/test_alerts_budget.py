@@ -8,6 +8,7 @@ the message, the subject and every attribute's name, type and value.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -118,8 +119,8 @@ def test_a_budget_too_small_for_the_summary_says_the_json_was_left_out_if_only_t
 
 
 # --- the subject -------------------------------------------------------------------------------------------------
-def _subject(account: str) -> str:
-    finding = Finding(
+def _updated() -> Finding:
+    return Finding(
         arn="arn:aws:iam::123456789012:oidc-provider/x.example",
         url="x.example",
         status="stale",
@@ -127,8 +128,11 @@ def _subject(account: str) -> str:
         thumbprints_before=("a" * 40,),
         thumbprints_after=("b" * 40,),
     )
+
+
+def _subject(account: str) -> str:
     report = build_report(
-        account=account, dry_run=False, started_at=NOW, duration_ms=1, findings=(finding,), sweep_id="s"
+        account=account, dry_run=False, started_at=NOW, duration_ms=1, findings=(_updated(),), sweep_id="s"
     )
     return render_alert(to_builtins(report)).subject
 
@@ -147,3 +151,30 @@ def test_a_subject_of_exactly_sns_limit_is_kept_whole_and_a_longer_one_is_cut_be
 def test_a_subject_keeps_printable_ascii_and_marks_everything_else() -> None:
     assert ascii_subject("a\x1f b~\x7f\u00e9\U0001f600") == "a? b~???"
     assert len(ascii_subject("z" * 300)) == SUBJECT_LIMIT
+
+
+def test_the_trimmed_json_caps_each_item_like_a_line_and_writes_a_time_as_text() -> None:
+    report = {"account": "123456789012", "started_at": datetime(2026, 11, 28, 12, 0, tzinfo=UTC)}
+    items = [{"url": "issuer.example", "detail": "d" * 3000}]
+    data = _parsed(trimmed_json(report, "findings", items, 10**6, "NOTE"))
+    assert data["started_at"] == "2026-11-28 12:00:00+00:00"
+    (item,) = data["findings"]
+    assert item["detail"].startswith("d" * 900)
+    assert len(item["detail"]) <= 1024
+
+
+def test_a_cut_subject_never_ends_its_counts_on_a_separator() -> None:
+    # Given counts cut right after "1 updated, " (a 65-character account leaves 29 characters before "...")
+    finding = Finding(
+        arn="arn:aws:iam::123456789012:oidc-provider/y.example", url="y.example", status="expiring", action="none"
+    )
+    report = build_report(
+        account="z" * 65,
+        dry_run=False,
+        started_at=NOW,
+        duration_ms=1,
+        findings=(_updated(), finding),
+        sweep_id="s",
+    )
+    subject = render_alert(to_builtins(report)).subject
+    assert subject == f"OIDC thumbprints: 1 updated... ({'z' * 65})"

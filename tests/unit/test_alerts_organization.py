@@ -364,3 +364,15 @@ def test_a_report_too_large_for_sns_keeps_the_accounts_needing_attention_with_wh
             "problems": ["thumbprint_missing"],
         }
     ]
+
+
+def test_an_account_id_or_name_that_reached_the_alert_unchecked_is_shown_capped() -> None:
+    # Given an organization report handed as a mapping, its account id and name far longer than any aggregate writes
+    org = _org(_failed("333333333333", "legacy"))
+    org["accounts"][0] = {**org["accounts"][0], "account": "9" * 300, "name": "n" * 2000}
+    text = _text(render_organization_alert(org).body)
+    # Then the block shows the start of each, an id no longer than a short field, a name no longer than a field
+    assert "9" * 40 in text
+    assert "9" * 100 not in text
+    assert "n" * 200 in text
+    assert "n" * 300 not in text
