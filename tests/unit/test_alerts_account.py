@@ -8,6 +8,8 @@ operator reads (accounts, dates, counts, thumbprints, which providers are shown)
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.builders import NOW
+from tests.unit.builders import NOW, capture
 from thumbprint_remediator.alerts import TEXT_BUDGET, finding_block, render_alert
-from thumbprint_remediator.report import Finding, build_report
+from thumbprint_remediator.report import Finding, build_report, describe_host
 from thumbprint_remediator.rules import Expiry, Problem
 from thumbprint_remediator.views import FindingHistory, UntoldEntry, to_builtins
 
@@ -91,7 +93,7 @@ def test_the_alert_names_the_swept_account_when_it_started_and_its_severity() ->
 def test_a_sweep_without_an_account_says_unknown_where_the_account_goes() -> None:
     alert = render_alert(_report(STALE, account=None))
     assert alert.attributes["account"] == ("String", "unknown")
-    assert "unknown" in _text(alert.body).splitlines()[0]
+    assert re.search(r"\bunknown\b", _text(alert.body).splitlines()[0])
     assert "unknown" in alert.subject
 
 
@@ -129,8 +131,12 @@ def test_the_header_says_when_history_is_off_or_unavailable(
     assert header[3] == ""
 
 
-def test_with_history_on_and_available_the_header_is_two_lines() -> None:
-    lines = _lines(_report(STALE, history=True))
+@pytest.mark.parametrize("counted", [True, False], ids=["none-unavailable", "unavailable-not-counted"])
+def test_with_history_on_and_available_the_header_is_two_lines(counted: bool) -> None:
+    report = _report(STALE, history=True)
+    if not counted:  # a report handed as a mapping need not count what is 0
+        report = {**report, "history": {"enabled": True}}
+    lines = _lines(report)
     assert lines[2] == ""
     assert lines[3].startswith("[STALE -> UPDATED] issuer-1.example")
 
@@ -289,6 +295,22 @@ def test_when_every_block_fits_nothing_is_listed_by_url_and_blocks_are_paragraph
     assert all(lines[i - 1] == "" for i in starts)
 
 
+def test_the_providers_listed_by_url_and_the_sweep_id_they_point_to_are_capped_like_fields() -> None:
+    # Given a report handed as a mapping: 700 providers needing attention, URLs and the sweep id far too long
+    finding = _report(_finding(0, "untrusted", "blocked"))["findings"][0]
+    findings = [{**finding, "url": f"{n:04d}" + "u" * 2000} for n in range(700)]
+    report = {**_report(STALE), "sweep_id": "w" * 2000, "findings": findings}
+    text = _text(render_alert(report).body)
+    # Then some are listed by URL, each URL and the sweep id shown capped, in the text and in the JSON's note
+    assert [line for line in text.splitlines() if line.startswith("  [UNTRUSTED -> BLOCKED] ")]
+    assert "u" * 300 not in text
+    assert "w" * 200 in text
+    assert "w" * 300 not in text
+    note = render_alert(report).body.split("\n\nReport (JSON, trimmed):\n", 1)[1].split("\n", 1)[0]
+    assert "w" * 200 in note
+    assert "w" * 300 not in note
+
+
 def _many(count: int, problems: tuple[Problem, ...] = ()) -> list[Finding]:
     return [_finding(n, "untrusted", "blocked", problems=problems) for n in range(count)]
 
@@ -333,11 +355,26 @@ def test_one_huge_block_does_not_crowd_the_other_providers_out_of_the_text() -> 
     assert not [line for line in lines if line.startswith("  ... and ")]
 
 
-def test_a_trimmed_json_part_names_the_sweep_whose_log_has_the_full_report() -> None:
+def test_a_trimmed_json_part_keeps_the_findings_needing_attention_without_certificates_and_names_the_sweep() -> None:
+    # Given 20 providers needing attention with long problems, their hosts' certificates, and a healthy one
     huge = tuple(Problem(f"problem_{n}", "untrusted", "x" * 1000, "fix it") for n in range(30))
-    body = render_alert(_report(*(_finding(n, "untrusted", "blocked", problems=huge) for n in range(20)))).body
-    note = body.split("\n\nReport (JSON, trimmed):\n", 1)[1].split("\n", 1)[0]
+    host = describe_host(capture(["leaf", "intermediate"]), None, NOW)
+    findings = [_finding(n, "untrusted", "blocked", problems=huge, hosts=(host,)) for n in range(20)]
+    body = render_alert(_report(*findings, _finding(99, hosts=(host,)))).body
+    note, trimmed = body.split("\n\nReport (JSON, trimmed):\n", 1)[1].split("\n", 1)
+    # Then the note names the sweep whose log has the full report, and the findings kept are the first ones
+    # needing attention, each without its hosts
     assert "sweep-77" in note
+    kept = json.loads(trimmed)["findings"]
+    assert [finding["url"] for finding in kept] == [f"issuer-{n}.example" for n in range(len(kept))]
+    assert not [finding for finding in kept if "hosts" in finding]
+
+
+def test_a_report_small_enough_is_sent_whole_one_field_to_a_line() -> None:
+    body = render_alert(_report(STALE, _finding(2))).body
+    full = body.split("\n\nFull report (JSON):\n", 1)[1]
+    assert json.loads(full) == _report(STALE, _finding(2))
+    assert len(full.splitlines()) > 20
 
 
 # --- attributes, and what reached the alert another way ----------------------------------------------------------

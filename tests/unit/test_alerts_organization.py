@@ -7,6 +7,7 @@ Found by mutation testing (`make mutation`). Pure: organization reports built by
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -155,7 +156,7 @@ def test_the_text_names_the_execution_that_swept_or_says_it_was_manual() -> None
     with_execution = _text(render_organization_alert(_org(_healthy("111111111111"), execution=execution)).body)
     assert execution in "\n".join(with_execution.splitlines()[:4])
     manual = _text(render_organization_alert(_org(_healthy("111111111111"))).body)
-    assert "manual" in "\n".join(manual.splitlines()[:4])
+    assert re.search(r"\bmanual\b", "\n".join(manual.splitlines()[:4]))
 
 
 # --- each account's block --------------------------------------------------------------------------------------
@@ -213,6 +214,14 @@ def test_an_account_with_more_findings_than_its_entry_keeps_says_how_many_more_a
     assert "sweep-111111111111" in more
 
 
+def test_an_organizations_counts_read_as_words() -> None:
+    finding = _provider("111111111111", "x.example", "stale", "would_update")
+    org = _org(_swept("111111111111", "prod", finding, dry_run=True))
+    alert = render_organization_alert(org)
+    assert alert.subject == "OIDC thumbprints (dry run): 1 would update (1 accounts)"
+    assert "== Account 111111111111 (prod): 1 would update" in _text(alert.body)
+
+
 def test_an_account_without_a_name_is_shown_by_its_id_alone() -> None:
     text = _text(render_organization_alert(_org(_failed("333333333333"))).body)
     assert "== Account 333333333333: FAILED" in text
@@ -265,6 +274,8 @@ def test_an_alert_of_the_view_counts_the_accounts_left_out_and_points_to_the_ful
     healthy = _line(text, "Healthy accounts")
     assert healthy.startswith("Healthy accounts (22): ")
     assert healthy.endswith(" and 2 more.")
+    lines = text.splitlines()
+    assert lines[lines.index(healthy) - 1] == ""
 
 
 def test_an_organization_that_fits_leaves_nothing_out() -> None:
@@ -292,7 +303,9 @@ def test_accounts_whose_blocks_do_not_fit_are_listed_by_id_pointing_to_the_json(
     assert left_out.startswith(f"... and {len(rest)} more accounts")
     assert "JSON" in left_out
     assert left_out.partition("): ")[2].split(", ") == rest
+    # And the closing line still ends the text, a paragraph of its own
     assert text.splitlines()[-1].startswith("Healthy accounts (0)")
+    assert text.splitlines()[-2] == ""
 
 
 def test_when_the_ids_do_not_all_fit_the_line_lists_the_first_and_counts_the_others() -> None:
@@ -376,3 +389,16 @@ def test_an_account_id_or_name_that_reached_the_alert_unchecked_is_shown_capped(
     assert "9" * 100 not in text
     assert "n" * 200 in text
     assert "n" * 300 not in text
+
+
+def test_the_ids_of_accounts_without_a_block_are_capped_like_short_fields() -> None:
+    # Given accounts left without a block whose ids reached the alert unchecked, far too long
+    org = _org(*(_failed(f"{n:012d}", message="denied " + "x" * 990) for n in range(1, 119)))
+    org["accounts"][-2:] = [
+        {**entry, "account": digit * 300} for digit, entry in zip("67", org["accounts"][-2:], strict=True)
+    ]
+    left_out = _line(_text(render_organization_alert(org).body), "... and ")
+    # Then each is listed by its start, no longer than a short field
+    for digit in "67":
+        assert digit * 40 in left_out
+        assert digit * 100 not in left_out
