@@ -399,7 +399,7 @@ def test_a_record_stored_before_the_outbox_reads_as_told() -> None:
     for key in ("expiry_days_told", "skip_tagged", "untold", "untold_dropped"):
         del stored[key]
     record = record_from_dict(stored)
-    assert (record.expiry_days_told, record.skip_tagged, record.untold) == (12, False, ())
+    assert (record.expiry_days_told, record.skip_tagged, record.untold, record.untold_dropped) == (12, False, (), 0)
     assert all(problem.last_reminded is not None for problem in record.problems)
     again = observe(chain(LEAF, INT_A), problems=("thumbprint_missing",), days_left=11, now=T0 + timedelta(days=1))
     assert reminder_due(record, again) is None
