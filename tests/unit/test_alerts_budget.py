@@ -8,20 +8,15 @@ the message, the subject and every attribute's name, type and value.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from tests.unit.builders import NOW
 from thumbprint_remediator.alerts import (
-    MESSAGE_LIMIT,
     SUBJECT_LIMIT,
     TextBudget,
     ascii_subject,
     compose_alert,
     render_alert,
-    trimmed_json,
 )
 from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.views import to_builtins
@@ -60,13 +55,6 @@ def test_a_reserve_keeps_room_for_what_must_come_after() -> None:
 
 
 # --- the JSON part in exactly the bytes left ---------------------------------------------------------------------
-def test_the_json_part_is_offered_exactly_the_bytes_sns_leaves() -> None:
-    # Given a subject with a non-ASCII character, attributes, and a text part with multi-byte characters
-    attributes = {"severity": ("String", "warning"), "account": ("String", "123456789012")}
-    alert = compose_alert("Über alles", attributes, "text part \u2013 with a dash", lambda room: "j" * room)
-    # Then a JSON part that uses every byte offered makes a message of exactly SNS's limit
-    assert _sns_size(alert.subject, alert.body, dict(alert.attributes)) == MESSAGE_LIMIT
-    assert alert.subject == "?ber alles"
 
 
 def test_an_attribute_value_is_capped_like_a_field() -> None:
@@ -87,35 +75,6 @@ def _parsed(part: str) -> dict[str, Any]:
     parsed = json.loads(part[len(HEADING) :].split("\n", 1)[1])
     assert isinstance(parsed, dict)
     return parsed
-
-
-@pytest.mark.parametrize("budget", [*range(1200, 4000, 53), 10**6])
-def test_the_trimmed_json_keeps_the_first_items_that_fit_counts_the_rest_and_never_exceeds_its_budget(
-    budget: int,
-) -> None:
-    part = trimmed_json(REPORT, "findings", ITEMS, budget, "NOTE")
-    assert len(part.encode()) <= budget
-    data = _parsed(part)
-    kept = data["findings"]
-    assert kept == ITEMS[: len(kept)]
-    assert data["findings_omitted"] == len(ITEMS) - len(kept)
-    # The rest of the report, each text capped like a line
-    assert (data["account"], data["sweep_id"]) == ("123456789012", "s-1")
-    assert data["note"].startswith("n" * 900)
-    assert len(data["note"]) <= 1024
-    if budget == 10**6:
-        assert kept == ITEMS
-    # As many as fit: one more item (a comma and its JSON) would not have
-    if len(kept) < len(ITEMS):
-        assert len(part.encode()) + len(json.dumps(ITEMS[len(kept)], separators=(",", ":"))) + 1 > budget - 2
-
-
-def test_a_budget_too_small_for_the_summary_says_the_json_was_left_out_if_only_that_fits() -> None:
-    left_out = trimmed_json(REPORT, "findings", ITEMS, 500, "NOTE")
-    assert not left_out.startswith(HEADING)
-    assert "log" in left_out
-    assert trimmed_json(REPORT, "findings", ITEMS, len(left_out), "NOTE") == left_out
-    assert trimmed_json(REPORT, "findings", ITEMS, len(left_out) - 1, "NOTE") == ""
 
 
 # --- the subject -------------------------------------------------------------------------------------------------
@@ -151,16 +110,6 @@ def test_a_subject_of_exactly_sns_limit_is_kept_whole_and_a_longer_one_is_cut_be
 def test_a_subject_keeps_printable_ascii_and_marks_everything_else() -> None:
     assert ascii_subject("a\x1f b~\x7f\u00e9\U0001f600") == "a? b~???"
     assert len(ascii_subject("z" * 300)) == SUBJECT_LIMIT
-
-
-def test_the_trimmed_json_caps_each_item_like_a_line_and_writes_a_time_as_text() -> None:
-    report = {"account": "123456789012", "started_at": datetime(2026, 11, 28, 12, 0, tzinfo=UTC)}
-    items = [{"url": "issuer.example", "detail": "d" * 3000}]
-    data = _parsed(trimmed_json(report, "findings", items, 10**6, "NOTE"))
-    assert data["started_at"] == "2026-11-28 12:00:00+00:00"
-    (item,) = data["findings"]
-    assert item["detail"].startswith("d" * 900)
-    assert len(item["detail"]) <= 1024
 
 
 def test_a_cut_subject_never_ends_its_counts_on_a_separator() -> None:

@@ -12,9 +12,10 @@ import pytest
 
 from tests.unit.builders import NOW, sha1_of
 from thumbprint_remediator.alerts import finding_block, render_alert, should_notify
-from thumbprint_remediator.report import OUTSIDE_CHANGE_CODE, Finding, build_report
+from thumbprint_remediator.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.report import Finding, build_report
 from thumbprint_remediator.rules import Problem
-from thumbprint_remediator.views import ChangeEntry, FindingHistory, PlaceholderPin, UntoldEntry, to_builtins
+from thumbprint_remediator.views import ChangeEntry, FindingHistory, UntoldEntry, to_builtins
 
 ACCOUNT = "123456789012"
 OLD = sha1_of("old")
@@ -62,31 +63,6 @@ def _only(lines: list[str], *facts: str) -> str:
 
 
 # --- a line per fact ---------------------------------------------------------------------------------------------
-def test_each_fact_history_holds_of_a_provider_gets_a_line_of_its_own() -> None:
-    history = _history(
-        since_last_sweep=[ChangeEntry(kind="rotated_intermediate", detail=f"issuer-1.example: new top {P1}")],
-        untold=[UntoldEntry(kind="drift", detail=f"changed outside the tool: added {P2}", observed_at=NOW.isoformat())],
-        untold_dropped=4,
-        news="new problem: chain_untrusted",
-        placeholder_pins=[PlaceholderPin(thumbprint="0" * 40, why="placeholder value")],
-        pruned=[P1, P2],
-        prune_pending=[P3],
-    )
-    block = _block(_finding(1, "stale", "updated", history=history))
-    lines = block[block.index(_only(block, "Thumbprints")) + 1 : -1]
-    # Then each fact is on a line of its own: the change and its kind; the change not yet told, its kind and
-    # when it was seen; how many older ones were dropped; why this e-mail; what was pruned and what waits to be;
-    # the placeholder pin and why it is one
-    facts = [
-        _only(lines, f"new top {P1}", "(rotated_intermediate)"),
-        _only(lines, f"added {P2}", "(drift)", "2026-11-28 12:00 UTC"),
-        _only(lines, " 4 "),
-        _only(lines, "new problem: chain_untrusted"),
-        _only(lines, f"{P1}, {P2}"),
-        _only(lines, P3),
-        _only(lines, "0" * 40, "placeholder value"),
-    ]
-    assert sorted(facts) == sorted(lines)
 
 
 def test_a_dry_run_block_lists_what_a_real_sweep_would_prune() -> None:
