@@ -133,6 +133,25 @@ def test_a_problem_only_a_quiet_sweep_saw_is_told_by_the_sweep_that_finds_it_gon
     assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
 
 
+@pytest.mark.parametrize("quiet", sorted(QUIET_SWEEPS))
+def test_a_dry_run_that_would_update_remembers_no_write_and_the_next_sweep_no_drift(
+    sandbox: Sandbox, history_table: str, quiet: str
+) -> None:
+    # Given a stale provider that sweeps telling nobody (dry runs) saw twice: each would update it
+    provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
+    QUIET_SWEEPS[quiet](sandbox, history_table)
+    QUIET_SWEEPS[quiet](sandbox, history_table)
+    assert sandbox.thumbprints(provider) == list(provider.pinned)
+    # When a scheduled sweep writes it
+    report = _scheduled(sandbox, history_table)
+    finding = _finding(report, provider.arn)
+    assert finding["action"] == "updated"
+    # Then history tells the one write that happened: no write the dry runs only proposed, no drift
+    assert [change["kind"] for change in finding["history"]["since_last_sweep"]] == ["pins_added"]
+    assert "untold" not in finding["history"]
+    assert "changed outside the tool" not in _one_alert(sandbox).body
+
+
 def test_the_config_annotation_names_the_drift_it_found(sandbox: Sandbox, history_table: str) -> None:
     provider = sandbox.add_provider("healthy")
     _scheduled(sandbox, history_table)
