@@ -125,7 +125,7 @@ class EmulatedAccount:
     @property
     def iam(self) -> Any:
         """One IAM client per emulator, shared by the helpers below (a client costs more than a hundred calls)."""
-        return _iam_client(self.endpoint_url)
+        return _shared_client(self.endpoint_url, "iam")
 
     def reset(self) -> None:
         """Forget every resource (moto's reset API)."""
@@ -199,7 +199,7 @@ class EmulatedAccount:
 
     def receive_alerts(self, queue_url: str, wait_seconds: int = 1) -> list[Alert]:
         """Drain the queue, unwrap each SNS envelope, and pair it with the message as published (its e-mail form)."""
-        sqs = self.client("sqs")
+        sqs = _shared_client(self.endpoint_url, "sqs")  # drained after every invocation by some tests
         envelopes: list[dict[str, Any]] = []
         while True:
             response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
@@ -290,13 +290,13 @@ class EmulatedAccount:
 
 
 @functools.cache
-def _iam_client(endpoint_url: str) -> Any:
+def _shared_client(endpoint_url: str, service: str) -> Any:
     session = boto3.Session(
         aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=REGION,
     )
-    return session.client("iam", endpoint_url=endpoint_url)
+    return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
 
 @contextmanager

@@ -243,7 +243,7 @@ class Observation:
 @dataclass(frozen=True)
 class Change:
     # new_chain, rotated_intermediate, jwks_host_changed, pins_added, pins_removed, drift, skip_tag_added,
-    # skip_tag_removed
+    # skip_tag_removed, problem_came_and_went
     kind: str
     detail: str
 
@@ -361,12 +361,6 @@ def changes_since(previous: HistoryRecord | None, observation: Observation) -> t
     drifted = drift(previous, observation.pins_before)
     if drifted is not None:
         found.append(drifted)
-    # A problem no alert told, gone by now: it came and went between alerts, and is news all the same.
-    found.extend(
-        Change("problem_came_and_went", f"{p.code} seen from {_iso(p.first_seen)} until this sweep; no alert told it")
-        for p in previous.problems
-        if p.last_reminded is None and p.code not in observation.problem_codes
-    )
     if observation.skip_tagged != previous.skip_tagged:
         found.append(
             Change("skip_tag_added", "tagged to be skipped: the tool still watches it but no longer writes it")
@@ -375,7 +369,18 @@ def changes_since(previous: HistoryRecord | None, observation: Observation) -> t
         )
     # The tool's own changes in this sweep; changes made outside it are the drift above.
     found.extend(own_changes(observation))
+    found.extend(came_and_went(previous, observation))
     return tuple(found)
+
+
+def came_and_went(previous: HistoryRecord, observation: Observation) -> tuple[Change, ...]:
+    """Problems an earlier sweep saw that no delivered alert carried, gone by this sweep: news all the same, as a
+    change (the alert of this sweep must name them, since its told-mark empties the outbox)."""
+    return tuple(
+        Change("problem_came_and_went", f"{p.code} seen from {_iso(p.first_seen)} until this sweep; no alert told it")
+        for p in previous.problems
+        if p.last_reminded is None and p.code not in observation.problem_codes
+    )
 
 
 def own_changes(observation: Observation) -> tuple[Change, ...]:
@@ -502,7 +507,8 @@ def next_record(
         known[code] if code in known else ProblemSeen(code, now, None)
         for code in dict.fromkeys(observation.problem_codes)
     )
-    # A first sweep has nothing to compare with, but what the tool itself wrote is news all the same.
+    # A first sweep has nothing to compare with, but what the tool itself wrote is news all the same. (A problem
+    # that came and went between alerts is among `changes`: see came_and_went.)
     fresh = list(changes) if previous is not None else list(own_changes(observation))
     untold = (*base.untold, *(UntoldChange(change.kind, change.detail, now) for change in fresh))
     dropped = max(len(untold) - MAX_UNTOLD, 0)

@@ -52,7 +52,7 @@ from thumbprint_remediator.rules import (
     presented_chains,
 )
 from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.status import Status
+from thumbprint_remediator.status import Action, Status
 from thumbprint_remediator.views import (
     AccountError,
     AlertOutcome,
@@ -516,9 +516,9 @@ class Sweeper:
             if isinstance(decision, Write)
             else decision
         )
-        history, receipt = self._remember(
-            arn, record, history_error, observation, remediation.after, prune, dry_run, gate
-        )
+        # A dry run's `after` is the list a write would pin: IAM still holds `before`, and history must say so.
+        held = before if remediation.action == Action.WOULD_UPDATE else remediation.after
+        history, receipt = self._remember(arn, record, history_error, observation, held, prune, dry_run, gate)
         healthy_but_held = skip_tagged and Status(assessment.status).healthy
         return Finding(
             arn=arn,

@@ -68,7 +68,7 @@ def sweep(
     started = time.monotonic()
     try:
         if resolver is None:
-            report = sandbox.invoke(event, timeout_seconds=timeout_seconds, **settings)
+            report = sandbox.invoke(event, settings, timeout_seconds=timeout_seconds)
         else:
             report = sandbox.sweep_resolving(resolver, **settings)
     except AlertDeliveryError as failure:

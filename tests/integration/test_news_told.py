@@ -105,6 +105,53 @@ def test_a_sweep_that_tells_nobody_leaves_drift_and_interception_for_the_next_al
     assert sandbox.alerts() == []
 
 
+def test_a_problem_only_a_quiet_sweep_saw_is_told_by_the_sweep_that_finds_it_gone(
+    sandbox: Sandbox, history_table: str
+) -> None:
+    # Given two providers the tool has seen; an AWS Config evaluation (it tells nobody) saw one intercepted
+    intercepted = sandbox.add_provider("healthy")
+    drifted = sandbox.add_provider("healthy")
+    assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
+    sandbox.fleet.present(intercepted.issuer, sandbox.pki.chain("private"))
+    _config_sweep(sandbox, history_table)
+    # When the interception has ended by the next scheduled sweep, whose alert is due for the other's drift
+    sandbox.fleet.present(intercepted.issuer, sandbox.pki.chain("public"))
+    outsider = stale_thumbprint("outsider")
+    sandbox.account.set_thumbprints(drifted.arn, [*drifted.pinned, outsider])
+    report = _scheduled(sandbox, history_table)
+    # Then that alert names the problem nobody was told of, as a change, before its told-mark empties the outbox
+    finding = _finding(report, intercepted.arn)
+    changes = finding["history"]["since_last_sweep"]
+    assert {change["kind"] for change in changes} == {"problem_came_and_went"}
+    assert any(change["detail"].startswith("interception_suspected seen from ") for change in changes)
+    assert report["alert"]["sent"] is True
+    text = _one_alert(sandbox).body.split("Full report (JSON)", 1)[0]
+    block = text[text.index(f"] {intercepted.url}") :].split("\n\n", 1)[0]
+    assert "interception_suspected seen from" in block
+    assert "(problem_came_and_went)" in block
+    # And once told, the sweep after that has nothing new to say
+    assert _scheduled(sandbox, history_table)["alert"]["sent"] is False
+
+
+@pytest.mark.parametrize("quiet", sorted(QUIET_SWEEPS))
+def test_a_dry_run_that_would_update_remembers_no_write_and_the_next_sweep_no_drift(
+    sandbox: Sandbox, history_table: str, quiet: str
+) -> None:
+    # Given a stale provider that sweeps telling nobody (dry runs) saw twice: each would update it
+    provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
+    QUIET_SWEEPS[quiet](sandbox, history_table)
+    QUIET_SWEEPS[quiet](sandbox, history_table)
+    assert sandbox.thumbprints(provider) == list(provider.pinned)
+    # When a scheduled sweep writes it
+    report = _scheduled(sandbox, history_table)
+    finding = _finding(report, provider.arn)
+    assert finding["action"] == "updated"
+    # Then history tells the one write that happened: no write the dry runs only proposed, no drift
+    assert [change["kind"] for change in finding["history"]["since_last_sweep"]] == ["pins_added"]
+    assert "untold" not in finding["history"]
+    assert "changed outside the tool" not in _one_alert(sandbox).body
+
+
 def test_the_config_annotation_names_the_drift_it_found(sandbox: Sandbox, history_table: str) -> None:
     provider = sandbox.add_provider("healthy")
     _scheduled(sandbox, history_table)

@@ -351,6 +351,23 @@ def test_a_problem_that_came_and_went_between_alerts_is_told_as_a_change() -> No
     assert reminder_due(record, observe(chain(LEAF, INT_A), now=T0 + timedelta(days=3))) is not None
 
 
+def test_a_problem_gone_before_any_alert_told_it_is_a_change_of_the_sweep_that_sees_it_gone() -> None:
+    # Given a problem only a sweep that told nobody saw
+    record = swept(None, observe(chain(LEAF, INT_A)))
+    record = unheard(record, observe(chain(LEAF, INT_A), problems=("interception_suspected",), now=T0 + timedelta(1)))
+    # When the next sweep finds it gone
+    gone = observe(chain(LEAF, INT_A), now=T0 + timedelta(days=2))
+    changes = changes_since(record, gone)
+    # Then that sweep names it among its changes (so its alert shows it before the told-mark empties the outbox)
+    assert [change.kind for change in changes] == ["problem_came_and_went"]
+    assert changes[0].detail.startswith("interception_suspected seen from ")
+    # And a told problem that goes is no news
+    told_record = swept(
+        record, observe(chain(LEAF, INT_A), problems=("interception_suspected",), now=T0 + timedelta(3))
+    )
+    assert changes_since(told_record, replace(gone, now=T0 + timedelta(days=4))) == ()
+
+
 def test_an_expiry_threshold_crossed_during_a_quiet_sweep_is_reminded_at_the_next() -> None:
     # Given 31 days told, then a quiet sweep at 29 days
     record = swept(None, observe(chain(LEAF, INT_A), problems=("certificate_expiring",), days_left=31))
