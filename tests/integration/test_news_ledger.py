@@ -56,12 +56,12 @@ from hypothesis import HealthCheck, Phase, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from thumbprint_remediator.cli.main import main as cli_main
 from sandbox.environment import Provider, Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import Call, FaultProxy, FaultRule
 from sandbox.issuers import Issuer
 from sandbox.pki import KeyedCertificate, PresentedChain, issue_intermediate
 from thumbprint_remediator import contract
+from thumbprint_remediator.cli.main import main as cli_main
 from thumbprint_remediator.errors import AlertDeliveryError
 from thumbprint_remediator.history import STATE_SORT_KEY, HistoryTable, partition_key
 from thumbprint_remediator.memory import HistoryRecord
