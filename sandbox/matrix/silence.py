@@ -22,11 +22,12 @@ from sandbox.matrix.sweeps import sweep
 from thumbprint_remediator import contract
 from thumbprint_remediator.errors import AlertDeliveryError
 
+# A periodic invocation by an AWS Config rule, as Config sends it (the tests of quiet sweeps share it).
 CONFIG_EVENT: Final = {
     "version": "1.0",
     "invokingEvent": '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00Z"}',
     "ruleParameters": "{}",
-    "resultToken": "matrix-token",
+    "resultToken": "result-token-1",
     "eventLeftScope": False,
     "configRuleName": "oidc-provider-thumbprints",
     "accountId": "123456789012",

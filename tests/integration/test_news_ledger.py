@@ -59,6 +59,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sandbox.environment import Provider, Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import Call, FaultProxy, FaultRule
 from sandbox.issuers import Issuer
+from sandbox.matrix.silence import CONFIG_EVENT
 from sandbox.pki import KeyedCertificate, PresentedChain, issue_intermediate
 from thumbprint_remediator import contract
 from thumbprint_remediator.cli.main import main as cli_main
@@ -76,15 +77,6 @@ EXPIRY_CODES: Final = frozenset({"certificate_expiring", "certificate_expired"})
 OUTSIDER_ROLE: Final = "arn:aws:iam::123456789012:role/PlatformAdmin"
 # Less than the handler's reserves: nothing is probed (tests/integration/test_sweep.py's time-budget test).
 TOO_LITTLE_TIME: Final = 15 + 4
-CONFIG_EVENT: Final = {
-    "version": "1.0",
-    "invokingEvent": '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00Z"}',
-    "ruleParameters": "{}",
-    "resultToken": "result-token-1",
-    "eventLeftScope": False,
-    "configRuleName": "oidc-provider-thumbprints",
-    "accountId": "123456789012",
-}
 # Most invocations meet no fault; the rest one each. The cold ones (a changed environment rebuilds the handler's
 # runtime: a missing topic) are rarer, to keep the run cheap.
 FAULTS: Final = (

@@ -16,19 +16,10 @@ import pytest
 from sandbox.aws import Alert
 from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy
+from sandbox.matrix.silence import CONFIG_EVENT
 from thumbprint_remediator import contract
 from thumbprint_remediator.cli.main import main as cli_main
 from thumbprint_remediator.errors import AlertDeliveryError
-
-CONFIG_EVENT = {
-    "version": "1.0",
-    "invokingEvent": '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00Z"}',
-    "ruleParameters": "{}",
-    "resultToken": "result-token-1",
-    "eventLeftScope": False,
-    "configRuleName": "oidc-provider-thumbprints",
-    "accountId": "123456789012",
-}
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
