@@ -32,7 +32,7 @@ def _sweep(sandbox: Sandbox, proxy: FaultProxy, **overrides: str) -> tuple[float
     environment: dict[str, Any] = {contract.ENV_NOTIFY_ON: "never", contract.ENV_MAX_WORKERS: "64", **overrides}
     started = time.monotonic()
     with contextlib.redirect_stdout(io.StringIO()):  # the function's JSON logs and EMF lines
-        report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url, **environment)
+        report = sandbox.invoke(None, {**environment, "AWS_ENDPOINT_URL": proxy.url})
     elapsed = time.monotonic() - started
     calls = {action: len(proxy.calls_of(action)) - count for action, count in before.items()}
     return elapsed, calls, report

@@ -233,7 +233,7 @@ class _Sweeps:
         with _stdout_silenced():  # the handler's logs and metrics go to stdout, the table's place
             for _ in range(self.config.in_process_runs):
                 started = time.perf_counter()
-                report = self.sandbox.invoke(None, timeout_seconds=900, **self.overrides)
+                report = self.sandbox.invoke(None, self.overrides, timeout_seconds=900)
                 samples.append(time.perf_counter() - started)
                 if report["summary"].get("ok") != size:
                     raise RuntimeError(f"in-process sweep: {report['summary']}")

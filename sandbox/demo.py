@@ -98,7 +98,7 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
         out.heading("2. Real sweep (the scheduled event)")
         history: dict[str, Any] = {ENV_HISTORY_TABLE: sandbox.account.create_history_table(), ENV_NOTIFY_ON: "changes"}
         with function_output():
-            report = sandbox.invoke(None, **history)
+            report = sandbox.invoke(None, history)
         out.line(summary_line(report))
         labels = {provider.arn: item.label for item, provider in registered}
         for finding in report["findings"]:
@@ -130,7 +130,7 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
         out.line("Meanwhile the EKS issuer's intermediate CA rotated, and someone added a thumbprint to the")
         out.line("Keycloak provider with the AWS API. The function remembers the first sweep in its history table.")
         with function_output():
-            report = sandbox.invoke(None, **history)
+            report = sandbox.invoke(None, history)
         for finding in report["findings"]:
             changes = finding.get("history", {}).get("since_last_sweep", [])
             news = finding.get("history", {}).get("news")
