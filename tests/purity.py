@@ -33,6 +33,7 @@ IMPURE_FIXTURES: frozenset[str] = frozenset(
 PURE_FIXTURES: frozenset[str] = frozenset(
     {
         "change_event",
+        "tokyo",  # sets the process's TZ for one test; starts nothing
         "aws_calls",  # records calls; starts nothing
         "metrics",  # a Powertools metric set in memory
         "sandbox_pki",  # generated in process

@@ -176,6 +176,10 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
         contract.ENV_HISTORY_TABLE: history_table,
         contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
         contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+        # What the alert links to: the stack, its dashboard (named after the stack and region) and its log group
+        contract.ENV_STACK_NAME: "OidcThumbprintRemediator",
+        contract.ENV_DASHBOARD_NAME: "OidcThumbprintRemediator-us-east-1",
+        contract.ENV_LOG_GROUP_NAME: "/aws/lambda/OidcThumbprintRemediator-Sweep",
     }
     assert sorted(json.loads(change_rule["EventPattern"])["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
     packaged_bundle = function.local_path(function.deployed_environment[contract.ENV_EXTRA_CA_BUNDLE])

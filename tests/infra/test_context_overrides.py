@@ -35,6 +35,14 @@ def test_engine_reads_the_packaged_ca_bundle_path(overridden_stack: Synthesized,
     environment[contract.ENV_TOPIC_ARN] = "arn:aws:sns:eu-west-1:123456789012:alerts"
     environment[contract.ENV_EXTRA_CA_BUNDLE] = str(private_ca_bundle)
     environment[contract.ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
+    # The alert's links: names CloudFormation joins with the region at deploy time, resolved as it would.
+    for name, resolved in (
+        (contract.ENV_STACK_NAME, "OidcThumbprintRemediator"),
+        (contract.ENV_DASHBOARD_NAME, "OidcThumbprintRemediator-eu-west-1"),
+        (contract.ENV_LOG_GROUP_NAME, "/aws/lambda/OidcThumbprintRemediator-Sweep"),
+    ):
+        if not isinstance(environment.get(name, ""), str):
+            environment[name] = resolved
 
     # When / Then
     settings = Settings.from_env(environment)
