@@ -62,9 +62,10 @@ demo: $(STAMP) ## The whole job, offline: sandbox, dry run, real sweep, the aler
 sandbox: $(STAMP) ## Keep a sandbox running and print how to point the AWS CLI and the handler at it
 	$(PY) -m sandbox serve
 
-lint: $(STAMP) ## ruff (lint and format check)
+lint: $(STAMP) ## ruff (lint and format check) and lint-imports (the engine's layers, pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP) ## mypy --strict on the Lambda code, infra, the sandbox, the CLI, the benchmark and the tests
 	$(VENV)/bin/mypy lambda infra sandbox cli bench app.py tests

@@ -58,6 +58,17 @@ MODULES: dict[str, tuple[str, ...] | None] = {
     "memory": None,
     "alerts": None,
 }
+# The folder (layer) each measured module lives in.
+FOLDER: dict[str, str] = {
+    "rules": "domain",
+    "request": "app",
+    "trust": "tls",
+    "remediation": "domain",
+    "organization": "domain",
+    "status": "domain",
+    "memory": "domain",
+    "alerts": "report",
+}
 
 # mutmut's exit codes of a mutant's test run (mutmut.stats.status_by_exit_code), folded into what the table shows.
 KILLED = {1, 3}
@@ -103,8 +114,8 @@ def build_stage() -> None:
 def mutant_patterns(module: str) -> list[str]:
     functions = MODULES[module]
     if functions is None:
-        return [f"{PACKAGE}.{module}.*"]
-    return [f"{PACKAGE}.{module}.x_{function}__mutmut_*" for function in functions]
+        return [f"{PACKAGE}.{FOLDER[module]}.{module}.*"]
+    return [f"{PACKAGE}.{FOLDER[module]}.{module}.x_{function}__mutmut_*" for function in functions]
 
 
 def run_module(module: str, workers: int, *, retest: bool = False) -> None:
@@ -190,7 +201,7 @@ def is_message_only(original: ast.AST, mutant: ast.AST) -> bool:
 
 
 def _key_function(key: str) -> str:
-    """`thumbprint_remediator.rules.x_assess__mutmut_3` -> `assess`; methods keep their class (`Cls.method`)."""
+    """`thumbprint_remediator.domain.rules.x_assess__mutmut_3` -> `assess`; methods keep their class (`Cls.method`)."""
     mangled = key.rsplit(".", 1)[-1].partition("__mutmut_")[0]
     if mangled.startswith("x_"):
         return mangled[2:]
@@ -200,7 +211,7 @@ def _key_function(key: str) -> str:
 
 def tally(module: str) -> Tally:
     """The module's verdicts from mutmut's meta file, message-only mutants classified from the mutated source."""
-    base = STAGE / "mutants" / PACKAGE / f"{module}.py"
+    base = STAGE / "mutants" / PACKAGE / FOLDER[module] / f"{module}.py"
     meta_path = base.with_name(base.name + ".meta")
     result = Tally()
     if not meta_path.is_file():
@@ -252,7 +263,7 @@ def table(modules: list[str]) -> str:
 
 def survivor_diffs(module: str) -> str:
     """Each surviving (or untested) mutant of the module as a unified diff against the original function."""
-    base = STAGE / "mutants" / PACKAGE / f"{module}.py"
+    base = STAGE / "mutants" / PACKAGE / FOLDER[module] / f"{module}.py"
     functions = _functions(ast.parse(base.read_text()))
     out: list[str] = []
     for key in tally(module).survivors:

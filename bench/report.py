@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
 
 MB = 1_000_000
 MIB = 1024 * 1024

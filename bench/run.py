@@ -28,7 +28,7 @@ from bench.function import FunctionProcess, Invocation
 from bench.scene import DEAD_KINDS, BenchProvider, Scene
 from sandbox.environment import Sandbox
 from thumbprint_remediator import contract
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
 
 Progress = Callable[[str], None]
 

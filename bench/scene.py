@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.issuers import Issuer
-from thumbprint_remediator.models import Endpoint
+from thumbprint_remediator.domain.models import Endpoint
 
 LIVE_KINDS = ("healthy", "separate_jwks_host")
 DEAD_KINDS = ("hung", "black_hole")

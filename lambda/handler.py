@@ -8,17 +8,14 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from thumbprint_remediator import contract
-from thumbprint_remediator.cloudtrail import ChangeRequest
-from thumbprint_remediator.config_rule import ConfigRuleRequest
-from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.request import (
+from thumbprint_remediator.app.request import (
     AggregateRequest,
     ListAccountsRequest,
     SweepRequest,
     parse_invocation,
     require_providers_in_scope,
 )
-from thumbprint_remediator.runtime import (
+from thumbprint_remediator.app.runtime import (
     Runtime,
     account_of,
     aggregate_organization,
@@ -29,9 +26,12 @@ from thumbprint_remediator.runtime import (
     run_config_rule,
     run_sweep,
 )
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.telemetry import record_channels, record_sweep
-from thumbprint_remediator.views import ChangeNotChecked, to_builtins
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.aws.cloudtrail import ChangeRequest
+from thumbprint_remediator.aws.config_rule import ConfigRuleRequest
+from thumbprint_remediator.aws.telemetry import record_channels, record_sweep
+from thumbprint_remediator.domain.errors import AlertDeliveryError
+from thumbprint_remediator.domain.views import ChangeNotChecked, to_builtins
 
 logger = Logger(service=contract.SERVICE_NAME)
 metrics = Metrics(namespace=contract.METRICS_NAMESPACE, service=contract.SERVICE_NAME)

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
-from thumbprint_remediator import clients
+from thumbprint_remediator.aws import clients
 
 if TYPE_CHECKING:
     import boto3

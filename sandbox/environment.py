@@ -217,11 +217,11 @@ class Sandbox:
         load-balanced and multi-address hosts. Without a Lambda context: no deadline."""
         import logging  # noqa: PLC0415 - sandbox stays importable alone
 
-        from thumbprint_remediator.probe import OidcProber  # noqa: PLC0415
-        from thumbprint_remediator.request import SweepRequest  # noqa: PLC0415
-        from thumbprint_remediator.runtime import build_sweeper  # noqa: PLC0415
-        from thumbprint_remediator.settings import Settings  # noqa: PLC0415
-        from thumbprint_remediator.views import to_builtins  # noqa: PLC0415
+        from thumbprint_remediator.app.request import SweepRequest  # noqa: PLC0415
+        from thumbprint_remediator.app.runtime import build_sweeper  # noqa: PLC0415
+        from thumbprint_remediator.app.settings import Settings  # noqa: PLC0415
+        from thumbprint_remediator.domain.views import to_builtins  # noqa: PLC0415
+        from thumbprint_remediator.tls.probe import OidcProber  # noqa: PLC0415
 
         with applied_environment(self.handler_environment(**environment_overrides)):
             sweeper = build_sweeper(Settings.from_env(), logging.getLogger("sandbox.sweep_resolving"))

@@ -12,13 +12,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from thumbprint_remediator.errors import (
+from thumbprint_remediator.aws.inventory import CONCURRENT_MODIFICATION
+from thumbprint_remediator.domain.errors import (
     ProviderReadError,
     ProviderUpdateError,
     ProviderUpdateUnknown,
 )
-from thumbprint_remediator.inventory import CONCURRENT_MODIFICATION
-from thumbprint_remediator.models import ProviderConfig
+from thumbprint_remediator.domain.models import ProviderConfig
 
 
 @dataclass

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import Certificate
 
 from sandbox.pki import PresentedChain, SandboxPki, default_pki
-from thumbprint_remediator.models import Endpoint, Role
+from thumbprint_remediator.domain.models import Endpoint, Role
 
 LOGGER = logging.getLogger(__name__)
 SERVER_HANDSHAKE_TIMEOUT: Final = 10.0

@@ -1,6 +1,6 @@
 """Every handler output the sandbox sees is checked against the committed JSON Schema (docs/report.schema.json).
 
-The schema is generated from the report's types (thumbprint_remediator.schema); checking outputs against the
+The schema is generated from the report's types (thumbprint_remediator.report.schema); checking outputs against the
 committed file, with a validator that is not msgspec, catches a type that drifted from the file as well as an
 output that does not match its type.
 """

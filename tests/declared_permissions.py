@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Final
 
-from thumbprint_remediator import (
+from thumbprint_remediator.aws import (
     accounts,
     config_rule,
     finding_events,

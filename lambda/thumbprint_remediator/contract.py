@@ -368,8 +368,8 @@ ADAPTER_FEATURES: Final[Mapping[str, Feature]] = {
 
 @functools.cache
 def adapter_permissions(module: str) -> tuple[Permissions, ...]:
-    """The PERMISSIONS the adapter `module` declares, read from its source beside this file."""
-    return permissions_in(Path(__file__).with_name(f"{module}.py"))
+    """The PERMISSIONS the adapter `module` declares, read from its source in the aws folder beside this file."""
+    return permissions_in(Path(__file__).with_name("aws") / f"{module}.py")
 
 
 def permissions_in(path: Path) -> tuple[Permissions, ...]:

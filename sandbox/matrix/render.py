@@ -14,8 +14,8 @@ from sandbox.matrix.shared_endpoints import GROUP as SHARED_ENDPOINTS
 from sandbox.matrix.shared_endpoints import GROUP_NOTE as SHARED_ENDPOINTS_NOTE
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.status import Action, Status
+from thumbprint_remediator.domain.errors import AlertDeliveryError
+from thumbprint_remediator.domain.status import Action, Status
 
 DOC_PATH: Final = Path(__file__).resolve().parents[2] / "docs" / "hostile-matrix.md"
 _PORT = re.compile(r"(localhost|127\.0\.0\.1|\[::1\]):\d+")

@@ -20,7 +20,7 @@ from sandbox.matrix.model import ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import register
 from sandbox.matrix.sweeps import sweep
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import AlertDeliveryError
+from thumbprint_remediator.domain.errors import AlertDeliveryError
 
 # A periodic invocation by an AWS Config rule, as Config sends it (the tests of quiet sweeps share it).
 CONFIG_EVENT: Final = {

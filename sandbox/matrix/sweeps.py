@@ -21,7 +21,7 @@ from sandbox.faults import FaultProxy, dead_endpoint_url
 from sandbox.matrix.model import Pinned, ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import public_top, register
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import AlertDeliveryError, RemediatorError
+from thumbprint_remediator.domain.errors import AlertDeliveryError, RemediatorError
 
 # The sweep's settings in every matrix run (the sandbox's defaults, spelled out: the budget uses them).
 CONNECT_TIMEOUT: Final = 2.0

@@ -46,7 +46,7 @@ class LambdaContext:
 
 def record_calls(path: str) -> None:
     """Append each call of every client the package's factory builds to `path`, one JSON object a line."""
-    from thumbprint_remediator import clients  # noqa: PLC0415 - the package's own, from the task root
+    from thumbprint_remediator.aws import clients  # noqa: PLC0415 - the package's own, from the task root
 
     lock = threading.Lock()
 

@@ -11,9 +11,9 @@ from typing import Final
 
 from sandbox.matrix.model import ProviderRun, RunResult
 from sandbox.oracles import FORBIDDEN_TEXT, strings_in
-from thumbprint_remediator.alerts import MESSAGE_LIMIT
-from thumbprint_remediator.rules import MAX_THUMBPRINTS
-from thumbprint_remediator.status import Status
+from thumbprint_remediator.domain.rules import MAX_THUMBPRINTS
+from thumbprint_remediator.domain.status import Status
+from thumbprint_remediator.report.alerts import MESSAGE_LIMIT
 
 TRUSTED: Final = frozenset({"public", "private", "pinned"})
 # Problems that say a chain is not what IAM's chain-order rule or the verified path allow: never a write.

@@ -8,7 +8,7 @@ import pytest
 from sandbox.environment import Sandbox, applied_environment
 from sandbox.faults import FaultProxy, dead_endpoint_url
 from thumbprint_remediator.cli.main import main as cli_main
-from thumbprint_remediator.errors import RequestError
+from thumbprint_remediator.domain.errors import RequestError
 
 FOREIGN_PREFIXES = ("arn:aws-cn:iam::999999999999", "arn:aws-cn:iam::123456789012", "arn:aws:iam::999999999999")
 

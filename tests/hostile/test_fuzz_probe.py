@@ -30,14 +30,14 @@ from sandbox.issuers import Behaviour, Issuer, Reply, Request
 from sandbox.lambda_context import ACCOUNT_ID
 from sandbox.odd_certificates import duplicated_extension_leaf, malformed_extension_leaf
 from sandbox.pki import KeyedCertificate, PresentedChain, SandboxPki, issue_leaf, sha1_thumbprint
-from thumbprint_remediator import probe
-from thumbprint_remediator.inventory import IamOidcProviders
-from thumbprint_remediator.probe import OidcProber, ProbeLimits
-from thumbprint_remediator.request import SweepRequest
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.sweep import Sweeper
-from thumbprint_remediator.trust import TrustEvaluator
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.app.request import SweepRequest
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.app.sweep import Sweeper
+from thumbprint_remediator.aws.inventory import IamOidcProviders
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.tls import probe
+from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.trust import TrustEvaluator
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 # The failure codes the probe documents: every probe failure must be one of them.

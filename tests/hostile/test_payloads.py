@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sandbox.environment import Provider, Sandbox
-from thumbprint_remediator.errors import RequestError
+from thumbprint_remediator.domain.errors import RequestError
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
 JSON_VALUES = st.recursive(

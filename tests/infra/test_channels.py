@@ -16,7 +16,8 @@ from infra.config import ConfigError
 from tests.declared_permissions import declared_by, declared_on
 from tests.infra.nag import nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING, Synthesized, synthesize
-from thumbprint_remediator import config_rule, contract, finding_events, history, inventory, publisher, security_hub
+from thumbprint_remediator import contract
+from thumbprint_remediator.aws import config_rule, finding_events, history, inventory, publisher, security_hub
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 

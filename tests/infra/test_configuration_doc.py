@@ -14,7 +14,7 @@ from infra.config import StackConfig
 from infra.organization.config import DEFAULT_MAX_CONCURRENCY
 from tests.infra.synthesis import PROJECT_ROOT
 from thumbprint_remediator import contract
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
 
 DOCS = PROJECT_ROOT / "docs"
 # The context keys whose default is not a value of the config's dataclass: it comes from elsewhere, or is "none".

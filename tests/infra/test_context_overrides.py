@@ -10,7 +10,7 @@ from aws_cdk.assertions import Annotations, Match
 from infra.bundling import EXTRA_CA_BUNDLE_NAME, TASK_ROOT
 from infra.contract import contract
 from tests.infra.synthesis import Synthesized
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 

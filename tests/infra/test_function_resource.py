@@ -7,7 +7,7 @@ import pytest
 from infra.application import STACK_NAME
 from infra.contract import contract
 from tests.infra.synthesis import Synthesized
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 

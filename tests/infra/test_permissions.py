@@ -9,7 +9,7 @@ import pytest
 
 from tests.declared_permissions import declared_by, declared_on
 from tests.infra.synthesis import Synthesized
-from thumbprint_remediator import finding_events, history, inventory, publisher
+from thumbprint_remediator.aws import finding_events, history, inventory, publisher
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 

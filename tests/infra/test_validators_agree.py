@@ -30,9 +30,9 @@ from tests.unit.test_contract_validators import (
     ROLE_NAMES,
 )
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import RequestError, SettingsError
-from thumbprint_remediator.request import parse_invocation
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.request import parse_invocation
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.domain.errors import RequestError, SettingsError
 
 ORGANIZATION = {"organization": "true", "organizationId": "o-abcdef1234", "targetOus": "ou-abcd-abcdefgh"}
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"

@@ -12,7 +12,7 @@ import json
 
 from sandbox.environment import Sandbox
 from sandbox.report_schema import validate_handler_output
-from thumbprint_remediator.alerts import JSON_FORMS, MESSAGE_LIMIT
+from thumbprint_remediator.report.alerts import JSON_FORMS, MESSAGE_LIMIT
 
 
 def test_the_queue_gets_the_report_and_the_email_form_is_the_text(sandbox: Sandbox) -> None:

@@ -14,7 +14,7 @@ from sandbox.aws import ACCOUNT_ID
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.faults import FaultProxy
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import RequestError
+from thumbprint_remediator.domain.errors import RequestError
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/OidcThumbprintRemediator-SweepRole"
 OUTSIDER = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/PlatformAdmin/alice"  # the fixture's caller

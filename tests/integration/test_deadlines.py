@@ -17,9 +17,9 @@ import pytest
 from sandbox.environment import Sandbox
 from sandbox.faults import FaultProxy
 from thumbprint_remediator import contract
-from thumbprint_remediator.clients import worst_case_seconds
-from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.aws.clients import worst_case_seconds
+from thumbprint_remediator.domain.errors import AlertDeliveryError
 
 UPDATE = "UpdateOpenIDConnectProviderThumbprint"
 

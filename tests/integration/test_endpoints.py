@@ -14,7 +14,7 @@ import pytest
 from sandbox.environment import Sandbox
 from sandbox.issuers import IssuerFleet
 from sandbox.oracles import openssl_last_certificate_sha1
-from thumbprint_remediator.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:

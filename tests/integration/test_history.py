@@ -12,11 +12,11 @@ import pytest
 from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy, FaultRule
 from thumbprint_remediator import contract
+from thumbprint_remediator.aws.clients import Clients
+from thumbprint_remediator.aws.history import HistoryTable, partition_key
 from thumbprint_remediator.cli.main import main as cli_main
-from thumbprint_remediator.clients import Clients
-from thumbprint_remediator.errors import HistoryUnavailable
-from thumbprint_remediator.history import HistoryTable, partition_key
-from thumbprint_remediator.memory import HistoryRecord, PinSeen
+from thumbprint_remediator.domain.errors import HistoryUnavailable
+from thumbprint_remediator.domain.memory import HistoryRecord, PinSeen
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from sandbox.issuers import BEHAVIOURS, Behaviour, IssuerFleet, Reply, Request, behaviour_named, register_behaviour
 from sandbox.pki import CHAIN_RECIPES, SandboxPki
-from thumbprint_remediator.models import Endpoint, Role
-from thumbprint_remediator.probe import OidcProber
+from thumbprint_remediator.domain.models import Endpoint, Role
+from thumbprint_remediator.tls.probe import OidcProber
 
 REQUIRED_BEHAVIOURS = (
     "healthy",

@@ -62,10 +62,10 @@ from sandbox.issuers import Issuer
 from sandbox.matrix.silence import CONFIG_EVENT
 from sandbox.pki import KeyedCertificate, PresentedChain, issue_intermediate
 from thumbprint_remediator import contract
+from thumbprint_remediator.aws.history import STATE_SORT_KEY, HistoryTable, partition_key
 from thumbprint_remediator.cli.main import main as cli_main
-from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.history import STATE_SORT_KEY, HistoryTable, partition_key
-from thumbprint_remediator.memory import HistoryRecord
+from thumbprint_remediator.domain.errors import AlertDeliveryError
+from thumbprint_remediator.domain.memory import HistoryRecord
 
 # `make test` runs LEDGER_EXAMPLES x LEDGER_STEPS steps with a fixed seed; `make fuzz` raises LEDGER_EXAMPLES.
 LEDGER_EXAMPLES: Final = int(os.environ.get("LEDGER_EXAMPLES", "20"))

@@ -19,7 +19,7 @@ from sandbox.faults import FaultProxy
 from sandbox.matrix.silence import CONFIG_EVENT
 from thumbprint_remediator import contract
 from thumbprint_remediator.cli.main import main as cli_main
-from thumbprint_remediator.errors import AlertDeliveryError
+from thumbprint_remediator.domain.errors import AlertDeliveryError
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from sandbox.issuers import Behaviour, IssuerFleet, Reply, on_discovery
 from sandbox.odd_certificates import duplicated_extension_leaf, malformed_extension_leaf
 from sandbox.odd_input import ODD_BEHAVIOURS
 from sandbox.pki import KeyedCertificate, SandboxPki
-from thumbprint_remediator.models import CertificateInfo, Endpoint, HostCapture, Role, Trust
-from thumbprint_remediator.probe import MalformedCertificateError, OidcProber, certificate_info
-from thumbprint_remediator.trust import TrustEvaluator
-from thumbprint_remediator.untrusted import server_text
+from thumbprint_remediator.domain.models import CertificateInfo, Endpoint, HostCapture, Role, Trust
+from thumbprint_remediator.domain.untrusted import server_text
+from thumbprint_remediator.tls.probe import MalformedCertificateError, OidcProber, certificate_info
+from thumbprint_remediator.tls.trust import TrustEvaluator
 
 # A builder of one malformed leaf (sandbox.odd_certificates).
 MakeOdd = Callable[[KeyedCertificate, datetime], KeyedCertificate]

@@ -16,7 +16,7 @@ from sandbox import odd_input, shared_hosts  # noqa: F401 - importing them regis
 from sandbox.environment import Provider, Sandbox
 from sandbox.issuers import Issuer, IssuerEndpoint
 from thumbprint_remediator import contract
-from thumbprint_remediator.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
 
 # Small limits keep each scenario to a few seconds; they are what the assertions below derive bounds from.
 FAST = {

@@ -13,7 +13,7 @@ from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.pki import sha1_thumbprint
 from sandbox.report_schema import validate_handler_output
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import AlertDeliveryError, RequestError
+from thumbprint_remediator.domain.errors import AlertDeliveryError, RequestError
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:

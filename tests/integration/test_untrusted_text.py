@@ -11,7 +11,7 @@ import pytest
 from sandbox.environment import Sandbox
 from sandbox.issuers import HOSTILE_ISSUER_CHARACTERS
 from sandbox.oracles import FORBIDDEN_TEXT, strings_in
-from thumbprint_remediator.alerts import MESSAGE_LIMIT, TEXT_BUDGET
+from thumbprint_remediator.report.alerts import MESSAGE_LIMIT, TEXT_BUDGET
 
 # What the issue forbids, written out apart from the code: C0, DEL and C1, line/paragraph separators, bidi.
 HOSTILE = (

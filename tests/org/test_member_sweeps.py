@@ -8,7 +8,7 @@ from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.organization import MANAGEMENT_ACCOUNT
 from tests.org.conftest import EXTERNAL_ID, Organization
 from thumbprint_remediator import contract
-from thumbprint_remediator.organization import ACCOUNT_RESULT_BYTES
+from thumbprint_remediator.domain.organization import ACCOUNT_RESULT_BYTES
 
 # moto's STS model has no AccessDenied shape (AWS answers it as a generic error); it warns on serializing one.
 pytestmark = pytest.mark.filterwarnings("ignore:Exception\\(AccessDenied\\):UserWarning")

@@ -6,13 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from thumbprint_remediator.alerts import (
-    MESSAGE_LIMIT,
-    SUBJECT_LIMIT,
-    render_organization_alert,
-    should_notify_organization,
-)
-from thumbprint_remediator.organization import (
+from thumbprint_remediator.domain.organization import (
     ACCOUNT_RESULT_BYTES,
     MAX_ACCOUNTS_PER_SWEEP,
     MemberAccount,
@@ -21,9 +15,15 @@ from thumbprint_remediator.organization import (
     plan_sweeps,
     with_missing_accounts,
 )
-from thumbprint_remediator.report import Finding, build_report, compact_report
-from thumbprint_remediator.rules import failed_assessment
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.domain.report import Finding, build_report, compact_report
+from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.report.alerts import (
+    MESSAGE_LIMIT,
+    SUBJECT_LIMIT,
+    render_organization_alert,
+    should_notify_organization,
+)
 
 STARTED = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 OWN = "123456789012"

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.oracles import FORBIDDEN_TEXT
-from thumbprint_remediator.alerts import MESSAGE_LIMIT, TEXT_BUDGET, render_organization_alert
-from thumbprint_remediator.organization import aggregate
+from thumbprint_remediator.domain.organization import aggregate
+from thumbprint_remediator.report.alerts import MESSAGE_LIMIT, TEXT_BUDGET, render_organization_alert
 
 HOSTILE = st.one_of(
     st.characters(min_codepoint=0, max_codepoint=0x9F),

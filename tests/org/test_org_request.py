@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.request import (
+from thumbprint_remediator.app.request import (
     AggregateRequest,
     ListAccountsRequest,
     StoreLocation,
@@ -15,6 +14,7 @@ from thumbprint_remediator.request import (
     parse_event,
     parse_invocation,
 )
+from thumbprint_remediator.domain.errors import RequestError
 
 ROLE = "arn:aws:iam::210987654321:role/OidcThumbprintRemediatorMember"
 

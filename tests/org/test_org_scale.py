@@ -16,9 +16,8 @@ import pytest
 from sandbox.environment import Sandbox
 from tests.org.conftest import Organization
 from thumbprint_remediator import contract
-from thumbprint_remediator.alerts import ALERT_ACCOUNTS, MESSAGE_LIMIT
-from thumbprint_remediator.errors import AlertDeliveryError
-from thumbprint_remediator.organization import (
+from thumbprint_remediator.domain.errors import AlertDeliveryError
+from thumbprint_remediator.domain.organization import (
     ACCOUNT_ENTRY_BYTES,
     ACCOUNT_RESULT_BYTES,
     MEMBER_ROLE_REMEDY,
@@ -28,9 +27,10 @@ from thumbprint_remediator.organization import (
     bounded_entry,
     plan_sweeps,
 )
-from thumbprint_remediator.report import Finding, build_report, compact_report, finished
-from thumbprint_remediator.rules import failed_assessment
-from thumbprint_remediator.views import AccountError, to_builtins
+from thumbprint_remediator.domain.report import Finding, build_report, compact_report, finished
+from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.views import AccountError, to_builtins
+from thumbprint_remediator.report.alerts import ALERT_ACCOUNTS, MESSAGE_LIMIT
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 ACCOUNTS = 10_000

@@ -15,7 +15,8 @@ from infra.organization.member_role import member_role_template
 from infra.schedule_expression import DAY, HOUR
 from tests.declared_permissions import declared_on
 from tests.org.synthesis import ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
-from thumbprint_remediator import accounts, contract, history, inventory, org_store
+from thumbprint_remediator import contract
+from thumbprint_remediator.aws import accounts, history, inventory, org_store
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from tests.unit.builders import NOW, certificate, sha1_of
 from thumbprint_remediator import contract
-from thumbprint_remediator.alerts import AlertContext
-from thumbprint_remediator.models import (
+from thumbprint_remediator.domain.models import (
     CertificateInfo,
     Endpoint,
     HostCapture,
@@ -21,12 +20,13 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.remediation import Remediation, Write, WriteOutcome, decide, judge_write
-from thumbprint_remediator.report import Finding, build_report, describe_host
-from thumbprint_remediator.rules import assess
-from thumbprint_remediator.status import Status
-from thumbprint_remediator.untrusted import server_text
-from thumbprint_remediator.views import ChangeEntry, FindingHistory, to_builtins
+from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
+from thumbprint_remediator.domain.report import Finding, build_report, describe_host
+from thumbprint_remediator.domain.rules import assess
+from thumbprint_remediator.domain.status import Status
+from thumbprint_remediator.domain.untrusted import server_text
+from thumbprint_remediator.domain.views import ChangeEntry, FindingHistory, to_builtins
+from thumbprint_remediator.report.alerts import AlertContext
 
 ACCOUNT = "123456789012"
 SWEEP_ID = "5e1f0c2a9b7d"

@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from sandbox.pki import SandboxPki
-from thumbprint_remediator.models import (
+from thumbprint_remediator.domain.models import (
     CertificateInfo,
     Endpoint,
     HostCapture,
@@ -22,11 +22,11 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.probe import certificate_info
-from thumbprint_remediator.report import Finding, build_report, describe_host
-from thumbprint_remediator.rules import assess
-from thumbprint_remediator.untrusted import server_text
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.domain.report import Finding, build_report, describe_host
+from thumbprint_remediator.domain.rules import assess
+from thumbprint_remediator.domain.untrusted import server_text
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.tls.probe import certificate_info
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from sandbox.pki import SandboxPki, default_pki
-from thumbprint_remediator.trust import TrustEvaluator
+from thumbprint_remediator.tls.trust import TrustEvaluator
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,13 @@ from syrupy.assertion import SnapshotAssertion
 
 from tests.unit import alert_scenes as scene
 from tests.unit.builders import NOW
-from thumbprint_remediator.alerts import Alert, render_alert, render_organization_alert
-from thumbprint_remediator.impact import OUTSIDE_CHANGE_CODE
-from thumbprint_remediator.models import Trust
-from thumbprint_remediator.organization import aggregate
-from thumbprint_remediator.report import Finding, compact_report, finished
-from thumbprint_remediator.rules import Problem
-from thumbprint_remediator.views import Report, to_builtins
+from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.domain.models import Trust
+from thumbprint_remediator.domain.organization import aggregate
+from thumbprint_remediator.domain.report import Finding, compact_report, finished
+from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.views import Report, to_builtins
+from thumbprint_remediator.report.alerts import Alert, render_alert, render_organization_alert
 
 
 def as_read(alert: Alert) -> str:
@@ -134,7 +134,7 @@ def test_the_organization_alert_reads_as_approved(approved: SnapshotAssertion) -
 
 
 def _report_struct(findings: list[Finding], *, dry_run: bool = False, account: str = scene.ACCOUNT) -> Report:
-    from thumbprint_remediator.report import build_report  # noqa: PLC0415 - the struct, not the tree
+    from thumbprint_remediator.domain.report import build_report  # noqa: PLC0415 - the struct, not the tree
 
     return build_report(
         account=account,

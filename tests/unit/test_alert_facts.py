@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tests.unit import alert_scenes as scene
-from thumbprint_remediator.alerts import JSON_FORMS, MESSAGE_LIMIT, TEXT_FORMS, AlertContext, render_alert
+from thumbprint_remediator.report.alerts import JSON_FORMS, MESSAGE_LIMIT, TEXT_FORMS, AlertContext, render_alert
 
 DEMO_ORDER = [
     scene.healthy(),

@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 
 from sandbox.oracles import FORBIDDEN_TEXT
 from tests.unit.builders import NOW
-from thumbprint_remediator.alerts import (
+from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.report.alerts import (
     MESSAGE_LIMIT,
     SUBJECT_LIMIT,
     TEXT_BUDGET,
@@ -20,9 +23,6 @@ from thumbprint_remediator.alerts import (
     severity,
     should_notify,
 )
-from thumbprint_remediator.report import Finding, build_report
-from thumbprint_remediator.rules import Problem
-from thumbprint_remediator.views import to_builtins
 
 OLD, NEW = "a" * 40, "b" * 40
 

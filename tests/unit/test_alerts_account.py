@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from tests.unit.builders import NOW
-from thumbprint_remediator.alerts import finding_block, render_alert
-from thumbprint_remediator.report import Finding, build_report
-from thumbprint_remediator.rules import Expiry, Problem
-from thumbprint_remediator.views import FindingHistory, UntoldEntry, to_builtins
+from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.rules import Expiry, Problem
+from thumbprint_remediator.domain.views import FindingHistory, UntoldEntry, to_builtins
+from thumbprint_remediator.report.alerts import finding_block, render_alert
 
 OLD, NEW = "a" * 40, "b" * 40
 ACCOUNT = "123456789012"

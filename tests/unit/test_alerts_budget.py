@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 from tests.unit.builders import NOW
-from thumbprint_remediator.alerts import (
+from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.report.alerts import (
     SUBJECT_LIMIT,
     TextBudget,
     ascii_subject,
     compose_alert,
     render_alert,
 )
-from thumbprint_remediator.report import Finding, build_report
-from thumbprint_remediator.views import to_builtins
 
 HEADING = "Report (JSON, trimmed):\n"
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from tests.unit.builders import NOW, sha1_of
-from thumbprint_remediator.alerts import finding_block, render_alert, should_notify
-from thumbprint_remediator.impact import OUTSIDE_CHANGE_CODE
-from thumbprint_remediator.report import Finding, build_report
-from thumbprint_remediator.rules import Problem
-from thumbprint_remediator.views import ChangeEntry, FindingHistory, UntoldEntry, to_builtins
+from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.views import ChangeEntry, FindingHistory, UntoldEntry, to_builtins
+from thumbprint_remediator.report.alerts import finding_block, render_alert, should_notify
 
 ACCOUNT = "123456789012"
 OLD = sha1_of("old")

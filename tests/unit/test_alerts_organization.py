@@ -10,16 +10,16 @@ import json
 from typing import Any
 
 from tests.unit.builders import NOW
-from thumbprint_remediator.alerts import (
+from thumbprint_remediator.domain.organization import aggregate
+from thumbprint_remediator.domain.report import Finding, build_report, compact_report
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.report.alerts import (
     ALERT_ACCOUNTS,
     TEXT_BUDGET,
     alert_view,
     render_organization_alert,
     should_notify_organization,
 )
-from thumbprint_remediator.organization import aggregate
-from thumbprint_remediator.report import Finding, build_report, compact_report
-from thumbprint_remediator.views import to_builtins
 
 OLD, NEW = "a" * 40, "b" * 40
 LOCATION = "s3://org-reports/sweeps/2026-11-28/" + "k" * 300 + ".json"

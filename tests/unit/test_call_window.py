@@ -11,14 +11,14 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from thumbprint_remediator.channels import Channels, publish
-from thumbprint_remediator.clients import CallWindow, Clients, worst_case_seconds
-from thumbprint_remediator.config_rule import ConfigEvaluations
-from thumbprint_remediator.errors import OutOfTimeError
-from thumbprint_remediator.finding_events import FindingEvents
-from thumbprint_remediator.report import build_report
-from thumbprint_remediator.security_hub import HubTarget
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.app.channels import Channels, publish
+from thumbprint_remediator.aws.clients import CallWindow, Clients, worst_case_seconds
+from thumbprint_remediator.aws.config_rule import ConfigEvaluations
+from thumbprint_remediator.aws.finding_events import FindingEvents
+from thumbprint_remediator.aws.security_hub import HubTarget
+from thumbprint_remediator.domain.errors import OutOfTimeError
+from thumbprint_remediator.domain.report import build_report
+from thumbprint_remediator.domain.views import to_builtins
 
 ENTRY = {"Source": "s", "DetailType": "d", "Detail": "{}"}
 

@@ -14,21 +14,17 @@ from hypothesis import strategies as st
 
 from tests.unit.builders import NOW, assessed_report, capture, probe_of, provider, sha1_of
 from thumbprint_remediator import contract
-from thumbprint_remediator.cloudtrail import ChangeRequest, parse_change_event
-from thumbprint_remediator.config_rule import (
+from thumbprint_remediator.app.request import SweepRequest, parse_invocation
+from thumbprint_remediator.aws.cloudtrail import ChangeRequest, parse_change_event
+from thumbprint_remediator.aws.config_rule import (
     ANNOTATION_LIMIT,
     SCHEDULED_NOTIFICATION,
     describe_problem,
     evaluations,
     parse_config_rule_event,
 )
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.finding_events import ENTRY_LIMIT, REQUEST_LIMIT, batches, build_entries, entry_size
-from thumbprint_remediator.models import ProbeFailure
-from thumbprint_remediator.report import Finding
-from thumbprint_remediator.request import SweepRequest, parse_invocation
-from thumbprint_remediator.rules import failed_assessment
-from thumbprint_remediator.security_hub import (
+from thumbprint_remediator.aws.finding_events import ENTRY_LIMIT, REQUEST_LIMIT, batches, build_entries, entry_size
+from thumbprint_remediator.aws.security_hub import (
     FINDING_LIMIT,
     Evidence,
     HubTarget,
@@ -36,7 +32,11 @@ from thumbprint_remediator.security_hub import (
     evidence_of,
     plan_imports,
 )
-from thumbprint_remediator.untrusted import server_text
+from thumbprint_remediator.domain.errors import RequestError
+from thumbprint_remediator.domain.models import ProbeFailure
+from thumbprint_remediator.domain.report import Finding
+from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.untrusted import server_text
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example/id/ONE"
 ROLE = "arn:aws:iam::123456789012:role/OidcThumbprintRemediator-SweepRole"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.cli.configuration import NOT_READ, READ, checked, settings_for
 from thumbprint_remediator.cli.table import fitted, summary_line
-from thumbprint_remediator.settings import Settings
 
 
 def test_a_long_value_is_cut_in_the_middle_keeping_its_start_and_end() -> None:

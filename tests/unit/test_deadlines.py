@@ -9,11 +9,11 @@ import pytest
 
 from tests.unit.builders import sha1_of
 from thumbprint_remediator import contract
-from thumbprint_remediator.clients import Clients, worst_case_seconds
-from thumbprint_remediator.remediation import Remediation, Write, WriteOutcome, decide, judge_write
-from thumbprint_remediator.rules import Assessment
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.telemetry import sweep_completed
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
+from thumbprint_remediator.aws.telemetry import sweep_completed
+from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
+from thumbprint_remediator.domain.rules import Assessment
 
 OLD, NEW = sha1_of("old"), sha1_of("new")
 

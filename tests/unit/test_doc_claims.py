@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.request import parse_event
+from thumbprint_remediator.app.request import parse_event
+from thumbprint_remediator.domain.errors import RequestError
 
 ON_DEMAND = Path(__file__).resolve().parents[2] / "docs" / "on-demand.md"
 

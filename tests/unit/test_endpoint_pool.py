@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from sandbox.pki import default_pki
 from tests.unit.builders import NOW, capture
-from thumbprint_remediator.endpoints import _in_parallel
-from thumbprint_remediator.models import HostCapture, Trust, TrustResult
-from thumbprint_remediator.probe import OidcProber
+from thumbprint_remediator.domain.models import HostCapture, Trust, TrustResult
+from thumbprint_remediator.tls.endpoints import _in_parallel
+from thumbprint_remediator.tls.probe import OidcProber
 
 
 class CountingVerifier:

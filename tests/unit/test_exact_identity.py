@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from thumbprint_remediator.errors import RequestError, SettingsError
-from thumbprint_remediator.request import (
+from thumbprint_remediator.app.request import (
     parse_event,
     parse_external_id,
     parse_invocation,
@@ -15,8 +14,9 @@ from thumbprint_remediator.request import (
     provider_key,
     require_providers_in_scope,
 )
-from thumbprint_remediator.rules import is_valid_thumbprint
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.domain.errors import RequestError, SettingsError
+from thumbprint_remediator.domain.rules import is_valid_thumbprint
 
 URL = "oidc.example.com/tenant"
 OWN_ARN = f"arn:aws:iam::123456789012:oidc-provider/{URL}"

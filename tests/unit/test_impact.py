@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tests.unit.builders import NOW
-from thumbprint_remediator.impact import Impact, judge, widened_trust
-from thumbprint_remediator.memory import HistoryRecord, drift, drift_added
+from thumbprint_remediator.domain.impact import Impact, judge, widened_trust
+from thumbprint_remediator.domain.memory import HistoryRecord, drift, drift_added
 
 LIVE, OLD, OUTSIDER = "1" * 40, "2" * 40, "0123456789abcdef0123456789abcdef01234567"
 

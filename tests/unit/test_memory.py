@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.builders import capture, probe_of, trusted
-from thumbprint_remediator.alerts import should_notify
-from thumbprint_remediator.memory import (
+from thumbprint_remediator.domain.memory import (
     MAX_CHAINS,
     MAX_UNTOLD,
     CertificateSeen,
@@ -32,7 +31,8 @@ from thumbprint_remediator.memory import (
     reminder_due,
     told,
 )
-from thumbprint_remediator.models import ChainDefect, ChainRule, Endpoint, Trust, TrustResult
+from thumbprint_remediator.domain.models import ChainDefect, ChainRule, Endpoint, Trust, TrustResult
+from thumbprint_remediator.report.alerts import should_notify
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"

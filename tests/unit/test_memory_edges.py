@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.unit.builders import capture, certificate, probe_of, sha1_of
-from thumbprint_remediator.memory import (
+from thumbprint_remediator.domain.memory import (
     MAX_CHAINS,
     CertificateSeen,
     ChainSeen,
@@ -39,7 +39,7 @@ from thumbprint_remediator.memory import (
     told,
     worded_as_continuity,
 )
-from thumbprint_remediator.models import (
+from thumbprint_remediator.domain.models import (
     CertificateInfo,
     ChainSample,
     Endpoint,
@@ -48,8 +48,8 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.rules import Problem
-from thumbprint_remediator.untrusted import ServerText
+from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.untrusted import ServerText
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.rules import assess, dropped_thumbprints, merge_thumbprints
+from thumbprint_remediator.domain.rules import assess, dropped_thumbprints, merge_thumbprints
 
 LEAF, C1, C2, C3, C4, TOP = (sha1_of(name) for name in ("leaf", "c1", "c2", "c3", "c4", "top"))
 CHAIN = [LEAF, C1, C2, C3, C4, TOP]  # leaf first, as presented

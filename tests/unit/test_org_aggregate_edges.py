@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from thumbprint_remediator.organization import account_entry, aggregate, bounded_entry, caught_error
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.domain.organization import account_entry, aggregate, bounded_entry, caught_error
+from thumbprint_remediator.domain.views import to_builtins
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from thumbprint_remediator.organization import MemberAccount, map_run_result, plan_sweeps, with_missing_accounts
+from thumbprint_remediator.domain.organization import MemberAccount, map_run_result, plan_sweeps, with_missing_accounts
 
 ACCOUNT = "111111111111"
 WORK_ITEM: dict[str, Any] = {"account_id": ACCOUNT, "name": "prod", "sweep": {}}

@@ -23,8 +23,11 @@ def test_what_the_contract_reads_from_each_adapter_equals_what_the_adapter_holds
 
 def test_every_module_that_declares_permissions_is_collected_and_nothing_else() -> None:
     declaring = set()
-    for path in sorted(ENGINE.glob("*.py")):
-        module = importlib.import_module(f"thumbprint_remediator.{path.stem}")
+    for path in sorted(ENGINE.rglob("*.py")):
+        if path.name == "__main__.py":  # running it is all it does
+            continue
+        dotted = ".".join(path.relative_to(ENGINE.parent).with_suffix("").parts)
+        module = importlib.import_module(dotted.removesuffix(".__init__"))
         if hasattr(module, "PERMISSIONS"):
             declaring.add(path.stem)
 

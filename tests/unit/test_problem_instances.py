@@ -15,7 +15,8 @@ from datetime import datetime
 
 from sandbox.pki import SandboxPki, default_pki
 from tests.unit.builders import NOW, capture, captured, certificate, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import (
+from thumbprint_remediator.aws.security_hub import HubTarget, active_findings
+from thumbprint_remediator.domain.models import (
     ChainDefect,
     ChainRule,
     ChainSample,
@@ -26,12 +27,11 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.report import Finding, build_report
-from thumbprint_remediator.rules import Assessment, assess, failed_assessment
-from thumbprint_remediator.security_hub import HubTarget, active_findings
-from thumbprint_remediator.trust import TrustEvaluator
-from thumbprint_remediator.untrusted import ServerText
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.rules import Assessment, assess, failed_assessment
+from thumbprint_remediator.domain.untrusted import ServerText
+from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.tls.trust import TrustEvaluator
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
 TARGET = HubTarget(account="123456789012", region="eu-west-1")

@@ -6,8 +6,8 @@ outcome is unknown or wrong, and the note of each outcome. Expected values are w
 
 from __future__ import annotations
 
-from thumbprint_remediator.remediation import Remediation, Write, WriteOutcome, decide, judge_write
-from thumbprint_remediator.rules import Assessment
+from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
+from thumbprint_remediator.domain.rules import Assessment
 
 OLD = "1" * 40
 NEW = "2" * 40

@@ -14,12 +14,11 @@ import pytest
 
 from sandbox.report_schema import SCHEMA_FILE, validate_handler_output
 from tests.unit.builders import NOW
-from thumbprint_remediator.organization import account_entry, caught_error, map_run_result
-from thumbprint_remediator.report import Finding, build_report, compact_report, finished
-from thumbprint_remediator.rules import Expiry
-from thumbprint_remediator.schema import rendered
-from thumbprint_remediator.status import Action, Status
-from thumbprint_remediator.views import (
+from thumbprint_remediator.domain.organization import account_entry, caught_error, map_run_result
+from thumbprint_remediator.domain.report import Finding, build_report, compact_report, finished
+from thumbprint_remediator.domain.rules import Expiry
+from thumbprint_remediator.domain.status import Action, Status
+from thumbprint_remediator.domain.views import (
     AlertOutcome,
     ChangeEntry,
     CompactSummary,
@@ -30,6 +29,7 @@ from thumbprint_remediator.views import (
     Summary,
     to_builtins,
 )
+from thumbprint_remediator.report.schema import rendered
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
 
@@ -80,7 +80,7 @@ def test_a_compact_report_without_any_expiry_leaves_it_out() -> None:
 def test_the_committed_schema_is_what_the_types_generate() -> None:
     committed = SCHEMA_FILE.read_text(encoding="utf-8") if SCHEMA_FILE.exists() else ""
     assert rendered() == committed, (
-        "docs/report.schema.json is out of date: run `python -m thumbprint_remediator.schema`"
+        "docs/report.schema.json is out of date: run `python -m thumbprint_remediator.report.schema`"
     )
 
 

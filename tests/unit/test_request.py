@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.request import SweepRequest, parse_event, provider_key
+from thumbprint_remediator.app.request import SweepRequest, parse_event, provider_key
+from thumbprint_remediator.domain.errors import RequestError
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 SCHEDULED_EVENT = {

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.request import (
+from thumbprint_remediator.app.request import (
     AggregateRequest,
     ListAccountsRequest,
     StoreLocation,
@@ -25,6 +24,7 @@ from thumbprint_remediator.request import (
     provider_key,
     require_providers_in_scope,
 )
+from thumbprint_remediator.domain.errors import RequestError
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sandbox.pki import SandboxPki
 from tests.unit.builders import NOW, capture, captured, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import (
+from thumbprint_remediator.domain.models import (
     INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,
     INTERCEPTION_UNATTRIBUTED_PINS,
@@ -24,7 +24,7 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.rules import (
+from thumbprint_remediator.domain.rules import (
     MAX_THUMBPRINTS,
     Assessment,
     assess,
@@ -33,9 +33,9 @@ from thumbprint_remediator.rules import (
     merge_thumbprints,
     normalize_thumbprint,
 )
-from thumbprint_remediator.status import most_serious
-from thumbprint_remediator.trust import TrustEvaluator
-from thumbprint_remediator.untrusted import server_text
+from thumbprint_remediator.domain.status import most_serious
+from thumbprint_remediator.domain.untrusted import server_text
+from thumbprint_remediator.tls.trust import TrustEvaluator
 
 LEAF, INTERMEDIATE, ROOT = "leaf", "intermediate", "root"
 TOP = sha1_of(INTERMEDIATE)

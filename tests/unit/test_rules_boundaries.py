@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from tests.unit.builders import NOW, capture, certificate, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import (
+from thumbprint_remediator.domain.models import (
     ChainDefect,
     ChainRule,
     Endpoint,
@@ -23,7 +23,7 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.rules import (
+from thumbprint_remediator.domain.rules import (
     Problem,
     assess,
     days_left,
@@ -34,8 +34,8 @@ from thumbprint_remediator.rules import (
     merge_thumbprints,
     normalize_thumbprint,
 )
-from thumbprint_remediator.status import most_serious
-from thumbprint_remediator.untrusted import ServerText
+from thumbprint_remediator.domain.status import most_serious
+from thumbprint_remediator.domain.untrusted import ServerText
 
 LEAF, TOP = "leaf", "intermediate"
 

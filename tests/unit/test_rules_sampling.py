@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Collection
 
 from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import ChainSample, Endpoint, HostCapture, ProbeFailure, Trust, TrustResult
-from thumbprint_remediator.rules import MAX_THUMBPRINTS, assess
-from thumbprint_remediator.untrusted import server_text
+from thumbprint_remediator.domain.models import ChainSample, Endpoint, HostCapture, ProbeFailure, Trust, TrustResult
+from thumbprint_remediator.domain.rules import MAX_THUMBPRINTS, assess
+from thumbprint_remediator.domain.untrusted import server_text
 
 
 def _sampled(primary: HostCapture, *others: tuple[str, tuple[str, ...]]) -> HostCapture:

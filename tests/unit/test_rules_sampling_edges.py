@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
-from thumbprint_remediator.models import (
+from thumbprint_remediator.domain.models import (
     ChainDefect,
     ChainRule,
     ChainSample,
@@ -22,8 +22,8 @@ from thumbprint_remediator.models import (
     Trust,
     TrustResult,
 )
-from thumbprint_remediator.rules import Assessment, Problem, assess
-from thumbprint_remediator.untrusted import ServerText
+from thumbprint_remediator.domain.rules import Assessment, Problem, assess
+from thumbprint_remediator.domain.untrusted import ServerText
 
 HOST = "issuer.example:8443"
 STATUSES = ("error", "unreachable", "expired", "untrusted", "invalid_discovery", "stale", "expiring", "ok")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.unit.builders import NOW, sha1_of
-from thumbprint_remediator.security_hub import (
+from thumbprint_remediator.aws.security_hub import (
     HOST_FIELD,
     INSTANCE_FIELD,
     evidence_of,

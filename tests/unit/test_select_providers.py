@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.request import select_providers
+from thumbprint_remediator.app.request import select_providers
+from thumbprint_remediator.domain.errors import RequestError
 
 GITLAB = "arn:aws:iam::123456789012:oidc-provider/gitlab.example.com/Team"
 EKS = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.example.com:8443/id/ABC"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import SettingsError
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.domain.errors import SettingsError
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
 

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from thumbprint_remediator.status import ATTENTION_ORDER, COUNTED_ACTIONS, AccountState, Action, Status, most_serious
+from thumbprint_remediator.domain.status import (
+    ATTENTION_ORDER,
+    COUNTED_ACTIONS,
+    AccountState,
+    Action,
+    Status,
+    most_serious,
+)
 
 # status: (blocks_write, critical, healthy, unverified_after_change, failed, hub_severity, judged)
 EXPECTED_TRAITS = {

@@ -5,8 +5,8 @@ labels a summary is read by. Expected values are written out.
 
 from __future__ import annotations
 
-from thumbprint_remediator.organization import account_entry
-from thumbprint_remediator.status import SUMMARY_ATTENTION
+from thumbprint_remediator.domain.organization import account_entry
+from thumbprint_remediator.domain.status import SUMMARY_ATTENTION
 
 
 def test_a_summary_needs_attention_for_every_label_but_stale() -> None:

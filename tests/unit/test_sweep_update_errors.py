@@ -6,12 +6,12 @@ import logging
 from collections.abc import Sequence
 
 from tests.unit.builders import NOW, FixedProber, PublicTrust, capture, provider, sha1_of
-from thumbprint_remediator.errors import ProviderUpdateError
-from thumbprint_remediator.models import ProviderConfig
-from thumbprint_remediator.request import SweepRequest
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.sweep import Sweeper
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.app.request import SweepRequest
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.app.sweep import Sweeper
+from thumbprint_remediator.domain.errors import ProviderUpdateError
+from thumbprint_remediator.domain.models import ProviderConfig
+from thumbprint_remediator.domain.views import to_builtins
 
 STALE = sha1_of("stale")
 HOST = capture(["leaf", "new-intermediate"])

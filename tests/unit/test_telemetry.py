@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from aws_lambda_powertools import Metrics
 
-from thumbprint_remediator.telemetry import record_sweep
+from thumbprint_remediator.aws.telemetry import record_sweep
 
 
 @pytest.fixture

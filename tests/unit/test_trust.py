@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from sandbox.pki import SandboxPki, default_pki, sha1_thumbprint
 from tests.unit.builders import captured
-from thumbprint_remediator.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
-from thumbprint_remediator.probe import certificate_info
-from thumbprint_remediator.trust import TrustEvaluator, TrustStoreError
-from thumbprint_remediator.untrusted import server_text
+from thumbprint_remediator.domain.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
+from thumbprint_remediator.domain.untrusted import server_text
+from thumbprint_remediator.tls.probe import certificate_info
+from thumbprint_remediator.tls.trust import TrustEvaluator, TrustStoreError
 
 
 @pytest.fixture(scope="module")

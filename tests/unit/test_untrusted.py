@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from thumbprint_remediator.untrusted import quoted, sanitized_tree, server_text
+from thumbprint_remediator.domain.untrusted import quoted, sanitized_tree, server_text
 
 # Written out here, apart from the module: what the issue forbids, plus what Unicode calls controls,
 # format characters, surrogates and line or paragraph separators.

@@ -12,10 +12,10 @@ import pytest
 from sandbox.iam_store import InMemoryProviders, StoreFaults
 from tests.unit.builders import NOW, FixedProber, PublicTrust, capture, provider, sha1_of
 from thumbprint_remediator import contract
-from thumbprint_remediator.request import SweepRequest
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.sweep import Sweeper
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.app.request import SweepRequest
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.app.sweep import Sweeper
+from thumbprint_remediator.domain.views import to_builtins
 
 STALE = sha1_of("stale")
 LIVE = sha1_of("new-intermediate")

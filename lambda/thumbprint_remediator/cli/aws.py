@@ -20,10 +20,10 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from thumbprint_remediator.accounts import MemberRoles
-from thumbprint_remediator.clients import Clients
-from thumbprint_remediator.errors import AccountAccessError, RemediatorError
-from thumbprint_remediator.request import parse_external_id, parse_role_arn
+from thumbprint_remediator.app.request import parse_external_id, parse_role_arn
+from thumbprint_remediator.aws.accounts import MemberRoles
+from thumbprint_remediator.aws.clients import Clients
+from thumbprint_remediator.domain.errors import AccountAccessError, RemediatorError
 
 if TYPE_CHECKING:
     import boto3

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from thumbprint_remediator import contract
-from thumbprint_remediator.errors import SettingsError
-from thumbprint_remediator.settings import Settings
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.domain.errors import SettingsError
 
 NOT_READ: Final = frozenset(
     {

@@ -14,18 +14,18 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.aws.clients import Clients
+from thumbprint_remediator.aws.history import HistoryTable
+from thumbprint_remediator.aws.inventory import IamOidcProviders
 from thumbprint_remediator.cli.aws import SetupError, add_aws_options, caller_of, describe, open_session
 from thumbprint_remediator.cli.configuration import checked
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, select
 from thumbprint_remediator.cli.table import fitted, plural
-from thumbprint_remediator.clients import Clients
-from thumbprint_remediator.errors import HistoryUnavailable, RemediatorError, SettingsError
-from thumbprint_remediator.history import HistoryTable
-from thumbprint_remediator.inventory import IamOidcProviders
-from thumbprint_remediator.memory import ChainSeen, HistoryRecord
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.untrusted import FIELD_LIMIT, server_text
+from thumbprint_remediator.domain.errors import HistoryUnavailable, RemediatorError, SettingsError
+from thumbprint_remediator.domain.memory import ChainSeen, HistoryRecord
+from thumbprint_remediator.domain.untrusted import FIELD_LIMIT, server_text
 
 
 def add_parser(commands: Any) -> None:

@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Sequence
 from typing import Final
 
+from thumbprint_remediator.app.request import SweepRequest, foreign_providers, parse_event, select_providers
 from thumbprint_remediator.cli.aws import SetupError
-from thumbprint_remediator.errors import RequestError
-from thumbprint_remediator.request import SweepRequest, foreign_providers, parse_event, select_providers
-from thumbprint_remediator.untrusted import quoted, server_text
+from thumbprint_remediator.domain.errors import RequestError
+from thumbprint_remediator.domain.untrusted import quoted, server_text
 
 # An unknown provider's error lists the account's real ones, up to this many.
 SHOWN_PROVIDERS: Final = 10

@@ -18,6 +18,11 @@ from dataclasses import replace
 from typing import Any
 
 from thumbprint_remediator import contract
+from thumbprint_remediator.app.request import parse_role_arn
+from thumbprint_remediator.app.runtime import build_sweeper
+from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.aws.clients import Clients
+from thumbprint_remediator.aws.inventory import IamOidcProviders
 from thumbprint_remediator.cli.aws import (
     IAM_DEFAULT_REGION,
     SetupError,
@@ -32,15 +37,10 @@ from thumbprint_remediator.cli.configuration import SettingFlag, checked, settin
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, require_in_scope, select, sweep_request
 from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
-from thumbprint_remediator.clients import Clients
-from thumbprint_remediator.errors import RemediatorError, SettingsError
-from thumbprint_remediator.inventory import IamOidcProviders
-from thumbprint_remediator.report import Finding, finished
-from thumbprint_remediator.request import parse_role_arn
-from thumbprint_remediator.runtime import build_sweeper
-from thumbprint_remediator.settings import Settings
-from thumbprint_remediator.status import Action, Status
-from thumbprint_remediator.views import to_builtins
+from thumbprint_remediator.domain.errors import RemediatorError, SettingsError
+from thumbprint_remediator.domain.report import Finding, finished
+from thumbprint_remediator.domain.status import Action, Status
+from thumbprint_remediator.domain.views import to_builtins
 
 SETTING_FLAGS = (
     SettingFlag(

@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-from thumbprint_remediator.report import needs_attention
-from thumbprint_remediator.status import COUNTED_ACTIONS, Status
-from thumbprint_remediator.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
-from thumbprint_remediator.views import ReportLike, as_tree
+from thumbprint_remediator.domain.report import needs_attention
+from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Status
+from thumbprint_remediator.domain.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
+from thumbprint_remediator.domain.views import ReportLike, as_tree
 
 _COLOURS = {
     "ok": "32",

@@ -1,0 +1,1 @@
+"""One invocation: the request, the sweep pipeline, the channels and the runtime that wires them."""

@@ -1,0 +1,1 @@
+"""Every AWS call: one adapter a service, each declaring the IAM actions it needs (PERMISSIONS)."""
