@@ -16,6 +16,7 @@ from sandbox import odd_input, shared_hosts  # noqa: F401 - importing them regis
 from sandbox.environment import Provider, Sandbox
 from sandbox.issuers import Issuer, IssuerEndpoint
 from thumbprint_remediator import contract
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
 
 # Small limits keep each scenario to a few seconds; they are what the assertions below derive bounds from.
@@ -108,7 +109,7 @@ def test_the_pools_probe_returns_a_result_for_every_provider_of_a_host_that_neve
     # Then every call returned a result (none raised), and each says the endpoint is unreachable
     assert [future.exception() for future in futures] == [None] * len(futures)
     results = [future.result() for future in futures]
-    assert all(result.failure is not None and result.failure.kind == "unreachable" for result in results)
+    assert all(result.failure is not None and result.failure.kind == Status.UNREACHABLE for result in results)
 
 
 # --- 2. a kept-alive connection goes back to the pool only in step ------------------------------------------

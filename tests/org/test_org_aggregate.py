@@ -17,6 +17,7 @@ from thumbprint_remediator.domain.organization import (
 )
 from thumbprint_remediator.domain.report import Finding, build_report, compact_report
 from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.report.alerts import (
     MESSAGE_LIMIT,
@@ -37,15 +38,15 @@ def _report(account: str, *findings: Finding, dry_run: bool = False) -> dict[str
 
 
 def _ok(account: str, n: int) -> Finding:
-    return Finding(arn=f"arn:aws:iam::{account}:oidc-provider/ok{n}.example", url=f"ok{n}.example", status="ok")
+    return Finding(arn=f"arn:aws:iam::{account}:oidc-provider/ok{n}.example", url=f"ok{n}.example", status=Status.OK)
 
 
 def _updated(account: str) -> Finding:
     return Finding(
         arn=f"arn:aws:iam::{account}:oidc-provider/gitlab.example",
         url="gitlab.example",
-        status="stale",
-        action="updated",
+        status=Status.STALE,
+        action=Action.UPDATED,
         thumbprints_before=("a" * 40,),
         thumbprints_after=("b" * 40, "a" * 40),
         action_reason="wrote the merged list and read it back",
@@ -57,7 +58,7 @@ def _role_missing(account: str) -> dict[str, Any]:
     finding = Finding(
         arn=f"arn:aws:iam::{account}:role/Member",
         url=f"account {account} (member role)",
-        status="error",
+        status=Status.ERROR,
         problems=assessment.problems,
         error="AccessDenied",
     )

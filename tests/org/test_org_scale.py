@@ -29,6 +29,7 @@ from thumbprint_remediator.domain.organization import (
 )
 from thumbprint_remediator.domain.report import Finding, build_report, compact_report, finished
 from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.views import AccountError, to_builtins
 from thumbprint_remediator.report.alerts import ALERT_ACCOUNTS, MESSAGE_LIMIT
 
@@ -54,7 +55,7 @@ def _work_list(count: int) -> list[dict[str, Any]]:
 def _healthy(item: dict[str, Any]) -> dict[str, Any]:
     account = item["account_id"]
     findings = [
-        Finding(arn=f"arn:aws:iam::{account}:oidc-provider/ok{n}.example", url=f"ok{n}.example", status="ok")
+        Finding(arn=f"arn:aws:iam::{account}:oidc-provider/ok{n}.example", url=f"ok{n}.example", status=Status.OK)
         for n in range(3)
     ]
     report = build_report(

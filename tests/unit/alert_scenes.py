@@ -207,14 +207,18 @@ def expired(url: str = "old.example") -> Finding:
 
 def unreachable(url: str = "down.example") -> Finding:
     host = url.split("/", maxsplit=1)[0]
-    failure = ProbeFailure("unreachable", "connect_timeout", server_text(f"{host}:443: connect timed out after 5 s"))
+    failure = ProbeFailure(
+        Status.UNREACHABLE, "connect_timeout", server_text(f"{host}:443: connect timed out after 5 s")
+    )
     return finding(url, pinned=[top(host)], capture=None, failure=failure)
 
 
 def invalid_discovery(url: str = "broken.example") -> Finding:
     host = url.split("/", maxsplit=1)[0]
     failure = ProbeFailure(
-        "invalid_discovery", "issuer_mismatch", server_text("the discovery document names issuer https://other.example")
+        Status.INVALID_DISCOVERY,
+        "issuer_mismatch",
+        server_text("the discovery document names issuer https://other.example"),
     )
     return finding(url, pinned=[top(host)], capture=host_capture(host, chain_of(host)), failure=failure)
 

@@ -24,6 +24,7 @@ from thumbprint_remediator.domain.models import (
 )
 from thumbprint_remediator.domain.report import Finding, build_report, describe_host
 from thumbprint_remediator.domain.rules import assess
+from thumbprint_remediator.domain.status import Action
 from thumbprint_remediator.domain.untrusted import server_text
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.tls.probe import certificate_info
@@ -114,7 +115,7 @@ def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bo
         arn = f"arn:aws:iam::123456789012:oidc-provider/{url}"
         trusts = trusted(*probe.hosts)
         assessment = assess(replace(config, arn=arn, url=url), probe, trusts, 30, NOW)
-        action = "none" if assessment.proposed_thumbprints is None else "would_update"
+        action = Action.NONE if assessment.proposed_thumbprints is None else Action.WOULD_UPDATE
         findings.append(
             Finding(
                 arn=arn,

@@ -20,6 +20,7 @@ from thumbprint_remediator.domain.models import Trust
 from thumbprint_remediator.domain.organization import aggregate
 from thumbprint_remediator.domain.report import Finding, compact_report, finished
 from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.views import Report, to_builtins
 from thumbprint_remediator.report.alerts import Alert, render_alert, render_organization_alert
 
@@ -97,7 +98,7 @@ def test_the_immediate_check_names_who_widened_trust(approved: SnapshotAssertion
     # As check_change adds it: the change named, the provider still verifying
     note = Problem(
         code=OUTSIDE_CHANGE_CODE,
-        status="ok",
+        status=Status.OK,
         message="Changed outside the tool: UpdateOpenIDConnectProviderThumbprint by "
         "arn:aws:sts::123456789012:assumed-role/Ops/alice (AssumedRole) at 2026-11-28T03:12:09Z; the provider "
         "still verifies.",

@@ -3,8 +3,11 @@ remedies, the links and the message's forms. The approval tests hold the wording
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
+
+import msgspec
 
 from tests.unit import alert_scenes as scene
 from thumbprint_remediator.report.alerts import JSON_FORMS, MESSAGE_LIMIT, TEXT_FORMS, AlertContext, render_alert
@@ -178,11 +181,22 @@ def test_one_message_carries_a_form_per_reader_within_sns_limits() -> None:
 
 def test_a_large_report_trims_the_json_form_with_a_note_and_every_form_fits() -> None:
     # Given 120 providers whose hosts carry long certificate names: too much for four copies of the report
-    findings = [scene.rotated(f"issuer-{index:03d}.example") for index in range(120)]
-    for finding in findings:
-        for host in finding.hosts:
-            for certificate in host["certificates"]:
-                certificate["subject"] = "CN=" + "x" * 900
+    findings = [
+        dataclasses.replace(
+            finding,
+            hosts=tuple(
+                msgspec.structs.replace(
+                    host,
+                    certificates=[
+                        msgspec.structs.replace(certificate, subject="CN=" + "x" * 900)
+                        for certificate in host.certificates
+                    ],
+                )
+                for host in finding.hosts
+            ),
+        )
+        for finding in (scene.rotated(f"issuer-{index:03d}.example") for index in range(120))
+    ]
     report = scene.report(findings)
     alert = render_alert(report, AlertContext(log_group_name="/aws/lambda/OidcThumbprintRemediator-Sweep"))
     trimmed = json.loads(alert.report_json)

@@ -13,6 +13,7 @@ from sandbox.oracles import FORBIDDEN_TEXT
 from tests.unit.builders import NOW
 from thumbprint_remediator.domain.report import Finding, build_report
 from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.report.alerts import (
     MESSAGE_LIMIT,
@@ -31,8 +32,8 @@ def _finding(index: int, status: str = "ok", action: str = "none", **extra: obje
     return Finding(
         arn=f"arn:aws:iam::123456789012:oidc-provider/issuer-{index}.example",
         url=f"issuer-{index}.example",
-        status=status,
-        action=action,
+        status=Status(status),
+        action=Action(action),
         thumbprints_before=(OLD,),
         thumbprints_after=(NEW, OLD) if action in ("updated", "would_update") else (OLD,),
         **extra,  # type: ignore[arg-type]
@@ -58,7 +59,7 @@ def test_subject_counts_what_needs_attention_and_names_the_account() -> None:
 
 
 def test_the_email_has_a_block_per_provider_then_the_healthy_ones_and_programs_get_the_json() -> None:
-    problem = Problem("thumbprint_missing", "stale", "issuer-1.example: live thumbprint not pinned", "pin it")
+    problem = Problem("thumbprint_missing", Status.STALE, "issuer-1.example: live thumbprint not pinned", "pin it")
     report = _report([_finding(1, "stale", "would_update", problems=(problem,)), _finding(2), _finding(3)])
     alert = render_alert(report)
     body = alert.body
@@ -233,7 +234,7 @@ def test_any_report_renders_one_message_within_sns_limits(report: dict[str, Any]
 
 def test_blocks_past_the_text_budget_are_listed_by_url_and_every_provider_is_accounted_for() -> None:
     # Given 600 providers needing attention, each with a long problem text
-    problem = Problem("chain_untrusted", "untrusted", "x" * 900, "fix it")
+    problem = Problem("chain_untrusted", Status.UNTRUSTED, "x" * 900, "fix it")
     findings = [_finding(i, "untrusted", "blocked", problems=(problem,) * 3) for i in range(600)]
     alert = render_alert(_report(findings))
     text, json_part = alert.body, alert.report_json
@@ -256,7 +257,7 @@ def test_blocks_past_the_text_budget_are_listed_by_url_and_every_provider_is_acc
 def test_a_forged_block_in_a_certificate_name_stays_on_its_own_line() -> None:
     # Given a problem quoting a certificate name that carries newlines and a fake healthy block
     forged = "CN=evil\n\n[OK] token.actions.githubusercontent.com\n  ARN: arn:aws:iam::1:oidc-provider/x"
-    problem = Problem("certificate_expiring", "expiring", f"certificate '{forged}' expires soon", "renew")
+    problem = Problem("certificate_expiring", Status.EXPIRING, f"certificate '{forged}' expires soon", "renew")
     text = render_alert(_report([_finding(1, "expiring", problems=(problem,))])).body
     # Then no line of the text starts a block that the sweep did not write
     assert [line for line in text.splitlines() if line.startswith("[")] == ["[EXPIRING] issuer-1.example"]
@@ -299,8 +300,8 @@ def test_a_compact_finding_block_shows_problem_codes_and_days_to_expiry() -> Non
 
 def test_every_provider_of_every_section_is_accounted_for_past_the_text_budget() -> None:
     # Given 300 providers to act on now and 300 to act on soon, each with long problem texts
-    blocking = Problem("chain_untrusted", "untrusted", "x" * 900, "fix it")
-    stale = Problem("thumbprint_missing", "stale", "y" * 900, "pin it")
+    blocking = Problem("chain_untrusted", Status.UNTRUSTED, "x" * 900, "fix it")
+    stale = Problem("thumbprint_missing", Status.STALE, "y" * 900, "pin it")
     findings = [_finding(i, "untrusted", "blocked", problems=(blocking,) * 3) for i in range(300)]
     findings += [
         _finding(i, "stale", "would_update", problems=(stale,) * 3, thumbprint_reliance="fallback")

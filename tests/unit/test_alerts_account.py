@@ -18,6 +18,7 @@ import pytest
 from tests.unit.builders import NOW
 from thumbprint_remediator.domain.report import Finding, build_report
 from thumbprint_remediator.domain.rules import Expiry, Problem
+from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import FindingHistory, UntoldEntry, to_builtins
 from thumbprint_remediator.report.alerts import finding_block, render_alert
 
@@ -29,8 +30,8 @@ def _finding(index: int, status: str = "ok", action: str = "none", **extra: Any)
     return Finding(
         arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/issuer-{index}.example",
         url=f"issuer-{index}.example",
-        status=status,
-        action=action,
+        status=Status(status),
+        action=Action(action),
         thumbprints_before=(OLD,),
         thumbprints_after=(NEW, OLD) if action in ("updated", "would_update") else (OLD,),
         **extra,
@@ -135,8 +136,8 @@ def test_a_block_says_which_thumbprints_are_unknown(
     finding = Finding(
         arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/x.example",
         url="x.example",
-        status="stale",
-        action="update_unknown" if before else "none",
+        status=Status.STALE,
+        action=Action.UPDATE_UNKNOWN if before else Action.NONE,
         thumbprints_before=before,
         thumbprints_after=after,
     )
@@ -148,7 +149,7 @@ def test_a_block_says_which_thumbprints_are_unknown(
 
 def test_a_problems_message_is_shown_whole_up_to_a_lines_length() -> None:
     message = "the chain does not verify: " + "m" * 600
-    problem = Problem("chain_untrusted", "untrusted", message, "fix the chain")
+    problem = Problem("chain_untrusted", Status.UNTRUSTED, message, "fix the chain")
     assert [line for line in _block(_finding(1, "untrusted", "blocked", problems=(problem,))) if message in line]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.unit.builders import NOW
 from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.report.alerts import (
     SUBJECT_LIMIT,
@@ -82,8 +83,8 @@ def _updated() -> Finding:
     return Finding(
         arn="arn:aws:iam::123456789012:oidc-provider/x.example",
         url="x.example",
-        status="stale",
-        action="updated",
+        status=Status.STALE,
+        action=Action.UPDATED,
         thumbprints_before=("a" * 40,),
         thumbprints_after=("b" * 40,),
     )
@@ -115,7 +116,10 @@ def test_a_subject_keeps_printable_ascii_and_marks_everything_else() -> None:
 def test_a_cut_subject_never_ends_its_counts_on_a_separator() -> None:
     # Given counts cut right after "1 updated, " (a 65-character account leaves 29 characters before "...")
     finding = Finding(
-        arn="arn:aws:iam::123456789012:oidc-provider/y.example", url="y.example", status="expiring", action="none"
+        arn="arn:aws:iam::123456789012:oidc-provider/y.example",
+        url="y.example",
+        status=Status.EXPIRING,
+        action=Action.NONE,
     )
     report = build_report(
         account="z" * 65,

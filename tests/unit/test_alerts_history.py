@@ -14,6 +14,7 @@ from tests.unit.builders import NOW, sha1_of
 from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
 from thumbprint_remediator.domain.report import Finding, build_report
 from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import ChangeEntry, FindingHistory, UntoldEntry, to_builtins
 from thumbprint_remediator.report.alerts import finding_block, render_alert, should_notify
 
@@ -26,8 +27,8 @@ def _finding(index: int, status: str = "ok", action: str = "none", **extra: Any)
     return Finding(
         arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/issuer-{index}.example",
         url=f"issuer-{index}.example",
-        status=status,
-        action=action,
+        status=Status(status),
+        action=Action(action),
         thumbprints_before=(OLD,),
         thumbprints_after=(OLD,),
         **extra,
@@ -81,7 +82,7 @@ def test_a_provider_whose_history_could_not_be_used_says_why() -> None:
 # --- the `changed` count -----------------------------------------------------------------------------------------
 CHANGED = [ChangeEntry(kind="new_chain", detail="issuer.example: new chain from 192.0.2.1")]
 UNTOLD = [UntoldEntry(kind="drift", detail=f"changed outside the tool: added {P1}", observed_at=NOW.isoformat())]
-OUTSIDE = (Problem(OUTSIDE_CHANGE_CODE, "ok", "someone else changed the list", "check who"),)
+OUTSIDE = (Problem(OUTSIDE_CHANGE_CODE, Status.OK, "someone else changed the list", "check who"),)
 
 
 @pytest.mark.parametrize(

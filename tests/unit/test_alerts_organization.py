@@ -12,6 +12,7 @@ from typing import Any
 from tests.unit.builders import NOW
 from thumbprint_remediator.domain.organization import aggregate
 from thumbprint_remediator.domain.report import Finding, build_report, compact_report
+from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.report.alerts import (
     ALERT_ACCOUNTS,
@@ -30,8 +31,8 @@ def _provider(account: str, url: str, status: str, action: str = "none", **extra
     return Finding(
         arn=f"arn:aws:iam::{account}:oidc-provider/{url}",
         url=url,
-        status=status,
-        action=action,
+        status=Status(status),
+        action=Action(action),
         thumbprints_before=(OLD,),
         thumbprints_after=after,
         **extra,

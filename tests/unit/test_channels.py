@@ -36,7 +36,9 @@ from thumbprint_remediator.domain.errors import RequestError
 from thumbprint_remediator.domain.models import ProbeFailure
 from thumbprint_remediator.domain.report import Finding
 from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import server_text
+from thumbprint_remediator.domain.views import to_builtins
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example/id/ONE"
 ROLE = "arn:aws:iam::123456789012:role/OidcThumbprintRemediator-SweepRole"
@@ -47,7 +49,7 @@ def mixed_report(fixed: Collection[str] = ()) -> dict[str, Any]:
     """One healthy, one stale and one unreachable provider, as the rules judge them; those whose URL is in `fixed`
     now healthy and pinned right."""
     healthy = capture(["leaf", "intermediate"])
-    timeout = ProbeFailure(kind="unreachable", code="connect_timeout", message=server_text("connect timed out"))
+    timeout = ProbeFailure(kind=Status.UNREACHABLE, code="connect_timeout", message=server_text("connect timed out"))
     unreachable = capture([], failure=timeout)
     cases = (
         ("healthy.example", provider(sha1_of("intermediate")), probe_of(healthy)),
@@ -341,6 +343,6 @@ def test_a_provider_that_could_not_be_assessed_keeps_its_findings() -> None:
     failed = failed_assessment("internal_error", "unexpected error", "report this bug")
     errored = Finding(arn=stale_arn, url="stale.example", status=failed.status, problems=failed.problems)
     # When the imports are planned
-    _, archived = plan_imports(current, before, None, NOW, {stale_arn: evidence_of(errored.to_dict())})
+    _, archived = plan_imports(current, before, None, NOW, {stale_arn: evidence_of(to_builtins(errored.view()))})
     # Then nothing is archived: not seen is not fixed
     assert archived == 0

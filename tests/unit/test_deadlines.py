@@ -14,6 +14,7 @@ from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
 from thumbprint_remediator.aws.telemetry import sweep_completed
 from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
 from thumbprint_remediator.domain.rules import Assessment
+from thumbprint_remediator.domain.status import Action, Status
 
 OLD, NEW = sha1_of("old"), sha1_of("new")
 
@@ -61,16 +62,16 @@ def test_a_sweep_with_a_provider_out_of_time_is_not_completed() -> None:
 
 
 def _assessment(proposed: tuple[str, ...] | None, block_reason: str | None = None) -> Assessment:
-    return Assessment("stale", (), (NEW,), proposed, block_reason, "fallback", None)
+    return Assessment(Status.STALE, (), (NEW,), proposed, block_reason, "fallback", None)
 
 
 def test_decide_writes_only_when_due_safe_live_and_in_time() -> None:
     before = (OLD,)
     assert decide(before, _assessment(None), dry_run=False, seconds_left=None, write_window=1) == Remediation(
-        "none", before
+        Action.NONE, before
     )
     assert decide(before, _assessment(None, "unsafe"), dry_run=False, seconds_left=None, write_window=1) == (
-        Remediation("blocked", before, "unsafe")
+        Remediation(Action.BLOCKED, before, "unsafe")
     )
     proposed = (NEW, OLD)
     dry = decide(before, _assessment(proposed), dry_run=True, seconds_left=None, write_window=1)

@@ -49,6 +49,7 @@ from thumbprint_remediator.domain.models import (
     TrustResult,
 )
 from thumbprint_remediator.domain.rules import Problem
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import ServerText
 
 T0 = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
@@ -148,7 +149,7 @@ def test_a_backend_without_a_verdict_is_remembered_unverified_and_the_observatio
 
 def test_a_failed_backend_leaves_the_observation_incomplete_and_the_backends_after_it_are_remembered() -> None:
     # Given three backends, the middle one failing its handshake
-    failure = ProbeFailure("unreachable", "connection_reset", ServerText("reset"))
+    failure = ProbeFailure(Status.UNREACHABLE, "connection_reset", ServerText("reset"))
     host = _sampled(
         ChainSample("192.0.2.1", CHAIN_A), ChainSample("192.0.2.2", failure=failure), ChainSample("192.0.2.3", CHAIN_B)
     )
@@ -168,7 +169,7 @@ def test_a_failed_backend_leaves_the_observation_incomplete_and_the_backends_aft
 def test_an_endpoint_that_failed_after_its_handshake_is_not_remembered_and_the_next_endpoint_is() -> None:
     # Given an endpoint that presented a chain and then failed (its document was invalid), listed first, and an
     # endpoint that answered, not sampled
-    failure = ProbeFailure("invalid_discovery", "jwks_invalid", ServerText("not JSON"))
+    failure = ProbeFailure(Status.INVALID_DISCOVERY, "jwks_invalid", ServerText("not JSON"))
     failed = replace(capture(["leaf-a", "mid-a"]), endpoint=Endpoint("keys.example"), failure=failure)
     answered = capture(["leaf-b", "mid-b"])
     trusts = {
@@ -518,7 +519,9 @@ def test_the_only_certificate_of_a_one_certificate_chain_is_no_leaf_placeholder(
 
 
 # --- the continuity note ---------------------------------------------------------------------------------------
-FOLLOWED = Problem("private_ca_rotation_followed", "ok", "followed: the host is tagged private", "tag it", "h:8443")
+FOLLOWED = Problem(
+    "private_ca_rotation_followed", Status.OK, "followed: the host is tagged private", "tag it", "h:8443"
+)
 
 
 def test_a_followed_private_rotation_is_reworded_as_justified_by_history_for_its_endpoint() -> None:
@@ -535,5 +538,5 @@ def test_a_followed_private_rotation_is_reworded_as_justified_by_history_for_its
 
 
 def test_any_other_problem_is_left_as_it_is() -> None:
-    other = Problem("chain_untrusted", "untrusted", "the chain does not verify", "fix the chain", "h:8443")
+    other = Problem("chain_untrusted", Status.UNTRUSTED, "the chain does not verify", "fix the chain", "h:8443")
     assert worded_as_continuity(other) is other

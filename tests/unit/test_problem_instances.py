@@ -29,14 +29,15 @@ from thumbprint_remediator.domain.models import (
 )
 from thumbprint_remediator.domain.report import Finding, build_report
 from thumbprint_remediator.domain.rules import Assessment, assess, failed_assessment
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import ServerText
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
 TARGET = HubTarget(account="123456789012", region="eu-west-1")
-TIMEOUT = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"))
-RESET = ProbeFailure("unreachable", "handshake_failed", ServerText("reset by peer"))
+TIMEOUT = ProbeFailure(Status.UNREACHABLE, "connect_timeout", ServerText("timed out"))
+RESET = ProbeFailure(Status.UNREACHABLE, "handshake_failed", ServerText("reset by peer"))
 
 
 def _public(sample: ChainSample) -> TrustResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
 from thumbprint_remediator.domain.rules import Assessment
+from thumbprint_remediator.domain.status import Action, Status
 
 OLD = "1" * 40
 NEW = "2" * 40
@@ -15,7 +16,7 @@ NEW = "2" * 40
 
 def _assessment(proposed: tuple[str, ...] | None, block_reason: str | None = None) -> Assessment:
     return Assessment(
-        status="stale",
+        status=Status.STALE,
         problems=(),
         live_thumbprints=(NEW,),
         proposed_thumbprints=proposed,
@@ -47,7 +48,7 @@ def test_a_write_with_less_than_the_write_window_left_is_blocked_and_keeps_the_l
 
 def test_a_blocked_assessment_carries_its_reason_and_no_write() -> None:
     result = decide((OLD,), _assessment(None, "not updated: x"), dry_run=False, seconds_left=None, write_window=5.0)
-    assert result == Remediation("blocked", (OLD,), "not updated: x")
+    assert result == Remediation(Action.BLOCKED, (OLD,), "not updated: x")
 
 
 def test_an_unanswered_write_that_cannot_be_read_names_both_errors() -> None:

@@ -44,7 +44,7 @@ def _expiring_today() -> Finding:
     expiry = Expiry(
         endpoint="issuer.example", subject="CN=issuer.example", not_after=NOW + timedelta(hours=3), days_left=0
     )
-    return Finding(arn=ARN, url="issuer.example", status="expiring", nearest_expiry=expiry)
+    return Finding(arn=ARN, url="issuer.example", status=Status.EXPIRING, nearest_expiry=expiry)
 
 
 def test_a_built_report_cannot_be_changed() -> None:
@@ -73,7 +73,7 @@ def test_a_compact_report_keeps_a_nearest_expiry_of_zero_days() -> None:
 
 
 def test_a_compact_report_without_any_expiry_leaves_it_out() -> None:
-    compact = to_builtins(compact_report(_report(Finding(arn=ARN, url="issuer.example", status="ok"))))
+    compact = to_builtins(compact_report(_report(Finding(arn=ARN, url="issuer.example", status=Status.OK))))
     assert compact["summary"] == {"providers": 1, "ok": 1}
 
 
@@ -115,7 +115,7 @@ DRIFT = "changed outside the tool: added " + "cd" * 20
 
 
 def _with_history(history: FindingHistory, dry_run: bool = True) -> Report:
-    finding = Finding(arn=ARN, url="issuer.example", status="stale", history=history)
+    finding = Finding(arn=ARN, url="issuer.example", status=Status.STALE, history=history)
     return build_report(
         account="123456789012",
         dry_run=dry_run,

@@ -33,7 +33,7 @@ from thumbprint_remediator.domain.rules import (
     merge_thumbprints,
     normalize_thumbprint,
 )
-from thumbprint_remediator.domain.status import most_serious
+from thumbprint_remediator.domain.status import Status, most_serious
 from thumbprint_remediator.domain.untrusted import server_text
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
@@ -168,7 +168,7 @@ def test_tag_does_not_override_a_pinned_public_root() -> None:
 def test_failed_jwks_host_blocks_the_update_of_a_stale_discovery_host() -> None:
     discovery = capture([LEAF, "new-intermediate"], roles=(Role.DISCOVERY,))
     failure = ProbeFailure(
-        "unreachable", "connect_timeout", server_text("keys.example: timed out"), Endpoint("keys.example")
+        Status.UNREACHABLE, "connect_timeout", server_text("keys.example: timed out"), Endpoint("keys.example")
     )
     jwks = replace(capture([], roles=(Role.JWKS,)), endpoint=Endpoint("keys.example"), failure=failure)
     result = assess(provider(TOP), probe_of(discovery, jwks, failure=failure), trusted(discovery), 30, NOW)
@@ -181,7 +181,7 @@ def test_failed_jwks_host_blocks_the_update_of_a_stale_discovery_host() -> None:
 
 def test_unknown_jwks_endpoint_blocks_the_update() -> None:
     host = capture([LEAF, "new-intermediate"], roles=(Role.DISCOVERY,))
-    failure = ProbeFailure("invalid_discovery", "issuer_mismatch", server_text("issuer differs"), host.endpoint)
+    failure = ProbeFailure(Status.INVALID_DISCOVERY, "issuer_mismatch", server_text("issuer differs"), host.endpoint)
     result = assess(provider(TOP), probe_of(host, failure=failure, jwks_known=False), trusted(host), 30, NOW)
     assert result.status == "invalid_discovery"
     assert result.proposed_thumbprints is None

@@ -34,7 +34,7 @@ from thumbprint_remediator.domain.rules import (
     merge_thumbprints,
     normalize_thumbprint,
 )
-from thumbprint_remediator.domain.status import most_serious
+from thumbprint_remediator.domain.status import Status, most_serious
 from thumbprint_remediator.domain.untrusted import ServerText
 
 LEAF, TOP = "leaf", "intermediate"
@@ -148,7 +148,7 @@ def test_reliance_is_required_for_a_private_chain_or_a_tls13_only_public_host() 
 def test_a_failed_assessment_is_an_error_with_its_problem_and_unknown_reliance() -> None:
     result = failed_assessment("inventory_failed", "could not read", "check the role")
     assert result.status == "error"
-    assert result.problems == (Problem("inventory_failed", "error", "could not read", "check the role", None),)
+    assert result.problems == (Problem("inventory_failed", Status.ERROR, "could not read", "check the role", None),)
     assert (result.thumbprint_reliance, result.proposed_thumbprints, result.nearest_expiry) == ("unknown", None, None)
 
 
@@ -156,7 +156,7 @@ def test_a_failed_assessment_is_an_error_with_its_problem_and_unknown_reliance()
 
 
 def test_a_problem_serialises_its_endpoint_as_host_and_its_instance() -> None:
-    problem = Problem("c", "stale", "m", "r", "issuer.example:8443", "192.0.2.7")
+    problem = Problem("c", Status.STALE, "m", "r", "issuer.example:8443", "192.0.2.7")
     assert problem.to_dict() == {
         "code": "c",
         "status": "stale",
@@ -165,8 +165,8 @@ def test_a_problem_serialises_its_endpoint_as_host_and_its_instance() -> None:
         "host": "issuer.example:8443",
         "instance": "192.0.2.7",
     }
-    assert Problem("c", "ok", "m", "r").to_dict()["host"] is None
-    assert Problem("c", "ok", "m", "r").to_dict()["instance"] is None
+    assert Problem("c", Status.OK, "m", "r").to_dict()["host"] is None
+    assert Problem("c", Status.OK, "m", "r").to_dict()["instance"] is None
 
 
 def test_a_missing_thumbprint_names_its_host() -> None:
@@ -188,14 +188,14 @@ def test_the_most_serious_status_wins_and_none_is_ok() -> None:
 
 def test_each_probe_failure_is_reported_once_with_its_kind_and_host() -> None:
     endpoint = Endpoint("issuer.example", 8443)
-    failure = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"), endpoint)
+    failure = ProbeFailure(Status.UNREACHABLE, "connect_timeout", ServerText("timed out"), endpoint)
     host = HostCapture(endpoint, (Role.DISCOVERY,), failure=failure)
     result = assess(provider(sha1_of(TOP)), probe_of(host, failure=failure), {}, 30, NOW)
     [problem] = [p for p in result.problems if p.code == "connect_timeout"]
     assert (problem.status, problem.endpoint, problem.message) == ("unreachable", "issuer.example:8443", "timed out")
     assert "reachable from the function" in problem.remedy
     assert result.status == "unreachable"
-    discovery = ProbeFailure("invalid_discovery", "issuer_mismatch", ServerText("issuer differs"))
+    discovery = ProbeFailure(Status.INVALID_DISCOVERY, "issuer_mismatch", ServerText("issuer differs"))
     result = assess(provider(sha1_of(TOP)), probe_of(failure=discovery), {}, 30, NOW)
     [problem] = [p for p in result.problems if p.code == "issuer_mismatch"]
     assert (problem.status, problem.endpoint) == ("invalid_discovery", None)
@@ -490,8 +490,8 @@ def test_an_untrusted_chain_without_a_reason_says_so() -> None:
 
 def test_a_repeated_failure_is_reported_once_and_the_next_one_still_is() -> None:
     endpoint = Endpoint("issuer.example", 8443)
-    timeout = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"), endpoint)
-    refused = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"), Endpoint("jwks.example"))
+    timeout = ProbeFailure(Status.UNREACHABLE, "connect_timeout", ServerText("timed out"), endpoint)
+    refused = ProbeFailure(Status.UNREACHABLE, "connect_timeout", ServerText("timed out"), Endpoint("jwks.example"))
     hosts = (
         HostCapture(endpoint, (Role.DISCOVERY,), failure=timeout),
         HostCapture(Endpoint("jwks.example"), (Role.JWKS,), failure=refused),
@@ -576,7 +576,7 @@ def test_a_failed_assessment_has_no_live_thumbprints() -> None:
 
 def test_a_repeated_failure_does_not_hide_a_later_one() -> None:
     issuer, jwks = Endpoint("issuer.example", 8443), Endpoint("jwks.example")
-    timeout = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"), issuer)
+    timeout = ProbeFailure(Status.UNREACHABLE, "connect_timeout", ServerText("timed out"), issuer)
     hosts = (
         HostCapture(issuer, (Role.DISCOVERY,), failure=timeout),
         HostCapture(issuer, (Role.JWKS,), failure=timeout),

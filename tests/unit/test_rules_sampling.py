@@ -8,6 +8,7 @@ from collections.abc import Collection
 from tests.unit.builders import NOW, capture, probe_of, provider, sha1_of, trusted
 from thumbprint_remediator.domain.models import ChainSample, Endpoint, HostCapture, ProbeFailure, Trust, TrustResult
 from thumbprint_remediator.domain.rules import MAX_THUMBPRINTS, assess
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import server_text
 
 
@@ -63,7 +64,7 @@ def test_an_untrusted_backend_blocks_and_is_never_pinned() -> None:
 def test_an_address_that_cannot_be_reached_is_a_note_only() -> None:
     # Given a healthy host plus an address the function cannot connect to
     host = capture(["leaf", "ca-a"])
-    refused = ProbeFailure("unreachable", "connection_refused", server_text("issuer.example: connection refused"))
+    refused = ProbeFailure(Status.UNREACHABLE, "connection_refused", server_text("issuer.example: connection refused"))
     host = dataclasses.replace(
         host,
         samples=(
@@ -82,7 +83,9 @@ def test_an_address_that_cannot_be_reached_is_a_note_only() -> None:
 def test_a_backend_that_fails_its_handshake_is_unreachable() -> None:
     # Given a host whose second address accepts but fails the TLS handshake
     host = capture(["leaf", "ca-a"])
-    failed = ProbeFailure("unreachable", "tls_handshake_failed", server_text("issuer.example: TLS handshake failed"))
+    failed = ProbeFailure(
+        Status.UNREACHABLE, "tls_handshake_failed", server_text("issuer.example: TLS handshake failed")
+    )
     host = dataclasses.replace(
         host, samples=(ChainSample("127.0.0.1", host.presented_chain), ChainSample("127.0.0.2", failure=failed))
     )

@@ -23,6 +23,7 @@ from thumbprint_remediator.domain.models import (
     TrustResult,
 )
 from thumbprint_remediator.domain.rules import Assessment, Problem, assess
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import ServerText
 
 HOST = "issuer.example:8443"
@@ -166,7 +167,7 @@ def test_samples_of_an_endpoint_without_verdicts_are_unjudged() -> None:
 
 
 def test_a_host_without_a_chain_does_not_hide_the_samples_of_the_next() -> None:
-    failure = ProbeFailure("unreachable", "connect_timeout", ServerText("timed out"), Endpoint("down.example"))
+    failure = ProbeFailure(Status.UNREACHABLE, "connect_timeout", ServerText("timed out"), Endpoint("down.example"))
     down = HostCapture(Endpoint("down.example"), capture(["x"]).roles, failure=failure)
     host = _host(["leaf", "ca-a"], ("127.0.0.2", ["leaf-b", "ca-b"]))
     probe = probe_of(down, host)
@@ -177,8 +178,8 @@ def test_a_host_without_a_chain_does_not_hide_the_samples_of_the_next() -> None:
 
 def test_an_address_that_cannot_be_reached_or_fails_names_its_host() -> None:
     host = _host(["leaf", "ca-a"])
-    refused = ProbeFailure("unreachable", "connection_refused", ServerText("connection refused"))
-    reset = ProbeFailure("unreachable", "handshake_failed", ServerText("reset by peer"))
+    refused = ProbeFailure(Status.UNREACHABLE, "connection_refused", ServerText("connection refused"))
+    reset = ProbeFailure(Status.UNREACHABLE, "handshake_failed", ServerText("reset by peer"))
     host = dataclasses.replace(
         host,
         samples=(
@@ -223,7 +224,7 @@ def test_remembered_tops_fill_the_list_up_to_five() -> None:
 
 def test_a_sample_that_answered_does_not_hide_the_failures_after_it() -> None:
     host = _host(["leaf", "ca-a"], ("127.0.0.2", ["leaf", "ca-a"]))
-    reset = ProbeFailure("unreachable", "handshake_failed", ServerText("reset by peer"))
+    reset = ProbeFailure(Status.UNREACHABLE, "handshake_failed", ServerText("reset by peer"))
     host = dataclasses.replace(host, samples=(*host.samples, ChainSample("127.0.0.9", failure=reset)))
     result = _assess(host, [_public(s) for s in host.samples[:2]], sha1_of("ca-a"))
     assert _only(result, "backend_failed").message == "address 127.0.0.9: reset by peer"

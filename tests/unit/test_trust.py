@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sandbox.pki import SandboxPki, default_pki, sha1_thumbprint
 from tests.unit.builders import captured
 from thumbprint_remediator.domain.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import server_text
 from thumbprint_remediator.tls.probe import certificate_info
 from thumbprint_remediator.tls.trust import TrustEvaluator, TrustStoreError
@@ -206,7 +207,7 @@ def test_ip_literal_hosts_are_matched_against_ip_addresses(
 
 
 def test_capture_without_chain_is_untrusted_with_the_failure_reason(pki: SandboxPki, evaluator: TrustEvaluator) -> None:
-    failure = ProbeFailure("unreachable", "connection_refused", server_text("localhost:1: connection refused"))
+    failure = ProbeFailure(Status.UNREACHABLE, "connection_refused", server_text("localhost:1: connection refused"))
     capture = HostCapture(Endpoint("localhost", 1), (Role.DISCOVERY,), failure=failure)
 
     result = evaluator.evaluate(capture, pinned=(), now=pki.now)

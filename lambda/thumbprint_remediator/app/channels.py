@@ -8,7 +8,7 @@ keeps its own, stricter rule).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -29,11 +29,10 @@ from thumbprint_remediator.aws.finding_events import FindingEvents
 from thumbprint_remediator.aws.security_hub import HubTarget, SecurityHubFindings
 from thumbprint_remediator.domain.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
-from thumbprint_remediator.domain.report import Finding, build_report, finished
+from thumbprint_remediator.domain.report import Finding, build_report, finished, problem_view, sanitized
 from thumbprint_remediator.domain.rules import Problem
-from thumbprint_remediator.domain.status import Status
-from thumbprint_remediator.domain.untrusted import sanitized_tree
-from thumbprint_remediator.domain.views import ChangeNotChecked, ConfigRuleOutcome, Report, to_builtins
+from thumbprint_remediator.domain.status import Action, Status
+from thumbprint_remediator.domain.views import ChangeNotChecked, ConfigRuleOutcome, FindingView, Report, to_builtins
 from thumbprint_remediator.report.alerts import AlertContext, render_alert, should_notify
 
 # IAM calls that change a provider's tags: by someone else, a change made outside the tool whatever the status
@@ -119,15 +118,15 @@ def check_change(
     reader `links` sends further."""
     settings, log = sweeper.settings, sweeper.log
     by_tool = change.made_by(settings.function_role_arn)
-    summary = {**change.to_dict(), "by_tool": by_tool, "outside_tool": False}
+    summary = change.view(by_tool=by_tool)
     reason = None
     if by_tool:
         reason = "made by this tool's own role: no check, so no loop"
     elif change.error_code is not None:
         reason = f"the call failed ({change.error_code}): nothing changed"
     if reason is not None:
-        log.info("change event needs no check", extra={"change": summary, "reason": reason})
-        return msgspec.convert(sanitized_tree({"change": summary, "reason": reason}), ChangeNotChecked)
+        log.info("change event needs no check", extra={"change": to_builtins(summary), "reason": reason})
+        return sanitized(ChangeNotChecked(change=summary, reason=reason))
 
     if provider_key(change.provider_arn) not in {provider_key(arn) for arn in sweeper.inventory.list_arns()}:
         swept = Swept(_deleted_report(change, account, sweeper.settings.dry_run, sweeper.clock()))
@@ -135,36 +134,36 @@ def check_change(
         request = SweepRequest(source="change", providers=(change.provider_arn,), notify="never")
         swept = sweeper.sweep(request, account=account, deadline=deadline)
     findings = []
-    for finding in to_builtins(swept.report)["findings"]:
+    for finding in swept.report.findings:
         outside = _outside_change(change, finding)
         if outside is not None:
-            findings.append({**finding, "problems": [*finding["problems"], outside.to_dict()]})
-            summary["outside_tool"] = True
+            findings.append(msgspec.structs.replace(finding, problems=[*finding.problems, problem_view(outside)]))
+            summary = msgspec.structs.replace(summary, outside_tool=True)
         else:
             findings.append(finding)
     swept = replace(swept, report=finished(swept.report, findings=findings, change=summary, checked=True))
-    if summary["outside_tool"]:
-        log.warning("provider changed outside the tool", extra={"change": summary})
+    if summary.outside_tool:
+        log.warning("provider changed outside the tool", extra={"change": to_builtins(summary)})
     # One delivery step, as for every sweep: a change by someone else is always worth telling.
     notify_on = settings.notify_on
-    due = notify_on != "never" and (bool(summary["outside_tool"]) or should_notify(swept.report, notify_on))
+    due = notify_on != "never" and (summary.outside_tool or should_notify(swept.report, notify_on))
     return sweeper.tell(swept, notify_on, partial(render_alert, context=links), "change check", due=due)
 
 
-def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Problem | None:
+def _outside_change(change: ChangeRequest, finding: FindingView) -> Problem | None:
     """The problem that names a change someone else made, or None when the provider was deleted since. A tag
     change is always named (a skip tag stops the tool's writes); a thumbprint or client-ID change is named with
     the state it left: stale, unverified, or verified but changed behind the tool's back."""
-    if finding.get("action_reason", "") and str(finding["action_reason"]).startswith("deleted since"):
+    if finding.action_reason and finding.action_reason.startswith("deleted since"):
         return None
-    status = Status(finding["status"])
+    status = finding.status
     when = f" at {change.event_time}" if change.event_time else ""
     who = f"{change.event_name} by {change.principal.describe()}{when}"
-    repaired = " The tool has since repaired it." if finding["action"] == "updated" else ""
+    repaired = " The tool has since repaired it." if finding.action is Action.UPDATED else ""
     if change.event_name in TAG_EVENTS:
         held = (
             " It is now tagged to be skipped: the tool watches it but no longer writes it."
-            if (str(finding.get("action_reason") or "").startswith("not written: tagged"))
+            if (finding.action_reason or "").startswith("not written: tagged")
             else ""
         )
         message = f"Changed outside the tool: {who} changed the provider's tags.{held}"
@@ -190,7 +189,7 @@ def _deleted_report(change: ChangeRequest, account: str | None, dry_run: bool, n
     finding = Finding(
         arn=change.provider_arn,
         url=change.provider_arn.split(":oidc-provider/", 1)[-1],
-        status="ok",
+        status=Status.OK,
         action_reason=f"deleted since {change.event_name}: nothing to check",
     )
     return build_report(

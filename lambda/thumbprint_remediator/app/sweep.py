@@ -277,8 +277,8 @@ class Sweeper:
         report = finished(report, alert=outcome)
         if outcome.sent and swept.receipts and self.history is not None:
             committed = self._commit_told(self.history, swept.receipts, report.sweep_id)
-            history = {**to_builtins(report.history), "told": committed, "told_failed": len(swept.receipts) - committed}
-            report = finished(report, history=history)
+            told_failed = len(swept.receipts) - committed
+            report = finished(report, history=replace(report.history, told=committed, told_failed=told_failed))
         return report
 
     def _commit_told(self, store: HistoryStore, receipts: Sequence[memory.Receipt], sweep_id: str) -> int:
@@ -406,7 +406,7 @@ class Sweeper:
         return Finding(
             arn=arn,
             url=provider.url,
-            status="stale",
+            status=Status.STALE,
             action=remediation.action,
             thumbprints_before=provider.thumbprints,
             thumbprints_after=remediation.after,

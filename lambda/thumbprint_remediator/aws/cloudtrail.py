@@ -19,6 +19,7 @@ from thumbprint_remediator.contract import (
     is_account_id,
 )
 from thumbprint_remediator.domain.errors import RequestError
+from thumbprint_remediator.domain.views import ChangeView, PrincipalView
 
 IAM_EVENT_SOURCE: Final = "iam.amazonaws.com"
 # The event the schedule rule sends; every other EventBridge event is a change event or foreign.
@@ -57,19 +58,20 @@ class ChangeRequest:
         """Whether the call was made with credentials issued by `role_arn` (the tool's own role)."""
         return role_arn is not None and self.principal.issuer_arn == role_arn
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "provider_arn": self.provider_arn,
-            "event_name": self.event_name,
-            "event_id": self.event_id,
-            "event_time": self.event_time,
-            "principal": {
-                "type": self.principal.type,
-                "arn": self.principal.arn,
-                "issuer_arn": self.principal.issuer_arn,
-            },
-            "error_code": self.error_code,
-        }
+    def view(self, *, by_tool: bool, outside_tool: bool = False) -> ChangeView:
+        """The change as the report names it (views.ChangeView)."""
+        return ChangeView(
+            provider_arn=self.provider_arn,
+            event_name=self.event_name,
+            event_id=self.event_id,
+            event_time=self.event_time,
+            principal=PrincipalView(
+                type=self.principal.type, arn=self.principal.arn, issuer_arn=self.principal.issuer_arn
+            ),
+            error_code=self.error_code,
+            by_tool=by_tool,
+            outside_tool=outside_tool,
+        )
 
 
 def is_change_event(event: Any) -> bool:

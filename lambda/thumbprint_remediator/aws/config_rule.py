@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.domain.errors import ChannelError, RequestError
-from thumbprint_remediator.domain.report import needs_attention
+from thumbprint_remediator.domain.report import tree_needs_attention
 from thumbprint_remediator.domain.views import ReportLike, as_tree
 
 # What this adapter calls (contract.py collects it for infra): Config defines no resource type for PutEvaluations.
@@ -114,7 +114,7 @@ def evaluations(
     result = []
     for finding in report["findings"]:
         # Attention first: a skip tag stops writes, not watching, so drift on a tagged provider is still reported.
-        if needs_attention(finding):
+        if tree_needs_attention(finding):
             compliance, annotation = "NON_COMPLIANT", describe_problem(finding)
         elif finding["status"] == "skipped":
             compliance, annotation = "NOT_APPLICABLE", finding.get("action_reason") or "skipped"

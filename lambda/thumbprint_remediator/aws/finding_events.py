@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
-from thumbprint_remediator.domain.report import compact_finding, needs_attention
+from thumbprint_remediator.domain.report import tree_compact_finding, tree_needs_attention
 from thumbprint_remediator.domain.views import ReportLike, as_tree
 from thumbprint_remediator.report.alerts import attention_counts, findings_severity
 
@@ -41,7 +41,7 @@ def build_entries(report: ReportLike) -> list[dict[str, Any]]:
     change = report.get("change") if isinstance(report.get("change"), Mapping) else None  # names who, as the alert
     entries = []
     for finding in report["findings"]:
-        if not needs_attention(finding):
+        if not tree_needs_attention(finding):
             continue
         detail = {**context, "severity": findings_severity([finding], change), "finding": finding}
         entries.append(_entry(contract.FINDING_EVENT_DETAIL_TYPE, detail, [finding["arn"]], finding))
@@ -69,7 +69,7 @@ def _entry(
     }
     if entry_size(entry) > ENTRY_LIMIT and finding is not None:
         # Certificates make a finding large: the compact form names everything a rule routes on.
-        detail = {**detail, "finding": {**compact_finding(finding), "truncated": True}}
+        detail = {**detail, "finding": {**tree_compact_finding(finding), "truncated": True}}
         entry["Detail"] = json.dumps(detail, separators=(",", ":"), default=str)
     return entry
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-from thumbprint_remediator.domain.report import needs_attention
+from thumbprint_remediator.domain.report import tree_needs_attention
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Status
 from thumbprint_remediator.domain.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
 from thumbprint_remediator.domain.views import ReportLike, as_tree
@@ -104,7 +104,7 @@ def problems_list(report: ReportLike) -> str:
     report = as_tree(report)
     lines: list[str] = []
     for finding in report["findings"]:
-        if not needs_attention(finding):
+        if not tree_needs_attention(finding):
             continue
         shown: Sequence[Mapping[str, Any]] = [p for p in finding["problems"] if p["status"] != "ok"]
         lines.append(f"{_shown(finding['url'])}: {_shown(finding['status'])}, {_shown(finding['action'])}")

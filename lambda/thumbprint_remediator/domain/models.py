@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import ServerText
+
+# The statuses a probe failure leads to.
+FailureKind = Literal[Status.UNREACHABLE, Status.INVALID_DISCOVERY]
 
 
 class Trust(StrEnum):
@@ -101,7 +106,7 @@ class CertificateInfo:
 class ProbeFailure:
     """Why a probe could not finish. `kind` picks the provider status it leads to."""
 
-    kind: str  # "unreachable" | "invalid_discovery"
+    kind: FailureKind
     code: str  # machine-readable, e.g. "connect_timeout", "issuer_mismatch"
     message: ServerText  # one human line; it may quote what the server sent
     endpoint: Endpoint | None = None

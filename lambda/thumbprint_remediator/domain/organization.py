@@ -14,7 +14,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from thumbprint_remediator.contract import ACCOUNT_ID_PATTERN, MEMBER_ROLE_ARN_PATTERN
-from thumbprint_remediator.domain.report import compact_finding, needs_attention
+from thumbprint_remediator.domain.report import tree_compact_finding, tree_needs_attention
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, SUMMARY_ATTENTION, AccountState, Status
 from thumbprint_remediator.domain.untrusted import sanitized_tree
 from thumbprint_remediator.domain.views import HandedReport, OrganizationReport, to_builtins
@@ -160,7 +160,7 @@ def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
             },
         )
     error = report.get("error")
-    attention = [compact_finding(finding) for finding in report["findings"] if needs_attention(finding)]
+    attention = [tree_compact_finding(finding) for finding in report["findings"] if tree_needs_attention(finding)]
     summary = report.get("summary") or {}
     needs_look = attention or any(summary.get(key) for key in SUMMARY_ATTENTION)
     state = "failed" if error else ("attention" if needs_look else "ok")

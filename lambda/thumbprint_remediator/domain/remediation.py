@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from thumbprint_remediator.domain.rules import Assessment, merge_thumbprints, normalize_thumbprint
+from thumbprint_remediator.domain.status import Action
 
 # How often an update refused as a concurrent modification is re-read, re-merged and sent again.
 CONFLICT_ATTEMPTS = 3
@@ -21,7 +22,7 @@ READ_BACK_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
 class Remediation:
     """The outcome for one provider: the action the report shows, the list IAM holds after, and why."""
 
-    action: str  # one of report.ACTIONS
+    action: Action
     after: tuple[str, ...] | None  # the list IAM holds after; None where no read could tell
     reason: str | None = None
     error: str | None = None
@@ -60,20 +61,20 @@ def decide(
     proposed = assessment.proposed_thumbprints
     if hold is not None:
         due = "" if proposed is None else f"; a write would pin {', '.join(proposed)}"
-        return Remediation("none", before, f"not written: {hold}{due}")
+        return Remediation(Action.NONE, before, f"not written: {hold}{due}")
     if proposed is None:
         if assessment.block_reason:
-            return Remediation("blocked", before, assessment.block_reason)
-        return Remediation("none", before)
+            return Remediation(Action.BLOCKED, before, assessment.block_reason)
+        return Remediation(Action.NONE, before)
     if dry_run:
-        return Remediation("would_update", proposed, "dry run: the list shown as after was not written")
+        return Remediation(Action.WOULD_UPDATE, proposed, "dry run: the list shown as after was not written")
     if seconds_left is not None and seconds_left < write_window:
         return deadline_before_write(before)
     return Write(proposed)
 
 
 def deadline_before_write(current: tuple[str, ...]) -> Remediation:
-    return Remediation("blocked", current, "not updated: the sweep's time budget ran out before the write")
+    return Remediation(Action.BLOCKED, current, "not updated: the sweep's time budget ran out before the write")
 
 
 def remerge(
@@ -89,7 +90,7 @@ def remerge(
 
 def already_fixed(current: tuple[str, ...]) -> Remediation:
     return Remediation(
-        "none",
+        Action.NONE,
         current,
         "someone else changed the provider at the same moment; it now holds every live thumbprint",
     )
@@ -98,38 +99,40 @@ def already_fixed(current: tuple[str, ...]) -> Remediation:
 def judge_write(outcome: WriteOutcome) -> Remediation:  # noqa: PLR0911 - a decision table: each return is one outcome of a write
     """The report's account of a write, from IAM's answer and the read-back."""
     if outcome.refused is not None:
-        return Remediation("update_failed", outcome.current, "IAM refused the update", outcome.refused)
+        return Remediation(Action.UPDATE_FAILED, outcome.current, "IAM refused the update", outcome.refused)
     landed = outcome.read_back is not None and matches(outcome.read_back, outcome.proposed)
     if outcome.unanswered is not None:
         if landed and outcome.read_back is not None:
             return Remediation(
-                "updated",
+                Action.UPDATED,
                 outcome.read_back,
                 "IAM's answer to the update did not arrive; a fresh read shows the merged list landed",
             )
         if outcome.read_back is None:
             return Remediation(
-                "update_unknown",
+                Action.UPDATE_UNKNOWN,
                 None,
                 "sent, outcome unknown: IAM did not answer and the provider could not be read afresh",
                 f"{outcome.unanswered}; read: {outcome.read_error}",
             )
         return Remediation(
-            "update_unknown",
+            Action.UPDATE_UNKNOWN,
             outcome.read_back,
             "sent, outcome unknown: IAM did not answer; the list shown as after is a fresh read",
             outcome.unanswered,
         )
     if outcome.read_back is None:
-        return Remediation("update_failed", None, "the update was sent but could not be read back", outcome.read_error)
+        return Remediation(
+            Action.UPDATE_FAILED, None, "the update was sent but could not be read back", outcome.read_error
+        )
     if not landed:
         return Remediation(
-            "update_failed",
+            Action.UPDATE_FAILED,
             outcome.read_back,
             "read-back differs from what was written",
             f"wrote {list(outcome.proposed)}, IAM now holds {list(outcome.read_back)}",
         )
-    return Remediation("updated", outcome.read_back, "wrote the merged list and read it back")
+    return Remediation(Action.UPDATED, outcome.read_back, "wrote the merged list and read it back")
 
 
 def matches(read_back: Sequence[str], proposed: Sequence[str]) -> bool:

@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, Final, TypeVar, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -14,16 +15,26 @@ from msgspec import UNSET, UnsetType
 from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
 from thumbprint_remediator.domain.memory import Receipt
 from thumbprint_remediator.domain.models import CertificateInfo, ChainSample, HostCapture, TrustResult
-from thumbprint_remediator.domain.rules import Expiry, Problem, days_left
+from thumbprint_remediator.domain.rules import Expiry, Problem, Reliance, days_left
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Action, Status
-from thumbprint_remediator.domain.untrusted import sanitized_tree
+from thumbprint_remediator.domain.untrusted import TEXT_LIMIT, server_text
 from thumbprint_remediator.domain.views import (
     AccountError,
+    CertificateView,
+    CompactFinding,
     CompactReport,
+    CompactSummary,
+    ExpiryView,
     FindingHistory,
+    FindingView,
+    HistorySummary,
+    HostView,
     OrganizationReport,
+    ProblemView,
     Report,
-    to_builtins,
+    SampleView,
+    Summary,
+    ToldMark,
 )
 
 ReportT = TypeVar("ReportT", Report, OrganizationReport)
@@ -35,55 +46,79 @@ class Finding:
 
     arn: str
     url: str
-    status: str
-    action: str = "none"
+    status: Status
+    action: Action = Action.NONE
     problems: tuple[Problem, ...] = ()
     # None where unknown: IAM's list was not read, or a write's outcome could not be read back. Never an empty
     # list, which would say IAM holds nothing.
     thumbprints_before: tuple[str, ...] | None = None
     thumbprints_after: tuple[str, ...] | None = None
-    hosts: tuple[dict[str, Any], ...] = ()
+    hosts: tuple[HostView, ...] = ()
     error: str | None = None
     action_reason: str | None = None
-    thumbprint_reliance: str = "unknown"
+    thumbprint_reliance: Reliance = "unknown"
     nearest_expiry: Expiry | None = None
     # With a history table: what history says of this sweep (memory.py); None when the sweep is stateless.
     history: FindingHistory | None = None
     # Marks this finding's news told once an alert carrying it is delivered (never part of the report).
     receipt: Receipt | None = field(default=None, compare=False, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def view(self) -> FindingView:
+        """The finding as the report carries it (views.FindingView)."""
         expiry = self.nearest_expiry
-        entry = {
-            "arn": self.arn,
-            "url": self.url,
-            "status": self.status,
-            "action": self.action,
-            "action_reason": self.action_reason,
-            "problems": [problem.to_dict() for problem in self.problems],
-            "thumbprints_before": None if self.thumbprints_before is None else list(self.thumbprints_before),
-            "thumbprints_after": None if self.thumbprints_after is None else list(self.thumbprints_after),
-            "thumbprint_reliance": self.thumbprint_reliance,
-            "nearest_expiry": None
+        return FindingView(
+            arn=self.arn,
+            url=self.url,
+            status=self.status,
+            action=self.action,
+            action_reason=self.action_reason,
+            problems=[problem_view(problem) for problem in self.problems],
+            thumbprints_before=None if self.thumbprints_before is None else list(self.thumbprints_before),
+            thumbprints_after=None if self.thumbprints_after is None else list(self.thumbprints_after),
+            thumbprint_reliance=self.thumbprint_reliance,
+            nearest_expiry=None
             if expiry is None
-            else {
-                "host": expiry.endpoint,
-                "subject": expiry.subject,
-                "not_after": _iso(expiry.not_after),
-                "days_left": expiry.days_left,
-            },
-            "hosts": list(self.hosts),
-            "error": self.error,
-        }
-        if self.history is not None:
-            entry["history"] = to_builtins(self.history)
-        return entry
+            else ExpiryView(
+                host=expiry.endpoint,
+                subject=expiry.subject,
+                not_after=_iso(expiry.not_after),
+                days_left=expiry.days_left,
+            ),
+            hosts=list(self.hosts),
+            error=self.error,
+            history=UNSET if self.history is None else self.history,
+        )
 
 
-def needs_attention(finding: Mapping[str, Any]) -> bool:
+def problem_view(problem: Problem) -> ProblemView:
+    """A problem as the report carries it (its endpoint is the report's `host`)."""
+    return ProblemView(
+        code=problem.code,
+        status=problem.status,
+        message=problem.message,
+        remedy=problem.remedy,
+        host=problem.endpoint,
+        instance=problem.instance,
+    )
+
+
+def needs_attention(finding: FindingView | CompactFinding) -> bool:
     """A report finding a person should read: not healthy, something was (or would be) changed, history saw a
     change since the last sweep (drift included) or holds changes no delivered alert carried yet, or someone
     else changed the provider."""
+    if isinstance(finding, CompactFinding):
+        return not finding.status.healthy or finding.action is not Action.NONE or bool(finding.changes)
+    history = finding.history
+    return (
+        not finding.status.healthy
+        or finding.action is not Action.NONE
+        or (not isinstance(history, UnsetType) and bool(history.since_last_sweep or history.untold))
+        or any(problem.code == OUTSIDE_CHANGE_CODE for problem in finding.problems)
+    )
+
+
+def tree_needs_attention(finding: Mapping[str, Any]) -> bool:
+    """needs_attention for a finding still read as JSON values (the readers not yet on the typed report)."""
     history = finding.get("history") or {}
     return (
         not Status(finding["status"]).healthy
@@ -100,48 +135,48 @@ def describe_host(
     trust: TrustResult | None,
     now: datetime,
     sample_trusts: Sequence[TrustResult | None] = (),
-) -> dict[str, Any]:
+) -> HostView:
     """A host's entry in the report: endpoint, role(s), trust, TLS version and the presented chain;
     with `samples` when its backends were sampled (each address, its trust and its chain)."""
     in_path = set(trust.verified_path) if trust else set()
     pinnable = trust.pinnable if trust else frozenset()
-    entry: dict[str, Any] = {
-        "host": capture.endpoint.host,
-        "port": capture.endpoint.port,
-        "role": capture.roles[0].value if capture.roles else None,
-        "roles": [role.value for role in capture.roles],
-        "trust": trust.trust.value if trust else None,
-        "verification_error": trust.error if trust else None,
-        "tls_version": capture.tls_version,
-        "accepts_tls12": capture.accepts_tls12,
-        "live_thumbprint": capture.live_thumbprint,
-        "handshakes": capture.handshakes,
-        "failure": None if capture.failure is None else capture.failure.message,
-        "certificates": [
+    return HostView(
+        host=capture.endpoint.host,
+        port=capture.endpoint.port,
+        role=capture.roles[0].value if capture.roles else None,
+        roles=[role.value for role in capture.roles],
+        trust=trust.trust.value if trust else None,
+        verification_error=trust.error if trust else None,
+        tls_version=capture.tls_version,
+        accepts_tls12=capture.accepts_tls12,
+        live_thumbprint=capture.live_thumbprint,
+        handshakes=capture.handshakes,
+        failure=None if capture.failure is None else capture.failure.message,
+        certificates=[
             _describe_certificate(c, c.sha1 in in_path, now, tied=c.sha1 in pinnable) for c in capture.presented_chain
         ],
-    }
-    if len(capture.samples) > 1:
-        entry["samples"] = [
+        samples=[
             _describe_sample(sample, sample_trusts[index] if index < len(sample_trusts) else None, now)
             for index, sample in enumerate(capture.samples)
         ]
-    return entry
+        if len(capture.samples) > 1
+        else UNSET,
+    )
 
 
-def _describe_sample(sample: ChainSample, trust: TrustResult | None, now: datetime) -> dict[str, Any]:
+def _describe_sample(sample: ChainSample, trust: TrustResult | None, now: datetime) -> SampleView:
     in_path = set(trust.verified_path) if trust else set()
     pinnable = trust.pinnable if trust else frozenset()
-    return {
-        "address": sample.address,
-        "reachable": sample.reachable,
-        "trust": trust.trust.value if trust else None,
-        "live_thumbprint": sample.live_thumbprint,
-        "failure": None if sample.failure is None else sample.failure.message,
-        "certificates": [
+    return SampleView(
+        address=sample.address,
+        reachable=sample.reachable,
+        trust=trust.trust.value if trust else None,
+        live_thumbprint=sample.live_thumbprint,
+        failure=None if sample.failure is None else sample.failure.message,
+        certificates=[
             _describe_certificate(c, c.sha1 in in_path, now, tied=c.sha1 in pinnable) for c in sample.presented_chain
         ],
-    }
+    )
 
 
 def build_report(
@@ -162,40 +197,63 @@ def build_report(
     The parts contributed after the findings (the alert's outcome, the channels', the member role) are added
     with `finished`, which sanitizes them the same way.
     """
-    tree: dict[str, Any] = {
-        "account": account,
-        "sweep_id": sweep_id,
-        "dry_run": dry_run,
-        "started_at": _iso(started_at),
-        "duration_ms": duration_ms,
-        "summary": summarize(findings),
-        "findings": [finding.to_dict() for finding in findings],
-        "history": history_summary(findings, history_enabled),
-    }
-    if not isinstance(error, UnsetType):
-        tree["error"] = None if error is None else msgspec.to_builtins(error)
-    return msgspec.convert(sanitized_tree(tree), Report)
+    report = Report(
+        account=account,
+        sweep_id=sweep_id,
+        dry_run=dry_run,
+        started_at=_iso(started_at),
+        duration_ms=duration_ms,
+        summary=summarize(findings),
+        findings=[finding.view() for finding in findings],
+        history=history_summary(findings, history_enabled),
+        error=error,
+    )
+    return sanitized(report)
 
 
 def finished(report: ReportT, **parts: Any) -> ReportT:
     """`report` with the parts contributed once its findings were known (alert=, channels=, role_arn=, error=,
-    change=, checked=, findings=): a new frozen report, each part sanitized like the rest; nothing is mutated."""
-    tree = sanitized_tree({name: msgspec.to_builtins(value) for name, value in parts.items()})
-    changes = {name: msgspec.convert(value, _FIELD_TYPES[type(report)][name]) for name, value in tree.items()}
-    return msgspec.structs.replace(report, **changes)
+    change=, checked=, findings=, history=), each a value of the field's type: a new frozen report, each part
+    sanitized like the rest; nothing is mutated."""
+    return msgspec.structs.replace(report, **{name: sanitized(value) for name, value in parts.items()})
 
 
-def history_summary(findings: Sequence[Finding], enabled: bool) -> dict[str, Any]:
+ValueT = TypeVar("ValueT")
+
+
+def sanitized(value: ValueT, limit: int = TEXT_LIMIT) -> ValueT:
+    """`value` (a view, or a list, dict or string inside one) with every string passed through `server_text`
+    with `limit`, as `untrusted.sanitized_tree` does for JSON values: what the report carries can never hold a
+    raw control character. Enum members are the contract's own words and stay what they are."""
+    return cast(ValueT, _sanitized(value, limit))
+
+
+def _sanitized(value: object, limit: int) -> object:
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return server_text(value, limit)
+    if isinstance(value, msgspec.Struct):
+        fields = {name: _sanitized(getattr(value, name), limit) for name in value.__struct_fields__}
+        return msgspec.structs.replace(value, **fields)
+    if isinstance(value, dict):
+        return {_sanitized(key, limit): _sanitized(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sanitized(item, limit) for item in value]
+    return value
+
+
+def history_summary(findings: Sequence[Finding], enabled: bool) -> HistorySummary:
     """Whether the sweep had a memory, and how many providers it was unavailable for, changed or drifted."""
     if not enabled:
-        return {"enabled": False, "note": "history is off (no HISTORY_TABLE): this sweep is stateless"}
+        return HistorySummary(enabled=False, note="history is off (no HISTORY_TABLE): this sweep is stateless")
     entries = [finding.history for finding in findings if finding.history is not None]
-    return {
-        "enabled": True,
-        "unavailable": sum(1 for entry in entries if entry.state == "unavailable"),
-        "changed": sum(1 for entry in entries if entry.since_last_sweep),
-        "drifted": sum(1 for entry in entries if entry.drift is True),
-    }
+    return HistorySummary(
+        enabled=True,
+        unavailable=sum(1 for entry in entries if entry.state == "unavailable"),
+        changed=sum(1 for entry in entries if entry.since_last_sweep),
+        drifted=sum(1 for entry in entries if entry.drift is True),
+    )
 
 
 def compact_report(report: Report, max_bytes: int | None = None, receipts: Sequence[Receipt] = ()) -> CompactReport:
@@ -204,34 +262,82 @@ def compact_report(report: Report, max_bytes: int | None = None, receipts: Seque
     findings that need attention, as many as fit in `max_bytes` of JSON, each reduced to what the
     organization's alert shows. The rest is counted in `findings_omitted`; every provider's full line is in
     the function's log under the report's sweep_id."""
-    tree = to_builtins(report)
-    compact = {key: value for key, value in tree.items() if key not in ("findings", "summary", "change", "checked")}
-    compact["summary"] = {
-        key: value
-        for key, value in tree["summary"].items()
-        if value or key == "providers" or (key == "min_days_to_expiry" and value is not None)
-    }
-    kept: list[dict[str, Any]] = []
-    compact["findings"] = kept
-    size = len(msgspec.json.encode(compact))
-    attention = [finding for finding in tree["findings"] if needs_attention(finding)]
+    summary = msgspec.structs.asdict(report.summary)
+    compact = CompactReport(
+        schema_version=report.schema_version,
+        account=report.account,
+        sweep_id=report.sweep_id,
+        dry_run=report.dry_run,
+        started_at=report.started_at,
+        duration_ms=report.duration_ms,
+        history=report.history,
+        alert=report.alert,
+        error=report.error,
+        role_arn=report.role_arn,
+        channels=report.channels,
+        summary=CompactSummary(
+            **{
+                key: value
+                for key, value in summary.items()
+                if value or key == "providers" or (key == "min_days_to_expiry" and value is not None)
+            }
+        ),
+        findings=[],
+        findings_omitted=0,
+        attention_omitted=0,
+    )
+    # The size of the report without its findings' entries and the two counts that close it.
+    size = len(msgspec.json.encode(compact)) - len(_COUNTS_JSON) + 1
+    kept: list[CompactFinding] = []
+    attention = [finding for finding in report.findings if needs_attention(finding)]
     # A member's sweep tells nobody: what marks its news told travels with it, for the organization's alert.
     marks = {receipt.arn: receipt for receipt in receipts}
     for finding in attention:
         entry = compact_finding(finding)
-        if (receipt := marks.get(finding["arn"])) is not None:
-            entry["told_mark"] = {"version": receipt.saved_version, "reminded": receipt.reminded}
+        if (receipt := marks.get(finding.arn)) is not None:
+            entry = msgspec.structs.replace(
+                entry, told_mark=ToldMark(version=receipt.saved_version, reminded=receipt.reminded)
+            )
         entry_size = len(msgspec.json.encode(entry)) + 1
         if max_bytes is not None and size + entry_size > max_bytes:
             break
         kept.append(entry)
         size += entry_size
-    compact["findings_omitted"] = len(tree["findings"]) - len(kept)
-    compact["attention_omitted"] = len(attention) - len(kept)
-    return msgspec.convert(compact, CompactReport)
+    return msgspec.structs.replace(
+        compact,
+        findings=kept,
+        findings_omitted=len(report.findings) - len(kept),
+        attention_omitted=len(attention) - len(kept),
+    )
 
 
-def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
+_COUNTS_JSON: Final = msgspec.json.encode({"findings_omitted": 0, "attention_omitted": 0})
+
+
+def compact_finding(finding: FindingView) -> CompactFinding:
+    """A finding as the organization's alert shows it (views.CompactFinding): URL, status and action,
+    thumbprints, problem codes (notes left out), days to the nearest expiry, what history saw change."""
+    history = finding.history
+    changes: list[str] = []
+    if not isinstance(history, UnsetType):
+        changes.extend(f"{change.kind}: {change.detail}" for change in history.since_last_sweep or [])
+        changes.extend(f"{change.kind}: {change.detail}" for change in history.untold or [])
+    return CompactFinding(
+        arn=finding.arn,
+        url=finding.url,
+        status=finding.status,
+        action=finding.action,
+        thumbprints_before=finding.thumbprints_before,
+        thumbprints_after=finding.thumbprints_after,
+        problems=[problem.code for problem in finding.problems if problem.status is not Status.OK],
+        days_to_expiry=None if finding.nearest_expiry is None else finding.nearest_expiry.days_left,
+        error=finding.error,
+        thumbprint_reliance=finding.thumbprint_reliance,
+        changes=changes or UNSET,
+    )
+
+
+def tree_compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
     """A finding as the organization's alert shows it (views.CompactFinding), from a full or a compact one:
     URL, status and action, thumbprints, problem codes (notes left out), days to the nearest expiry."""
     expiry = finding.get("nearest_expiry")
@@ -246,7 +352,7 @@ def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         "problems": [
             problem if isinstance(problem, str) else problem["code"]
             for problem in finding.get("problems", [])
-            if isinstance(problem, str) or problem.get("status") != "ok"
+            if isinstance(problem, str) or problem.get("status") != Status.OK
         ],
         "days_to_expiry": days,
         "error": finding.get("error"),
@@ -266,41 +372,36 @@ def _changes(finding: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
+def summarize(findings: Sequence[Finding]) -> Summary:
     """Counts per status and per action, plus the smallest days-to-expiry seen."""
     statuses = Counter(finding.status for finding in findings)
     actions = Counter(finding.action for finding in findings)
-    summary: dict[str, Any] = {"providers": len(findings)}
-    summary.update({status.value: statuses.get(status, 0) for status in Status})
-    summary.update({action.value: actions.get(action, 0) for action in COUNTED_ACTIONS})
     expiries = [f.nearest_expiry.days_left for f in findings if f.nearest_expiry is not None]
-    summary["min_days_to_expiry"] = min(expiries) if expiries else None
-    return summary
+    return Summary(
+        providers=len(findings),
+        **{status.value: statuses.get(status, 0) for status in Status},
+        **{action.value: actions.get(action, 0) for action in COUNTED_ACTIONS},
+        min_days_to_expiry=min(expiries) if expiries else None,
+    )
 
 
 def _describe_certificate(
     certificate: CertificateInfo, in_verified_path: bool, now: datetime, *, tied: bool = False
-) -> dict[str, Any]:
-    return {
-        "subject": certificate.subject,
-        "issuer": certificate.issuer,
-        "serial": certificate.serial,
-        "not_before": _iso(certificate.not_before),
-        "not_after": _iso(certificate.not_after),
-        "days_left": days_left(certificate.not_after, now),
-        "sha1": certificate.sha1,
-        "is_ca": certificate.is_ca,
-        "in_verified_path": in_verified_path,
+) -> CertificateView:
+    return CertificateView(
+        subject=certificate.subject,
+        issuer=certificate.issuer,
+        serial=certificate.serial,
+        not_before=_iso(certificate.not_before),
+        not_after=_iso(certificate.not_after),
+        days_left=days_left(certificate.not_after, now),
+        sha1=certificate.sha1,
+        is_ca=certificate.is_ca,
+        in_verified_path=in_verified_path,
         # In the verified path or tied to it by signature: the only certificates a write may pin.
-        "tied_to_verified_path": tied,
-    }
+        tied_to_verified_path=tied,
+    )
 
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-# Each report type's fields and their types, to convert a contributed part into what the field holds.
-_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {
-    kind: {field.name: field.type for field in msgspec.structs.fields(kind)} for kind in (Report, OrganizationReport)
-}

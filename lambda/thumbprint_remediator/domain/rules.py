@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final, Literal
 
 from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.domain.models import (
@@ -33,9 +34,11 @@ from thumbprint_remediator.domain.status import Status, most_serious
 MAX_THUMBPRINTS = 5  # IAM's limit per provider; moto does not enforce it on update, so we do
 THUMBPRINT_PATTERN = re.compile(r"[0-9a-f]{40}")  # with fullmatch: no trailing newline
 
-RELIANCE_REQUIRED = "required"
-RELIANCE_FALLBACK = "fallback"
-RELIANCE_UNKNOWN = "unknown"
+# Whether IAM relies on the thumbprint: a private CA or TLS 1.3 only (required), a public CA (fallback).
+Reliance = Literal["required", "fallback", "unknown"]
+RELIANCE_REQUIRED: Final = "required"
+RELIANCE_FALLBACK: Final = "fallback"
+RELIANCE_UNKNOWN: Final = "unknown"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Problem:
     """
 
     code: str
-    status: str  # the provider status this problem implies ("ok" for notes)
+    status: Status  # the provider status this problem implies (`ok` for notes)
     message: str
     remedy: str
     endpoint: str | None = None
@@ -79,12 +82,12 @@ class Expiry:
 class Assessment:
     """The verdict on one provider, before any write."""
 
-    status: str
+    status: Status
     problems: tuple[Problem, ...]
     live_thumbprints: tuple[str, ...]
     proposed_thumbprints: tuple[str, ...] | None  # set when an update is warranted and safe
     block_reason: str | None  # set when an update is warranted but unsafe
-    thumbprint_reliance: str
+    thumbprint_reliance: Reliance
     nearest_expiry: Expiry | None
 
 
@@ -218,20 +221,20 @@ def assess(
         problems.append(_too_many_live(live))
     else:
         live = _unique([*live, *remembered_live])[:MAX_THUMBPRINTS]
-    stale = any(problem.status == "stale" for problem in problems)
+    stale = any(problem.status is Status.STALE for problem in problems)
 
     proposed: tuple[str, ...] | None = None
     block_reason: str | None = None
     if stale:
         blockers = [problem for problem in problems if Status(problem.status).blocks_write]
         if not blockers and probe.jwks_uri is None:
-            blockers.append(_problem("jwks_unknown", "invalid_discovery", "the JWKS endpoint is unknown", ""))
+            blockers.append(_problem("jwks_unknown", Status.INVALID_DISCOVERY, "the JWKS endpoint is unknown", ""))
         untied = [c.endpoint for c in probe.hosts if c.live_thumbprint and c.live_thumbprint not in live]
         if not blockers and untied:
             # Unreachable while chain-order defects block; kept so that no rule change can pin it.
             untied_problem = _problem(
                 "live_certificate_untied",
-                "untrusted",
+                Status.UNTRUSTED,
                 f"{untied[0]}: the last presented certificate is not tied to the verified path",
                 "the server's operator must send the chain in order, leaf first, with nothing unrelated",
                 untied[0],
@@ -249,7 +252,7 @@ def assess(
                 problems.append(
                     _problem(
                         "thumbprints_dropped",
-                        "ok",
+                        Status.OK,
                         f"dropped {'; '.join(f'{value} ({why})' for value, why in dropped)} to stay within "
                         f"IAM's limit of {MAX_THUMBPRINTS}",
                         "none needed: the live thumbprints and the certificates nearest the top of each chain "
@@ -350,7 +353,7 @@ def backend_problems(
             problems.append(
                 _problem(
                     "backends_differ",
-                    "ok",
+                    Status.OK,
                     f"{endpoint}: its backends present {len(chains)} different chains: {shown}",
                     "none needed when every chain verifies: each verified top is pinned",
                     endpoint,
@@ -372,7 +375,7 @@ def backend_problems(
             problems.append(
                 _problem(
                     "thumbprint_missing",
-                    "stale",
+                    Status.STALE,
                     f"{endpoint}: live thumbprint {thumbprint} (presented by address {address}) is not pinned; "
                     "tokens fail whenever IAM reaches that backend and relies on the thumbprint",
                     "pin it: the sweep does when every sampled chain verifies and dry run is off",
@@ -410,7 +413,7 @@ def _untrusted_backends(
         problems.append(
             _problem(
                 "backend_untrusted",
-                "untrusted",
+                Status.UNTRUSTED,
                 f"{endpoint}: {len(untrusted)} of {len(addresses)} addresses {verb} an untrusted chain: "
                 f"{address} presents {shown}",
                 "fix or drain that backend (or add its private CA to EXTRA_CA_BUNDLE); the sweep pins no "
@@ -437,7 +440,7 @@ def _failed_backends(
             problems.append(
                 _problem(
                     "address_unreachable",
-                    "ok",
+                    Status.OK,
                     f"{endpoint}: the function could not connect to address {sample.address} "
                     f"({failure.message}); not held against the issuer",
                     "none needed if the function has no route there (e.g. IPv6 outside a VPC); "
@@ -450,7 +453,7 @@ def _failed_backends(
             problems.append(
                 _problem(
                     "backend_failed",
-                    "unreachable",
+                    Status.UNREACHABLE,
                     f"address {sample.address}: {failure.message}",
                     "check that backend of the issuer; the other addresses answered",
                     endpoint,
@@ -463,7 +466,7 @@ def _failed_backends(
 def _too_many_live(live: Sequence[str]) -> Problem:
     return _problem(
         "too_many_live_thumbprints",
-        "stale",
+        Status.STALE,
         f"the provider's endpoints present {len(live)} distinct verified top certificates, more than IAM's "
         f"limit of {MAX_THUMBPRINTS}: {', '.join(live)}",
         "the list cannot cover every backend; ask the issuer to serve fewer intermediates, or lower "
@@ -474,8 +477,8 @@ def _too_many_live(live: Sequence[str]) -> Problem:
 def failed_assessment(code: str, message: str, remedy: str) -> Assessment:
     """The assessment of a provider that could not be read or probed at all."""
     return Assessment(
-        status="error",
-        problems=(_problem(code, "error", message, remedy),),
+        status=Status.ERROR,
+        problems=(_problem(code, Status.ERROR, message, remedy),),
         live_thumbprints=(),
         proposed_thumbprints=None,
         block_reason=None,
@@ -510,7 +513,7 @@ def _certificate_problems(
             problems.append(
                 _problem(
                     "certificate_expired",
-                    "expired",
+                    Status.EXPIRED,
                     f"{endpoint}: certificate '{certificate.subject}' expired on {when}",
                     "renew the certificate on the identity provider; IAM rejects tokens until then",
                     endpoint,
@@ -521,7 +524,7 @@ def _certificate_problems(
             problems.append(
                 _problem(
                     "certificate_not_yet_valid",
-                    "untrusted",
+                    Status.UNTRUSTED,
                     f"{endpoint}: certificate '{certificate.subject}' is not valid before "
                     f"{certificate.not_before.strftime('%Y-%m-%d %H:%M')} UTC",
                     "check the identity provider's certificate dates and its clock",
@@ -533,7 +536,7 @@ def _certificate_problems(
             problems.append(
                 _problem(
                     "certificate_expiring",
-                    "expiring",
+                    Status.EXPIRING,
                     f"{endpoint}: certificate '{certificate.subject}' expires on {when} ({left} days left)",
                     "renew it before it expires; the sweep will pin the new chain once it is live",
                     endpoint,
@@ -550,7 +553,7 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None, declared_pr
         problems.append(
             _problem(
                 "chain_untrusted",
-                "untrusted",
+                Status.UNTRUSTED,
                 f"{endpoint}: the presented chain does not verify ({trust.error or 'unknown reason'})",
                 "if the issuer uses a private CA, add that CA to EXTRA_CA_BUNDLE; otherwise suspect "
                 "TLS interception and do not pin this chain",
@@ -565,7 +568,7 @@ def _trust_problems(capture: HostCapture, trust: TrustResult | None, declared_pr
         problems.append(
             _problem(
                 "tls13_only",
-                "ok",
+                Status.OK,
                 f"{endpoint}: accepts TLS 1.3 only, so IAM cannot verify it with its CA library and relies "
                 "on the thumbprint",
                 "keep the thumbprint right (this tool does), or enable TLS 1.2 on the endpoint",
@@ -615,7 +618,7 @@ def _chain_order_problems(capture: HostCapture, trust: TrustResult) -> list[Prob
         problems.append(
             _problem(
                 code,
-                "untrusted",
+                Status.UNTRUSTED,
                 f"{endpoint}: {wrong.format(certificates=listed)}; IAM requires the leaf first, then each "
                 "certificate's issuer, with no duplicate or extra certificate, and STS rejects the JWT otherwise",
                 f"the server's operator must fix it: {fix}; nothing is pinned until then",
@@ -630,7 +633,7 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
     if trust.interception_evidence == INTERCEPTION_PUBLIC_PIN:
         return _problem(
             "interception_suspected",
-            "untrusted",
+            Status.UNTRUSTED,
             f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE "
             "while the provider pins a certificate of the public PKI that is not on its verified path",
             "check for a TLS-inspecting proxy between the function and the issuer; the public pin is kept "
@@ -640,7 +643,7 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
     if declared_private:
         return _problem(
             "private_ca_rotation_followed",
-            "ok",
+            Status.OK,
             f"{endpoint}: the chain verifies only through EXTRA_CA_BUNDLE and continues none of the pins; "
             "followed because the provider is tagged as using a private CA",
             "none needed; remove the tag if the issuer's CA is public",
@@ -649,7 +652,7 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
     if trust.interception_evidence == INTERCEPTION_BUNDLE_PIN_OFF_PATH:
         return _problem(
             "interception_suspected",
-            "untrusted",
+            Status.UNTRUSTED,
             f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE, but its "
             "verified path reaches neither the pinned CA of EXTRA_CA_BUNDLE nor any CA that issued it",
             "if a TLS-inspecting proxy sits in the path, exempt the issuer from inspection; if the issuer's private "
@@ -658,7 +661,7 @@ def _interception_problem(endpoint: Endpoint, trust: TrustResult, declared_priva
         )
     return _problem(
         "interception_suspected",
-        "untrusted",
+        Status.UNTRUSTED,
         f"{endpoint}: TLS interception suspected: the chain verifies only through EXTRA_CA_BUNDLE and continues "
         "none of the provider's pins, none of which is in EXTRA_CA_BUNDLE",
         "if a TLS-inspecting proxy sits in the path, exempt the issuer from inspection; if the issuer's private CA "
@@ -680,7 +683,7 @@ def _failure_problems(probe: ProbeResult) -> list[Problem]:
         seen.add((failure.code, failure.endpoint))
         remedy = (
             "check that the issuer is up and reachable from the function (VPC, egress, DNS, firewall)"
-            if failure.kind == "unreachable"
+            if failure.kind is Status.UNREACHABLE
             else "fix the issuer's discovery document or JWKS; IAM needs them to validate tokens"
         )
         endpoint = str(failure.endpoint) if failure.endpoint else None
@@ -695,7 +698,7 @@ def _staleness_problems(
         return [
             _problem(
                 "no_thumbprints",
-                "stale",
+                Status.STALE,
                 "the provider has no thumbprints",
                 "pin the live top-certificate thumbprints (this tool does when the chains verify)",
             )
@@ -716,7 +719,7 @@ def _staleness_problems(
         problems.append(
             _problem(
                 "thumbprint_missing",
-                "stale",
+                Status.STALE,
                 f"{capture.endpoint}: live thumbprint {live} "
                 f"({', '.join(role.value for role in capture.roles)}) is not pinned; {consequence}",
                 "pin it: the sweep does when the chain verifies and dry run is off",
@@ -727,7 +730,7 @@ def _staleness_problems(
     return problems
 
 
-def _reliance(hosts: Sequence[HostCapture], trusts: Mapping[Endpoint, TrustResult]) -> str:
+def _reliance(hosts: Sequence[HostCapture], trusts: Mapping[Endpoint, TrustResult]) -> Reliance:
     """Whether IAM depends on the thumbprint (private CA, TLS 1.3 only) or only falls back to it."""
     verdicts = [trusts.get(capture.endpoint) for capture in hosts]
     if not hosts or any(v is None or v.trust is Trust.UNTRUSTED for v in verdicts):
@@ -748,7 +751,7 @@ def _nearest_expiry(certificates: Sequence[tuple[Endpoint, CertificateInfo]], no
 
 def _problem(
     code: str,
-    status: str,
+    status: Status,
     message: str,
     remedy: str,
     endpoint: Endpoint | str | None = None,

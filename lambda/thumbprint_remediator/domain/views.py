@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from thumbprint_remediator.domain.rules import Reliance
 from thumbprint_remediator.domain.status import AccountState, Action, Status
 
 SCHEMA_VERSION: Final = "1"  # bump when a field changes meaning or goes away; adding an optional one does not
@@ -146,7 +147,7 @@ class FindingView(View, frozen=True, kw_only=True):
     problems: list[ProblemView]
     thumbprints_before: list[str] | None  # None: unknown (not read), never an empty list
     thumbprints_after: list[str] | None
-    thumbprint_reliance: Literal["required", "fallback", "unknown"]
+    thumbprint_reliance: Reliance
     nearest_expiry: ExpiryView | None
     hosts: list[HostView]
     error: str | None
@@ -325,7 +326,7 @@ class CompactFinding(View, frozen=True, kw_only=True):
     days_to_expiry: int | None
     error: str | None
     # Whether IAM relies on the thumbprint: the alert's severity weighs it. Absent from reports before it.
-    thumbprint_reliance: Literal["required", "fallback", "unknown"] | UnsetType = UNSET
+    thumbprint_reliance: Reliance | UnsetType = UNSET
     # What history saw change and no delivered alert told yet ("kind: detail"), with a history table.
     changes: list[str] | UnsetType = UNSET
     told_mark: ToldMark | UnsetType = UNSET  # a member's sweep: to mark told after the organization's alert
@@ -485,7 +486,7 @@ class HandedFinding(View, frozen=True, kw_only=True, forbid_unknown_fields=False
     error: str | None = None
     changes: list[str] = []
     told_mark: ToldMark | None = None
-    thumbprint_reliance: Literal["required", "fallback", "unknown"] | None = None
+    thumbprint_reliance: Reliance | None = None
 
 
 class HandedReport(View, frozen=True, kw_only=True, forbid_unknown_fields=False):

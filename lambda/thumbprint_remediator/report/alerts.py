@@ -26,7 +26,7 @@ from thumbprint_remediator.domain.impact import (
     stale_left_open,
     worst,
 )
-from thumbprint_remediator.domain.report import needs_attention
+from thumbprint_remediator.domain.report import tree_needs_attention
 from thumbprint_remediator.domain.status import ATTENTION_ORDER, SUMMARY_ATTENTION, AccountState, Action, Status
 from thumbprint_remediator.domain.untrusted import FIELD_LIMIT, LINE_LIMIT, sanitized_tree, server_text
 from thumbprint_remediator.domain.views import ReportLike, as_tree
@@ -230,13 +230,13 @@ def should_notify(report: ReportLike, notify_on: str) -> bool:
         return False
     if notify_on == "changes":
         return any(_is_news(finding) for finding in report["findings"])
-    return any(needs_attention(finding) for finding in report["findings"])
+    return any(tree_needs_attention(finding) for finding in report["findings"])
 
 
 def _is_news(finding: Mapping[str, Any]) -> bool:
     history = finding.get("history")
     if not isinstance(history, Mapping) or history.get("state") != "on":
-        return needs_attention(finding)
+        return tree_needs_attention(finding)
     changed = Action(finding["action"]).attempted_write  # standing states are reminded, not repeated
     return (
         changed
@@ -309,7 +309,7 @@ _ACCOUNT_COUNTS: Final = (Action.WOULD_UPDATE, Action.BLOCKED, Status.EXPIRING)
 
 def attention_counts(findings: Sequence[Mapping[str, Any]], change: Mapping[str, Any] | None = None) -> list[str]:
     """What needs attention, counted most serious first: ["1 blocked", "3 updated"]."""
-    counts = Counter(_label(f, change) for f in findings if needs_attention(f))
+    counts = Counter(_label(f, change) for f in findings if tree_needs_attention(f))
     return [f"{counts[label]} {label.replace('_', ' ')}" for label in _LABEL_ORDER if counts.get(label)]
 
 
@@ -347,7 +347,7 @@ def render_text(
     by_level: dict[Impact, list[Mapping[str, Any]]] = {impact: [] for impact in Impact}
     for index, finding in enumerate(findings):
         by_level[impacts[index].level].append(finding)
-    news = _common_news([finding for finding in findings if needs_attention(finding)])
+    news = _common_news([finding for finding in findings if tree_needs_attention(finding)])
     text = TextBudget(TEXT_BUDGET)
     text.add(
         [
@@ -820,7 +820,7 @@ def _json_form(report: Mapping[str, Any], budget: int, context: AlertContext) ->
         report,
         budget,
         "findings",
-        lambda: [{**f, "hosts": []} for f in report["findings"] if needs_attention(f)],
+        lambda: [{**f, "hosts": []} for f in report["findings"] if tree_needs_attention(f)],
         note,
     )
 

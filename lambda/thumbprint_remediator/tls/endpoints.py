@@ -47,9 +47,9 @@ from thumbprint_remediator.domain.models import (
     Role,
     TrustResult,
 )
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.tls.probe import (
     QUIET,
-    UNREACHABLE,
     OidcProber,
     _Connection,
     _EndpointSession,
@@ -192,7 +192,7 @@ class SharedEndpoint:
     def _out_of_budget(self, address: str | None) -> _ProbeError:
         where = f", waiting on address {address}" if address and self.several_addresses else ""
         return _ProbeError(
-            UNREACHABLE,
+            Status.UNREACHABLE,
             "host_budget_exceeded",
             f"not served: the endpoint's {self.limits.host_budget:g} s budget (one for all the providers on it) "
             f"ran out{where}",
@@ -504,7 +504,7 @@ class SharedEndpoint:
         with self._condition:
             self.closed = True
             self._judge_locked(
-                _ProbeError(UNREACHABLE, "sweep_ended", "the sweep ended before this provider was served")
+                _ProbeError(Status.UNREACHABLE, "sweep_ended", "the sweep ended before this provider was served")
             )
             idle, self._idle = self._idle, []
             self._count -= len(idle)

@@ -43,11 +43,13 @@ from thumbprint_remediator.contract import without_https_scheme
 from thumbprint_remediator.domain.models import (
     CertificateInfo,
     Endpoint,
+    FailureKind,
     HostCapture,
     ProbeFailure,
     ProbeResult,
     Role,
 )
+from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import LINE_LIMIT, ServerText, quoted, server_text
 
 if TYPE_CHECKING:
@@ -55,8 +57,6 @@ if TYPE_CHECKING:
 
 DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 USER_AGENT: Final = "oidc-thumbprint-remediator"
-UNREACHABLE: Final = "unreachable"
-INVALID_DISCOVERY: Final = "invalid_discovery"
 
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _MAX_INTERIM_RESPONSES: Final = 8  # informational responses skipped before one is taken as the answer
@@ -155,7 +155,7 @@ def certificate_info(der: bytes) -> CertificateInfo:
 class _ProbeError(Exception):
     """Ends the probe of an endpoint; becomes a ProbeFailure naming that endpoint."""
 
-    def __init__(self, kind: str, code: str, detail: str) -> None:
+    def __init__(self, kind: FailureKind, code: str, detail: str) -> None:
         super().__init__(detail)
         self.kind = kind
         self.code = code
@@ -167,11 +167,11 @@ class _ProbeError(Exception):
 
 
 def _unreachable(code: str, detail: str) -> _ProbeError:
-    return _ProbeError(UNREACHABLE, code, detail)
+    return _ProbeError(Status.UNREACHABLE, code, detail)
 
 
 def _invalid(code: str, detail: str) -> _ProbeError:
-    return _ProbeError(INVALID_DISCOVERY, code, detail)
+    return _ProbeError(Status.INVALID_DISCOVERY, code, detail)
 
 
 class _BudgetExhausted(TimeoutError):
@@ -596,7 +596,8 @@ class _EndpointSession:
         """What a network or HTTP error met while doing `what` means for the provider."""
         if isinstance(exc, TimeoutError):
             return self._timed_out("read_timeout", what)
-        kind, code = UNREACHABLE, "network_error"
+        kind: FailureKind = Status.UNREACHABLE
+        code = "network_error"
         detail = f"network error during {what} ({getattr(exc, 'strerror', None) or exc})"
         if isinstance(exc, http.client.RemoteDisconnected | ssl.SSLEOFError | ssl.SSLZeroReturnError):
             code, detail = "connection_closed", f"closed the connection during {what}"
@@ -607,7 +608,7 @@ class _EndpointSession:
         elif isinstance(exc, ssl.SSLError):
             code, detail = "tls_error", f"TLS error during {what} ({exc.reason or exc})"
         elif isinstance(exc, http.client.HTTPException):
-            kind, code = INVALID_DISCOVERY, "bad_http_response"
+            kind, code = Status.INVALID_DISCOVERY, "bad_http_response"
             detail = f"malformed HTTP response to {what} ({type(exc).__name__})"
         return _ProbeError(kind, code, detail)
 
@@ -829,7 +830,7 @@ class _EndpointSession:
                 continue
             if (
                 retried is not None
-                and retried[1].kind == UNREACHABLE
+                and retried[1].kind == Status.UNREACHABLE
                 and self.shared is not None
                 and retried[0] not in ("", self.last_address)
             ):
@@ -841,11 +842,11 @@ class _EndpointSession:
         """Whether a failed fetch deserves a second try on a fresh connection (and prepare it)."""
         if self.shared is None or error.code == "host_budget_exceeded" or self.shared.judged:
             return False
-        if error.kind == INVALID_DISCOVERY and self._suspect:
+        if error.kind == Status.INVALID_DISCOVERY and self._suspect:
             self._drop()
             self._fresh_only = True
             return True
-        if error.kind == UNREACHABLE and self.last_address and self.shared.has_other_address(self.last_address):
+        if error.kind == Status.UNREACHABLE and self.last_address and self.shared.has_other_address(self.last_address):
             self._drop()
             self._fresh_only = True
             self._avoid = self.last_address
