@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from thumbprint_remediator import contract
@@ -31,7 +32,7 @@ from thumbprint_remediator.aws.cloudtrail import ChangeRequest
 from thumbprint_remediator.aws.config_rule import ConfigRuleRequest
 from thumbprint_remediator.aws.telemetry import record_channels, record_sweep
 from thumbprint_remediator.domain.errors import AlertDeliveryError
-from thumbprint_remediator.domain.views import ChangeNotChecked, to_builtins
+from thumbprint_remediator.domain.views import ChangeNotChecked, CompactReport, Report, to_builtins
 
 logger = Logger(service=contract.SERVICE_NAME)
 metrics = Metrics(namespace=contract.METRICS_NAMESPACE, service=contract.SERVICE_NAME)
@@ -63,15 +64,16 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
             checked = run_change_check(_runtime(), invocation, context)
             if isinstance(checked, ChangeNotChecked):
                 return to_builtins(checked)
-            report = to_builtins(checked)
+            report: Report | CompactReport = checked
         else:
-            report = to_builtins(run_sweep(_runtime(), invocation, context))
+            report = run_sweep(_runtime(), invocation, context)
     except AlertDeliveryError as error:
-        record_sweep(metrics, error.report)
+        # The report the error carries is JSON values (it is logged and quoted): decoded once, for the metrics.
+        record_sweep(metrics, msgspec.convert(error.report, Report))
         raise
     record_sweep(metrics, report)
     record_channels(metrics, report)
-    return report
+    return to_builtins(report)  # the one place a sweep's report becomes JSON values
 
 
 def _own_account(context: Any) -> str | None:

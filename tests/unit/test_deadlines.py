@@ -7,14 +7,16 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.unit.builders import sha1_of
+from tests.unit.builders import NOW, sha1_of
 from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
 from thumbprint_remediator.aws.telemetry import sweep_completed
 from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
-from thumbprint_remediator.domain.rules import Assessment
+from thumbprint_remediator.domain.report import Finding, build_report, compact_report
+from thumbprint_remediator.domain.rules import Assessment, Problem
 from thumbprint_remediator.domain.status import Action, Status
+from thumbprint_remediator.domain.views import Report
 
 OLD, NEW = sha1_of("old"), sha1_of("new")
 
@@ -53,12 +55,27 @@ def test_the_smallest_timeout_probes_one_provider_with_every_reserve_kept() -> N
     assert Settings(host_budget=4.0).minimum_timeout_seconds == 20 + 12 + 6 + 6 + 8 + 12
 
 
+def _swept(*codes: tuple[str, ...]) -> Report:
+    """A report with one finding per tuple, holding problems of those codes."""
+    findings = [
+        Finding(
+            arn=f"arn:aws:iam::123456789012:oidc-provider/p{index}.example",
+            url=f"p{index}.example",
+            status=Status.UNREACHABLE if problems else Status.OK,
+            problems=tuple(Problem(code, Status.UNREACHABLE, "m", "r") for code in problems),
+        )
+        for index, problems in enumerate(codes)
+    ]
+    return build_report(
+        account="123456789012", dry_run=True, started_at=NOW, duration_ms=0, findings=findings, sweep_id="s"
+    )
+
+
 def test_a_sweep_with_a_provider_out_of_time_is_not_completed() -> None:
-    exhausted = {"problems": [{"code": contract.TIME_BUDGET_EXHAUSTED}]}
-    assert sweep_completed({"findings": [{"problems": []}, exhausted]}) == 0
-    assert sweep_completed({"findings": [{"problems": [{"code": "thumbprint_missing"}]}]}) == 1
-    assert sweep_completed({"findings": []}) == 1
-    assert sweep_completed({"findings": [{"problems": [contract.TIME_BUDGET_EXHAUSTED]}]}) == 0  # compact
+    assert sweep_completed(_swept((), (contract.TIME_BUDGET_EXHAUSTED,))) == 0
+    assert sweep_completed(_swept(("thumbprint_missing",))) == 1
+    assert sweep_completed(_swept()) == 1
+    assert sweep_completed(compact_report(_swept((contract.TIME_BUDGET_EXHAUSTED,)))) == 0  # compact
 
 
 def _assessment(proposed: tuple[str, ...] | None, block_reason: str | None = None) -> Assessment:

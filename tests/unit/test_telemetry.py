@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from aws_lambda_powertools import Metrics
 
+from tests.unit.builders import NOW
 from thumbprint_remediator.aws.telemetry import record_sweep
+from thumbprint_remediator.domain.report import build_report
+from thumbprint_remediator.domain.views import Summary
 
 
 @pytest.fixture
@@ -21,26 +25,29 @@ def metrics() -> Iterator[Metrics]:
 
 def test_providers_failed_counts_critical_statuses_and_failed_writes(metrics: Metrics) -> None:
     # Given one provider of each critical status, a stale and an expiring one, and two whose write failed
-    summary = {
-        "providers": 11,
-        "error": 1,
-        "unreachable": 1,
-        "expired": 1,
-        "untrusted": 1,
-        "invalid_discovery": 1,
-        "stale": 3,
-        "expiring": 1,
-        "ok": 1,
-        "skipped": 1,
-        "updated": 1,
-        "would_update": 0,
-        "blocked": 5,
-        "update_failed": 1,
-        "update_unknown": 1,
-        "min_days_to_expiry": 0,
-    }
+    summary = Summary(
+        providers=11,
+        error=1,
+        unreachable=1,
+        expired=1,
+        untrusted=1,
+        invalid_discovery=1,
+        stale=3,
+        expiring=1,
+        ok=1,
+        skipped=1,
+        updated=1,
+        would_update=0,
+        blocked=5,
+        update_failed=1,
+        update_unknown=1,
+        min_days_to_expiry=0,
+    )
     # When the sweep is recorded
-    record_sweep(metrics, {"summary": summary, "findings": []})
+    empty = build_report(
+        account="123456789012", dry_run=False, started_at=NOW, duration_ms=0, findings=[], sweep_id="s"
+    )
+    record_sweep(metrics, msgspec.structs.replace(empty, summary=summary))
     # Then the five critical statuses and the two failed writes are failed; a blocked write is its status's
     values = {name: entry["Value"] for name, entry in metrics.metric_set.items()}
     assert values["ProvidersFailed"] == [7.0]

@@ -12,11 +12,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import boto3
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import SweepRequest, provider_key
@@ -32,7 +32,16 @@ from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
 from thumbprint_remediator.domain.report import Finding, build_report, finished, problem_view, sanitized
 from thumbprint_remediator.domain.rules import Problem
 from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import ChangeNotChecked, ConfigRuleOutcome, FindingView, Report, to_builtins
+from thumbprint_remediator.domain.views import (
+    ChangeNotChecked,
+    ChannelsOutcome,
+    ConfigRuleOutcome,
+    EventsOutcome,
+    FindingView,
+    Report,
+    SecurityHubOutcome,
+    to_builtins,
+)
 from thumbprint_remediator.report.alerts import AlertContext, render_alert, should_notify
 
 # IAM calls that change a provider's tags: by someone else, a change made outside the tool whatever the status
@@ -83,25 +92,31 @@ def publish(
     with each outcome in its `channels`."""
     channels.window.until(end)
     tree = to_builtins(report)
-    outcomes: dict[str, Any] = {}
     events, hub = channels.events, channels.security_hub
+    sent: EventsOutcome | UnsetType = UNSET
+    hub_outcome: SecurityHubOutcome | UnsetType = UNSET
     if events is not None:
-        outcomes["events"] = _attempt(channels, "events", lambda: events.publish(tree))
+        sent = _attempt(channels, "events", lambda: events.publish(tree), EventsOutcome)
     if hub is not None:
-        outcomes["security_hub"] = _attempt(
-            channels, "security_hub", lambda: hub.publish(tree, target, covered, channels.clock())
+        hub_outcome = _attempt(
+            channels, "security_hub", lambda: hub.publish(tree, target, covered, channels.clock()), SecurityHubOutcome
         )
-        if outcomes["security_hub"].get("enabled") is False:
-            channels.log.warning(outcomes["security_hub"]["message"], extra={"sweep_id": report.sweep_id})
-    return finished(report, channels=outcomes) if outcomes else report
+        if hub_outcome.enabled is False and isinstance(hub_outcome.message, str):
+            channels.log.warning(hub_outcome.message, extra={"sweep_id": report.sweep_id})
+    if events is None and hub is None:
+        return report
+    return finished(report, channels=ChannelsOutcome(events=sent, security_hub=hub_outcome))
 
 
-def _attempt(channels: Channels, name: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+OutcomeT = TypeVar("OutcomeT", EventsOutcome, SecurityHubOutcome)
+
+
+def _attempt(channels: Channels, name: str, send: Callable[[], OutcomeT], failed: Callable[..., OutcomeT]) -> OutcomeT:
     try:
         return send()
     except (ChannelError, OutOfTimeError) as error:
         channels.log.error("channel delivery failed", extra={"channel": name, "error": str(error)})
-        return {"error": str(error)}
+        return failed(error=str(error))
 
 
 # --- the immediate check ---------------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
+from msgspec import UNSET
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
 from thumbprint_remediator.domain.report import tree_compact_finding, tree_needs_attention
-from thumbprint_remediator.domain.views import ReportLike, as_tree
+from thumbprint_remediator.domain.views import EventsOutcome, ReportLike, as_tree
 from thumbprint_remediator.report.alerts import attention_counts, findings_severity
 
 # What this adapter calls (contract.py collects it for infra): events on the default bus only.
@@ -97,8 +98,8 @@ class FindingEvents:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def publish(self, report: ReportLike) -> dict[str, Any]:
-        """Put every entry; return {"sent", "failed"}. ChannelError if EventBridge cannot be reached at all."""
+    def publish(self, report: ReportLike) -> EventsOutcome:
+        """Put every entry; how many were sent and failed. ChannelError if EventBridge cannot be reached at all."""
         report = as_tree(report)
         sent = failed = 0
         errors: list[str] = []
@@ -114,7 +115,4 @@ class FindingEvents:
                 for item in response.get("Entries", [])
                 if item.get("ErrorCode")
             )
-        result: dict[str, Any] = {"sent": sent, "failed": failed}
-        if errors:
-            result["errors"] = errors[:5]
-        return result
+        return EventsOutcome(sent=sent, failed=failed, errors=errors[:5] if errors else UNSET)

@@ -18,13 +18,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
+from msgspec import UNSET
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
 from thumbprint_remediator.domain.models import Endpoint
 from thumbprint_remediator.domain.status import Status
-from thumbprint_remediator.domain.views import ReportLike, as_tree
+from thumbprint_remediator.domain.views import ReportLike, SecurityHubOutcome, as_tree
 
 # What this adapter calls (contract.py collects it for infra): import our findings under the account's own
 # product; is the hub enabled, and read back the active findings to archive those that are fixed.
@@ -299,9 +300,9 @@ class SecurityHubFindings:
 
     def publish(
         self, report: ReportLike, target: HubTarget, covered: Collection[str] | None, now: datetime
-    ) -> dict[str, Any]:
+    ) -> SecurityHubOutcome:
         """Import the report's findings and archive the fixed ones (of `covered` providers; None: of all).
-        Security Hub not enabled: {"enabled": False, "message": ...}, nothing imported."""
+        Security Hub not enabled: `enabled` False and a message, nothing imported."""
         report = as_tree(report)
         try:
             self._client.describe_hub()
@@ -319,23 +320,21 @@ class SecurityHubFindings:
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in NOT_ENABLED_CODES:
-                return {
-                    "enabled": False,
-                    "message": "Security Hub is not enabled in this account and region: no findings were imported "
+                return SecurityHubOutcome(
+                    enabled=False,
+                    message="Security Hub is not enabled in this account and region: no findings were imported "
                     "(enable Security Hub, or deploy without -c securityHub=true)",
-                }
+                )
             raise ChannelError("security_hub", f"{code}: {error}", code) from error
         except BotoCoreError as error:
             raise ChannelError("security_hub", str(error)) from error
-        result: dict[str, Any] = {
-            "enabled": True,
-            "imported": len(imports) - archived - len(failed),
-            "archived": archived,
-        }
-        if failed:
-            result["failed"] = failed[:5]
-            result["failed_count"] = len(failed)
-        return result
+        return SecurityHubOutcome(
+            enabled=True,
+            imported=len(imports) - archived - len(failed),
+            archived=archived,
+            failed=failed[:5] if failed else UNSET,
+            failed_count=len(failed) if failed else UNSET,
+        )
 
     def _active(self, target: HubTarget, covered: Collection[str] | None) -> list[dict[str, Any]]:
         """Our ACTIVE findings (of the covered providers), read back page by page."""

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from msgspec import UNSET, UnsetType
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import ReportLike, as_tree
+from thumbprint_remediator.domain.views import (
+    ChannelsOutcome,
+    CompactReport,
+    CompactSummary,
+    Report,
+    Summary,
+)
 
 _COUNTS: tuple[tuple[str, Status | Action], ...] = (
     (contract.METRIC_PROVIDERS_STALE, Status.STALE),
@@ -24,51 +31,59 @@ _FAILED: tuple[Status | Action, ...] = (
 )
 
 
-def record_sweep(metrics: Metrics, report: ReportLike) -> None:
-    report = as_tree(report)
-    summary = report["summary"]
+def record_sweep(metrics: Metrics, report: Report | CompactReport) -> None:
+    summary = report.summary
     # Every provider is checked, a skip-tagged one too (skip stops writes, not watching).
-    metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=summary["providers"])
+    metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=summary.providers)
     for name, counted in _COUNTS:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.get(counted, 0))
-    failed = sum(summary.get(key, 0) for key in _FAILED)
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=_count(summary, counted))
+    failed = sum(_count(summary, label) for label in _FAILED)
     metrics.add_metric(name=contract.METRIC_PROVIDERS_FAILED, unit=MetricUnit.Count, value=failed)
-    if summary.get("min_days_to_expiry") is not None:
+    if isinstance(summary.min_days_to_expiry, int):
         metrics.add_metric(
-            name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"]
+            name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary.min_days_to_expiry
         )
     metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=sweep_completed(report))
-    history = report.get("history", {})
-    if history.get("enabled"):
-        for name, key in (
-            (contract.METRIC_HISTORY_UNAVAILABLE, "unavailable"),
-            (contract.METRIC_PROVIDERS_CHANGED, "changed"),
-            (contract.METRIC_PROVIDERS_DRIFTED, "drifted"),
+    history = report.history
+    if history.enabled:
+        for name, count in (
+            (contract.METRIC_HISTORY_UNAVAILABLE, history.unavailable),
+            (contract.METRIC_PROVIDERS_CHANGED, history.changed),
+            (contract.METRIC_PROVIDERS_DRIFTED, history.drifted),
         ):
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=history.get(key, 0))
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=count or 0)
 
 
-def sweep_completed(report: ReportLike) -> int:
+def _count(summary: Summary | CompactSummary, label: Status | Action) -> int:
+    """The summary's count of a status or an action: each is a field named by its value (0 where a compact
+    summary leaves it out)."""
+    count = getattr(summary, label.value)
+    return count if isinstance(count, int) else 0
+
+
+def sweep_completed(report: Report | CompactReport) -> int:
     """1 when every provider was swept; 0 when the time budget left one out, so that a function whose timeout
     is too short never feeds the dead-man alarm a completed sweep."""
-    report = as_tree(report)
     out_of_time = any(
         # A full report's problems are objects; a compact one's are their codes.
-        (problem if isinstance(problem, str) else problem.get("code")) == contract.TIME_BUDGET_EXHAUSTED
-        for finding in report.get("findings", [])
-        for problem in finding.get("problems", [])
+        (problem if isinstance(problem, str) else problem.code) == contract.TIME_BUDGET_EXHAUSTED
+        for finding in report.findings
+        for problem in finding.problems
     )
     return 0 if out_of_time else 1
 
 
-def record_channels(metrics: Metrics, report: ReportLike) -> None:
+def record_channels(metrics: Metrics, report: Report | CompactReport) -> None:
     """Channel outcomes: failed deliveries, Security Hub not enabled, changes made outside the tool."""
-    report = as_tree(report)
-    channels = report.get("channels", {})
-    failed = sum(1 for outcome in channels.values() if "error" in outcome or outcome.get("failed"))
-    if channels:
+    channels = report.channels
+    if isinstance(channels, UnsetType):
+        channels = ChannelsOutcome()
+    outcomes = [outcome for outcome in (channels.events, channels.security_hub) if not isinstance(outcome, UnsetType)]
+    failed = sum(1 for outcome in outcomes if not isinstance(outcome.error, UnsetType) or outcome.failed)
+    if outcomes:
         metrics.add_metric(name=contract.METRIC_CHANNEL_FAILED, unit=MetricUnit.Count, value=failed)
-    if channels.get("security_hub", {}).get("enabled") is False:
+    if not isinstance(channels.security_hub, UnsetType) and channels.security_hub.enabled is False:
         metrics.add_metric(name=contract.METRIC_SECURITY_HUB_NOT_ENABLED, unit=MetricUnit.Count, value=1)
-    if report.get("change", {}).get("outside_tool"):
+    change = report.change if isinstance(report, Report) else UNSET
+    if not isinstance(change, UnsetType) and change.outside_tool:
         metrics.add_metric(name=contract.METRIC_CHANGES_OUTSIDE_TOOL, unit=MetricUnit.Count, value=1)
