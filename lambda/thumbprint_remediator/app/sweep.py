@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+import msgspec
 from msgspec import UNSET
 
 from thumbprint_remediator import contract
@@ -278,7 +279,9 @@ class Sweeper:
         if outcome.sent and swept.receipts and self.history is not None:
             committed = self._commit_told(self.history, swept.receipts, report.sweep_id)
             told_failed = len(swept.receipts) - committed
-            report = finished(report, history=replace(report.history, told=committed, told_failed=told_failed))
+            report = finished(
+                report, history=msgspec.structs.replace(report.history, told=committed, told_failed=told_failed)
+            )
         return report
 
     def _commit_told(self, store: HistoryStore, receipts: Sequence[memory.Receipt], sweep_id: str) -> int:
