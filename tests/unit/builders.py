@@ -26,7 +26,7 @@ from thumbprint_remediator.domain.report import Finding, build_report, describe_
 from thumbprint_remediator.domain.rules import assess
 from thumbprint_remediator.domain.status import Action
 from thumbprint_remediator.domain.untrusted import server_text
-from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.domain.views import Report, to_builtins
 from thumbprint_remediator.tls.probe import certificate_info
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -108,6 +108,11 @@ def captured(pki: SandboxPki, chain_name: str, host: str = "localhost") -> HostC
 
 
 def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bool = False) -> dict[str, Any]:
+    """`assessed` as JSON values, what the handler returns."""
+    return to_builtins(assessed(*cases, dry_run=dry_run))
+
+
+def assessed(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bool = False) -> Report:
     """A sweep report built by the real rules: each case is (url, provider, probe), trusted as public, with the
     hosts the probe captured."""
     findings = []
@@ -130,10 +135,8 @@ def assessed_report(*cases: tuple[str, ProviderConfig, ProbeResult], dry_run: bo
                 hosts=tuple(describe_host(host, trusts.get(host.endpoint), NOW) for host in probe.hosts),
             )
         )
-    return to_builtins(
-        build_report(
-            account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=1, findings=findings, sweep_id="unit"
-        )
+    return build_report(
+        account="123456789012", dry_run=dry_run, started_at=NOW, duration_ms=1, findings=findings, sweep_id="unit"
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.builders import NOW, assessed_report, capture, probe_of, provider, sha1_of
+from tests.unit.builders import NOW, assessed, capture, probe_of, provider, sha1_of
 from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import SweepRequest, parse_invocation
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest, parse_change_event
@@ -35,10 +35,10 @@ from thumbprint_remediator.aws.security_hub import (
 from thumbprint_remediator.domain.errors import RequestError
 from thumbprint_remediator.domain.models import ProbeFailure
 from thumbprint_remediator.domain.report import Finding
-from thumbprint_remediator.domain.rules import failed_assessment
+from thumbprint_remediator.domain.rules import Problem, failed_assessment
 from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import server_text
-from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.domain.views import Report, to_builtins
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example/id/ONE"
 ROLE = "arn:aws:iam::123456789012:role/OidcThumbprintRemediator-SweepRole"
@@ -46,6 +46,11 @@ TARGET = HubTarget(account="123456789012", region="eu-west-1")
 
 
 def mixed_report(fixed: Collection[str] = ()) -> dict[str, Any]:
+    """`mixed` as JSON values."""
+    return to_builtins(mixed(fixed))
+
+
+def mixed(fixed: Collection[str] = ()) -> Report:
     """One healthy, one stale and one unreachable provider, as the rules judge them; those whose URL is in `fixed`
     now healthy and pinned right."""
     healthy = capture(["leaf", "intermediate"])
@@ -56,7 +61,7 @@ def mixed_report(fixed: Collection[str] = ()) -> dict[str, Any]:
         ("stale.example", provider(sha1_of("old")), probe_of(healthy)),
         ("down.example", provider(sha1_of("old")), probe_of(unreachable, failure=timeout, jwks_known=False)),
     )
-    return assessed_report(
+    return assessed(
         *(
             (url, provider(sha1_of("intermediate")), probe_of(healthy)) if url in fixed else (url, pins, probe)
             for url, pins, probe in cases
@@ -191,13 +196,13 @@ def test_config_event_for_another_resource_type_is_rejected() -> None:
 
 def test_config_evaluations_of_a_mixed_account_follow_the_sweep() -> None:
     # Given a report with a healthy, a stale and an unreachable provider
-    report = mixed_report()
+    report = mixed()
     invoking = {"messageType": SCHEDULED_NOTIFICATION, "notificationCreationTime": "2026-11-30T10:00:00.000Z"}
     # When Config's evaluations are drawn from it
     results = evaluations(report, parse_config_rule_event(config_event(invoking)))
     by_resource = {item["ComplianceResourceId"]: item for item in results}
     # Then the healthy one is compliant and the others are not, each annotated with its problem
-    statuses = {finding["arn"]: finding["status"] for finding in report["findings"]}
+    statuses = {finding.arn: finding.status for finding in report.findings}
     for arn, item in by_resource.items():
         expected = "COMPLIANT" if statuses[arn] == "ok" else "NON_COMPLIANT"
         assert item["ComplianceType"] == expected
@@ -208,8 +213,10 @@ def test_config_evaluations_of_a_mixed_account_follow_the_sweep() -> None:
 
 
 def test_annotation_is_cut_to_256_characters() -> None:
-    finding = {"status": "stale", "problems": [{"code": "stale", "status": "stale", "message": "x" * 1000}]}
-    assert len(describe_problem(finding)) == ANNOTATION_LIMIT
+    stale = Finding(
+        arn=ARN, url="issuer.example", status=Status.STALE, problems=(Problem("stale", Status.STALE, "x" * 1000, ""),)
+    )
+    assert len(describe_problem(stale.view())) == ANNOTATION_LIMIT
 
 
 # --- Events -----------------------------------------------------------------------------------------------------

@@ -241,7 +241,7 @@ def evaluate_for_config(
             # Observed and remembered, never told: its news waits for the next alert that is delivered.
             report = sweeper.sweep(sweep, account=account, deadline=deadline).report
     ids = {request.provider_arn: request.resource_id} if request.provider_arn and request.resource_id else None
-    results = evaluations(None if report is None else to_builtins(report), request, ids)
+    results = evaluations(report, request, ids)
     channels.window.until(end)
     failed = channels.config.put(request.result_token, results)
     return ConfigRuleOutcome(

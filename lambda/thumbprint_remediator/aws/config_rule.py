@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
+from msgspec import UnsetType
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.domain.errors import ChannelError, RequestError
-from thumbprint_remediator.domain.report import tree_needs_attention
-from thumbprint_remediator.domain.views import ReportLike, as_tree
+from thumbprint_remediator.domain.report import needs_attention
+from thumbprint_remediator.domain.status import Status
+from thumbprint_remediator.domain.views import ChangeEntry, FindingView, Report, UntoldEntry
 
 # What this adapter calls (contract.py collects it for infra): Config defines no resource type for PutEvaluations.
 PERMISSIONS: Final = (
@@ -102,41 +104,42 @@ def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:  # n
 
 
 def evaluations(
-    report: ReportLike | None, request: ConfigRuleRequest, resource_ids: Mapping[str, str] | None = None
+    report: Report | None, request: ConfigRuleRequest, resource_ids: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """One evaluation per provider of the report (or NOT_APPLICABLE for a deleted/out-of-scope one)."""
-    report = None if report is None else as_tree(report)
     timestamp = _parse_time(request.ordering_timestamp)
     if request.not_applicable or report is None:
         assert request.resource_id is not None
         return [_evaluation(request.resource_id, "NOT_APPLICABLE", "deleted or out of the rule's scope", timestamp)]
     ids = resource_ids or {}
     result = []
-    for finding in report["findings"]:
+    for finding in report.findings:
         # Attention first: a skip tag stops writes, not watching, so drift on a tagged provider is still reported.
-        if tree_needs_attention(finding):
+        if needs_attention(finding):
             compliance, annotation = "NON_COMPLIANT", describe_problem(finding)
-        elif finding["status"] == "skipped":
-            compliance, annotation = "NOT_APPLICABLE", finding.get("action_reason") or "skipped"
+        elif finding.status is Status.SKIPPED:
+            compliance, annotation = "NOT_APPLICABLE", finding.action_reason or "skipped"
         else:
             compliance, annotation = "COMPLIANT", "thumbprints match the live chains"
-        result.append(_evaluation(ids.get(finding["arn"], finding["arn"]), compliance, annotation, timestamp))
+        result.append(_evaluation(ids.get(finding.arn, finding.arn), compliance, annotation, timestamp))
     return result
 
 
-def describe_problem(finding: Mapping[str, Any]) -> str:
+def describe_problem(finding: FindingView) -> str:
     """The annotation: status and the problems' codes and first message, within 256 characters."""
-    problems = [problem for problem in finding.get("problems", []) if problem.get("status") != "ok"]
-    history = finding.get("history") or {}
+    problems = [problem for problem in finding.problems if problem.status is not Status.OK]
+    history = finding.history
     # No problem, but a change (drift, a new chain, one no alert has told yet): name the change itself.
-    changes = [*history.get("since_last_sweep", []), *history.get("untold", [])]
-    codes = (
-        ", ".join(dict.fromkeys(str(problem["code"]) for problem in problems))
-        or ", ".join(dict.fromkeys(str(change["kind"]) for change in changes))
-        or finding["status"]
+    changes: list[ChangeEntry | UntoldEntry] = (
+        [] if isinstance(history, UnsetType) else [*(history.since_last_sweep or []), *(history.untold or [])]
     )
-    first = f": {problems[0]['message']}" if problems else f": {changes[0]['detail']}" if changes else ""
-    text = f"{finding['status']} ({codes}){first}"
+    codes = (
+        ", ".join(dict.fromkeys(problem.code for problem in problems))
+        or ", ".join(dict.fromkeys(change.kind for change in changes))
+        or finding.status
+    )
+    first = f": {problems[0].message}" if problems else f": {changes[0].detail}" if changes else ""
+    text = f"{finding.status} ({codes}){first}"
     return text if len(text) <= ANNOTATION_LIMIT else text[: ANNOTATION_LIMIT - 3] + "..."
 
 
