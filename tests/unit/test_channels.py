@@ -69,8 +69,8 @@ def mixed(fixed: Collection[str] = ()) -> Report:
     )
 
 
-def evidence_in(report: dict[str, Any]) -> dict[str, Evidence]:
-    return {finding["arn"]: evidence_of(finding) for finding in report["findings"]}
+def evidence_in(report: Report) -> dict[str, Evidence]:
+    return {finding.arn: evidence_of(finding) for finding in report.findings}
 
 
 # --- CloudTrail ---------------------------------------------------------------------------------------------------
@@ -253,8 +253,9 @@ def test_batches_hold_at_most_ten_entries_and_256_kb() -> None:
 
 # --- Security Hub ---------------------------------------------------------------------------------------------
 def test_one_asff_finding_per_provider_and_problem_with_the_rules_remedy() -> None:
-    report = mixed_report()
-    findings = active_findings(report, TARGET, NOW)
+    typed = mixed()
+    findings = active_findings(typed, TARGET, NOW)
+    report = to_builtins(typed)
     problems = [(f["arn"], p) for f in report["findings"] for p in f["problems"] if p["status"] != "ok"]
 
     assert len(findings) == len(problems)
@@ -269,16 +270,16 @@ def test_one_asff_finding_per_provider_and_problem_with_the_rules_remedy() -> No
 
 
 def test_finding_ids_are_stable_across_sweeps() -> None:
-    first = active_findings(mixed_report(), TARGET, NOW)
-    second = active_findings(mixed_report(), TARGET, NOW + timedelta(days=1))
+    first = active_findings(mixed(), TARGET, NOW)
+    second = active_findings(mixed(), TARGET, NOW + timedelta(days=1))
     assert [f["Id"] for f in first] == [f["Id"] for f in second]
 
 
 def test_a_fixed_problem_is_archived_and_a_kept_one_keeps_its_creation_time() -> None:
     # Given last sweep's active findings, and a sweep where the stale provider is fixed
-    before = active_findings(mixed_report(), TARGET, NOW)
+    before = active_findings(mixed(), TARGET, NOW)
     now = NOW + timedelta(days=1)
-    fixed = mixed_report(fixed={"stale.example"})
+    fixed = mixed(fixed={"stale.example"})
     current = active_findings(fixed, TARGET, now)
     # When the imports are planned
     imports, archived = plan_imports(current, before, None, now, evidence_in(fixed))
@@ -291,8 +292,8 @@ def test_a_fixed_problem_is_archived_and_a_kept_one_keeps_its_creation_time() ->
 
 
 def test_only_covered_providers_findings_are_archived() -> None:
-    before = active_findings(mixed_report(), TARGET, NOW)
-    fixed = mixed_report(fixed={"stale.example", "down.example"})
+    before = active_findings(mixed(), TARGET, NOW)
+    fixed = mixed(fixed={"stale.example", "down.example"})
     down = "arn:aws:iam::123456789012:oidc-provider/down.example"
     imports, archived = plan_imports([], before, [down], NOW, evidence_in(fixed))
     assert archived == len(imports) > 0
@@ -344,12 +345,12 @@ def test_any_mangled_config_event_is_a_config_request_or_a_validation_error(invo
 
 def test_a_provider_that_could_not_be_assessed_keeps_its_findings() -> None:
     # Given last sweep's findings, and a sweep where the stale provider could not be assessed at all
-    before = active_findings(mixed_report(), TARGET, NOW)
+    before = active_findings(mixed(), TARGET, NOW)
     stale_arn = "arn:aws:iam::123456789012:oidc-provider/stale.example"
     current = [f for f in before if f["Resources"][0]["Id"] != stale_arn]
     failed = failed_assessment("internal_error", "unexpected error", "report this bug")
     errored = Finding(arn=stale_arn, url="stale.example", status=failed.status, problems=failed.problems)
     # When the imports are planned
-    _, archived = plan_imports(current, before, None, NOW, {stale_arn: evidence_of(to_builtins(errored.view()))})
+    _, archived = plan_imports(current, before, None, NOW, {stale_arn: evidence_of(errored.view())})
     # Then nothing is archived: not seen is not fixed
     assert archived == 0

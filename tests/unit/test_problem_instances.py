@@ -31,7 +31,6 @@ from thumbprint_remediator.domain.report import Finding, build_report
 from thumbprint_remediator.domain.rules import Assessment, assess, failed_assessment
 from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import ServerText
-from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
@@ -191,20 +190,18 @@ def test_no_two_current_problems_of_a_provider_share_a_finding_id() -> None:
     assessments = _battery()
     for name, (assessment, now) in assessments.items():
         # Given a provider's assessment, as the report carries it
-        report = to_builtins(
-            build_report(
-                account="123456789012",
-                dry_run=True,
-                started_at=now,
-                duration_ms=1,
-                findings=[_finding(assessment)],
-                sweep_id="unit",
-            )
+        report = build_report(
+            account="123456789012",
+            dry_run=True,
+            started_at=now,
+            duration_ms=1,
+            findings=[_finding(assessment)],
+            sweep_id="unit",
         )
         # When its findings are built for Security Hub
         findings = active_findings(report, TARGET, now)
         # Then each current problem (notes aside) is one finding with an Id of its own
-        current = [p for p in assessment.problems if p.status != "ok"]
+        current = [p for p in assessment.problems if p.status is not Status.OK]
         assert len(findings) == len(current), name
         ids = [finding["Id"] for finding in findings]
         assert len(set(ids)) == len(ids), (name, sorted(ids))

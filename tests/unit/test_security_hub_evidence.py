@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.unit.builders import NOW, sha1_of
@@ -15,6 +16,7 @@ from thumbprint_remediator.aws.security_hub import (
     finding_id,
     plan_imports,
 )
+from thumbprint_remediator.domain.views import FindingView
 
 ARN = "arn:aws:iam::123456789012:oidc-provider/issuer.example"
 OTHER = "arn:aws:iam::123456789012:oidc-provider/other.example"
@@ -22,9 +24,36 @@ DISCOVERY = "issuer.example"  # port 443, as str(Endpoint) names it
 JWKS = "issuer.example:8443"
 
 
+_CERTIFICATE: dict[str, Any] = {
+    "subject": "CN=c",
+    "issuer": "CN=i",
+    "serial": "01",
+    "not_before": "2026-01-01T00:00:00Z",
+    "not_after": "2027-01-01T00:00:00Z",
+    "days_left": 30,
+    "sha1": "c",
+    "is_ca": False,
+    "in_verified_path": True,
+    "tied_to_verified_path": True,
+}
+
+
 def _host(name: str, *, chain: bool = True, samples: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     host, _, port = name.partition(":")
-    entry: dict[str, Any] = {"host": host, "port": int(port or 443), "certificates": [{"sha1": "c"}] if chain else []}
+    entry: dict[str, Any] = {
+        "host": host,
+        "port": int(port or 443),
+        "role": None,
+        "roles": [],
+        "trust": None,
+        "verification_error": None,
+        "tls_version": None,
+        "accepts_tls12": None,
+        "live_thumbprint": None,
+        "handshakes": 1,
+        "failure": None,
+        "certificates": [_CERTIFICATE] if chain else [],
+    }
     if samples is not None:
         entry["samples"] = samples
     return entry
@@ -34,7 +63,9 @@ def _sample(address: str, *, answered: bool = True) -> dict[str, Any]:
     return {
         "address": address,
         "reachable": answered,
-        "certificates": [{"sha1": "c"}] if answered else [],
+        "trust": None,
+        "live_thumbprint": None,
+        "certificates": [_CERTIFICATE] if answered else [],
         "failure": None if answered else "connection refused",
     }
 
@@ -43,8 +74,23 @@ def _problem(code: str, status: str, host: str | None = None, instance: str | No
     return {"code": code, "status": status, "message": "m", "remedy": "r", "host": host, "instance": instance}
 
 
-def _finding(status: str, problems: list[dict[str, Any]], hosts: list[dict[str, Any]], arn: str = ARN) -> Any:
-    return {"arn": arn, "status": status, "problems": problems, "hosts": hosts}
+def _finding(status: str, problems: list[dict[str, Any]], hosts: list[dict[str, Any]], arn: str = ARN) -> FindingView:
+    """A report finding as the report carries it (decoded, so every field is the contract's)."""
+    entry = {
+        "arn": arn,
+        "url": arn.split(":oidc-provider/", 1)[-1],
+        "status": status,
+        "action": "none",
+        "action_reason": None,
+        "problems": problems,
+        "thumbprints_before": None,
+        "thumbprints_after": None,
+        "thumbprint_reliance": "unknown",
+        "nearest_expiry": None,
+        "hosts": hosts,
+        "error": None,
+    }
+    return msgspec.convert(entry, FindingView)
 
 
 def _old(code: str, host: str | None = None, instance: str | None = None, arn: str = ARN) -> dict[str, Any]:
@@ -57,9 +103,9 @@ def _old(code: str, host: str | None = None, instance: str | None = None, arn: s
     }
 
 
-def _resolved(previous: list[dict[str, Any]], *findings: Any, covered: list[str] | None = None) -> list[str]:
+def _resolved(previous: list[dict[str, Any]], *findings: FindingView, covered: list[str] | None = None) -> list[str]:
     """The Ids of `previous` a sweep reporting `findings` (none of them current) archives."""
-    evidence = {finding["arn"]: evidence_of(finding) for finding in findings}
+    evidence = {finding.arn: evidence_of(finding) for finding in findings}
     imports, archived = plan_imports([], previous, covered, NOW, evidence)
     assert archived == len(imports)
     return sorted(finding["Id"] for finding in imports)
@@ -88,7 +134,6 @@ def test_a_clean_judged_sweep_resolves_every_problem_it_no_longer_finds() -> Non
         ("stale", [], []),  # a write still unanswered at the deadline: no assessment carried
         ("invalid_discovery", [_problem("http_status", "invalid_discovery", DISCOVERY)], [_host(DISCOVERY)]),
         ("unreachable", [_problem("invalid_url", "unreachable")], []),
-        ("a status from a newer version", [], [_host(DISCOVERY)]),
     ],
 )
 def test_a_sweep_that_could_not_judge_the_provider_resolves_nothing(

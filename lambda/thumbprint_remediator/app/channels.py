@@ -99,7 +99,7 @@ def publish(
         sent = _attempt(channels, "events", lambda: events.publish(tree), EventsOutcome)
     if hub is not None:
         hub_outcome = _attempt(
-            channels, "security_hub", lambda: hub.publish(tree, target, covered, channels.clock()), SecurityHubOutcome
+            channels, "security_hub", lambda: hub.publish(report, target, covered, channels.clock()), SecurityHubOutcome
         )
         if hub_outcome.enabled is False and isinstance(hub_outcome.message, str):
             channels.log.warning(hub_outcome.message, extra={"sweep_id": report.sweep_id})

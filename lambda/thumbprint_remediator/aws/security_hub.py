@@ -25,7 +25,7 @@ from thumbprint_remediator.contract import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
 from thumbprint_remediator.domain.models import Endpoint
 from thumbprint_remediator.domain.status import Status
-from thumbprint_remediator.domain.views import ReportLike, SecurityHubOutcome, as_tree
+from thumbprint_remediator.domain.views import FindingView, HostView, ProblemView, Report, SecurityHubOutcome
 
 # What this adapter calls (contract.py collects it for infra): import our findings under the account's own
 # product; is the hub enabled, and read back the active findings to archive those that are fixed.
@@ -71,9 +71,8 @@ class HubTarget:
         )
 
 
-def _hub_severity(status: str) -> str:
-    known = _status(status)  # a status this version does not know: neither raised nor dropped
-    return (known.hub_severity if known is not None else None) or UNKNOWN_SEVERITY
+def _hub_severity(status: Status) -> str:
+    return status.hub_severity or UNKNOWN_SEVERITY
 
 
 def finding_id(provider_arn: str, code: str, host: str | None, instance: str | None = None) -> str:
@@ -89,51 +88,49 @@ def finding_id(provider_arn: str, code: str, host: str | None, instance: str | N
     return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
 
 
-def active_findings(report: ReportLike, target: HubTarget, now: datetime) -> list[dict[str, Any]]:
+def active_findings(report: Report, target: HubTarget, now: datetime) -> list[dict[str, Any]]:
     """An ASFF finding for every problem (not a note) of every provider in the report."""
-    report = as_tree(report)
-    findings = []
-    for finding in report["findings"]:
-        for problem in finding.get("problems", []):
-            if problem.get("status") == "ok":
-                continue
-            findings.append(_asff(finding, problem, target, now))
-    return findings
+    return [
+        _asff(finding, problem, target, now)
+        for finding in report.findings
+        for problem in finding.problems
+        if problem.status is not Status.OK
+    ]
 
 
-def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTarget, now: datetime) -> dict[str, Any]:
-    label = _hub_severity(str(problem["status"]))
-    if problem["status"] == "stale" and finding.get("thumbprint_reliance") == "required":
+def _asff(finding: FindingView, problem: ProblemView, target: HubTarget, now: datetime) -> dict[str, Any]:
+    label = _hub_severity(problem.status)
+    if problem.status is Status.STALE and finding.thumbprint_reliance == "required":
         label = STALE_REQUIRED_SEVERITY
     timestamp = _iso(now)
-    title = f"OIDC provider {finding['url']}: {problem['code'].replace('_', ' ')}"
-    description = str(problem["message"])
-    if finding.get("action_reason"):
-        description += f" Action taken: {finding['action']} ({finding['action_reason']})."
+    title = f"OIDC provider {finding.url}: {problem.code.replace('_', ' ')}"
+    description = problem.message
+    if finding.action_reason:
+        description += f" Action taken: {finding.action} ({finding.action_reason})."
     asff: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(str(finding["arn"]), str(problem["code"]), problem.get("host"), problem.get("instance")),
+        "Id": finding_id(finding.arn, problem.code, problem.host, problem.instance),
         "ProductArn": target.product_arn,
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": target.account,
         "CreatedAt": timestamp,
         "UpdatedAt": timestamp,
-        "Severity": {"Label": label, "Original": str(problem["status"])},
+        "Severity": {"Label": label, "Original": problem.status.value},
         "Types": [FINDING_TYPE],
         "FindingProviderFields": {
-            "Severity": {"Label": label, "Original": str(problem["status"])},
+            "Severity": {"Label": label, "Original": problem.status.value},
             "Types": [FINDING_TYPE],
         },
         "Title": _bounded(title, TITLE_LIMIT),
         "Description": _bounded(description, DESCRIPTION_LIMIT),
-        "Remediation": {"Recommendation": {"Text": _bounded(str(problem.get("remedy") or "-"), REMEDIATION_LIMIT)}},
+        "Remediation": {"Recommendation": {"Text": _bounded(problem.remedy or "-", REMEDIATION_LIMIT)}},
         "Resources": [
             {
                 "Type": "Other",
-                "Id": str(finding["arn"]),
+                "Id": finding.arn,
                 "Partition": target.partition,
                 "Region": target.region,
-                "Details": {"Other": _bounded_fields({"url": finding["url"], "status": finding["status"]})},
+                "Details": {"Other": _bounded_fields({"url": finding.url, "status": finding.status.value})},
             }
         ],
         "Compliance": {"Status": "FAILED"},
@@ -141,13 +138,11 @@ def _asff(finding: Mapping[str, Any], problem: Mapping[str, Any], target: HubTar
         "Workflow": {"Status": "NEW"},
         "ProductFields": _bounded_fields(
             {
-                PROBLEM_FIELD: str(problem["code"]),
-                HOST_FIELD: str(problem.get("host") or ""),
-                INSTANCE_FIELD: str(problem.get("instance") or ""),
-                f"{contract.SERVICE_NAME}/action": str(finding["action"]),
-                f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.get("thumbprints_before") or ["unknown"])[
-                    :1024
-                ],
+                PROBLEM_FIELD: problem.code,
+                HOST_FIELD: problem.host or "",
+                INSTANCE_FIELD: problem.instance or "",
+                f"{contract.SERVICE_NAME}/action": finding.action.value,
+                f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.thumbprints_before or ["unknown"])[:1024],
             }
         ),
     }
@@ -209,53 +204,32 @@ class Evidence:
         return instance is None or (host, instance) not in self.unseen
 
 
-def evidence_of(finding: Mapping[str, Any]) -> Evidence:
+def evidence_of(finding: FindingView) -> Evidence:
     """The evidence a report finding holds. A host is judged when it presented a chain and no problem the sweep
     could not judge (Status.judged) names it; a backend address, when it answered each sampled handshake with a
-    chain; the whole provider, when its status and every problem were judged and some host presented a chain.
-    A status this version does not know is no evidence at all."""
-    status = _status(finding.get("status"))
-    if status is None:
-        return Evidence(whole=False, hosts=frozenset(), tried=frozenset(), unseen=frozenset())
-    problems = finding.get("problems") or []
-    hosts = finding.get("hosts") or []
-    unjudged = [problem for problem in problems if not _judged(problem.get("status"))]
-    presented = {_host_name(host) for host in hosts if host.get("certificates")}
-    blind = {problem["host"] for problem in unjudged if problem.get("host") and not problem.get("instance")}
-    unseen = {
-        (problem["host"], problem["instance"])
-        for problem in unjudged
-        if problem.get("host") and problem.get("instance")
-    }
+    chain; the whole provider, when its status and every problem were judged and some host presented a chain."""
+    hosts = finding.hosts
+    unjudged = [problem for problem in finding.problems if not problem.status.judged]
+    presented = {_host_name(host) for host in hosts if host.certificates}
+    blind = {problem.host for problem in unjudged if problem.host and not problem.instance}
+    unseen = {(problem.host, problem.instance) for problem in unjudged if problem.host and problem.instance}
     unseen |= {
-        (_host_name(host), str(sample["address"]))
+        (_host_name(host), sample.address)
         for host in hosts
-        for sample in host.get("samples") or []
-        if not sample.get("certificates") or sample.get("failure")
+        for sample in host.samples or []
+        if not sample.certificates or sample.failure
     }
     return Evidence(
-        whole=status.judged and not unjudged and bool(presented),
+        whole=finding.status.judged and not unjudged and bool(presented),
         hosts=frozenset(presented - blind),
         tried=frozenset(_host_name(host) for host in hosts),
         unseen=frozenset(unseen),
     )
 
 
-def _status(value: object) -> Status | None:
-    try:
-        return Status(str(value))
-    except ValueError:  # not a status this version knows
-        return None
-
-
-def _judged(status: object) -> bool:
-    known = _status(status)
-    return known is not None and known.judged
-
-
-def _host_name(host: Mapping[str, Any]) -> str:
+def _host_name(host: HostView) -> str:
     """A report host entry as problems name it (str(Endpoint))."""
-    return str(Endpoint(str(host["host"]), int(host["port"])))
+    return str(Endpoint(host.host, host.port))
 
 
 def plan_imports(
@@ -299,15 +273,14 @@ class SecurityHubFindings:
         self._client = client
 
     def publish(
-        self, report: ReportLike, target: HubTarget, covered: Collection[str] | None, now: datetime
+        self, report: Report, target: HubTarget, covered: Collection[str] | None, now: datetime
     ) -> SecurityHubOutcome:
         """Import the report's findings and archive the fixed ones (of `covered` providers; None: of all).
         Security Hub not enabled: `enabled` False and a message, nothing imported."""
-        report = as_tree(report)
         try:
             self._client.describe_hub()
             previous = self._active(target, covered)
-            evidence = {str(finding["arn"]): evidence_of(finding) for finding in report["findings"]}
+            evidence = {finding.arn: evidence_of(finding) for finding in report.findings}
             current = active_findings(report, target, now)
             imports, archived = plan_imports(current, previous, covered, now, evidence)
             failed: list[str] = []
