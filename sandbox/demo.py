@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import msgspec
+
 from sandbox.aws import Alert
 from sandbox.environment import Provider, Sandbox
 from thumbprint_remediator.cli.table import findings_table, summary_line, use_colour
 from thumbprint_remediator.contract import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, SKIP_TAG_KEY
+from thumbprint_remediator.domain.views import Report
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class Printer:
         print(text, file=self.stream, flush=True)
 
 
+def _decoded(report: object) -> Report:
+    """The function's JSON as the report it was built as: the CLI's renderers read the typed report."""
+    return msgspec.convert(report, Report)
+
+
 def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's script, step by step as the README shows it
     out = Printer(stream)
     started = time.monotonic()
@@ -91,15 +99,15 @@ def run(stream: TextIO = sys.stdout) -> int:  # noqa: C901, PLR0915 - the demo's
         out.heading("1. Dry run: what the sweep would do")
         with function_output():
             report = sandbox.invoke({"dry_run": True, "notify": "never"})
-        out.line(findings_table(report, colour=out.colour))
+        out.line(findings_table(_decoded(report), colour=out.colour))
         out.line()
-        out.line(summary_line(report))
+        out.line(summary_line(_decoded(report)))
 
         out.heading("2. Real sweep (the scheduled event)")
         history: dict[str, Any] = {ENV_HISTORY_TABLE: sandbox.account.create_history_table(), ENV_NOTIFY_ON: "changes"}
         with function_output():
             report = sandbox.invoke(None, history)
-        out.line(summary_line(report))
+        out.line(summary_line(_decoded(report)))
         labels = {provider.arn: item.label for item, provider in registered}
         for finding in report["findings"]:
             out.line(f"\n  {labels[finding['arn']]}: {finding['status']} -> {finding['action']}")

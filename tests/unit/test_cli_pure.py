@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.builders import NOW
 from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.cli.configuration import NOT_READ, READ, checked, settings_for
 from thumbprint_remediator.cli.table import fitted, summary_line
+from thumbprint_remediator.domain.report import Finding, build_report
+from thumbprint_remediator.domain.status import Status
 
 
 def test_a_long_value_is_cut_in_the_middle_keeping_its_start_and_end() -> None:
@@ -46,9 +49,10 @@ def test_a_fitted_value_is_sanitized() -> None:
 
 
 def test_the_summary_counts_one_provider_in_the_singular() -> None:
-    summary = {"providers": 1, "ok": 1}
+    finding = Finding(arn="arn:aws:iam::123456789012:oidc-provider/a.example", url="a.example", status=Status.OK)
+    report = build_report(account=None, dry_run=True, started_at=NOW, duration_ms=5, findings=[finding], sweep_id="s")
 
-    assert summary_line({"summary": summary, "duration_ms": 5, "dry_run": True}).startswith("1 provider in 5 ms")
+    assert summary_line(report).startswith("1 provider in 5 ms")
 
 
 def test_every_variable_of_the_function_is_read_but_those_left_out_on_purpose() -> None:

@@ -39,8 +39,8 @@ from thumbprint_remediator.cli.providers import provider_argument, require_in_sc
 from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
 from thumbprint_remediator.domain.errors import RemediatorError, SettingsError
 from thumbprint_remediator.domain.report import Finding, finished
-from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import to_builtins
+from thumbprint_remediator.domain.status import Action
+from thumbprint_remediator.domain.views import Report, to_builtins
 
 SETTING_FLAGS = (
     SettingFlag(
@@ -155,10 +155,10 @@ def run(arguments: argparse.Namespace) -> int:
         print(f"error: {describe(error, arguments.profile) or f'{type(error).__name__}: {error}'}", file=sys.stderr)
         return 2
     print_report(report, as_json=as_json)
-    return 0 if all(Status(f["status"]).healthy or f["action"] == Action.UPDATED for f in report["findings"]) else 1
+    return 0 if all(f.status.healthy or f.action is Action.UPDATED for f in report.findings) else 1
 
 
-def sweep(arguments: argparse.Namespace) -> dict[str, Any]:
+def sweep(arguments: argparse.Namespace) -> Report:
     """Check the arguments, reach the account, sweep it; the report. Raises RemediatorError (a usage, setup or
     AWS error the message explains) or the AWS SDK's own errors (`describe` explains those)."""
     if arguments.external_id is not None and arguments.role_arn is None:
@@ -188,7 +188,7 @@ def sweep(arguments: argparse.Namespace) -> dict[str, Any]:
     progress = Progress(enabled=sys.stderr.isatty() and arguments.output != "json")
     report = sweeper.run(request, account=account, progress=progress.advance)
     progress.done()
-    return to_builtins(report if role is None else finished(report, role_arn=role))
+    return report if role is None else finished(report, role_arn=role)
 
 
 def _account_of_role(role_arn: str) -> tuple[str, str]:
@@ -196,9 +196,9 @@ def _account_of_role(role_arn: str) -> tuple[str, str]:
     return account, partition
 
 
-def print_report(report: dict[str, Any], as_json: bool) -> None:
+def print_report(report: Report, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(report, indent=2, default=str))
+        print(json.dumps(to_builtins(report), indent=2, default=str))  # the one place it becomes JSON
         return
     print(findings_table(report, colour=use_colour(sys.stdout)))
     print()
@@ -207,7 +207,7 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
         print(problems)
         print()
     print(summary_line(report))
-    if report["dry_run"] and report["summary"].get(Action.WOULD_UPDATE):
+    if report.dry_run and report.summary.would_update:
         print("Dry run: nothing was written. Run again with --apply to write the lists shown as after.")
 
 

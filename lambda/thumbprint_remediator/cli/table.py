@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Iterable, Sequence
+from typing import TextIO
 
-from thumbprint_remediator.domain.report import tree_needs_attention
-from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Status
+from thumbprint_remediator.domain.report import needs_attention
+from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.domain.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
-from thumbprint_remediator.domain.views import ReportLike, as_tree
+from thumbprint_remediator.domain.views import Report
 
 _COLOURS = {
     "ok": "32",
@@ -39,26 +39,25 @@ def short(thumbprint: str | None) -> str:
     return server_text(thumbprint[:10]) if thumbprint else "-"
 
 
-def findings_table(report: ReportLike, colour: bool = False) -> str:
+def findings_table(report: Report, colour: bool = False) -> str:
     """Provider, status, trust, live vs pinned thumbprint, nearest expiry, action."""
-    report = as_tree(report)
-    urls = fitted((finding["url"] for finding in report["findings"]), PROVIDER_WIDTH)
-    rows = [COLUMNS]
+    urls = fitted((finding.url for finding in report.findings), PROVIDER_WIDTH)
+    rows: list[tuple[str, ...]] = [COLUMNS]
     unpinned = more_pinned = False
-    for finding in report["findings"]:
-        hosts = finding.get("hosts") or []
-        live = [host["live_thumbprint"] for host in hosts if host.get("live_thumbprint")]
-        read = finding["thumbprints_before"]
+    for finding in report.findings:
+        hosts = finding.hosts
+        live = [host.live_thumbprint for host in hosts if host.live_thumbprint]
+        read = finding.thumbprints_before
         pinned = read or []
         marks = [f"{short(value)}{'' if value in pinned else '*'}" for value in live]
         unpinned = unpinned or any(value not in pinned for value in live)
         more_pinned = more_pinned or len(pinned) > PINNED_SHOWN
-        trust = sorted({str(host.get("trust")) for host in hosts if host.get("trust")})
-        expiry = finding.get("nearest_expiry")
+        trust = sorted({host.trust for host in hosts if host.trust})
+        expiry = finding.nearest_expiry
         rows.append(
             (
-                urls[finding["url"]],
-                _shown(finding["status"]),
+                urls[finding.url],
+                _shown(finding.status.value),
                 _shown("/".join(trust)) or "-",
                 " ".join(marks) or "-",
                 "unknown"
@@ -66,8 +65,8 @@ def findings_table(report: ReportLike, colour: bool = False) -> str:
                 else " ".join(short(value) for value in pinned[:PINNED_SHOWN])
                 + (" +" if len(pinned) > PINNED_SHOWN else "")
                 or "-",
-                f"{expiry['days_left']}d" if expiry else "-",
-                _shown(finding["action"]),
+                f"{expiry.days_left}d" if expiry else "-",
+                _shown(finding.action.value),
             )
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(COLUMNS))]
@@ -87,36 +86,37 @@ def findings_table(report: ReportLike, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
-def summary_line(report: ReportLike) -> str:
-    report = as_tree(report)
-    summary = report["summary"]
-    counts = [f"{summary[key]} {key.replace('_', ' ')}" for key in _SUMMARY_STATUSES if summary.get(key)]
-    actions = [f"{summary[key]} {key.replace('_', ' ')}" for key in COUNTED_ACTIONS if summary.get(key)]
-    mode = "dry run" if report["dry_run"] else "applied"
+def summary_line(report: Report) -> str:
+    summary = report.summary
+    labels: tuple[Status | Action, ...] = (*_SUMMARY_STATUSES, *COUNTED_ACTIONS)
+    # Each count is the summary's field named by its status or action.
+    shown = {label: count for label in labels if (count := getattr(summary, label.value))}
+    counts = [f"{shown[key]} {key.value.replace('_', ' ')}" for key in _SUMMARY_STATUSES if key in shown]
+    actions = [f"{shown[key]} {key.value.replace('_', ' ')}" for key in COUNTED_ACTIONS if key in shown]
+    mode = "dry run" if report.dry_run else "applied"
     return (
-        f"{plural(summary['providers'], 'provider')} in {report['duration_ms']} ms ({mode}): "
+        f"{plural(summary.providers, 'provider')} in {report.duration_ms} ms ({mode}): "
         f"{', '.join(counts) or 'nothing to report'}" + (f"; {', '.join(actions)}" if actions else "")
     )
 
 
-def problems_list(report: ReportLike) -> str:
+def problems_list(report: Report) -> str:
     """The problems of every provider that needs attention, with what to do."""
-    report = as_tree(report)
     lines: list[str] = []
-    for finding in report["findings"]:
-        if not tree_needs_attention(finding):
+    for finding in report.findings:
+        if not needs_attention(finding):
             continue
-        shown: Sequence[Mapping[str, Any]] = [p for p in finding["problems"] if p["status"] != "ok"]
-        lines.append(f"{_shown(finding['url'])}: {_shown(finding['status'])}, {_shown(finding['action'])}")
-        if finding.get("action_reason"):
-            lines.append(f"    {_shown(finding['action_reason'], LINE_LIMIT)}")
-        before, after = finding.get("thumbprints_before"), finding.get("thumbprints_after")
+        shown = [p for p in finding.problems if p.status is not Status.OK]
+        lines.append(f"{_shown(finding.url)}: {_shown(finding.status.value)}, {_shown(finding.action.value)}")
+        if finding.action_reason:
+            lines.append(f"    {_shown(finding.action_reason, LINE_LIMIT)}")
+        before, after = finding.thumbprints_before, finding.thumbprints_after
         if after is not None and after != before:  # the lists the reason calls before and after
             lines.append(f"    before: {_thumbprints(before)}")
             lines.append(f"    after:  {_thumbprints(after)}")
         for problem in shown:
-            lines.append(f"  - {_shown(problem['message'], LINE_LIMIT)}")
-            lines.append(f"    what to do: {_shown(problem['remedy'], LINE_LIMIT)}")
+            lines.append(f"  - {_shown(problem.message, LINE_LIMIT)}")
+            lines.append(f"    what to do: {_shown(problem.remedy, LINE_LIMIT)}")
     return "\n".join(lines)
 
 
