@@ -118,7 +118,7 @@ def evaluations(
         if needs_attention(finding):
             compliance, annotation = "NON_COMPLIANT", describe_problem(finding)
         elif finding.status is Status.SKIPPED:
-            compliance, annotation = "NOT_APPLICABLE", finding.action_reason or "skipped"
+            compliance, annotation = "NOT_APPLICABLE", finding.action_reason or Status.SKIPPED.value
         else:
             compliance, annotation = "COMPLIANT", "thumbprints match the live chains"
         result.append(_evaluation(ids.get(finding.arn, finding.arn), compliance, annotation, timestamp))

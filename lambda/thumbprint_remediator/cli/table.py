@@ -12,15 +12,15 @@ from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.domain.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
 from thumbprint_remediator.domain.views import Report
 
-_COLOURS = {
-    "ok": "32",
-    "skipped": "2",
-    "expiring": "33",
-    "stale": "33",
-    "updated": "32",
-    "would_update": "36",
-    "blocked": "31",
-    "update_failed": "31",
+_COLOURS: dict[str, str] = {
+    Status.OK: "32",
+    Status.SKIPPED: "2",
+    Status.EXPIRING: "33",
+    Status.STALE: "33",
+    Action.UPDATED: "32",
+    Action.WOULD_UPDATE: "36",
+    Action.BLOCKED: "31",
+    Action.UPDATE_FAILED: "31",
 }
 _RED = "31"
 # The summary line counts statuses from healthy to most serious (skipped providers are not counted).

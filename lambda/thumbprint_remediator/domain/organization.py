@@ -163,7 +163,7 @@ def _account_entry(result: Mapping[str, Any]) -> dict[str, Any]:
     attention = [tree_compact_finding(finding) for finding in report["findings"] if tree_needs_attention(finding)]
     summary = report.get("summary") or {}
     needs_look = attention or any(summary.get(key) for key in SUMMARY_ATTENTION)
-    state = "failed" if error else ("attention" if needs_look else "ok")
+    state = AccountState.FAILED if error else (AccountState.ATTENTION if needs_look else AccountState.OK)
     return {
         "account": account_id,
         "name": name,

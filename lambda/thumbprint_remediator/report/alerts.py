@@ -505,7 +505,7 @@ def _common_news(findings: Sequence[Mapping[str, Any]]) -> str | None:
 
 def _headline(finding: Mapping[str, Any]) -> str:
     action = show(finding["action"], FIELD_LIMIT)
-    return show(finding["status"], FIELD_LIMIT).upper() + ("" if action == "none" else f" -> {action.upper()}")
+    return show(finding["status"], FIELD_LIMIT).upper() + ("" if action == Action.NONE else f" -> {action.upper()}")
 
 
 def _add_blocks(text: TextBudget, blocks: Iterable[list[str]], room: Callable[[int], int]) -> int:
@@ -667,7 +667,7 @@ def _problem_lines(finding: Mapping[str, Any], *, widened: bool = False) -> list
     remedy, not two that pull apart); under a skip tag it is the owner's to make; once written it is fixed; after a
     write that did not land, the write's error is the thing to fix. A change someone else made is named."""
     shown_notes = ("tls13_only", OUTSIDE_CHANGE_CODE)
-    problems = [p for p in finding["problems"] if p["status"] != "ok" or p["code"] in shown_notes]
+    problems = [p for p in finding["problems"] if p["status"] != Status.OK or p["code"] in shown_notes]
     blocked = any(Status(p["status"]).blocks_write for p in problems if p["status"] in Status)
     problems.sort(key=lambda p: 0 if p["status"] in Status and Status(p["status"]).blocks_write else 1)
     held = str(finding.get("action_reason") or "").startswith(_SKIP_HOLD)
@@ -842,11 +842,11 @@ def _json_part(
 def _label(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) -> str:
     action = str(finding["action"])
     impact = judge(finding, change)
-    if impact.widened is not None and impact.level is Impact.CRITICAL and action == "none":
+    if impact.widened is not None and impact.level is Impact.CRITICAL and action == Action.NONE:
         return "trust_widened"
     history = finding.get("history") or {}
     if (
-        action == "none"
+        action == Action.NONE
         and Status(finding["status"]).healthy
         and (
             history.get("since_last_sweep")
@@ -855,7 +855,7 @@ def _label(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) 
         )
     ):
         return "changed"  # healthy, but a change was seen (drift, a new chain, a change someone else made)
-    return action if action != "none" else str(finding["status"])
+    return action if action != Action.NONE else str(finding["status"])
 
 
 def _list(values: Sequence[str] | None) -> str:
