@@ -16,7 +16,8 @@ from sandbox import odd_input, shared_hosts  # noqa: F401 - importing them regis
 from sandbox.environment import Provider, Sandbox
 from sandbox.issuers import Issuer, IssuerEndpoint
 from thumbprint_remediator import contract
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 
 # Small limits keep each scenario to a few seconds; they are what the assertions below derive bounds from.
 FAST = {

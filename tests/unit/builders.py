@@ -26,7 +26,7 @@ from thumbprint_remediator.domain.report import Finding, build_report, describe_
 from thumbprint_remediator.domain.rules import assess
 from thumbprint_remediator.domain.untrusted import server_text
 from thumbprint_remediator.domain.views import to_builtins
-from thumbprint_remediator.tls.probe import certificate_info
+from thumbprint_remediator.tls.certificates import certificate_info
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

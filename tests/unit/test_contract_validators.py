@@ -21,7 +21,7 @@ from thumbprint_remediator.app.request import (
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.domain.errors import RequestError, SettingsError
 from thumbprint_remediator.domain.organization import map_run_result
-from thumbprint_remediator.tls.probe import parse_provider_url
+from thumbprint_remediator.tls.connection import parse_provider_url
 
 ARABIC_INDIC_TWELVE = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"  # ١٢٣٤٥٦٧٨٩٠١٢
 FULLWIDTH_TWELVE = "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10\uff11\uff12"

@@ -13,7 +13,7 @@ from sandbox.pki import SandboxPki, default_pki, sha1_thumbprint
 from tests.unit.builders import captured
 from thumbprint_remediator.domain.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
 from thumbprint_remediator.domain.untrusted import server_text
-from thumbprint_remediator.tls.probe import certificate_info
+from thumbprint_remediator.tls.certificates import certificate_info
 from thumbprint_remediator.tls.trust import TrustEvaluator, TrustStoreError
 
 

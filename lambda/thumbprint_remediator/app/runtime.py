@@ -53,7 +53,8 @@ from thumbprint_remediator.report.alerts import (
     render_organization_alert,
     should_notify_organization,
 )
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 # Kept free at the end of the Lambda's time for the alert and the return: the SNS client's worst case.
