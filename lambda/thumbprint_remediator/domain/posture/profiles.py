@@ -56,7 +56,7 @@ def _literal(part: str, wild: bool) -> bool:
 
 
 def _unpinned(_: str, __: bool) -> Judged:
-    return Judged(Reach.ISSUER, "any token carries some value of this claim")
+    return Judged(Reach.ISSUER, "the token's holder chooses this claim's value: it pins no tenant")
 
 
 # --- GitHub Actions ------------------------------------------------------------------------------------------
