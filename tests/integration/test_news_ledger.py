@@ -530,7 +530,7 @@ class NewsLedger(RuleBasedStateMachine):
         rig.plant(fault, [watched.arn for watched in self.fleet])
         failed = None
         try:
-            output = rig.sandbox.warm_invoke(event, environment, timeout_seconds=timeout)
+            output = rig.sandbox.invoke(event, environment, timeout_seconds=timeout, warm=True)
         except AlertDeliveryError as error:
             output, failed = error.report, error
         finally:
