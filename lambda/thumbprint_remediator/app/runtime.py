@@ -14,9 +14,12 @@ from msgspec import UnsetType
 from thumbprint_remediator import contract
 from thumbprint_remediator.app.channels import Channels, build_channels, check_change, evaluate_for_config
 from thumbprint_remediator.app.channels import publish as publish_channels
+from thumbprint_remediator.app.ports import Log
+from thumbprint_remediator.app.remember import commit_told, receipts_of
 from thumbprint_remediator.app.request import AggregateRequest, ListAccountsRequest, SweepRequest
 from thumbprint_remediator.app.settings import Settings
-from thumbprint_remediator.app.sweep import Log, Sweeper, commit_told_marks, deliver_alert
+from thumbprint_remediator.app.sweep import Sweeper
+from thumbprint_remediator.app.tell import Delivery, tell
 from thumbprint_remediator.aws.accounts import MemberRoles, OrganizationAccounts
 from thumbprint_remediator.aws.clients import Clients
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest
@@ -181,7 +184,7 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report |
         swept = sweeper.sweep(request, account=account, deadline=deadline_of(context))
         receipts = swept.receipts
         render = partial(render_alert, context=alert_context(sweeper.settings, runtime.session, context))
-        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on, render)
+        report = sweeper.tell(swept, sweeper.delivery(request.notify or sweeper.settings.notify_on, render))
         if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
             covered = None if request.providers is None else [row.arn for row in report.findings]
             target = _hub_target(runtime, account, context)
@@ -235,7 +238,7 @@ def _sweep_member_account(
         sweeper = replace(runtime.sweeper, inventory=inventory)
         swept = sweeper.sweep(request, account=account, deadline=deadline)
         receipts = swept.receipts
-        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on)
+        report = sweeper.tell(swept, sweeper.delivery(request.notify or sweeper.settings.notify_on))
     except AccountAccessError as error:
         report = runtime.sweeper.report_unswept_account(
             request, account=account, code="member_role_unavailable", message=str(error), remedy=MEMBER_ROLE_REMEDY
@@ -293,20 +296,20 @@ def aggregate_organization(
     come from the Distributed Map's result files, the full report is stored next to them, and what comes back is
     the summary, the report's key and the alert's outcome: the same few fields for any number of accounts."""
     log = runtime.sweeper.log
-    notify_on = request.notify or runtime.sweeper.settings.notify_on
-    publisher = runtime.sweeper.publisher
     render = partial(
         render_organization_alert, context=alert_context(runtime.sweeper.settings, runtime.session, context)
+    )
+    notify_on = request.notify or runtime.sweeper.settings.notify_on
+    delivery = Delivery(
+        runtime.sweeper.publisher, log, notify_on, render, "organization sweep", should_notify_organization
     )
     if request.store is None:
         report = aggregate(request.results, request.not_swept, execution=request.execution)
         tree = to_builtins(report)
         log.info("organization sweep finished", extra={"execution": request.execution, "summary": tree["summary"]})
-        due = publisher is not None and should_notify_organization(tree, notify_on)
-        outcome = deliver_alert(publisher if due else None, tree, notify_on, render, log, "organization sweep")
-        if outcome.sent:
-            _mark_told(runtime, told_marks(request.results))
-        return finished(report, alert=outcome)
+        told = tell(report, told_marks(request.results), delivery)
+        _remember_told(runtime, told.news)
+        return finished(report, alert=told.alert)
     location = request.store
     assert location.manifest_key is not None  # the request parser insists on it
     store = _store(runtime, location.bucket)
@@ -321,21 +324,20 @@ def aggregate_organization(
         extra={"execution": request.execution, "summary": tree["summary"], "report": store.location(report_key)},
     )
     view = alert_view(tree, store.location(report_key))
-    due = publisher is not None and should_notify_organization(tree, notify_on)
-    outcome = deliver_alert(publisher if due else None, view, notify_on, render, log, "organization sweep")
-    if outcome.sent:
-        _mark_told(runtime, told_marks(results))
-    return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=outcome)
+    told = tell(report, told_marks(results), delivery, carried=view)
+    _remember_told(runtime, told.news)
+    return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=told.alert)
 
 
-def _mark_told(runtime: Runtime, marks: list[tuple[str, int, bool]]) -> None:
-    """The members' news the delivered organization alert carried: marked told (history records the member
-    sweeps saved). Only a delivered alert uses up news, so this runs after the publish, never before."""
-    store = runtime.sweeper.history
+def _remember_told(runtime: Runtime, marks: tuple[tuple[str, int, bool], ...]) -> None:
+    """The members' news the delivered organization alert carried (none unless it was delivered): marked told,
+    on the history records the member sweeps saved."""
+    store, log = runtime.sweeper.history, runtime.sweeper.log
     if store is None or not marks:
         return
-    marked, failed = commit_told_marks(store, marks, runtime.sweeper.clock(), runtime.sweeper.log)
-    runtime.sweeper.log.info("organization news marked told", extra={"marked": marked, "not_marked": failed})
+    receipts = receipts_of(store, marks, runtime.sweeper.clock(), log)
+    marked = commit_told(store, receipts, log, runtime.sweeper.settings.max_workers)
+    log.info("organization news marked told", extra={"marked": marked, "not_marked": len(marks) - marked})
 
 
 def _store(runtime: Runtime, bucket: str) -> OrganizationStore:
