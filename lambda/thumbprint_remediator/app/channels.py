@@ -20,9 +20,11 @@ from msgspec import UNSET
 
 from thumbprint_remediator import contract
 from thumbprint_remediator.app.ports import Log
+from thumbprint_remediator.app.remember import remember_told
 from thumbprint_remediator.app.request import SweepRequest, provider_key
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.app.sweep import Sweeper, Swept, utc_now
+from thumbprint_remediator.app.tell import Delivery, tell
 from thumbprint_remediator.aws.clients import CallWindow, Clients
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest
 from thumbprint_remediator.aws.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
@@ -147,8 +149,11 @@ def check_change(
     if summary["outside_tool"]:
         log.warning("provider changed outside the tool", extra={"change": summary})
     # One delivery step, as for every sweep: a change by someone else is always worth telling.
-    delivery = sweeper.delivery(settings.notify_on, partial(render_alert, context=links), "change check")
-    return sweeper.tell(swept, delivery, worth_telling=bool(summary["outside_tool"]))
+    delivery = Delivery(
+        sweeper.publisher, log, settings.notify_on, partial(render_alert, context=links), "change check"
+    )
+    told = tell(swept.report, swept.receipts, delivery, worth_telling=bool(summary["outside_tool"]))
+    return remember_told(swept.report, told, sweeper.history, log, settings.max_workers)
 
 
 def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Problem | None:

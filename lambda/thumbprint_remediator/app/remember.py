@@ -8,14 +8,24 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from msgspec import UNSET
 
 from thumbprint_remediator.app.ports import HistoryStore, Log, TimeBudget
+from thumbprint_remediator.app.tell import Told
 from thumbprint_remediator.domain import memory
 from thumbprint_remediator.domain.errors import HistoryUnavailable
+from thumbprint_remediator.domain.report import finished
 from thumbprint_remediator.domain.rules import normalize_thumbprint
-from thumbprint_remediator.domain.views import ChangeEntry, FindingHistory, PlaceholderPin, UntoldEntry
+from thumbprint_remediator.domain.views import (
+    ChangeEntry,
+    FindingHistory,
+    PlaceholderPin,
+    Report,
+    UntoldEntry,
+    to_builtins,
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +166,29 @@ def commit_told(
         return 0
     with ThreadPoolExecutor(max_workers=max(min(workers, len(receipts)), 1), thread_name_prefix="told") as pool:
         return sum(pool.map(commit, receipts))
+
+
+def remember_told(
+    report: Report, told: Told[memory.Receipt], store: HistoryStore | None, log: Log, workers: int
+) -> Report:
+    """The report once told: with the alert's outcome, and the news the alert carried marked told (none unless SNS
+    accepted it); its history says how many marks held."""
+    parts: dict[str, Any] = {"alert": told.alert}
+    if told.news and store is not None:
+        committed = commit_told(store, told.news, log, workers, report.sweep_id)
+        parts["history"] = {**to_builtins(report.history), "told": committed, "told_failed": len(told.news) - committed}
+    return finished(report, **parts)
+
+
+def remember_told_marks(
+    store: HistoryStore | None, marks: Sequence[tuple[str, int, bool]], now: datetime, log: Log, workers: int
+) -> None:
+    """The members' news a delivered organization alert carried (`marks`: none otherwise) marked told, on the
+    history records the member sweeps saved."""
+    if store is None or not marks:
+        return
+    marked = commit_told(store, receipts_of(store, marks, now, log), log, workers)
+    log.info("organization news marked told", extra={"marked": marked, "not_marked": len(marks) - marked})
 
 
 def receipts_of(

@@ -25,7 +25,7 @@ from thumbprint_remediator.app.ports import (
     SweepScope,
     TrustVerifier,
 )
-from thumbprint_remediator.app.remember import HistoryKeeper, commit_told
+from thumbprint_remediator.app.remember import HistoryKeeper, remember_told
 from thumbprint_remediator.app.request import SweepRequest, select_providers
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.app.tell import Delivery, tell
@@ -33,7 +33,7 @@ from thumbprint_remediator.domain import memory
 from thumbprint_remediator.domain.errors import HistoryUnavailable, ProviderReadError
 from thumbprint_remediator.domain.models import Endpoint, ProbeResult, ProviderConfig, TrustResult
 from thumbprint_remediator.domain.remediation import Remediation, Write, decide
-from thumbprint_remediator.domain.report import Finding, build_report, describe_host, finished
+from thumbprint_remediator.domain.report import Finding, build_report, describe_host
 from thumbprint_remediator.domain.rules import (
     Assessment,
     assess,
@@ -44,7 +44,7 @@ from thumbprint_remediator.domain.rules import (
     presented_chains,
 )
 from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import AccountError, Report, to_builtins
+from thumbprint_remediator.domain.views import Report, to_builtins
 from thumbprint_remediator.report.alerts import render_alert
 
 
@@ -128,12 +128,6 @@ class Sweeper:
         """Remember: the providers' history."""
         return HistoryKeeper(self.history, self.log, self.iam_attempt_seconds)
 
-    def delivery(
-        self, notify_on: str, render: Callable[[Mapping[str, Any]], Any] = render_alert, what: str = "sweep"
-    ) -> Delivery:
-        """Tell: how this sweeper's alerts go out, under `notify_on`."""
-        return Delivery(self.publisher, self.log, notify_on, render, what)
-
     def run(
         self,
         request: SweepRequest,
@@ -143,11 +137,31 @@ class Sweeper:
         progress: Callable[[Finding, int, int], None] | None = None,
         render: Callable[[Mapping[str, Any]], Any] = render_alert,
     ) -> Report:
-        """Sweep, alert when due, and return the report. `deadline` (a `monotonic()` value) is when the report
-        must be ready, the alert's time being reserved after it; probing and writing stop
+        """Sweep, alert when due, and return the report (`pipeline`, its untold news left out)."""
+        return self.pipeline(request, account=account, deadline=deadline, progress=progress, render=render).report
+
+    def pipeline(
+        self,
+        request: SweepRequest,
+        *,
+        account: str | None,
+        deadline: float | None = None,
+        progress: Callable[[Finding, int, int], None] | None = None,
+        render: Callable[[Mapping[str, Any]], Any] = render_alert,
+    ) -> Swept:
+        """One sweep from end to end: observe, judge and act provider by provider, remembering what each showed;
+        tell; remember what was told. The finished report, with the receipts of the news still untold (none once
+        an alert carrying it was delivered), for whoever tells it later. `deadline` (a `monotonic()` value) is
+        when the report must be ready, the alert's time being reserved after it; probing and writing stop
         `finish_reserve_seconds` earlier, so that writes still in flight can be awaited or read afresh."""
+        # observe, judge, act (each provider's observation remembered, its news untold)
         swept = self.sweep(request, account=account, deadline=deadline, progress=progress)
-        return self.tell(swept, self.delivery(request.notify or self.settings.notify_on, render))
+        # tell
+        delivery = Delivery(self.publisher, self.log, request.notify or self.settings.notify_on, render)
+        told = tell(swept.report, swept.receipts, delivery)
+        # remember what was told
+        report = remember_told(swept.report, told, self.history, self.log, self.settings.max_workers)
+        return Swept(report, () if told.alert.sent else swept.receipts)
 
     def sweep(
         self,
@@ -182,50 +196,6 @@ class Sweeper:
         self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": to_builtins(report.summary)})
         receipts = tuple(finding.receipt for finding in findings if finding.receipt is not None)
         return Swept(report, receipts)
-
-    def tell(self, swept: Swept, delivery: Delivery, *, worth_telling: bool = False) -> Report:
-        """Tell (publish the alert when due), then remember what was told: only an alert SNS accepted moves the
-        told state on. On failure the full report is logged and carried by the error, and nothing is marked
-        told, so the next sweep tells again."""
-        told = tell(swept.report, swept.receipts, delivery, worth_telling=worth_telling)
-        return self.remember_told(finished(swept.report, alert=told.alert), told.news)
-
-    def remember_told(self, report: Report, receipts: tuple[memory.Receipt, ...]) -> Report:
-        """Mark told the news a delivered alert carried; the report says how many marks held."""
-        if not receipts or self.history is None:
-            return report
-        committed = commit_told(self.history, receipts, self.log, self.settings.max_workers, report.sweep_id)
-        history = {**to_builtins(report.history), "told": committed, "told_failed": len(receipts) - committed}
-        return finished(report, history=history)
-
-    def report_unswept_account(
-        self, request: SweepRequest, *, account: str | None, code: str, message: str, remedy: str
-    ) -> Report:
-        """The report of an account that could not be swept at all (its role cannot be assumed or cannot list
-        the providers): one account-level finding and an `error`, alerted like any other report."""
-        started_at = self.clock()
-        sweep_id = uuid.uuid4().hex[:12]
-        assessment = failed_assessment(code, message, remedy)
-        finding = Finding(
-            arn=request.account_role_arn or "",
-            url=f"account {account or 'unknown'} (member role)",
-            status=assessment.status,
-            problems=assessment.problems,
-            error=message,
-        )
-        report = build_report(
-            account=account,
-            dry_run=self.settings.dry_run if request.dry_run is None else request.dry_run,
-            started_at=started_at,
-            duration_ms=0,
-            findings=[finding],
-            sweep_id=sweep_id,
-            error=AccountError(code=code, message=message, remedy=remedy),
-        )
-        self.log.error(
-            "account not swept", extra={"sweep_id": sweep_id, "account": account, "error": to_builtins(report)["error"]}
-        )
-        return self.tell(Swept(report), self.delivery(request.notify or self.settings.notify_on))
 
     def _sweep_all(
         self,
