@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from infra.contract import PROJECT_ROOT, contract
+from infra.contract import PROJECT_ROOT
 from infra.schedule_expression import DAY, HOUR, MINUTE, ScheduleExpression, ScheduleExpressionError, parse_schedule
+from thumbprint_remediator.contract import validators
+from thumbprint_remediator.contract.deadlines import DEFAULT_HOST_BUDGET_SECONDS, minimum_timeout_seconds
+from thumbprint_remediator.contract.names import NOTIFY_CHOICES
+from thumbprint_remediator.contract.validators import is_ascii_digits
 
 Architecture = Literal["arm64", "x86_64"]
 ARCHITECTURES: Final[tuple[Architecture, ...]] = ("arm64", "x86_64")
@@ -21,12 +25,10 @@ DEFAULT_SCHEDULE: Final = parse_schedule("rate(1 day)")
 DEFAULT_MEMORY_MB: Final = 512  # more memory is more CPU for the TLS handshakes
 DEFAULT_TIMEOUT_SECONDS: Final = 300
 # Below this a sweep could list the providers but probe none: derived from the AWS clients' bounds, the host
-# budget and the reserves the function keeps (contract.minimum_timeout_seconds).
-MIN_TIMEOUT_SECONDS: Final = contract.minimum_timeout_seconds(contract.DEFAULT_HOST_BUDGET_SECONDS)
+# budget and the reserves the function keeps (minimum_timeout_seconds).
+MIN_TIMEOUT_SECONDS: Final = minimum_timeout_seconds(DEFAULT_HOST_BUDGET_SECONDS)
 # With the history table each provider also reads and writes its record, so the floor is higher.
-MIN_TIMEOUT_SECONDS_WITH_HISTORY: Final = contract.minimum_timeout_seconds(
-    contract.DEFAULT_HOST_BUDGET_SECONDS, history=True
-)
+MIN_TIMEOUT_SECONDS_WITH_HISTORY: Final = minimum_timeout_seconds(DEFAULT_HOST_BUDGET_SECONDS, history=True)
 MAX_TIMEOUT_SECONDS: Final = 900
 # The dead-man alarm watches two schedule periods; CloudWatch caps an alarm's range at 7 days.
 MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2
@@ -69,7 +71,7 @@ class StackConfig:
             expiry_warning_days=_integer(
                 "expiryWarningDays", get("expiryWarningDays"), defaults.expiry_warning_days, 0, 3650
             ),
-            notify_on=_choice("notifyOn", get("notifyOn"), defaults.notify_on, contract.NOTIFY_CHOICES),
+            notify_on=_choice("notifyOn", get("notifyOn"), defaults.notify_on, NOTIFY_CHOICES),
             extra_ca_bundle=_pem_bundle(get("extraCaBundle"), base_dir),
             architecture=_architecture(get("architecture"), defaults.architecture),
             memory_size=_integer("memorySize", get("memorySize"), defaults.memory_size, 128, 10240),
@@ -139,7 +141,7 @@ def parse_boolean(key: str, value: Any, default: bool) -> bool:
     if isinstance(value, bool):
         return value
     try:
-        return contract.parse_boolean(str(value))
+        return validators.parse_boolean(str(value))
     except ValueError as error:
         raise ConfigError(f"{key}: {error}") from None
 
@@ -147,7 +149,7 @@ def parse_boolean(key: str, value: Any, default: bool) -> bool:
 def _integer(key: str, value: Any, default: int, low: int, high: int) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
-    if isinstance(value, bool) or not contract.is_ascii_digits(str(value).strip()):
+    if isinstance(value, bool) or not is_ascii_digits(str(value).strip()):
         raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {value!r}")
     number = int(str(value).strip())
     if not low <= number <= high:

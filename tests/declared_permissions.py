@@ -16,7 +16,7 @@ from thumbprint_remediator.aws import (
     publisher,
     security_hub,
 )
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 
 ADAPTERS: Final[dict[str, ModuleType]] = {
     "inventory": inventory,

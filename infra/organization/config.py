@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from infra.config import ConfigError, parse_boolean
-from infra.contract import contract
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME, SERVICE_NAME
+from thumbprint_remediator.contract.validators import (
+    ACCOUNT_ID,
+    PARENT_ID,
+    is_ascii_digits,
+    is_external_id,
+    is_organization_id,
+    is_role_name,
+)
 
 CallAs = Literal["SELF", "DELEGATED_ADMIN"]
 CALL_AS: Final[tuple[CallAs, ...]] = ("SELF", "DELEGATED_ADMIN")
@@ -40,7 +48,7 @@ class OrganizationConfig:
     organization_id: str
     target_ous: tuple[str, ...]  # roots (r-...) or OUs (ou-...): the StackSet's targets and the sweep's
     target_accounts: tuple[str, ...] | None = None  # only these accounts of the OUs; None = all
-    member_role_name: str = contract.DEFAULT_MEMBER_ROLE_NAME
+    member_role_name: str = DEFAULT_MEMBER_ROLE_NAME
     external_id: str = ""
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     call_as: CallAs = "SELF"
@@ -54,20 +62,20 @@ class OrganizationConfig:
                 raise ConfigError(f"{', '.join(given)}: organization settings need -c organization=true")
             return None
         organization_id = _text(get("organizationId"))
-        if not contract.is_organization_id(organization_id):
+        if not is_organization_id(organization_id):
             raise ConfigError(
                 f"organizationId: expected your organization's id (o-xxxxxxxxxx, from `aws organizations "
                 f"describe-organization`), got {organization_id!r}"
             )
-        target_ous = _ids("targetOus", get("targetOus"), contract.PARENT_ID, "root or OU ids (r-..., ou-...)")
+        target_ous = _ids("targetOus", get("targetOus"), PARENT_ID, "root or OU ids (r-..., ou-...)")
         if not target_ous:
             raise ConfigError("targetOus: expected a comma-separated list of OU ids (ou-...) or the root id (r-...)")
-        accounts = _ids("targetAccounts", get("targetAccounts"), contract.ACCOUNT_ID, "12-digit account ids")
-        role_name = _text(get("memberRoleName")) or contract.DEFAULT_MEMBER_ROLE_NAME
-        if not contract.is_role_name(role_name):
+        accounts = _ids("targetAccounts", get("targetAccounts"), ACCOUNT_ID, "12-digit account ids")
+        role_name = _text(get("memberRoleName")) or DEFAULT_MEMBER_ROLE_NAME
+        if not is_role_name(role_name):
             raise ConfigError(f"memberRoleName: expected an IAM role name, got {role_name!r}")
-        external_id = _text(get("externalId")) or f"{contract.SERVICE_NAME}-{organization_id}"
-        if not contract.is_external_id(external_id):
+        external_id = _text(get("externalId")) or f"{SERVICE_NAME}-{organization_id}"
+        if not is_external_id(external_id):
             raise ConfigError(
                 f"externalId: expected 2 to 1224 characters of letters, digits and +=,.@:/-_, got {external_id!r}"
             )
@@ -101,7 +109,7 @@ def _concurrency(value: Any) -> int:
     text = _text(value)
     if not text:
         return DEFAULT_MAX_CONCURRENCY
-    if not contract.is_ascii_digits(text) or not 1 <= int(text) <= MAX_CONCURRENCY:
+    if not is_ascii_digits(text) or not 1 <= int(text) <= MAX_CONCURRENCY:
         raise ConfigError(f"maxConcurrency: expected a whole number from 1 to {MAX_CONCURRENCY}, got {value!r}")
     return int(text)
 

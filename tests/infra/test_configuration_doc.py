@@ -13,8 +13,19 @@ from infra.channels import ChannelsConfig
 from infra.config import StackConfig
 from infra.organization.config import DEFAULT_MAX_CONCURRENCY
 from tests.infra.synthesis import PROJECT_ROOT
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.names import (
+    DEFAULT_MEMBER_ROLE_NAME,
+    ENV_CONNECT_TIMEOUT,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_PRUNE_AFTER_DAYS,
+    ENV_READ_TIMEOUT,
+    ENV_REMEMBER_CHAINS_DAYS,
+    ENV_SAMPLE_ADDRESSES,
+    ENV_SAMPLES_PER_ADDRESS,
+    SETTINGS_ENV_NAMES,
+)
 
 DOCS = PROJECT_ROOT / "docs"
 # The context keys whose default is not a value of the config's dataclass: it comes from elsewhere, or is "none".
@@ -82,27 +93,27 @@ def test_the_organization_table_lists_every_key_organization_mode_reads() -> Non
 
     assert set(documented) == _keys_read("infra/organization/config.py")
     assert documented["maxConcurrency"] == f"`{DEFAULT_MAX_CONCURRENCY}`"
-    assert documented["memberRoleName"] == f"`{contract.DEFAULT_MEMBER_ROLE_NAME}`"
+    assert documented["memberRoleName"] == f"`{DEFAULT_MEMBER_ROLE_NAME}`"
 
 
 def test_every_variable_the_function_reads_is_named() -> None:
     pages = (DOCS / "configuration.md").read_text() + (DOCS / "history.md").read_text()
 
-    for name in contract.SETTINGS_ENV_NAMES:
+    for name in SETTINGS_ENV_NAMES:
         assert f"`{name}`" in pages, f"{name} is read by Settings.from_env but documented nowhere"
 
 
 @pytest.mark.parametrize(
     ("name", "field"),
     [
-        (contract.ENV_CONNECT_TIMEOUT, "connect_timeout"),
-        (contract.ENV_READ_TIMEOUT, "read_timeout"),
-        (contract.ENV_HOST_BUDGET, "host_budget"),
-        (contract.ENV_MAX_WORKERS, "max_workers"),
-        (contract.ENV_SAMPLE_ADDRESSES, "sample_addresses"),
-        (contract.ENV_SAMPLES_PER_ADDRESS, "samples_per_address"),
-        (contract.ENV_PRUNE_AFTER_DAYS, "prune_after_days"),
-        (contract.ENV_REMEMBER_CHAINS_DAYS, "remember_chains_days"),
+        (ENV_CONNECT_TIMEOUT, "connect_timeout"),
+        (ENV_READ_TIMEOUT, "read_timeout"),
+        (ENV_HOST_BUDGET, "host_budget"),
+        (ENV_MAX_WORKERS, "max_workers"),
+        (ENV_SAMPLE_ADDRESSES, "sample_addresses"),
+        (ENV_SAMPLES_PER_ADDRESS, "samples_per_address"),
+        (ENV_PRUNE_AFTER_DAYS, "prune_after_days"),
+        (ENV_REMEMBER_CHAINS_DAYS, "remember_chains_days"),
     ],
 )
 def test_each_tuning_knobs_documented_default_is_the_codes(name: str, field: str) -> None:

@@ -39,7 +39,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 from cryptography import x509
 
-from thumbprint_remediator.contract import without_https_scheme
+from thumbprint_remediator.contract.validators import without_https_scheme
 from thumbprint_remediator.domain.models import (
     CertificateInfo,
     Endpoint,
