@@ -18,15 +18,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.config import ConfigError, parse_boolean
+from infra.config import ConfigError, context_boolean
 from thumbprint_remediator.contract.names import (
     CHANGE_EVENT_NAMES,
     CHANGE_EVENT_SOURCE,
     CLOUDTRAIL_DETAIL_TYPE,
     CONFIG_RESOURCE_TYPE,
-    ENV_FINDING_EVENTS,
-    ENV_FUNCTION_ROLE_ARN,
-    ENV_SECURITY_HUB,
     IAM_EVENTS_REGION,
     SECURITY_HUB_PRODUCT_ARN_PATTERN,
 )
@@ -35,6 +32,14 @@ from thumbprint_remediator.contract.permissions import (
     FINDING_EVENT_ACTIONS,
     SECURITY_HUB_IMPORT_ACTIONS,
     SECURITY_HUB_READ_ACTIONS,
+)
+from thumbprint_remediator.contract.settings import (
+    CHANGE_CHECK,
+    CONFIG_RULE,
+    FINDING_EVENTS,
+    FUNCTION_ROLE_ARN,
+    REGION,
+    SECURITY_HUB,
 )
 
 # Delivery retries before a change event is dropped; the next scheduled sweep catches what was missed.
@@ -51,23 +56,22 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 class ChannelsConfig:
     """`-c findingEvents=false`, `-c changeCheck=true`, `-c securityHub=true`, `-c configRule=true`, `-c region=...`."""
 
-    finding_events: bool = True
-    change_check: bool = False
-    security_hub: bool = False
-    config_rule: bool = False
-    region: str | None = None  # where the main stack is deployed, when known at synth
+    finding_events: bool = FINDING_EVENTS.stack_default
+    change_check: bool = CHANGE_CHECK.stack_default
+    security_hub: bool = SECURITY_HUB.stack_default
+    config_rule: bool = CONFIG_RULE.stack_default
+    region: str | None = REGION.stack_default  # where the main stack is deployed, when known at synth
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any], default_region: str | None = None) -> ChannelsConfig:
-        defaults = cls()
-        region = _text(get("region")) or default_region or None
+        region = _text(get(REGION.key)) or default_region or None
         if region is not None and not _REGION.fullmatch(region):
-            raise ConfigError(f"region: expected an AWS region such as eu-west-1, got {region!r}")
+            raise ConfigError(f"{REGION.key}: expected an AWS region such as eu-west-1, got {region!r}")
         return cls(
-            finding_events=parse_boolean("findingEvents", get("findingEvents"), defaults.finding_events),
-            change_check=parse_boolean("changeCheck", get("changeCheck"), defaults.change_check),
-            security_hub=parse_boolean("securityHub", get("securityHub"), defaults.security_hub),
-            config_rule=parse_boolean("configRule", get("configRule"), defaults.config_rule),
+            finding_events=context_boolean(FINDING_EVENTS, get),
+            change_check=context_boolean(CHANGE_CHECK, get),
+            security_hub=context_boolean(SECURITY_HUB, get),
+            config_rule=context_boolean(CONFIG_RULE, get),
             region=region,
         )
 
@@ -117,11 +121,11 @@ def channel_policies(channels: ChannelsConfig) -> dict[str, iam.PolicyDocument]:
 def channel_environment(channels: ChannelsConfig, role_arn: str) -> dict[str, str]:
     """The variables Settings.from_env reads for the channels, by the contract's names."""
     environment = {
-        ENV_FINDING_EVENTS: "true" if channels.finding_events else "false",
-        ENV_SECURITY_HUB: "true" if channels.security_hub else "false",
+        **FINDING_EVENTS.environment(channels.finding_events),
+        **SECURITY_HUB.environment(channels.security_hub),
     }
     if channels.change_check:
-        environment[ENV_FUNCTION_ROLE_ARN] = role_arn
+        environment.update(FUNCTION_ROLE_ARN.environment(role_arn))
     return environment
 
 

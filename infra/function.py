@@ -22,17 +22,8 @@ from infra.history import HistoryTable
 from infra.log_groups import encrypted_log_group
 from thumbprint_remediator.contract.metrics import METRICS_NAMESPACE
 from thumbprint_remediator.contract.names import (
-    ENV_DASHBOARD_NAME,
-    ENV_DRY_RUN,
-    ENV_EXPIRY_WARNING_DAYS,
-    ENV_EXTRA_CA_BUNDLE,
-    ENV_HISTORY_TABLE,
-    ENV_LOG_GROUP_NAME,
-    ENV_NOTIFY_ON,
     ENV_POWERTOOLS_METRICS_NAMESPACE,
     ENV_POWERTOOLS_SERVICE_NAME,
-    ENV_STACK_NAME,
-    ENV_TOPIC_ARN,
     HANDLER,
     OIDC_PROVIDER_ARN_PATTERN,
     SERVICE_NAME,
@@ -42,6 +33,17 @@ from thumbprint_remediator.contract.permissions import (
     ALERT_ACTIONS,
     DEAD_LETTER_ACTIONS,
     OIDC_PROVIDER_ACTIONS,
+)
+from thumbprint_remediator.contract.settings import (
+    DASHBOARD_NAME,
+    DRY_RUN,
+    EXPIRY_WARNING_DAYS,
+    EXTRA_CA_BUNDLE,
+    HISTORY_TABLE,
+    LOG_GROUP_NAME,
+    NOTIFY_ON,
+    STACK_NAME,
+    TOPIC_ARN,
 )
 
 LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
@@ -77,23 +79,23 @@ def function_environment(
     history_table_name: str | None = None,
     links: AlertLinks | None = None,
 ) -> dict[str, str]:
-    """The variables the engine's Settings.from_env and Powertools read, by the contract's names."""
+    """The variables the engine's Settings.from_env and Powertools read, named and spelled by the table of settings."""
     environment = {
-        ENV_TOPIC_ARN: topic_arn,
-        ENV_DRY_RUN: "true" if config.dry_run else "false",
-        ENV_EXPIRY_WARNING_DAYS: str(config.expiry_warning_days),
-        ENV_NOTIFY_ON: config.notify_on,
+        **TOPIC_ARN.environment(topic_arn),
+        **DRY_RUN.environment(config.dry_run),
+        **EXPIRY_WARNING_DAYS.environment(config.expiry_warning_days),
+        **NOTIFY_ON.environment(config.notify_on),
         ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         ENV_POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     }
     if extra_ca_bundle_path:
-        environment[ENV_EXTRA_CA_BUNDLE] = extra_ca_bundle_path
+        environment.update(EXTRA_CA_BUNDLE.environment(extra_ca_bundle_path))
     if history_table_name:
-        environment[ENV_HISTORY_TABLE] = history_table_name
+        environment.update(HISTORY_TABLE.environment(history_table_name))
     if links is not None:
-        environment[ENV_STACK_NAME] = links.stack_name
-        environment[ENV_DASHBOARD_NAME] = links.dashboard_name
-        environment[ENV_LOG_GROUP_NAME] = links.log_group_name
+        environment.update(STACK_NAME.environment(links.stack_name))
+        environment.update(DASHBOARD_NAME.environment(links.dashboard_name))
+        environment.update(LOG_GROUP_NAME.environment(links.log_group_name))
     return environment
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sandbox.environment import Sandbox
-from thumbprint_remediator.contract.names import SETTINGS_ENV_NAMES
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 
 # Variables that would let the machine's own AWS setup leak into a run: every run starts without them.
 AWS_VARIABLES = (

@@ -19,7 +19,7 @@ CONTRACT_MODULES = sorted(
 
 
 def test_the_contract_package_has_one_module_per_concern() -> None:
-    concerns = ("deadlines", "metrics", "names", "permissions", "validators")
+    concerns = ("deadlines", "metrics", "names", "permissions", "settings", "validators")
 
     assert [f"{CONTRACT}.{name}" for name in concerns] == CONTRACT_MODULES
 

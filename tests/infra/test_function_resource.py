@@ -23,8 +23,8 @@ from thumbprint_remediator.contract.names import (
     ENV_TOPIC_ARN,
     HANDLER,
     SERVICE_NAME,
-    SETTINGS_ENV_NAMES,
 )
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 

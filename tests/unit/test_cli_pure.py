@@ -19,8 +19,8 @@ from thumbprint_remediator.contract.names import (
     ENV_MAX_WORKERS,
     ENV_NOTIFY_ON,
     ENV_TOPIC_ARN,
-    SETTINGS_ENV_NAMES,
 )
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 
 
 def test_a_long_value_is_cut_in_the_middle_keeping_its_start_and_end() -> None:

@@ -25,8 +25,8 @@ from thumbprint_remediator.contract.names import (
     ENV_SAMPLES_PER_ADDRESS,
     ENV_STACK_NAME,
     ENV_TOPIC_ARN,
-    SETTINGS_ENV_NAMES,
 )
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 from thumbprint_remediator.domain.errors import SettingsError
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"

@@ -20,8 +20,8 @@ from thumbprint_remediator.contract.names import (
     ENV_FUNCTION_ROLE_ARN,
     ENV_SECURITY_HUB,
     ENV_TOPIC_ARN,
-    SETTINGS_ENV_NAMES,
 )
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 from thumbprint_remediator.domain.errors import SettingsError
 
 NOT_READ: Final = frozenset(

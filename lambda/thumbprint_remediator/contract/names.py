@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# Environment variables the function reads (see settings.Settings.from_env).
+# Environment variables the function reads (app/settings.py); the table of settings is contract/settings.py.
 ENV_TOPIC_ARN: Final = "TOPIC_ARN"
 ENV_DRY_RUN: Final = "DRY_RUN"
 ENV_EXPIRY_WARNING_DAYS: Final = "EXPIRY_WARNING_DAYS"
@@ -31,29 +31,6 @@ ENV_REMEMBER_CHAINS_DAYS: Final = "REMEMBER_CHAINS_DAYS"
 ENV_STACK_NAME: Final = "STACK_NAME"
 ENV_DASHBOARD_NAME: Final = "DASHBOARD_NAME"
 ENV_LOG_GROUP_NAME: Final = "LOG_GROUP_NAME"
-
-SETTINGS_ENV_NAMES: Final = (
-    ENV_TOPIC_ARN,
-    ENV_DRY_RUN,
-    ENV_EXPIRY_WARNING_DAYS,
-    ENV_EXTRA_CA_BUNDLE,
-    ENV_NOTIFY_ON,
-    ENV_CONNECT_TIMEOUT,
-    ENV_READ_TIMEOUT,
-    ENV_HOST_BUDGET,
-    ENV_MAX_WORKERS,
-    ENV_FINDING_EVENTS,
-    ENV_SECURITY_HUB,
-    ENV_FUNCTION_ROLE_ARN,
-    ENV_SAMPLE_ADDRESSES,
-    ENV_SAMPLES_PER_ADDRESS,
-    ENV_HISTORY_TABLE,
-    ENV_PRUNE_AFTER_DAYS,
-    ENV_REMEMBER_CHAINS_DAYS,
-    ENV_STACK_NAME,
-    ENV_DASHBOARD_NAME,
-    ENV_LOG_GROUP_NAME,
-)
 
 # Powertools variables the stack sets; read by Powertools itself, not by our settings.
 ENV_POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
