@@ -17,7 +17,7 @@ from thumbprint_remediator.aws import (
     roles,
     security_hub,
 )
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 
 ADAPTERS: Final[dict[str, ModuleType]] = {
     "inventory": inventory,

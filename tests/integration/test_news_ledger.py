@@ -63,9 +63,17 @@ from sandbox.faults import Call, FaultProxy, FaultRule
 from sandbox.issuers import Issuer
 from sandbox.matrix.silence import CONFIG_EVENT
 from sandbox.pki import KeyedCertificate, PresentedChain, issue_intermediate
-from thumbprint_remediator import contract
 from thumbprint_remediator.aws.history import STATE_SORT_KEY, HistoryTable, partition_key
 from thumbprint_remediator.cli.main import main as cli_main
+from thumbprint_remediator.contract.names import (
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HISTORY_TABLE,
+    ENV_NOTIFY_ON,
+    ENV_TOPIC_ARN,
+    HISTORY_PARTITION_KEY,
+    HISTORY_SORT_KEY,
+    SKIP_TAG_KEY,
+)
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 from thumbprint_remediator.domain.memory import HistoryRecord
 
@@ -353,8 +361,8 @@ class Rig:
         self.dynamodb.delete_item(
             TableName=self.table,
             Key={
-                contract.HISTORY_PARTITION_KEY: {"S": partition_key(arn)},
-                contract.HISTORY_SORT_KEY: {"S": STATE_SORT_KEY},
+                HISTORY_PARTITION_KEY: {"S": partition_key(arn)},
+                HISTORY_SORT_KEY: {"S": STATE_SORT_KEY},
             },
         )
 
@@ -393,8 +401,8 @@ class NewsLedger(RuleBasedStateMachine):
             rig.forget(provider.arn)
             self.fleet.append(Watched(provider, base, base, frozenset(provider.pinned)))
         self.environment = {
-            contract.ENV_HISTORY_TABLE: rig.table,
-            contract.ENV_NOTIFY_ON: "changes",
+            ENV_HISTORY_TABLE: rig.table,
+            ENV_NOTIFY_ON: "changes",
             "AWS_ENDPOINT_URL": rig.proxy.url,
         }
         # The tool has seen the fleet once (a first sweep has nothing to compare with, so news starts after it).
@@ -432,12 +440,10 @@ class NewsLedger(RuleBasedStateMachine):
         account = self.rig.sandbox.account
         if change == "toggles_skip_tag":
             if watched.tagged:
-                account.iam.untag_open_id_connect_provider(
-                    OpenIDConnectProviderArn=watched.arn, TagKeys=[contract.SKIP_TAG_KEY]
-                )
+                account.iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=watched.arn, TagKeys=[SKIP_TAG_KEY])
             else:
                 account.iam.tag_open_id_connect_provider(
-                    OpenIDConnectProviderArn=watched.arn, Tags=[{"Key": contract.SKIP_TAG_KEY, "Value": "true"}]
+                    OpenIDConnectProviderArn=watched.arn, Tags=[{"Key": SKIP_TAG_KEY, "Value": "true"}]
                 )
             watched.tagged = not watched.tagged
             note(f"step {self.step}: someone {'tags' if watched.tagged else 'untags'} {watched.provider.url}")
@@ -482,7 +488,7 @@ class NewsLedger(RuleBasedStateMachine):
         nobody hears of it until the next delivered alert."""
         self.step += 1
         if env:
-            self._invoke("NOTIFY_ON=never", None, fault, notify=None, env={contract.ENV_NOTIFY_ON: "never"})
+            self._invoke("NOTIFY_ON=never", None, fault, notify=None, env={ENV_NOTIFY_ON: "never"})
         else:
             self._invoke("manual notify never", {"dry_run": False, "notify": "never"}, fault, notify=None)
 
@@ -525,7 +531,7 @@ class NewsLedger(RuleBasedStateMachine):
         rig = self.rig
         environment = {**self.environment, **(env or {})}
         if fault == "sns_topic_missing":
-            environment[contract.ENV_TOPIC_ARN] = rig.sandbox.topic_arn + "-missing"
+            environment[ENV_TOPIC_ARN] = rig.sandbox.topic_arn + "-missing"
         timeout = TOO_LITTLE_TIME if fault == "out_of_time" else 300
         rig.plant(fault, [watched.arn for watched in self.fleet])
         failed = None
@@ -542,7 +548,7 @@ class NewsLedger(RuleBasedStateMachine):
     def _cli_dry_run(self) -> None:
         sandbox = self.rig.sandbox
         environment = {**sandbox.account.environment(), **sandbox.trust_environment}
-        bundle = sandbox.trust_environment[contract.ENV_EXTRA_CA_BUNDLE]
+        bundle = sandbox.trust_environment[ENV_EXTRA_CA_BUNDLE]
         printed = io.StringIO()
         with applied_environment(environment), contextlib.redirect_stdout(printed):
             code = cli_main(["sweep", "--history-table", self.rig.table, "--json", "--extra-ca-bundle", bundle])

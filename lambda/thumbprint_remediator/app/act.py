@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.ports import Inventory
+from thumbprint_remediator.contract.deadlines import write_window_seconds
 from thumbprint_remediator.domain.errors import (
     ProviderReadError,
     ProviderUpdateError,
@@ -86,7 +86,7 @@ class ThumbprintWrites:
     @property
     def window_seconds(self) -> float:
         """A write starts only this long before the deadline: one update and one read-back."""
-        return contract.write_window_seconds(self.iam_attempt_seconds)
+        return write_window_seconds(self.iam_attempt_seconds)
 
     def write(
         self,

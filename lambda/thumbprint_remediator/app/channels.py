@@ -18,7 +18,6 @@ import boto3
 import msgspec
 from msgspec import UNSET
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.ports import Log
 from thumbprint_remediator.app.remember import remember_told
 from thumbprint_remediator.app.request import SweepRequest, provider_key
@@ -30,6 +29,7 @@ from thumbprint_remediator.aws.cloudtrail import ChangeRequest
 from thumbprint_remediator.aws.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
 from thumbprint_remediator.aws.finding_events import FindingEvents
 from thumbprint_remediator.aws.security_hub import HubTarget, SecurityHubFindings
+from thumbprint_remediator.contract.names import SKIP_TAG_KEY
 from thumbprint_remediator.domain.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
 from thumbprint_remediator.domain.report import Finding, build_report, finished
@@ -185,7 +185,7 @@ def _outside_change(change: ChangeRequest, finding: Mapping[str, Any]) -> Proble
         message=message,
         remedy=(
             "Ask the principal named here why the provider was changed; leave thumbprint lists to this tool, "
-            f"or tag the provider {contract.SKIP_TAG_KEY}=true if it is managed elsewhere"
+            f"or tag the provider {SKIP_TAG_KEY}=true if it is managed elsewhere"
         ),
     )
 

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 from msgspec import UnsetType
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.channels import Channels, build_channels, check_change, evaluate_for_config
 from thumbprint_remediator.app.channels import publish as publish_channels
 from thumbprint_remediator.app.ports import Log
@@ -30,6 +29,7 @@ from thumbprint_remediator.aws.inventory import IamOidcProviders
 from thumbprint_remediator.aws.org_store import OrganizationStore
 from thumbprint_remediator.aws.publisher import AlertPublisher
 from thumbprint_remediator.aws.security_hub import HubTarget
+from thumbprint_remediator.contract.deadlines import REPORT_SLACK_SECONDS, alert_reserve_seconds, aws_attempt_seconds
 from thumbprint_remediator.domain.errors import AccountAccessError, InventoryError
 from thumbprint_remediator.domain.memory import Receipt
 from thumbprint_remediator.domain.organization import (
@@ -64,7 +64,7 @@ from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 # Kept free at the end of the Lambda's time for the alert and the return: the SNS client's worst case.
-LAMBDA_RESERVE_SECONDS = contract.alert_reserve_seconds()
+LAMBDA_RESERVE_SECONDS = alert_reserve_seconds()
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
         trust=TrustEvaluator.from_system(settings.extra_ca_bundle),
         publisher=AlertPublisher(settings.topic_arn, client=clients.sns()) if settings.topic_arn else None,
         log=log,
-        iam_attempt_seconds=contract.aws_attempt_seconds(),
+        iam_attempt_seconds=aws_attempt_seconds(),
         # One attempt per history call (the "write" bounds): it is best effort, and must fit the provider's budget.
         history=HistoryTable(settings.history_table, clients.client("dynamodb", "write"))
         if settings.history_table
@@ -165,7 +165,7 @@ def end_of(context: Any) -> float | None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return None
-    return time.monotonic() + float(remaining()) / 1000 - contract.REPORT_SLACK_SECONDS
+    return time.monotonic() + float(remaining()) / 1000 - REPORT_SLACK_SECONDS
 
 
 def _warn_if_too_short(sweeper: Sweeper, context: Any) -> None:

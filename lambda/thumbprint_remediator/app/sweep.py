@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.act import ThumbprintWrites, WriteGate
 from thumbprint_remediator.app.ports import (
     HistoryStore,
@@ -29,6 +28,14 @@ from thumbprint_remediator.app.remember import HistoryKeeper, remember_told
 from thumbprint_remediator.app.request import SweepRequest, select_providers
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.app.tell import Delivery, tell
+from thumbprint_remediator.contract.deadlines import (
+    TIME_BUDGET_EXHAUSTED,
+    aws_attempt_seconds,
+    drain_reserve_seconds,
+    provider_seconds,
+    write_window_seconds,
+)
+from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY, SKIP_TAG_KEY
 from thumbprint_remediator.domain import memory
 from thumbprint_remediator.domain.errors import HistoryUnavailable, ProviderReadError
 from thumbprint_remediator.domain.models import Endpoint, ProbeResult, ProviderConfig, TrustResult
@@ -102,7 +109,7 @@ class Sweeper:
     log: Log
     clock: Callable[[], datetime] = utc_now
     # The longest one IAM attempt can take (clients.py's timeouts): the write window and the drain derive from it.
-    iam_attempt_seconds: float = contract.aws_attempt_seconds()
+    iam_attempt_seconds: float = aws_attempt_seconds()
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     # None: stateless, as without HISTORY_TABLE.
@@ -111,12 +118,12 @@ class Sweeper:
     @property
     def finish_reserve_seconds(self) -> float:
         """Kept between the sweep's deadline and the report's: await writes in flight, read them afresh."""
-        return contract.drain_reserve_seconds(self.iam_attempt_seconds)
+        return drain_reserve_seconds(self.iam_attempt_seconds)
 
     @property
     def write_window_seconds(self) -> float:
         """A write starts only this long before the sweep's deadline: one update and one read-back."""
-        return contract.write_window_seconds(self.iam_attempt_seconds)
+        return write_window_seconds(self.iam_attempt_seconds)
 
     @property
     def writes(self) -> ThumbprintWrites:
@@ -256,7 +263,7 @@ class Sweeper:
                 findings.append(
                     self._error_finding(
                         arn,
-                        contract.TIME_BUDGET_EXHAUSTED,
+                        TIME_BUDGET_EXHAUSTED,
                         "the sweep's time budget ran out before this provider finished",
                         "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
                     )
@@ -319,14 +326,12 @@ class Sweeper:
     ) -> Observed | Finding:
         """IAM's configuration, the provider's history, its endpoints and their verdicts; or the finding of why
         it cannot be observed."""
-        needed = contract.provider_seconds(
-            self.settings.host_budget, self.iam_attempt_seconds, history=self.history is not None
-        )
+        needed = provider_seconds(self.settings.host_budget, self.iam_attempt_seconds, history=self.history is not None)
         left = gate.seconds_left()
         if left is not None and left < needed:
             return self._error_finding(
                 arn,
-                contract.TIME_BUDGET_EXHAUSTED,
+                TIME_BUDGET_EXHAUSTED,
                 "not probed: the sweep's time budget would run out before this provider could finish",
                 "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
             )
@@ -342,7 +347,7 @@ class Sweeper:
             )
         # Skip means "do not write", never "do not watch": a tagged provider is observed, judged and remembered
         # like any other, so drift, interception or a stale list on it are still told.
-        skip_tagged = is_skipped(provider, contract.SKIP_TAG_KEY)
+        skip_tagged = is_skipped(provider, SKIP_TAG_KEY)
         record, history_error = self.keeper.load(arn)
         probe, trusts, sample_trusts, now = self._probe_and_verify(provider, scope, sweep_now)
         return Observed(provider, skip_tagged, record, history_error, probe, trusts, sample_trusts, now)
@@ -351,7 +356,7 @@ class Sweeper:
         """The pure rules on what was observed: status and problems, what history keeps, what to write."""
         provider, record, probe, now = observed.provider, observed.record, observed.probe, observed.now
         trusts, sample_trusts = observed.trusts, observed.sample_trusts
-        declared_private = has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY)
+        declared_private = has_true_tag(provider, PRIVATE_CA_TAG_KEY)
         pinned = [normalize_thumbprint(value) for value in provider.thumbprints]
         continuity = not declared_private and memory.private_continuity(record, pinned, trusts)
         assessment = assess(
@@ -391,7 +396,7 @@ class Sweeper:
             dry_run=dry_run,
             seconds_left=gate.seconds_left(),
             write_window=self.write_window_seconds,
-            hold=f"tagged {contract.SKIP_TAG_KEY}=true" if observed.skip_tagged else None,
+            hold=f"tagged {SKIP_TAG_KEY}=true" if observed.skip_tagged else None,
         )
         return Judged(assessment, observation, prune, decision)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from thumbprint_remediator.aws.clients import Clients, client_config
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import (
     InventoryError,
     ProviderReadError,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_iam import IAMClient
 
-# What this adapter calls (contract.py collects it for infra): listing cannot be scoped to a resource in IAM.
+# What this adapter calls (the contract collects it for infra): listing cannot be scoped to a resource in IAM.
 PERMISSIONS: Final = (
     Permissions(actions=("iam:ListOpenIDConnectProviders",), resource="any"),
     Permissions(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.posture import RoleTrust
 
 if TYPE_CHECKING:

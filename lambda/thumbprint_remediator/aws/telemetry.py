@@ -5,16 +5,33 @@ from __future__ import annotations
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import TIME_BUDGET_EXHAUSTED
+from thumbprint_remediator.contract.metrics import (
+    METRIC_CHANGES_OUTSIDE_TOOL,
+    METRIC_CHANNEL_FAILED,
+    METRIC_HISTORY_UNAVAILABLE,
+    METRIC_MIN_DAYS_TO_EXPIRY,
+    METRIC_PROVIDERS_BLOCKED,
+    METRIC_PROVIDERS_CHANGED,
+    METRIC_PROVIDERS_CHECKED,
+    METRIC_PROVIDERS_DRIFTED,
+    METRIC_PROVIDERS_EXPIRING,
+    METRIC_PROVIDERS_FAILED,
+    METRIC_PROVIDERS_STALE,
+    METRIC_PROVIDERS_UNREACHABLE,
+    METRIC_PROVIDERS_UPDATED,
+    METRIC_SECURITY_HUB_NOT_ENABLED,
+    METRIC_SWEEP_COMPLETED,
+)
 from thumbprint_remediator.domain.status import Action, Status
 from thumbprint_remediator.domain.views import ReportLike, as_tree
 
 _COUNTS: tuple[tuple[str, Status | Action], ...] = (
-    (contract.METRIC_PROVIDERS_STALE, Status.STALE),
-    (contract.METRIC_PROVIDERS_UPDATED, Action.UPDATED),
-    (contract.METRIC_PROVIDERS_BLOCKED, Action.BLOCKED),
-    (contract.METRIC_PROVIDERS_UNREACHABLE, Status.UNREACHABLE),
-    (contract.METRIC_PROVIDERS_EXPIRING, Status.EXPIRING),
+    (METRIC_PROVIDERS_STALE, Status.STALE),
+    (METRIC_PROVIDERS_UPDATED, Action.UPDATED),
+    (METRIC_PROVIDERS_BLOCKED, Action.BLOCKED),
+    (METRIC_PROVIDERS_UNREACHABLE, Status.UNREACHABLE),
+    (METRIC_PROVIDERS_EXPIRING, Status.EXPIRING),
 )
 # ProvidersFailed: a provider with a failed status (every critical one) or a failed write. A provider has
 # one status and one action, and a failed write needs a status that does not block it: nothing counts twice.
@@ -28,22 +45,20 @@ def record_sweep(metrics: Metrics, report: ReportLike) -> None:
     report = as_tree(report)
     summary = report["summary"]
     # Every provider is checked, a skip-tagged one too (skip stops writes, not watching).
-    metrics.add_metric(name=contract.METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=summary["providers"])
+    metrics.add_metric(name=METRIC_PROVIDERS_CHECKED, unit=MetricUnit.Count, value=summary["providers"])
     for name, counted in _COUNTS:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=summary.get(counted, 0))
     failed = sum(summary.get(key, 0) for key in _FAILED)
-    metrics.add_metric(name=contract.METRIC_PROVIDERS_FAILED, unit=MetricUnit.Count, value=failed)
+    metrics.add_metric(name=METRIC_PROVIDERS_FAILED, unit=MetricUnit.Count, value=failed)
     if summary.get("min_days_to_expiry") is not None:
-        metrics.add_metric(
-            name=contract.METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"]
-        )
-    metrics.add_metric(name=contract.METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=sweep_completed(report))
+        metrics.add_metric(name=METRIC_MIN_DAYS_TO_EXPIRY, unit=MetricUnit.Count, value=summary["min_days_to_expiry"])
+    metrics.add_metric(name=METRIC_SWEEP_COMPLETED, unit=MetricUnit.Count, value=sweep_completed(report))
     history = report.get("history", {})
     if history.get("enabled"):
         for name, key in (
-            (contract.METRIC_HISTORY_UNAVAILABLE, "unavailable"),
-            (contract.METRIC_PROVIDERS_CHANGED, "changed"),
-            (contract.METRIC_PROVIDERS_DRIFTED, "drifted"),
+            (METRIC_HISTORY_UNAVAILABLE, "unavailable"),
+            (METRIC_PROVIDERS_CHANGED, "changed"),
+            (METRIC_PROVIDERS_DRIFTED, "drifted"),
         ):
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=history.get(key, 0))
 
@@ -54,7 +69,7 @@ def sweep_completed(report: ReportLike) -> int:
     report = as_tree(report)
     out_of_time = any(
         # A full report's problems are objects; a compact one's are their codes.
-        (problem if isinstance(problem, str) else problem.get("code")) == contract.TIME_BUDGET_EXHAUSTED
+        (problem if isinstance(problem, str) else problem.get("code")) == TIME_BUDGET_EXHAUSTED
         for finding in report.get("findings", [])
         for problem in finding.get("problems", [])
     )
@@ -67,8 +82,8 @@ def record_channels(metrics: Metrics, report: ReportLike) -> None:
     channels = report.get("channels", {})
     failed = sum(1 for outcome in channels.values() if "error" in outcome or outcome.get("failed"))
     if channels:
-        metrics.add_metric(name=contract.METRIC_CHANNEL_FAILED, unit=MetricUnit.Count, value=failed)
+        metrics.add_metric(name=METRIC_CHANNEL_FAILED, unit=MetricUnit.Count, value=failed)
     if channels.get("security_hub", {}).get("enabled") is False:
-        metrics.add_metric(name=contract.METRIC_SECURITY_HUB_NOT_ENABLED, unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=METRIC_SECURITY_HUB_NOT_ENABLED, unit=MetricUnit.Count, value=1)
     if report.get("change", {}).get("outside_tool"):
-        metrics.add_metric(name=contract.METRIC_CHANGES_OUTSIDE_TOOL, unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=METRIC_CHANGES_OUTSIDE_TOOL, unit=MetricUnit.Count, value=1)

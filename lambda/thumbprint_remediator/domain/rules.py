@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
+from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.domain.models import (
     INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeVar, cast
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from thumbprint_remediator.contract import without_https_scheme
+from thumbprint_remediator.contract.validators import without_https_scheme
 from thumbprint_remediator.domain.models import (
     CertificateInfo,
     ChainSample,
