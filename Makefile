@@ -85,10 +85,10 @@ unit: $(STAMP) ## Every pure test: no sandbox, no CDK (tests/purity.py decides; 
 	$(VENV)/bin/pytest -q -m "not impure"
 
 # `make test` runs the probe fuzz property with a few hundred examples and the news ledger with a few hundred steps;
-# this runs them with thousands (the ledger: LEDGER_EXAMPLES sequences of 14 steps).
+# this runs them with thousands (the ledger: LEDGER_EXAMPLES sequences of 18 steps).
 FUZZ_EXAMPLES ?= 5000
-LEDGER_EXAMPLES ?= 200
-fuzz: $(STAMP) ## The probe fuzz property with FUZZ_EXAMPLES (default 5000) servers; the news ledger with LEDGER_EXAMPLES (200) sequences
+LEDGER_EXAMPLES ?= 150
+fuzz: $(STAMP) ## The probe fuzz property with FUZZ_EXAMPLES (default 5000) servers; the news ledger with LEDGER_EXAMPLES (150) sequences
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -p no:xdist tests/hostile/test_fuzz_probe.py -q --hypothesis-show-statistics
 	LEDGER_EXAMPLES=$(LEDGER_EXAMPLES) $(VENV)/bin/pytest -p no:xdist tests/integration/test_news_ledger.py -q
 

@@ -30,14 +30,14 @@ from bench.run import _overrides, sweep_settings
 from bench.scene import BenchProvider, Scene
 from sandbox.environment import Sandbox
 from sandbox.issuers import IssuerEndpoint
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_SAMPLE_ADDRESSES, ENV_SAMPLES_PER_ADDRESS
 
 EKS_HOSTS = (34, 33, 33)  # 100 clusters in 3 regions
 GITHUB_PROVIDERS = 10
 GITHUB_CHAINS = ("public", "rotated")  # two intermediates, as token.actions.githubusercontent.com served in 2023
 SAMPLING = {
     "on": {},
-    "off": {contract.ENV_SAMPLE_ADDRESSES: "1", contract.ENV_SAMPLES_PER_ADDRESS: "0"},
+    "off": {ENV_SAMPLE_ADDRESSES: "1", ENV_SAMPLES_PER_ADDRESS: "0"},
 }
 
 

@@ -22,14 +22,14 @@ from typing import Any
 from bench import REPO_ROOT
 from sandbox.environment import Sandbox
 from sandbox.faults import FaultProxy
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_HISTORY_TABLE, ENV_MAX_WORKERS, ENV_NOTIFY_ON
 
 SHARED_HOST_SIZE = 100
 
 
 def _sweep(sandbox: Sandbox, proxy: FaultProxy, **overrides: str) -> tuple[float, dict[str, int], dict[str, Any]]:
     before = {action: len(proxy.calls_of(action)) for action in ("GetItem", "PutItem")}
-    environment: dict[str, Any] = {contract.ENV_NOTIFY_ON: "never", contract.ENV_MAX_WORKERS: "64", **overrides}
+    environment: dict[str, Any] = {ENV_NOTIFY_ON: "never", ENV_MAX_WORKERS: "64", **overrides}
     started = time.monotonic()
     with contextlib.redirect_stdout(io.StringIO()):  # the function's JSON logs and EMF lines
         report = sandbox.invoke(None, {**environment, "AWS_ENDPOINT_URL": proxy.url})
@@ -53,9 +53,9 @@ def measure(size: int, runs: int) -> dict[str, Any]:
         checked = 0
         for _ in range(runs):
             table = sandbox.account.create_history_table(f"bench-{uuid.uuid4().hex[:8]}")
-            elapsed, first_calls, _ = _sweep(sandbox, proxy, **{contract.ENV_HISTORY_TABLE: table})
+            elapsed, first_calls, _ = _sweep(sandbox, proxy, **{ENV_HISTORY_TABLE: table})
             first.append(elapsed)
-            elapsed, repeated_calls, report = _sweep(sandbox, proxy, **{contract.ENV_HISTORY_TABLE: table})
+            elapsed, repeated_calls, report = _sweep(sandbox, proxy, **{ENV_HISTORY_TABLE: table})
             repeated.append(elapsed)
             unavailable += report["history"]["unavailable"]
             checked = report["summary"]["providers"]

@@ -24,7 +24,7 @@ from bench import REPO_ROOT
 from infra.organization.member_role import member_role_template
 from sandbox.environment import Sandbox
 from sandbox.organization_sweep import build_scene, organization_definition, sweep
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 
 RESULTS_FILE: Final = "organization.json"
 EXTERNAL_ID: Final = "oidc-thumbprint-remediator-bench"
@@ -50,7 +50,7 @@ def measure(members: int) -> dict[str, Any]:
         scene = build_scene(
             sandbox,
             members,
-            member_template=member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME),
+            member_template=member_role_template(DEFAULT_MEMBER_ROLE_NAME),
             external_id=EXTERNAL_ID,
         )
         scene_seconds = time.monotonic() - started

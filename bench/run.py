@@ -27,8 +27,14 @@ from bench.config import BenchConfig
 from bench.function import FunctionProcess, Invocation
 from bench.scene import DEAD_KINDS, BenchProvider, Scene
 from sandbox.environment import Sandbox
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.names import (
+    ENV_CONNECT_TIMEOUT,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_NOTIFY_ON,
+    ENV_READ_TIMEOUT,
+)
 
 Progress = Callable[[str], None]
 
@@ -65,11 +71,11 @@ def sweep_settings(config: BenchConfig) -> dict[str, Any]:
 def _overrides(settings: dict[str, Any], max_workers: int | None = None) -> dict[str, str]:
     """What the benchmark sets on top of the sandbox's handler environment."""
     return {
-        contract.ENV_NOTIFY_ON: settings["notify_on"],
-        contract.ENV_MAX_WORKERS: str(max_workers or settings["max_workers"]),
-        contract.ENV_CONNECT_TIMEOUT: str(settings["connect_timeout"]),
-        contract.ENV_READ_TIMEOUT: str(settings["read_timeout"]),
-        contract.ENV_HOST_BUDGET: str(settings["host_budget"]),
+        ENV_NOTIFY_ON: settings["notify_on"],
+        ENV_MAX_WORKERS: str(max_workers or settings["max_workers"]),
+        ENV_CONNECT_TIMEOUT: str(settings["connect_timeout"]),
+        ENV_READ_TIMEOUT: str(settings["read_timeout"]),
+        ENV_HOST_BUDGET: str(settings["host_budget"]),
     }
 
 
@@ -167,7 +173,7 @@ class _Sweeps:
                     "providers": size,
                     "dead": dead,
                     "timeout_s": timeout,
-                    "timeout_setting": contract.ENV_READ_TIMEOUT if kind == "hung" else contract.ENV_CONNECT_TIMEOUT,
+                    "timeout_setting": ENV_READ_TIMEOUT if kind == "hung" else ENV_CONNECT_TIMEOUT,
                     **spread,
                     "healthy_median_s": healthy_median,
                     "extra_s": extra,

@@ -13,8 +13,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.contract import contract
 from infra.schedule_expression import MINUTE, ScheduleExpression
+from thumbprint_remediator.contract.metrics import (
+    METRIC_HISTORY_UNAVAILABLE,
+    METRIC_SERVICE_DIMENSION,
+    METRIC_SWEEP_COMPLETED,
+    METRICS_NAMESPACE,
+)
+from thumbprint_remediator.contract.names import SERVICE_NAME
 
 ERRORS_PERIOD = Duration.minutes(5)
 
@@ -45,9 +51,9 @@ class AlarmNames:
 def sweep_metric(metric_name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
     """One of the engine's EMF metrics, as Powertools emits it: our namespace, dimension service."""
     return cloudwatch.Metric(
-        namespace=contract.METRICS_NAMESPACE,
+        namespace=METRICS_NAMESPACE,
         metric_name=metric_name,
-        dimensions_map={contract.METRIC_SERVICE_DIMENSION: contract.SERVICE_NAME},
+        dimensions_map={METRIC_SERVICE_DIMENSION: SERVICE_NAME},
         statistic=statistic,
         period=period,
     )
@@ -93,7 +99,7 @@ class SweepAlarms(Construct):
                 f"No sweep completed in two schedule periods ({schedule.expression}): the schedule, the function "
                 "or its metrics are broken. Expected right after the first deployment until a sweep has run."
             ),
-            metric=sweep_metric(contract.METRIC_SWEEP_COMPLETED, "Sum", interval),
+            metric=sweep_metric(METRIC_SWEEP_COMPLETED, "Sum", interval),
             threshold=1,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             evaluation_periods=2,
@@ -131,7 +137,7 @@ class SweepAlarms(Construct):
                     "A sweep ran without its history table for at least one provider (unreachable, throttled, or an "
                     "item unreadable): it went on statelessly. Read the function's log group for the provider and why."
                 ),
-                metric=sweep_metric(contract.METRIC_HISTORY_UNAVAILABLE, "Sum", interval),
+                metric=sweep_metric(METRIC_HISTORY_UNAVAILABLE, "Sum", interval),
                 threshold=0,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 evaluation_periods=1,

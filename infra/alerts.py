@@ -12,7 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.contract import contract
+from thumbprint_remediator.contract.permissions import ALERT_ACTIONS
 
 CLOUDWATCH: Final = "cloudwatch.amazonaws.com"
 # As AWS documents for alarms publishing to a topic encrypted with a customer managed key.
@@ -61,7 +61,7 @@ class AlertTopic(Construct):
             iam.PolicyStatement(
                 sid="AllowOurAlarmsToPublish",
                 principals=[iam.ServicePrincipal(CLOUDWATCH)],
-                actions=list(contract.ALERT_ACTIONS),
+                actions=list(ALERT_ACTIONS),
                 resources=[self.topic.topic_arn],
                 conditions=from_our_alarms,
             )
@@ -74,7 +74,7 @@ class AlertTopic(Construct):
                 sid="OnlyTheSweepFunctionPublishes",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
-                actions=list(contract.ALERT_ACTIONS),
+                actions=list(ALERT_ACTIONS),
                 resources=[self.topic.topic_arn],
                 conditions={
                     "StringNotEquals": {"aws:PrincipalArn": role.role_arn},

@@ -10,10 +10,10 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.channels import FORWARDER_STACK_NAME, ChannelsConfig, IamEventsForwarderStack
 from infra.config import StackConfig
-from infra.contract import contract
 from infra.organization.config import OrganizationConfig
 from infra.organization.stack import OrganizationStack
 from infra.stack import ThumbprintRemediatorStack
+from thumbprint_remediator.contract.names import IAM_EVENTS_REGION
 
 STACK_NAME: Final = "OidcThumbprintRemediator"
 
@@ -41,7 +41,7 @@ def build_app(
                 app,
                 FORWARDER_STACK_NAME,
                 target_region=channels.region,
-                env=Environment(region=contract.IAM_EVENTS_REGION),
+                env=Environment(region=IAM_EVENTS_REGION),
             )
     else:  # -c organization=true: the central stack of an organization sweep
         OrganizationStack(app, STACK_NAME, config=config, organization=organization)

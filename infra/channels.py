@@ -1,7 +1,7 @@
 """The channels beyond the e-mail, each behind its own context key: the immediate check on every change
 (with a us-east-1 forwarder when the stack lives elsewhere), Security Hub findings, an AWS Config rule, and events
 for routing (on by default). Each channel's resources and grants appear only when its key is set; the grants are
-exactly the actions the function's adapters declare (contract.py)."""
+exactly the actions the function's adapters declare (contract/permissions.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,29 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.config import ConfigError, parse_boolean
-from infra.contract import contract
+from infra.config import ConfigError, context_boolean
+from thumbprint_remediator.contract.names import (
+    CHANGE_EVENT_NAMES,
+    CHANGE_EVENT_SOURCE,
+    CLOUDTRAIL_DETAIL_TYPE,
+    CONFIG_RESOURCE_TYPE,
+    IAM_EVENTS_REGION,
+    SECURITY_HUB_PRODUCT_ARN_PATTERN,
+)
+from thumbprint_remediator.contract.permissions import (
+    CONFIG_RULE_ACTIONS,
+    FINDING_EVENT_ACTIONS,
+    SECURITY_HUB_IMPORT_ACTIONS,
+    SECURITY_HUB_READ_ACTIONS,
+)
+from thumbprint_remediator.contract.settings import (
+    CHANGE_CHECK,
+    CONFIG_RULE,
+    FINDING_EVENTS,
+    FUNCTION_ROLE_ARN,
+    REGION,
+    SECURITY_HUB,
+)
 
 # Delivery retries before a change event is dropped; the next scheduled sweep catches what was missed.
 CHANGE_DELIVERY_RETRY_ATTEMPTS: Final = 4
@@ -35,38 +56,37 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 class ChannelsConfig:
     """`-c findingEvents=false`, `-c changeCheck=true`, `-c securityHub=true`, `-c configRule=true`, `-c region=...`."""
 
-    finding_events: bool = True
-    change_check: bool = False
-    security_hub: bool = False
-    config_rule: bool = False
-    region: str | None = None  # where the main stack is deployed, when known at synth
+    finding_events: bool = FINDING_EVENTS.stack_default
+    change_check: bool = CHANGE_CHECK.stack_default
+    security_hub: bool = SECURITY_HUB.stack_default
+    config_rule: bool = CONFIG_RULE.stack_default
+    region: str | None = REGION.stack_default  # where the main stack is deployed, when known at synth
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any], default_region: str | None = None) -> ChannelsConfig:
-        defaults = cls()
-        region = _text(get("region")) or default_region or None
+        region = _text(get(REGION.key)) or default_region or None
         if region is not None and not _REGION.fullmatch(region):
-            raise ConfigError(f"region: expected an AWS region such as eu-west-1, got {region!r}")
+            raise ConfigError(f"{REGION.key}: expected an AWS region such as eu-west-1, got {region!r}")
         return cls(
-            finding_events=parse_boolean("findingEvents", get("findingEvents"), defaults.finding_events),
-            change_check=parse_boolean("changeCheck", get("changeCheck"), defaults.change_check),
-            security_hub=parse_boolean("securityHub", get("securityHub"), defaults.security_hub),
-            config_rule=parse_boolean("configRule", get("configRule"), defaults.config_rule),
+            finding_events=context_boolean(FINDING_EVENTS, get),
+            change_check=context_boolean(CHANGE_CHECK, get),
+            security_hub=context_boolean(SECURITY_HUB, get),
+            config_rule=context_boolean(CONFIG_RULE, get),
             region=region,
         )
 
     @property
     def needs_forwarder(self) -> bool:
         """IAM's CloudTrail events reach EventBridge in us-east-1 only: elsewhere they must be forwarded."""
-        return self.change_check and self.region is not None and self.region != contract.IAM_EVENTS_REGION
+        return self.change_check and self.region is not None and self.region != IAM_EVENTS_REGION
 
 
 def change_event_pattern() -> events.EventPattern:
     """The six IAM calls on OIDC providers, as CloudTrail reports them to EventBridge."""
     return events.EventPattern(
-        source=[contract.CHANGE_EVENT_SOURCE],
-        detail_type=[contract.CLOUDTRAIL_DETAIL_TYPE],
-        detail={"eventSource": ["iam.amazonaws.com"], "eventName": list(contract.CHANGE_EVENT_NAMES)},
+        source=[CHANGE_EVENT_SOURCE],
+        detail_type=[CLOUDTRAIL_DETAIL_TYPE],
+        detail={"eventSource": ["iam.amazonaws.com"], "eventName": list(CHANGE_EVENT_NAMES)},
     )
 
 
@@ -76,15 +96,15 @@ def channel_policies(channels: ChannelsConfig) -> dict[str, iam.PolicyDocument]:
     if channels.finding_events:
         default_bus = f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/default"
         policies["FindingEvents"] = iam.PolicyDocument(
-            statements=[iam.PolicyStatement(actions=list(contract.FINDING_EVENT_ACTIONS), resources=[default_bus])]
+            statements=[iam.PolicyStatement(actions=list(FINDING_EVENT_ACTIONS), resources=[default_bus])]
         )
     if channels.security_hub:
         hub = f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}:{Aws.ACCOUNT_ID}:hub/default"
-        product = contract.SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
+        product = SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
             partition=Aws.PARTITION, region=Aws.REGION, account=Aws.ACCOUNT_ID
         )
-        importing = list(contract.SECURITY_HUB_IMPORT_ACTIONS)
-        reading = list(contract.SECURITY_HUB_READ_ACTIONS)
+        importing = list(SECURITY_HUB_IMPORT_ACTIONS)
+        reading = list(SECURITY_HUB_READ_ACTIONS)
         policies["SecurityHub"] = iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement(actions=importing, resources=[product]),
@@ -93,7 +113,7 @@ def channel_policies(channels: ChannelsConfig) -> dict[str, iam.PolicyDocument]:
         )
     if channels.config_rule:
         policies["ConfigRule"] = iam.PolicyDocument(
-            statements=[iam.PolicyStatement(actions=list(contract.CONFIG_RULE_ACTIONS), resources=["*"])]
+            statements=[iam.PolicyStatement(actions=list(CONFIG_RULE_ACTIONS), resources=["*"])]
         )
     return policies
 
@@ -101,11 +121,11 @@ def channel_policies(channels: ChannelsConfig) -> dict[str, iam.PolicyDocument]:
 def channel_environment(channels: ChannelsConfig, role_arn: str) -> dict[str, str]:
     """The variables Settings.from_env reads for the channels, by the contract's names."""
     environment = {
-        contract.ENV_FINDING_EVENTS: "true" if channels.finding_events else "false",
-        contract.ENV_SECURITY_HUB: "true" if channels.security_hub else "false",
+        **FINDING_EVENTS.environment(channels.finding_events),
+        **SECURITY_HUB.environment(channels.security_hub),
     }
     if channels.change_check:
-        environment[contract.ENV_FUNCTION_ROLE_ARN] = role_arn
+        environment.update(FUNCTION_ROLE_ARN.environment(role_arn))
     return environment
 
 
@@ -153,7 +173,7 @@ class SweepChannels(Construct):
                 configuration_changes=True,
                 periodic=True,
                 maximum_execution_frequency=CONFIG_RULE_FREQUENCY,
-                rule_scope=config.RuleScope.from_resources([config.ResourceType.of(contract.CONFIG_RESOURCE_TYPE)]),
+                rule_scope=config.RuleScope.from_resources([config.ResourceType.of(CONFIG_RESOURCE_TYPE)]),
             )
             bind_config_invocation(function)
 

@@ -9,25 +9,40 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
-from infra.contract import PROJECT_ROOT, contract
+from infra.contract import PROJECT_ROOT
 from infra.schedule_expression import DAY, HOUR, MINUTE, ScheduleExpression, ScheduleExpressionError, parse_schedule
-
-Architecture = Literal["arm64", "x86_64"]
-ARCHITECTURES: Final[tuple[Architecture, ...]] = ("arm64", "x86_64")
-
-DEFAULT_SCHEDULE: Final = parse_schedule("rate(1 day)")
-DEFAULT_MEMORY_MB: Final = 512  # more memory is more CPU for the TLS handshakes
-DEFAULT_TIMEOUT_SECONDS: Final = 300
-# Below this a sweep could list the providers but probe none: derived from the AWS clients' bounds, the host
-# budget and the reserves the function keeps (contract.minimum_timeout_seconds).
-MIN_TIMEOUT_SECONDS: Final = contract.minimum_timeout_seconds(contract.DEFAULT_HOST_BUDGET_SECONDS)
-# With the history table each provider also reads and writes its record, so the floor is higher.
-MIN_TIMEOUT_SECONDS_WITH_HISTORY: Final = contract.minimum_timeout_seconds(
-    contract.DEFAULT_HOST_BUDGET_SECONDS, history=True
+from thumbprint_remediator.contract import validators
+from thumbprint_remediator.contract.deadlines import DEFAULT_HOST_BUDGET_SECONDS, minimum_timeout_seconds
+from thumbprint_remediator.contract.settings import (
+    ALERT_EMAILS,
+    ARCHITECTURE,
+    DRY_RUN,
+    EXPIRY_WARNING_DAYS,
+    EXTRA_CA_BUNDLE,
+    HISTORY,
+    MEMORY_SIZE,
+    NOTIFY_ON,
+    SCHEDULE,
+    TIMEOUT,
+    Setting,
 )
-MAX_TIMEOUT_SECONDS: Final = 900
+from thumbprint_remediator.contract.validators import is_ascii_digits
+
+# The type of the architectures the table of settings allows (tests/infra/test_configuration_doc.py holds them equal).
+Architecture = Literal["arm64", "x86_64"]
+ARCHITECTURES: Final[tuple[Architecture, ...]] = get_args(Architecture)
+DEFAULT_ARCHITECTURE: Final[Architecture] = next(each for each in ARCHITECTURES if each == ARCHITECTURE.default)
+
+# Defaults and bounds are the table of settings' (contract/settings.py); these name the ones infra reuses.
+DEFAULT_SCHEDULE: Final = parse_schedule(SCHEDULE.default)
+# Below this a sweep could list the providers but probe none: derived from the AWS clients' bounds, the host
+# budget and the reserves the function keeps (minimum_timeout_seconds).
+MIN_TIMEOUT_SECONDS: Final = int(TIMEOUT.bounds[0])
+# With the history table each provider also reads and writes its record, so the floor is higher.
+MIN_TIMEOUT_SECONDS_WITH_HISTORY: Final = minimum_timeout_seconds(DEFAULT_HOST_BUDGET_SECONDS, history=True)
+MAX_TIMEOUT_SECONDS: Final = int(TIMEOUT.bounds[1])
 # The dead-man alarm watches two schedule periods; CloudWatch caps an alarm's range at 7 days.
 MAX_SCHEDULE_INTERVAL_SECONDS: Final = 7 * DAY // 2
 
@@ -44,39 +59,34 @@ class ConfigError(ValueError):
 class StackConfig:
     """Everything the stack can be told through `-c key=value` or cdk.json."""
 
-    alert_emails: tuple[str, ...] = ()
+    alert_emails: tuple[str, ...] = ALERT_EMAILS.default
     schedule: ScheduleExpression = DEFAULT_SCHEDULE
-    dry_run: bool = False
-    expiry_warning_days: int = 30
+    dry_run: bool = DRY_RUN.stack_default
+    expiry_warning_days: int = EXPIRY_WARNING_DAYS.stack_default
     # With the history table, `changes` mails what changed and reminders of standing problems, not the same
     # news every day; without it `changes` behaves as `problems`.
-    notify_on: str = "changes"
+    notify_on: str = NOTIFY_ON.stack_default
     extra_ca_bundle: Path | None = None
-    architecture: Architecture = "arm64"
-    memory_size: int = DEFAULT_MEMORY_MB
-    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    architecture: Architecture = DEFAULT_ARCHITECTURE
+    memory_size: int = MEMORY_SIZE.stack_default
+    timeout_seconds: int = TIMEOUT.stack_default
     # The history table (infra/history.py): on unless `-c history=false`, which leaves the function stateless.
-    history: bool = True
+    history: bool = HISTORY.stack_default
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any], base_dir: Path = PROJECT_ROOT) -> StackConfig:
         """Read every key with `get` (e.g. `app.node.try_get_context`); relative paths start at base_dir."""
-        defaults = cls()
         config = cls(
-            alert_emails=_emails(get("alertEmails")),
-            schedule=_schedule(get("schedule"), defaults.schedule),
-            dry_run=parse_boolean("dryRun", get("dryRun"), defaults.dry_run),
-            expiry_warning_days=_integer(
-                "expiryWarningDays", get("expiryWarningDays"), defaults.expiry_warning_days, 0, 3650
-            ),
-            notify_on=_choice("notifyOn", get("notifyOn"), defaults.notify_on, contract.NOTIFY_CHOICES),
-            extra_ca_bundle=_pem_bundle(get("extraCaBundle"), base_dir),
-            architecture=_architecture(get("architecture"), defaults.architecture),
-            memory_size=_integer("memorySize", get("memorySize"), defaults.memory_size, 128, 10240),
-            timeout_seconds=_integer(
-                "timeout", get("timeout"), defaults.timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS
-            ),
-            history=parse_boolean("history", get("history"), defaults.history),
+            alert_emails=_emails(get(ALERT_EMAILS.key)),
+            schedule=_schedule(get(SCHEDULE.key), DEFAULT_SCHEDULE),
+            dry_run=context_boolean(DRY_RUN, get),
+            expiry_warning_days=_integer(EXPIRY_WARNING_DAYS, get),
+            notify_on=_choice(NOTIFY_ON, get),
+            extra_ca_bundle=_pem_bundle(get(EXTRA_CA_BUNDLE.key), base_dir),
+            architecture=_architecture(get(ARCHITECTURE.key)),
+            memory_size=_integer(MEMORY_SIZE, get),
+            timeout_seconds=_integer(TIMEOUT, get),
+            history=context_boolean(HISTORY, get),
         )
         if config.history and config.timeout_seconds < MIN_TIMEOUT_SECONDS_WITH_HISTORY:
             raise ConfigError(
@@ -139,15 +149,22 @@ def parse_boolean(key: str, value: Any, default: bool) -> bool:
     if isinstance(value, bool):
         return value
     try:
-        return contract.parse_boolean(str(value))
+        return validators.parse_boolean(str(value))
     except ValueError as error:
         raise ConfigError(f"{key}: {error}") from None
 
 
-def _integer(key: str, value: Any, default: int, low: int, high: int) -> int:
+def context_boolean(setting: Setting[bool], get: Callable[[str], Any]) -> bool:
+    """A switch of the table of settings, read from the context by its key (parse_boolean's rules)."""
+    return parse_boolean(setting.key, get(setting.key), setting.stack_default)
+
+
+def _integer(setting: Setting[int], get: Callable[[str], Any]) -> int:
+    key, value, default = setting.key, get(setting.key), setting.stack_default
+    low, high = (int(bound) for bound in setting.bounds)
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
-    if isinstance(value, bool) or not contract.is_ascii_digits(str(value).strip()):
+    if isinstance(value, bool) or not is_ascii_digits(str(value).strip()):
         raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {value!r}")
     number = int(str(value).strip())
     if not low <= number <= high:
@@ -155,23 +172,21 @@ def _integer(key: str, value: Any, default: int, low: int, high: int) -> int:
     return number
 
 
-def _choice(key: str, value: Any, default: str, choices: tuple[str, ...]) -> str:
-    text = _text(value)
+def _choice(setting: Setting[str], get: Callable[[str], Any]) -> str:
+    text = _text(get(setting.key))
     if not text:
-        return default
-    if text not in choices:
-        raise ConfigError(f"{key}: expected one of {', '.join(choices)}, got {text!r}")
+        return setting.stack_default
+    if text not in setting.choices:
+        raise ConfigError(f"{setting.key}: expected one of {', '.join(setting.choices)}, got {text!r}")
     return text
 
 
-def _architecture(value: Any, default: Architecture) -> Architecture:
-    text = _text(value)
-    if not text:
-        return default
+def _architecture(value: Any) -> Architecture:
+    text = _text(value) or ARCHITECTURE.stack_default
     for architecture in ARCHITECTURES:
         if text == architecture:
             return architecture
-    raise ConfigError(f"architecture: expected one of {', '.join(ARCHITECTURES)}, got {text!r}")
+    raise ConfigError(f"{ARCHITECTURE.key}: expected one of {', '.join(ARCHITECTURES)}, got {text!r}")
 
 
 def _pem_bundle(value: Any, base_dir: Path) -> Path | None:

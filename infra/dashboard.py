@@ -11,11 +11,19 @@ from constructs import Construct
 
 from infra.alarms import SweepAlarms, sweep_metric
 from infra.config import StackConfig
-from infra.contract import contract
 from infra.schedule_expression import DAY, MINUTE
+from thumbprint_remediator.contract.metrics import (
+    DASHBOARD_METRICS,
+    METRIC_HISTORY_UNAVAILABLE,
+    METRIC_MIN_DAYS_TO_EXPIRY,
+    METRIC_PROVIDERS_CHANGED,
+    METRIC_PROVIDERS_DRIFTED,
+    METRIC_PROVIDERS_UPDATED,
+    METRIC_SWEEP_COMPLETED,
+)
 
 # Counts describe one sweep, so a period's worst sweep is shown; updates add up.
-_STATISTICS: Final = {contract.METRIC_PROVIDERS_UPDATED: "Sum", contract.METRIC_MIN_DAYS_TO_EXPIRY: "Minimum"}
+_STATISTICS: Final = {METRIC_PROVIDERS_UPDATED: "Sum", METRIC_MIN_DAYS_TO_EXPIRY: "Minimum"}
 _WIDTH: Final = 24
 # Changes and drift are counted per day whatever the schedule: a day is what an operator compares.
 _HISTORY_PERIOD: Final = Duration.days(1)
@@ -45,7 +53,7 @@ class SweepDashboard(Construct):
         def metric(name: str) -> cloudwatch.Metric:
             return sweep_metric(name, _STATISTICS.get(name, "Maximum"), period)
 
-        counts = [name for name in contract.DASHBOARD_METRICS if name != contract.METRIC_MIN_DAYS_TO_EXPIRY]
+        counts = [name for name in DASHBOARD_METRICS if name != METRIC_MIN_DAYS_TO_EXPIRY]
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=dashboard_name(Stack.of(self)), default_interval=Duration.days(30)
         )
@@ -61,7 +69,7 @@ class SweepDashboard(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Minimum days to certificate expiry",
-                left=[metric(contract.METRIC_MIN_DAYS_TO_EXPIRY)],
+                left=[metric(METRIC_MIN_DAYS_TO_EXPIRY)],
                 left_y_axis=cloudwatch.YAxisProps(min=0, label="days", show_units=False),
                 left_annotations=[
                     cloudwatch.HorizontalAnnotation(
@@ -77,7 +85,7 @@ class SweepDashboard(Construct):
             cloudwatch.GraphWidget(
                 title="Sweeps completed and function errors",
                 left=[
-                    sweep_metric(contract.METRIC_SWEEP_COMPLETED, "Sum", period),
+                    sweep_metric(METRIC_SWEEP_COMPLETED, "Sum", period),
                     function.metric_errors(period=period, statistic="Sum"),
                 ],
                 left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
@@ -100,15 +108,15 @@ class SweepDashboard(Construct):
                 cloudwatch.GraphWidget(
                     title="Providers changed and drifted per day",
                     left=[
-                        sweep_metric(contract.METRIC_PROVIDERS_CHANGED, "Sum", _HISTORY_PERIOD),
-                        sweep_metric(contract.METRIC_PROVIDERS_DRIFTED, "Sum", _HISTORY_PERIOD),
+                        sweep_metric(METRIC_PROVIDERS_CHANGED, "Sum", _HISTORY_PERIOD),
+                        sweep_metric(METRIC_PROVIDERS_DRIFTED, "Sum", _HISTORY_PERIOD),
                     ],
                     left_y_axis=cloudwatch.YAxisProps(min=0, label="providers", show_units=False),
                     width=_WIDTH // 2,
                 ),
                 cloudwatch.GraphWidget(
                     title="Providers swept without history",
-                    left=[sweep_metric(contract.METRIC_HISTORY_UNAVAILABLE, "Sum", period)],
+                    left=[sweep_metric(METRIC_HISTORY_UNAVAILABLE, "Sum", period)],
                     left_y_axis=cloudwatch.YAxisProps(min=0, label="providers", show_units=False),
                     width=_WIDTH // 2,
                 ),

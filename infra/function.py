@@ -17,10 +17,34 @@ from constructs import Construct
 from infra.alerts import AlertTopic
 from infra.bundling import AssetSpec, function_code
 from infra.config import StackConfig
-from infra.contract import contract
 from infra.dashboard import dashboard_name
 from infra.history import HistoryTable
 from infra.log_groups import encrypted_log_group
+from thumbprint_remediator.contract.metrics import METRICS_NAMESPACE
+from thumbprint_remediator.contract.names import (
+    ENV_POWERTOOLS_METRICS_NAMESPACE,
+    ENV_POWERTOOLS_SERVICE_NAME,
+    HANDLER,
+    OIDC_PROVIDER_ARN_PATTERN,
+    SERVICE_NAME,
+)
+from thumbprint_remediator.contract.permissions import (
+    ACCOUNT_LEVEL_ACTIONS,
+    ALERT_ACTIONS,
+    DEAD_LETTER_ACTIONS,
+    OIDC_PROVIDER_ACTIONS,
+)
+from thumbprint_remediator.contract.settings import (
+    DASHBOARD_NAME,
+    DRY_RUN,
+    EXPIRY_WARNING_DAYS,
+    EXTRA_CA_BUNDLE,
+    HISTORY_TABLE,
+    LOG_GROUP_NAME,
+    NOTIFY_ON,
+    STACK_NAME,
+    TOPIC_ARN,
+)
 
 LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
 TRACING_ACTIONS: Final = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -55,23 +79,23 @@ def function_environment(
     history_table_name: str | None = None,
     links: AlertLinks | None = None,
 ) -> dict[str, str]:
-    """The variables the engine's Settings.from_env and Powertools read, by the contract's names."""
+    """The variables the engine's Settings.from_env and Powertools read, named and spelled by the table of settings."""
     environment = {
-        contract.ENV_TOPIC_ARN: topic_arn,
-        contract.ENV_DRY_RUN: "true" if config.dry_run else "false",
-        contract.ENV_EXPIRY_WARNING_DAYS: str(config.expiry_warning_days),
-        contract.ENV_NOTIFY_ON: config.notify_on,
-        contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
-        contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+        **TOPIC_ARN.environment(topic_arn),
+        **DRY_RUN.environment(config.dry_run),
+        **EXPIRY_WARNING_DAYS.environment(config.expiry_warning_days),
+        **NOTIFY_ON.environment(config.notify_on),
+        ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        ENV_POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     }
     if extra_ca_bundle_path:
-        environment[contract.ENV_EXTRA_CA_BUNDLE] = extra_ca_bundle_path
+        environment.update(EXTRA_CA_BUNDLE.environment(extra_ca_bundle_path))
     if history_table_name:
-        environment[contract.ENV_HISTORY_TABLE] = history_table_name
+        environment.update(HISTORY_TABLE.environment(history_table_name))
     if links is not None:
-        environment[contract.ENV_STACK_NAME] = links.stack_name
-        environment[contract.ENV_DASHBOARD_NAME] = links.dashboard_name
-        environment[contract.ENV_LOG_GROUP_NAME] = links.log_group_name
+        environment.update(STACK_NAME.environment(links.stack_name))
+        environment.update(DASHBOARD_NAME.environment(links.dashboard_name))
+        environment.update(LOG_GROUP_NAME.environment(links.log_group_name))
     return environment
 
 
@@ -124,7 +148,7 @@ class SweepFunction(Construct):
             description="Checks IAM OIDC provider thumbprints against the live TLS chains and fixes stale ones",
             runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=_ARCHITECTURES[config.architecture],
-            handler=contract.HANDLER,
+            handler=HANDLER,
             code=function_code(asset),
             memory_size=config.memory_size,
             timeout=Duration.seconds(config.timeout_seconds),
@@ -160,17 +184,17 @@ class SweepFunction(Construct):
 def _inline_policies(
     log_group: logs.ILogGroup, alerts: AlertTopic, dead_letters: sqs.IQueue
 ) -> dict[str, iam.PolicyDocument]:
-    oidc_providers = contract.OIDC_PROVIDER_ARN_PATTERN.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
+    oidc_providers = OIDC_PROVIDER_ARN_PATTERN.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
     return {
         "OidcProviders": iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(actions=list(contract.OIDC_PROVIDER_ACTIONS), resources=[oidc_providers]),
-                iam.PolicyStatement(actions=list(contract.ACCOUNT_LEVEL_ACTIONS), resources=["*"]),
+                iam.PolicyStatement(actions=list(OIDC_PROVIDER_ACTIONS), resources=[oidc_providers]),
+                iam.PolicyStatement(actions=list(ACCOUNT_LEVEL_ACTIONS), resources=["*"]),
             ]
         ),
         "Alerts": iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(actions=list(contract.ALERT_ACTIONS), resources=[alerts.topic.topic_arn]),
+                iam.PolicyStatement(actions=list(ALERT_ACTIONS), resources=[alerts.topic.topic_arn]),
                 iam.PolicyStatement(
                     actions=list(TOPIC_KEY_ACTIONS),
                     resources=[alerts.key.key_arn],
@@ -180,7 +204,7 @@ def _inline_policies(
         ),
         "DeadLetters": iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(actions=list(contract.DEAD_LETTER_ACTIONS), resources=[dead_letters.queue_arn]),
+                iam.PolicyStatement(actions=list(DEAD_LETTER_ACTIONS), resources=[dead_letters.queue_arn]),
                 iam.PolicyStatement(
                     actions=list(QUEUE_KEY_ACTIONS),
                     resources=[alerts.key.key_arn],

@@ -15,7 +15,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.contract import contract
+from thumbprint_remediator.contract.names import HISTORY_PARTITION_KEY, HISTORY_SORT_KEY, HISTORY_TTL_ATTRIBUTE
+from thumbprint_remediator.contract.permissions import HISTORY_ACTIONS
 
 # What DynamoDB needs from a caller of a table encrypted with a customer managed key: the table key is
 # generated and unwrapped on the caller's behalf, through DynamoDB only.
@@ -31,15 +32,15 @@ class HistoryTable(Construct):
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=dynamodb.Attribute(name=contract.HISTORY_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=contract.HISTORY_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=HISTORY_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=HISTORY_SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            time_to_live_attribute=contract.HISTORY_TTL_ATTRIBUTE,
+            time_to_live_attribute=HISTORY_TTL_ATTRIBUTE,
             # The stack's key goes with the stack (7 days' pending window): a table kept past it could never be
             # read again. History is a memory of what IAM and the issuers showed, not the truth itself; without
             # it the sweep runs statelessly. `cdk destroy` deletes it; DynamoDB keeps a system backup (PITR).
@@ -55,7 +56,7 @@ class HistoryTable(Construct):
         """Exactly the adapter's declared actions on this table, and the key through DynamoDB only."""
         return iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(actions=list(contract.HISTORY_ACTIONS), resources=[self.table.table_arn]),
+                iam.PolicyStatement(actions=list(HISTORY_ACTIONS), resources=[self.table.table_arn]),
                 iam.PolicyStatement(
                     actions=list(TABLE_KEY_ACTIONS),
                     resources=[self.key.key_arn],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
-from infra.contract import contract
+from thumbprint_remediator.contract.validators import is_ascii_digits
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -135,6 +135,6 @@ def _value(text: str, name: str, token: str, low: int, high: int, names: dict[st
 
 
 def _number(text: str, name: str, token: str, low: int, high: int) -> int:
-    if not contract.is_ascii_digits(token) or not low <= int(token) <= high:
+    if not is_ascii_digits(token) or not low <= int(token) <= high:
         raise ScheduleExpressionError(f"{text!r}: {name} value {token!r} is not a number from {low} to {high}")
     return int(token)

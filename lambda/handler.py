@@ -8,7 +8,6 @@ from typing import Any
 import msgspec
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import (
     AggregateRequest,
     ListAccountsRequest,
@@ -31,12 +30,14 @@ from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest
 from thumbprint_remediator.aws.config_rule import ConfigRuleRequest
 from thumbprint_remediator.aws.telemetry import record_channels, record_sweep
+from thumbprint_remediator.contract.metrics import METRICS_NAMESPACE
+from thumbprint_remediator.contract.names import SERVICE_NAME
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 from thumbprint_remediator.domain.views import ChangeNotChecked, CompactReport, Report, to_builtins
 
-logger = Logger(service=contract.SERVICE_NAME)
-metrics = Metrics(namespace=contract.METRICS_NAMESPACE, service=contract.SERVICE_NAME)
-tracer = Tracer(service=contract.SERVICE_NAME)
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+tracer = Tracer(service=SERVICE_NAME)
 
 
 @cache

@@ -136,19 +136,19 @@ class EmulatedAccount:
     # --- the history table ---------------------------------------------------------------------
     def create_history_table(self, name: str = "oidc-thumbprint-history") -> str:
         """A table with the contract's key schema (what the stack creates), on demand; returns its name."""
-        from thumbprint_remediator import contract  # noqa: PLC0415 - sandbox stays importable alone
+        from thumbprint_remediator.contract.names import HISTORY_PARTITION_KEY, HISTORY_SORT_KEY  # noqa: PLC0415 - sandbox stays importable alone
 
         client = self.client("dynamodb")
         client.create_table(
             TableName=name,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[
-                {"AttributeName": contract.HISTORY_PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": contract.HISTORY_SORT_KEY, "AttributeType": "S"},
+                {"AttributeName": HISTORY_PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": HISTORY_SORT_KEY, "AttributeType": "S"},
             ],
             KeySchema=[
-                {"AttributeName": contract.HISTORY_PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": contract.HISTORY_SORT_KEY, "KeyType": "RANGE"},
+                {"AttributeName": HISTORY_PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": HISTORY_SORT_KEY, "KeyType": "RANGE"},
             ],
         )
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 20})

@@ -22,7 +22,7 @@ import msgspec
 from sandbox.aws import Alert
 from sandbox.environment import Provider, Sandbox
 from thumbprint_remediator.cli.table import findings_table, summary_line, use_colour
-from thumbprint_remediator.contract import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, SKIP_TAG_KEY
+from thumbprint_remediator.contract.names import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, SKIP_TAG_KEY
 from thumbprint_remediator.domain.views import Report
 
 

@@ -157,24 +157,40 @@ class Sandbox:
     # --- the handler ----------------------------------------------------------------------------
     def handler_environment(self, **overrides: str) -> dict[str, str]:
         """The environment the stack gives the function, pointed at this sandbox."""
-        from thumbprint_remediator import contract  # noqa: PLC0415 - sandbox stays importable alone
+        from thumbprint_remediator.contract.metrics import METRICS_NAMESPACE  # noqa: PLC0415 - sandbox stays importable alone
+        from thumbprint_remediator.contract.names import (  # noqa: PLC0415 - sandbox stays importable alone
+            ENV_CONNECT_TIMEOUT,
+            ENV_DASHBOARD_NAME,
+            ENV_DRY_RUN,
+            ENV_EXPIRY_WARNING_DAYS,
+            ENV_HOST_BUDGET,
+            ENV_LOG_GROUP_NAME,
+            ENV_MAX_WORKERS,
+            ENV_NOTIFY_ON,
+            ENV_POWERTOOLS_METRICS_NAMESPACE,
+            ENV_POWERTOOLS_SERVICE_NAME,
+            ENV_READ_TIMEOUT,
+            ENV_STACK_NAME,
+            ENV_TOPIC_ARN,
+            SERVICE_NAME,
+        )
 
         environment = {
             **self.account.environment(),
-            contract.ENV_TOPIC_ARN: self.topic_arn,
-            contract.ENV_DRY_RUN: "false",
-            contract.ENV_EXPIRY_WARNING_DAYS: "30",
-            contract.ENV_NOTIFY_ON: "problems",
-            contract.ENV_CONNECT_TIMEOUT: "2",
-            contract.ENV_READ_TIMEOUT: "2",
-            contract.ENV_HOST_BUDGET: "4",
-            contract.ENV_MAX_WORKERS: "16",
-            contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
-            contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+            ENV_TOPIC_ARN: self.topic_arn,
+            ENV_DRY_RUN: "false",
+            ENV_EXPIRY_WARNING_DAYS: "30",
+            ENV_NOTIFY_ON: "problems",
+            ENV_CONNECT_TIMEOUT: "2",
+            ENV_READ_TIMEOUT: "2",
+            ENV_HOST_BUDGET: "4",
+            ENV_MAX_WORKERS: "16",
+            ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+            ENV_POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             # The names the stack gives its parts (infra/function.py), for the alert's links.
-            contract.ENV_STACK_NAME: SANDBOX_STACK_NAME,
-            contract.ENV_DASHBOARD_NAME: f"{SANDBOX_STACK_NAME}-{REGION}",
-            contract.ENV_LOG_GROUP_NAME: f"/aws/lambda/{SANDBOX_STACK_NAME}-Sweep",
+            ENV_STACK_NAME: SANDBOX_STACK_NAME,
+            ENV_DASHBOARD_NAME: f"{SANDBOX_STACK_NAME}-{REGION}",
+            ENV_LOG_GROUP_NAME: f"/aws/lambda/{SANDBOX_STACK_NAME}-Sweep",
             "POWERTOOLS_TRACE_DISABLED": "true",
             **self.trust_environment,
         }

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from thumbprint_remediator.aws.inventory import CONCURRENT_MODIFICATION
+from thumbprint_remediator.aws.inventory import CONCURRENT_MODIFICATION, update_refused
 from thumbprint_remediator.domain.errors import (
     ProviderReadError,
     ProviderUpdateError,
@@ -115,13 +115,13 @@ class InMemoryProviders:
                 faults.concurrent_modifications -= 1
                 if faults.concurrent_list is not None:
                     self.providers[arn] = replace(provider, thumbprints=faults.concurrent_list)
-                raise ProviderUpdateError(
+                raise update_refused(
                     arn,
                     CONCURRENT_MODIFICATION,
                     f"{CONCURRENT_MODIFICATION}: multiple requests to change this object were submitted",
                 )
             if faults.update_error is not None:
-                raise ProviderUpdateError(arn, faults.update_error, f"{faults.update_error}: the update was refused")
+                raise update_refused(arn, faults.update_error, f"{faults.update_error}: the update was refused")
             self._written[arn] = provider.thumbprints
             self.providers[arn] = replace(provider, thumbprints=tuple(thumbprints))
             self.landed.append(Landed(arn, tuple(thumbprints)))

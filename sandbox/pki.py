@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from thumbprint_remediator.contract import ENV_EXTRA_CA_BUNDLE
+from thumbprint_remediator.contract.names import ENV_EXTRA_CA_BUNDLE
 
 ORGANISATION = "OIDC Sandbox"
 SERVER_DNS_NAMES = ("localhost",)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sandbox.environment import Sandbox
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 
 # Variables that would let the machine's own AWS setup leak into a run: every run starts without them.
 AWS_VARIABLES = (
@@ -59,7 +59,7 @@ def cli_runner(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest
 
     def run(*argv: str, env: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> Run:
         with monkeypatch.context() as patch:
-            for name in (*AWS_VARIABLES, *contract.SETTINGS_ENV_NAMES):
+            for name in (*AWS_VARIABLES, *SETTINGS_ENV_NAMES):
                 patch.delenv(name, raising=False)
             patch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
             patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")

@@ -14,9 +14,10 @@ from thumbprint_remediator.aws import (
     inventory,
     org_store,
     publisher,
+    roles,
     security_hub,
 )
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 
 ADAPTERS: Final[dict[str, ModuleType]] = {
     "inventory": inventory,
@@ -27,6 +28,7 @@ ADAPTERS: Final[dict[str, ModuleType]] = {
     "config_rule": config_rule,
     "accounts": accounts,
     "org_store": org_store,
+    "roles": roles,
 }
 
 

@@ -2,7 +2,7 @@
 
 Plain data, no CDK: the StackSet carries it as its TemplateBody, and the sandbox deploys the very same
 template into emulated member accounts. The role holds only the OIDC-provider permissions the engine
-declares (contract.OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS) and trusts only the central sweep
+declares (OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS) and trusts only the central sweep
 function's role, inside the organization, with the external id.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from infra.contract import contract
+from thumbprint_remediator.contract.names import OIDC_PROVIDER_ARN_PATTERN
+from thumbprint_remediator.contract.permissions import ACCOUNT_LEVEL_ACTIONS, ASSUME_ROLE_ACTIONS, OIDC_PROVIDER_ACTIONS
+from thumbprint_remediator.contract.validators import ACCOUNT_ID_PATTERN, ORGANIZATION_ID_PATTERN
 
 PARAMETER_CENTRAL_ACCOUNT: Final = "CentralAccountId"
 PARAMETER_CENTRAL_ROLE: Final = "CentralRoleArn"
@@ -22,7 +24,7 @@ ROLE_LOGICAL_ID: Final = "MemberRole"
 def member_role_template(role_name: str) -> dict[str, Any]:
     """The template: four parameters, one role, its ARN as an output."""
     oidc_providers = {
-        "Fn::Sub": contract.OIDC_PROVIDER_ARN_PATTERN.format(partition="${AWS::Partition}", account="${AWS::AccountId}")
+        "Fn::Sub": OIDC_PROVIDER_ARN_PATTERN.format(partition="${AWS::Partition}", account="${AWS::AccountId}")
     }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -30,17 +32,17 @@ def member_role_template(role_name: str) -> dict[str, Any]:
         "Parameters": {
             PARAMETER_CENTRAL_ACCOUNT: {
                 "Type": "String",
-                "AllowedPattern": f"^{contract.ACCOUNT_ID_PATTERN}$",
+                "AllowedPattern": f"^{ACCOUNT_ID_PATTERN}$",
                 "Description": "The account the central sweep function runs in",
             },
             PARAMETER_CENTRAL_ROLE: {
                 "Type": "String",
-                "AllowedPattern": f"^arn:aws[a-z-]*:iam::{contract.ACCOUNT_ID_PATTERN}:role/.+$",
+                "AllowedPattern": f"^arn:aws[a-z-]*:iam::{ACCOUNT_ID_PATTERN}:role/.+$",
                 "Description": "The central sweep function's role: the only principal that may assume this one",
             },
             PARAMETER_ORGANIZATION: {
                 "Type": "String",
-                "AllowedPattern": f"^{contract.ORGANIZATION_ID_PATTERN}$",
+                "AllowedPattern": f"^{ORGANIZATION_ID_PATTERN}$",
                 "Description": "The organization the central account must belong to",
             },
             PARAMETER_EXTERNAL_ID: {
@@ -71,7 +73,7 @@ def member_role_template(role_name: str) -> dict[str, Any]:
                                         "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{{PARAMETER_CENTRAL_ACCOUNT}}}:root"
                                     }
                                 },
-                                "Action": list(contract.ASSUME_ROLE_ACTIONS),
+                                "Action": list(ASSUME_ROLE_ACTIONS),
                                 "Condition": {
                                     "ArnEquals": {"aws:PrincipalArn": {"Ref": PARAMETER_CENTRAL_ROLE}},
                                     "StringEquals": {
@@ -90,13 +92,13 @@ def member_role_template(role_name: str) -> dict[str, Any]:
                                 "Statement": [
                                     {
                                         "Effect": "Allow",
-                                        "Action": list(contract.OIDC_PROVIDER_ACTIONS),
+                                        "Action": list(OIDC_PROVIDER_ACTIONS),
                                         "Resource": oidc_providers,
                                     },
                                     {
                                         # IAM has no resource type for listing: "*" is all it accepts.
                                         "Effect": "Allow",
-                                        "Action": list(contract.ACCOUNT_LEVEL_ACTIONS),
+                                        "Action": list(ACCOUNT_LEVEL_ACTIONS),
                                         "Resource": "*",
                                     },
                                 ],

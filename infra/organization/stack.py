@@ -17,11 +17,12 @@ from constructs import Construct
 
 from infra.alarms import ERRORS_PERIOD
 from infra.config import StackConfig
-from infra.contract import contract
 from infra.core import CoreWording, RemediatorCore, StackOutput
 from infra.organization.config import OrganizationConfig
 from infra.organization.fan_out import OrganizationSweep
 from infra.organization.member_stackset import MemberRoleStackSet
+from thumbprint_remediator.contract.names import MEMBER_ROLE_ARN_PATTERN
+from thumbprint_remediator.contract.permissions import ASSUME_ROLE_ACTIONS, ORGANIZATION_READ_ACTIONS
 
 SWEEP_FAILED_ALARM_SUFFIX: Final = "OrganizationSweepFailed"
 WORDING: Final = CoreWording(
@@ -132,7 +133,7 @@ class OrganizationStack(Stack):
 
 def _organization_access(scope: Construct, role: iam.IRole, organization: OrganizationConfig) -> iam.Policy:
     """What the function needs beyond its own account: the member role everywhere, and the account list."""
-    member_roles = contract.MEMBER_ROLE_ARN_PATTERN.format(
+    member_roles = MEMBER_ROLE_ARN_PATTERN.format(
         partition=Aws.PARTITION, account="*", role_name=organization.member_role_name
     )
     policy = iam.Policy(
@@ -142,14 +143,14 @@ def _organization_access(scope: Construct, role: iam.IRole, organization: Organi
         statements=[
             iam.PolicyStatement(
                 sid="AssumeTheMemberRole",
-                actions=list(contract.ASSUME_ROLE_ACTIONS),
+                actions=list(ASSUME_ROLE_ACTIONS),
                 resources=[member_roles],
                 # Only roles of accounts in this organization: a same-named role elsewhere is out of reach.
                 conditions={"StringEquals": {"aws:ResourceOrgID": organization.organization_id}},
             ),
             iam.PolicyStatement(
                 sid="ListTheOrganizationsAccounts",
-                actions=list(contract.ORGANIZATION_READ_ACTIONS),
+                actions=list(ORGANIZATION_READ_ACTIONS),
                 resources=["*"],
             ),
         ],

@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.contract import contract
+from thumbprint_remediator.contract.permissions import ORGANIZATION_STORE_ACTIONS
 
 # Work lists and results serve one execution; a report is read when its alert is, or soon after.
 OBJECT_EXPIRY_DAYS: Final = 30
@@ -100,9 +100,7 @@ class SweepStore(Construct):
             "FunctionAccess",
             roles=[function_role],
             statements=[
-                iam.PolicyStatement(
-                    sid="SweepObjects", actions=list(contract.ORGANIZATION_STORE_ACTIONS), resources=[objects]
-                ),
+                iam.PolicyStatement(sid="SweepObjects", actions=list(ORGANIZATION_STORE_ACTIONS), resources=[objects]),
                 iam.PolicyStatement(
                     sid="SweepObjectsKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn]
                 ),

@@ -37,7 +37,8 @@ from sandbox.matrix.sweeps import (
 )
 from sandbox.odd_input import ODD_BEHAVIOURS  # importing it also registers the odd behaviours
 from sandbox.pki import SandboxPki
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import AWS_READ_TIMEOUT_SECONDS, DEFAULT_HOST_BUDGET_SECONDS
+from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY
 
 ODD_INPUT: Final = "Exact identity and odd input"
 SILENCE: Final = "Silence"
@@ -93,7 +94,7 @@ def _discovery_only(pki: SandboxPki, _: Issuer | None) -> list[str]:
     return [pki.chain("public").top_thumbprint]
 
 
-PRIVATE_TAG: Final = {contract.PRIVATE_CA_TAG_KEY: "true"}
+PRIVATE_TAG: Final = {PRIVATE_CA_TAG_KEY: "true"}
 
 
 def _tls(name: str, summary: str, status: str, action: str, **options: Any) -> Scenario:
@@ -491,7 +492,7 @@ DEADLINE_SCENARIOS: Final = (
     ),
     _fault(
         "timeout_below_floor",
-        f"a {BELOW_FLOOR_TIMEOUT} s function with the default {contract.DEFAULT_HOST_BUDGET_SECONDS:g} s host budget "
+        f"a {BELOW_FLOOR_TIMEOUT} s function with the default {DEFAULT_HOST_BUDGET_SECONDS:g} s host budget "
         "(synth refuses it now)",
         "error",
         "none",
@@ -544,7 +545,7 @@ WRITE_PATH_SCENARIOS: Final = (
         write_fault(
             "iam_update_answer_late",
             lambda proxy, subject: proxy.slow_answer(
-                UPDATE, contract.AWS_READ_TIMEOUT_SECONDS + 2, OpenIDConnectProviderArn=subject.arn
+                UPDATE, AWS_READ_TIMEOUT_SECONDS + 2, OpenIDConnectProviderArn=subject.arn
             ),
         ),
         "IAM write path",

@@ -13,7 +13,7 @@ from sandbox.matrix.model import RunResult, Scenario
 from sandbox.matrix.shared_endpoints import GROUP as SHARED_ENDPOINTS
 from sandbox.matrix.shared_endpoints import GROUP_NOTE as SHARED_ENDPOINTS_NOTE
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 from thumbprint_remediator.domain.status import Action, Status
 
@@ -184,7 +184,7 @@ def render(outcomes: Sequence[Outcome], scale: RunResult | None = None) -> str:
         "A pin of the public PKI (a public root, or a presented certificate that chains to one by",
         "signature) is never overridden. A pinned public intermediate that is not presented is only a",
         "hash, indistinguishable from a rotated private issuing CA: a provider tagged",
-        f"`{contract.PRIVATE_CA_TAG_KEY}=true` follows such rotations, and only those.",
+        f"`{PRIVATE_CA_TAG_KEY}=true` follows such rotations, and only those.",
         "",
     ]
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from sandbox.matrix.registration import matrix_bundle, register
 from sandbox.matrix.render import Outcome, outcome
 from sandbox.matrix.shared_endpoints import SHARED_ENDPOINT_SCENARIOS
 from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT, SCALE_PROVIDERS, sweep
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_EXTRA_CA_BUNDLE
 
 
 def run_shared(sandbox: Sandbox, workdir: Path, scenarios: Sequence[Scenario] = SHARED_SCENARIOS) -> RunResult:
@@ -28,7 +28,7 @@ def run_shared(sandbox: Sandbox, workdir: Path, scenarios: Sequence[Scenario] = 
     sandbox.clear()
     providers = [register(sandbox, scenario) for scenario in scenarios]
     bundle = matrix_bundle(sandbox.pki, workdir)
-    return sweep(sandbox, "shared", providers, {contract.ENV_EXTRA_CA_BUNDLE: str(bundle)})
+    return sweep(sandbox, "shared", providers, {ENV_EXTRA_CA_BUNDLE: str(bundle)})
 
 
 def run_scale(sandbox: Sandbox, workdir: Path, providers: int = SCALE_PROVIDERS) -> RunResult:
@@ -47,7 +47,7 @@ def run_scale(sandbox: Sandbox, workdir: Path, providers: int = SCALE_PROVIDERS)
         sandbox,
         "scale",
         registered,
-        {contract.ENV_EXTRA_CA_BUNDLE: str(bundle)},
+        {ENV_EXTRA_CA_BUNDLE: str(bundle)},
         timeout_seconds=SCALE_LAMBDA_TIMEOUT,
     )
 

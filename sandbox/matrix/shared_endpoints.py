@@ -21,7 +21,8 @@ from sandbox.issuers import Issuer, IssuerEndpoint, behaviour_named
 from sandbox.matrix.model import ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import register_issuer
 from sandbox.matrix.sweeps import sweep
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import alert_reserve_seconds, drain_reserve_seconds, provider_seconds
+from thumbprint_remediator.contract.names import ENV_CONNECT_TIMEOUT, ENV_HOST_BUDGET, ENV_MAX_WORKERS, ENV_READ_TIMEOUT
 
 GROUP: Final = "Shared endpoints"
 # More providers than a stalling host's 4 pooled connections can time out one read timeout at a time within
@@ -32,19 +33,16 @@ CONNECT_TIMEOUT: Final = 1.0
 READ_TIMEOUT: Final = 1.0
 HOST_BUDGET: Final = 2.0
 SETTINGS: Final = {
-    contract.ENV_CONNECT_TIMEOUT: f"{CONNECT_TIMEOUT:g}",
-    contract.ENV_READ_TIMEOUT: f"{READ_TIMEOUT:g}",
-    contract.ENV_HOST_BUDGET: f"{HOST_BUDGET:g}",
+    ENV_CONNECT_TIMEOUT: f"{CONNECT_TIMEOUT:g}",
+    ENV_READ_TIMEOUT: f"{READ_TIMEOUT:g}",
+    ENV_HOST_BUDGET: f"{HOST_BUDGET:g}",
 }
 FEW_WORKERS: Final = 2
 # With FEW_WORKERS, a function timeout that admits providers for only this long after the sweep starts: each
-# must have its IAM calls and two host budgets left (contract.provider_seconds), after the alert and the drain.
+# must have its IAM calls and two host budgets left (provider_seconds), after the alert and the drain.
 ADMISSION_SECONDS: Final = 8.0
 FEW_WORKERS_TIMEOUT: Final = (
-    contract.alert_reserve_seconds()
-    + contract.drain_reserve_seconds()
-    + contract.provider_seconds(HOST_BUDGET)
-    + ADMISSION_SECONDS
+    alert_reserve_seconds() + drain_reserve_seconds() + provider_seconds(HOST_BUDGET) + ADMISSION_SECONDS
 )
 
 
@@ -118,7 +116,7 @@ def shared_host_sweep(name: str, host: SharedHost) -> Callable[[Sandbox, Path], 
         settings: dict[str, str] = dict(SETTINGS)
         timeout = 300.0
         if host.workers is not None:
-            settings[contract.ENV_MAX_WORKERS] = str(host.workers)
+            settings[ENV_MAX_WORKERS] = str(host.workers)
             timeout = FEW_WORKERS_TIMEOUT
         resolver = sandbox.fleet.resolve if host.resolver_needed else None
         result = sweep(sandbox, name, [*runs, *bystanders], settings, timeout_seconds=timeout, resolver=resolver)

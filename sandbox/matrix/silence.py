@@ -19,7 +19,7 @@ from sandbox.faults import FaultProxy, FaultRule
 from sandbox.matrix.model import ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import register
 from sandbox.matrix.sweeps import sweep
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, ENV_TOPIC_ARN, SKIP_TAG_KEY
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 
 # A periodic invocation by an AWS Config rule, as Config sends it (the tests of quiet sweeps share it).
@@ -44,7 +44,7 @@ WorldChange = Callable[[Sandbox, ProviderRun], str]
 def _history(sandbox: Sandbox) -> Iterator[dict[str, str]]:
     table = sandbox.account.create_history_table(f"matrix-{uuid.uuid4().hex[:8]}")
     try:
-        yield {contract.ENV_HISTORY_TABLE: table, contract.ENV_NOTIFY_ON: "changes"}
+        yield {ENV_HISTORY_TABLE: table, ENV_NOTIFY_ON: "changes"}
     finally:
         sandbox.account.delete_history_table(table)
 
@@ -61,7 +61,7 @@ def quiet_dry_run(sandbox: Sandbox, environment: dict[str, str]) -> None:
 
 def sns_refuses(sandbox: Sandbox, environment: dict[str, str]) -> None:
     try:
-        sandbox.invoke(None, {**environment, contract.ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"})
+        sandbox.invoke(None, {**environment, ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"})
     except AlertDeliveryError:
         return
     raise AssertionError("the sweep whose alert SNS refused did not fail")
@@ -100,7 +100,7 @@ def interception_that_stops(sandbox: Sandbox, provider: ProviderRun) -> str:
 def foreign_skip_tag_and_pin(sandbox: Sandbox, provider: ProviderRun) -> str:
     foreign = stale_thumbprint(f"foreign-{provider.scenario}")
     sandbox.account.iam.tag_open_id_connect_provider(
-        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": contract.SKIP_TAG_KEY, "Value": "true"}]
+        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": SKIP_TAG_KEY, "Value": "true"}]
     )
     sandbox.account.set_thumbprints(provider.arn, [foreign])
     return foreign

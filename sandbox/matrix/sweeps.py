@@ -20,7 +20,14 @@ from sandbox.environment import Resolver, Sandbox
 from sandbox.faults import FaultProxy, dead_endpoint_url
 from sandbox.matrix.model import Pinned, ProviderRun, RunResult, Scenario
 from sandbox.matrix.registration import public_top, register
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import DEFAULT_HOST_BUDGET_SECONDS, minimum_timeout_seconds
+from thumbprint_remediator.contract.names import (
+    ENV_CONNECT_TIMEOUT,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_READ_TIMEOUT,
+    SERVICE_NAME,
+)
 from thumbprint_remediator.domain.errors import AlertDeliveryError, RemediatorError
 
 # The sweep's settings in every matrix run (the sandbox's defaults, spelled out: the budget uses them).
@@ -33,7 +40,7 @@ PER_PROVIDER_ALLOWANCE: Final = 3.0
 # Once per sweep: cold start (settings, trust store), listing, the alert.
 SWEEP_ALLOWANCE: Final = 5.0
 SCALE_PROVIDERS: Final = 100
-SCALE_LAMBDA_TIMEOUT: Final = contract.minimum_timeout_seconds()  # the shortest timeout the stack accepts
+SCALE_LAMBDA_TIMEOUT: Final = minimum_timeout_seconds()  # the shortest timeout the stack accepts
 
 
 def sweep_budget(providers: int, workers: int = MAX_WORKERS, host_budget: float = HOST_BUDGET) -> float:
@@ -57,10 +64,10 @@ def sweep(
     provider's list from IAM. With `resolver`, the handler's own wiring resolving names with it instead
     (`Sandbox.sweep_resolving`: a manual sweep, no Lambda context)."""
     settings = {
-        contract.ENV_CONNECT_TIMEOUT: f"{CONNECT_TIMEOUT:g}",
-        contract.ENV_READ_TIMEOUT: f"{READ_TIMEOUT:g}",
-        contract.ENV_HOST_BUDGET: f"{HOST_BUDGET:g}",
-        contract.ENV_MAX_WORKERS: str(MAX_WORKERS),
+        ENV_CONNECT_TIMEOUT: f"{CONNECT_TIMEOUT:g}",
+        ENV_READ_TIMEOUT: f"{READ_TIMEOUT:g}",
+        ENV_HOST_BUDGET: f"{HOST_BUDGET:g}",
+        ENV_MAX_WORKERS: str(MAX_WORKERS),
         **(environment or {}),
     }
     report: dict[str, Any] | None = None
@@ -80,9 +87,7 @@ def sweep(
     for run in providers:
         run.finding = findings.get(run.arn)
         run.after = _read_back(sandbox, run.arn)
-    budget = sweep_budget(
-        len(providers), int(settings[contract.ENV_MAX_WORKERS]), float(settings[contract.ENV_HOST_BUDGET])
-    )
+    budget = sweep_budget(len(providers), int(settings[ENV_MAX_WORKERS]), float(settings[ENV_HOST_BUDGET]))
     return RunResult(name, providers, report, error, wall, budget, {"alerts": sandbox.alerts()})
 
 
@@ -167,7 +172,7 @@ def run_sns_unavailable(sandbox: Sandbox, workdir: Path) -> RunResult:
     sandbox.clear()
     providers = [_subject(sandbox, "sns_unavailable"), *_bystanders(sandbox, 1, "healthy")]
     logged = _RecordCollector()
-    handler_logger = logging.getLogger(contract.SERVICE_NAME)
+    handler_logger = logging.getLogger(SERVICE_NAME)
     handler_logger.addHandler(logged)
     try:
         with FaultProxy(sandbox.account.endpoint_url) as proxy:
@@ -222,9 +227,9 @@ ALERT_SIZE: Final = "alert_1_mib_document_among_100"
 UPDATE: Final = "UpdateOpenIDConnectProviderThumbprint"
 # The function timeouts the deadline scenarios run with: the one a default deployment may not go below,
 # and 60 s (which synth used to accept) with the host budget a deployment has by default.
-FLOOR_TIMEOUT: Final = contract.minimum_timeout_seconds(contract.DEFAULT_HOST_BUDGET_SECONDS)
+FLOOR_TIMEOUT: Final = minimum_timeout_seconds(DEFAULT_HOST_BUDGET_SECONDS)
 BELOW_FLOOR_TIMEOUT: Final = 60
-DEFAULT_HOST_BUDGET_SETTING: Final = {contract.ENV_HOST_BUDGET: f"{contract.DEFAULT_HOST_BUDGET_SECONDS:g}"}
+DEFAULT_HOST_BUDGET_SETTING: Final = {ENV_HOST_BUDGET: f"{DEFAULT_HOST_BUDGET_SECONDS:g}"}
 
 
 def run_sns_hung(sandbox: Sandbox, workdir: Path) -> RunResult:
@@ -258,7 +263,7 @@ def run_update_in_flight_at_deadline(sandbox: Sandbox, workdir: Path) -> RunResu
     providers = [_subject(sandbox, name)]
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.before(UPDATE, lambda _: time.sleep(17), times=None)
-        environment = {"AWS_ENDPOINT_URL": proxy.url, contract.ENV_HOST_BUDGET: "0.5"}
+        environment = {"AWS_ENDPOINT_URL": proxy.url, ENV_HOST_BUDGET: "0.5"}
         result = sweep(sandbox, name, providers, environment, timeout_seconds=30)
         result.details["calls"] = _calls(proxy)
     return result

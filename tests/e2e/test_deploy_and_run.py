@@ -56,7 +56,29 @@ from tests.e2e.deployed_function import (
     loaded_from_elsewhere,
 )
 from tests.e2e.lambda_runtime import CALL_LOG_VARIABLE
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.metrics import METRICS_NAMESPACE
+from thumbprint_remediator.contract.names import (
+    CHANGE_EVENT_NAMES,
+    ENV_DASHBOARD_NAME,
+    ENV_DRY_RUN,
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_FINDING_EVENTS,
+    ENV_FUNCTION_ROLE_ARN,
+    ENV_HISTORY_TABLE,
+    ENV_LOG_GROUP_NAME,
+    ENV_NOTIFY_ON,
+    ENV_POWERTOOLS_METRICS_NAMESPACE,
+    ENV_POWERTOOLS_SERVICE_NAME,
+    ENV_SECURITY_HUB,
+    ENV_STACK_NAME,
+    ENV_TOPIC_ARN,
+    FINDING_EVENT_DETAIL_TYPE,
+    FINDING_EVENT_SOURCE,
+    HANDLER,
+    SERVICE_NAME,
+    SUMMARY_EVENT_DETAIL_TYPE,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -104,7 +126,7 @@ def emulated_deploy(sandbox: Sandbox, tmp_path: Path, architecture: str) -> Iter
         "expiryWarningDays": EXPIRY_WARNING_DAYS,
         "notifyOn": "problems",
         "dryRun": "false",
-        "extraCaBundle": sandbox.trust_environment[contract.ENV_EXTRA_CA_BUNDLE],
+        "extraCaBundle": sandbox.trust_environment[ENV_EXTRA_CA_BUNDLE],
         # Every channel on; in the stack's own region (us-east-1) no forwarding stack is needed.
         "findingEvents": "true",
         "changeCheck": "true",
@@ -161,29 +183,29 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
     # 3. Then the function is configured as the context asked, and its package is complete
     function = DeployedFunction(account, function_name, tmp_path / "lambda")
     configuration = function.configuration
-    assert (configuration["Runtime"], configuration["Handler"]) == ("python3.13", contract.HANDLER)
+    assert (configuration["Runtime"], configuration["Handler"]) == ("python3.13", HANDLER)
     assert configuration["Architectures"] == [architecture]
     assert configuration["Role"].endswith(f":role/{deployed['AWS::IAM::Role'][0]}")
     assert function.deployed_environment == {
-        contract.ENV_TOPIC_ARN: topic_arn,
-        contract.ENV_DRY_RUN: "false",
-        contract.ENV_EXPIRY_WARNING_DAYS: EXPIRY_WARNING_DAYS,
-        contract.ENV_NOTIFY_ON: "problems",
-        contract.ENV_EXTRA_CA_BUNDLE: f"{TASK_ROOT}/{EXTRA_CA_BUNDLE_NAME}",
-        contract.ENV_FINDING_EVENTS: "true",
-        contract.ENV_SECURITY_HUB: "true",
-        contract.ENV_FUNCTION_ROLE_ARN: configuration["Role"],
-        contract.ENV_HISTORY_TABLE: history_table,
-        contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
-        contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+        ENV_TOPIC_ARN: topic_arn,
+        ENV_DRY_RUN: "false",
+        ENV_EXPIRY_WARNING_DAYS: EXPIRY_WARNING_DAYS,
+        ENV_NOTIFY_ON: "problems",
+        ENV_EXTRA_CA_BUNDLE: f"{TASK_ROOT}/{EXTRA_CA_BUNDLE_NAME}",
+        ENV_FINDING_EVENTS: "true",
+        ENV_SECURITY_HUB: "true",
+        ENV_FUNCTION_ROLE_ARN: configuration["Role"],
+        ENV_HISTORY_TABLE: history_table,
+        ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        ENV_POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         # What the alert links to: the stack, its dashboard (named after the stack and region) and its log group
-        contract.ENV_STACK_NAME: "OidcThumbprintRemediator",
-        contract.ENV_DASHBOARD_NAME: "OidcThumbprintRemediator-us-east-1",
-        contract.ENV_LOG_GROUP_NAME: "/aws/lambda/OidcThumbprintRemediator-Sweep",
+        ENV_STACK_NAME: "OidcThumbprintRemediator",
+        ENV_DASHBOARD_NAME: "OidcThumbprintRemediator-us-east-1",
+        ENV_LOG_GROUP_NAME: "/aws/lambda/OidcThumbprintRemediator-Sweep",
     }
-    assert sorted(json.loads(change_rule["EventPattern"])["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
-    packaged_bundle = function.local_path(function.deployed_environment[contract.ENV_EXTRA_CA_BUNDLE])
-    assert packaged_bundle.read_bytes() == Path(sandbox.trust_environment[contract.ENV_EXTRA_CA_BUNDLE]).read_bytes()
+    assert sorted(json.loads(change_rule["EventPattern"])["detail"]["eventName"]) == sorted(CHANGE_EVENT_NAMES)
+    packaged_bundle = function.local_path(function.deployed_environment[ENV_EXTRA_CA_BUNDLE])
+    assert packaged_bundle.read_bytes() == Path(sandbox.trust_environment[ENV_EXTRA_CA_BUNDLE]).read_bytes()
     record_property("package_bytes", len(function.package))
     # and the schedule invokes it as asked
     events = account.client("events")
@@ -347,7 +369,7 @@ def _assert_every_channel_works(
     change = json.loads((fixtures / "UpdateOpenIDConnectProviderThumbprint.json").read_text())
     change["detail"]["requestParameters"]["openIDConnectProviderArn"] = provider.arn
     outsider = change["detail"]["userIdentity"]["arn"]
-    routed = account.route_events_to_queue("e2e-oidc", {"source": [contract.FINDING_EVENT_SOURCE]})
+    routed = account.route_events_to_queue("e2e-oidc", {"source": [FINDING_EVENT_SOURCE]})
     hub = account.client("securityhub")
     hub.enable_security_hub()
     try:
@@ -360,10 +382,10 @@ def _assert_every_channel_works(
         [alert] = account.receive_alerts(inbox)
         assert outsider in alert.body
         kinds = sorted(event["detail-type"] for event in account.receive_events(routed))
-        assert kinds == [contract.FINDING_EVENT_DETAIL_TYPE, contract.SUMMARY_EVENT_DETAIL_TYPE]
+        assert kinds == [FINDING_EVENT_DETAIL_TYPE, SUMMARY_EVENT_DETAIL_TYPE]
         found = [f for f in hub.get_findings()["Findings"] if f["Resources"][0]["Id"] == provider.arn]
         assert {f["RecordState"] for f in found} == {"ACTIVE"}
-        problems = {f["ProductFields"][f"{contract.SERVICE_NAME}/problem"] for f in found}
+        problems = {f["ProductFields"][f"{SERVICE_NAME}/problem"] for f in found}
         assert problems == {"thumbprint_missing", "changed_outside_tool"}  # one finding per problem
         # The tool's own change starts nothing
         own = json.loads(json.dumps(change))

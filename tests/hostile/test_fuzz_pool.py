@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from sandbox.environment import Sandbox
 from sandbox.issuers import Behaviour, Reply, Request, serve_oidc
 from tests.hostile.test_fuzz_probe import PROBE_CODES, PROBE_STATUSES
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 
 POOL_FUZZ_EXAMPLES = int(os.environ.get("POOL_FUZZ_EXAMPLES", "15"))
 # More providers than the pool's 4 connections can serve one read timeout at a time within the budget: some wait.

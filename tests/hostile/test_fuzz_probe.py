@@ -36,7 +36,8 @@ from thumbprint_remediator.app.sweep import Sweeper
 from thumbprint_remediator.aws.inventory import IamOidcProviders
 from thumbprint_remediator.domain.views import to_builtins
 from thumbprint_remediator.tls import probe
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))

@@ -15,7 +15,7 @@ from sandbox.matrix.sweeps import SCALE_LAMBDA_TIMEOUT, sweep_budget
 from sandbox.pki import default_pki
 from tests.hostile.conftest import MATRIX_GROUP
 from tests.hostile.oracle import violations
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import ALERT_MAX_ATTEMPTS, alert_reserve_seconds
 
 pytestmark = pytest.mark.xdist_group(MATRIX_GROUP)
 
@@ -330,8 +330,8 @@ def test_a_hung_sns_fails_the_invocation_within_the_alert_reserve(matrix: Matrix
     assert run.report["alert"]["sent"] is False
     assert _found(run.providers[0])["action"] == "updated"
     # The sweep's own budget, then the alert's reserve: the proxy holds Publish for 120 s
-    assert run.wall_seconds < sweep_budget(len(run.providers)) + contract.alert_reserve_seconds()
-    assert [action for action, _ in run.details["calls"]].count("Publish") == contract.ALERT_MAX_ATTEMPTS
+    assert run.wall_seconds < sweep_budget(len(run.providers)) + alert_reserve_seconds()
+    assert [action for action, _ in run.details["calls"]].count("Publish") == ALERT_MAX_ATTEMPTS
 
 
 def test_a_timeout_below_the_floor_probes_nothing_and_the_floor_probes(matrix: MatrixResults) -> None:

@@ -16,8 +16,15 @@ from infra.config import ConfigError
 from tests.declared_permissions import declared_by, declared_on
 from tests.infra.nag import nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING, Synthesized, synthesize
-from thumbprint_remediator import contract
 from thumbprint_remediator.aws import config_rule, finding_events, history, inventory, publisher, security_hub
+from thumbprint_remediator.contract.names import (
+    CHANGE_EVENT_NAMES,
+    CONFIG_RESOURCE_TYPE,
+    ENV_FINDING_EVENTS,
+    ENV_FUNCTION_ROLE_ARN,
+    ENV_SECURITY_HUB,
+    IAM_EVENTS_REGION,
+)
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -102,9 +109,9 @@ def test_no_channel_key_means_no_channel_resource_or_grant(no_channel: Synthesiz
     assert no_channel.template.find_resources("AWS::Config::ConfigRule") == {}
     assert len(no_channel.template.find_resources("AWS::Events::Rule")) == 1  # the schedule only
     environment = _environment(no_channel)
-    assert environment[contract.ENV_FINDING_EVENTS] == "false"
-    assert environment[contract.ENV_SECURITY_HUB] == "false"
-    assert contract.ENV_FUNCTION_ROLE_ARN not in environment
+    assert environment[ENV_FINDING_EVENTS] == "false"
+    assert environment[ENV_SECURITY_HUB] == "false"
+    assert ENV_FUNCTION_ROLE_ARN not in environment
     assert _forwarder(no_channel) is None
 
 
@@ -121,14 +128,14 @@ def test_change_rule_listens_to_the_six_iam_calls_and_passes_the_role(every_chan
     pattern = change["EventPattern"]
     assert pattern["source"] == ["aws.iam"]
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
-    assert sorted(pattern["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
+    assert sorted(pattern["detail"]["eventName"]) == sorted(CHANGE_EVENT_NAMES)
     role = every_channel_elsewhere.logical_id("AWS::IAM::Role")
-    assert _environment(every_channel_elsewhere)[contract.ENV_FUNCTION_ROLE_ARN] == {"Fn::GetAtt": [role, "Arn"]}
+    assert _environment(every_channel_elsewhere)[ENV_FUNCTION_ROLE_ARN] == {"Fn::GetAtt": [role, "Arn"]}
 
 
 def test_config_rule_evaluates_oidc_providers_periodically_and_on_change(every_channel_elsewhere: Synthesized) -> None:
     rule = every_channel_elsewhere.only("AWS::Config::ConfigRule")
-    assert rule["Scope"] == {"ComplianceResourceTypes": [contract.CONFIG_RESOURCE_TYPE]}
+    assert rule["Scope"] == {"ComplianceResourceTypes": [CONFIG_RESOURCE_TYPE]}
     kinds = {detail["MessageType"] for detail in rule["Source"]["SourceDetails"]}
     assert {"ConfigurationItemChangeNotification", "ScheduledNotification"} <= kinds
     principals = {
@@ -180,10 +187,10 @@ def test_forwarder_stack_appears_in_us_east_1_only_when_the_stack_lives_elsewher
     assert _forwarder(every_channel_in_us_east_1) is None
     forwarder = _forwarder(every_channel_elsewhere)
     assert forwarder is not None
-    assert forwarder.region == contract.IAM_EVENTS_REGION
+    assert forwarder.region == IAM_EVENTS_REGION
     template = Template.from_stack(forwarder).to_json()
     (rule,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    assert sorted(rule["Properties"]["EventPattern"]["detail"]["eventName"]) == sorted(contract.CHANGE_EVENT_NAMES)
+    assert sorted(rule["Properties"]["EventPattern"]["detail"]["eventName"]) == sorted(CHANGE_EVENT_NAMES)
     (target,) = rule["Properties"]["Targets"]
     assert ":events:eu-west-1:" in str(target["Arn"])
     assert "RoleArn" in target

@@ -8,9 +8,20 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from infra.bundling import EXTRA_CA_BUNDLE_NAME, TASK_ROOT
-from infra.contract import contract
 from tests.infra.synthesis import Synthesized
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.metrics import METRIC_SWEEP_COMPLETED
+from thumbprint_remediator.contract.names import (
+    ENV_DASHBOARD_NAME,
+    ENV_DRY_RUN,
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HISTORY_TABLE,
+    ENV_LOG_GROUP_NAME,
+    ENV_NOTIFY_ON,
+    ENV_STACK_NAME,
+    ENV_TOPIC_ARN,
+)
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -23,23 +34,23 @@ def _asset_hash(stack: Synthesized) -> str:
 def test_dry_run_and_engine_settings_reach_the_environment(overridden_stack: Synthesized) -> None:
     environment = overridden_stack.only("AWS::Lambda::Function")["Environment"]["Variables"]
 
-    assert environment[contract.ENV_DRY_RUN] == "true"
-    assert environment[contract.ENV_EXPIRY_WARNING_DAYS] == "14"
-    assert environment[contract.ENV_NOTIFY_ON] == "always"
-    assert environment[contract.ENV_EXTRA_CA_BUNDLE] == f"{TASK_ROOT}/{EXTRA_CA_BUNDLE_NAME}"
+    assert environment[ENV_DRY_RUN] == "true"
+    assert environment[ENV_EXPIRY_WARNING_DAYS] == "14"
+    assert environment[ENV_NOTIFY_ON] == "always"
+    assert environment[ENV_EXTRA_CA_BUNDLE] == f"{TASK_ROOT}/{EXTRA_CA_BUNDLE_NAME}"
 
 
 def test_engine_reads_the_packaged_ca_bundle_path(overridden_stack: Synthesized, private_ca_bundle: Path) -> None:
     # Given the overridden environment, with /var/task standing for the unpacked asset
     environment = dict(overridden_stack.only("AWS::Lambda::Function")["Environment"]["Variables"])
-    environment[contract.ENV_TOPIC_ARN] = "arn:aws:sns:eu-west-1:123456789012:alerts"
-    environment[contract.ENV_EXTRA_CA_BUNDLE] = str(private_ca_bundle)
-    environment[contract.ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
+    environment[ENV_TOPIC_ARN] = "arn:aws:sns:eu-west-1:123456789012:alerts"
+    environment[ENV_EXTRA_CA_BUNDLE] = str(private_ca_bundle)
+    environment[ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
     # The alert's links: names CloudFormation joins with the region at deploy time, resolved as it would.
     for name, resolved in (
-        (contract.ENV_STACK_NAME, "OidcThumbprintRemediator"),
-        (contract.ENV_DASHBOARD_NAME, "OidcThumbprintRemediator-eu-west-1"),
-        (contract.ENV_LOG_GROUP_NAME, "/aws/lambda/OidcThumbprintRemediator-Sweep"),
+        (ENV_STACK_NAME, "OidcThumbprintRemediator"),
+        (ENV_DASHBOARD_NAME, "OidcThumbprintRemediator-eu-west-1"),
+        (ENV_LOG_GROUP_NAME, "/aws/lambda/OidcThumbprintRemediator-Sweep"),
     ):
         if not isinstance(environment.get(name, ""), str):
             environment[name] = resolved
@@ -68,7 +79,7 @@ def test_schedule_override_drives_the_rule_the_dead_man_period_and_the_event_age
 ) -> None:
     rule = overridden_stack.only("AWS::Events::Rule")
     dead_man = overridden_stack.template.find_resources(
-        "AWS::CloudWatch::Alarm", {"Properties": {"MetricName": contract.METRIC_SWEEP_COMPLETED}}
+        "AWS::CloudWatch::Alarm", {"Properties": {"MetricName": METRIC_SWEEP_COMPLETED}}
     )
     (alarm,) = [item["Properties"] for item in dead_man.values()]
 

@@ -5,9 +5,26 @@ from __future__ import annotations
 import pytest
 
 from infra.application import STACK_NAME
-from infra.contract import contract
 from tests.infra.synthesis import Synthesized
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.metrics import METRICS_NAMESPACE
+from thumbprint_remediator.contract.names import (
+    ENV_DASHBOARD_NAME,
+    ENV_DRY_RUN,
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_FINDING_EVENTS,
+    ENV_HISTORY_TABLE,
+    ENV_LOG_GROUP_NAME,
+    ENV_NOTIFY_ON,
+    ENV_POWERTOOLS_METRICS_NAMESPACE,
+    ENV_POWERTOOLS_SERVICE_NAME,
+    ENV_SECURITY_HUB,
+    ENV_STACK_NAME,
+    ENV_TOPIC_ARN,
+    HANDLER,
+    SERVICE_NAME,
+)
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -24,7 +41,7 @@ def test_function_runs_python_313_on_arm64_with_explicit_limits(default_stack: S
     # Then
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
-    assert function["Handler"] == contract.HANDLER
+    assert function["Handler"] == HANDLER
     assert function["Timeout"] == 300
     assert function["MemorySize"] == 512
     assert function["TracingConfig"] == {"Mode": "Active"}
@@ -111,32 +128,32 @@ def test_failed_sweep_is_retried_once_and_dropped_after_an_hour(default_stack: S
 def test_environment_uses_only_names_from_the_contract(default_stack: Synthesized) -> None:
     # Given
     environment = default_stack.only("AWS::Lambda::Function")["Environment"]["Variables"]
-    powertools = {contract.ENV_POWERTOOLS_SERVICE_NAME, contract.ENV_POWERTOOLS_METRICS_NAMESPACE}
+    powertools = {ENV_POWERTOOLS_SERVICE_NAME, ENV_POWERTOOLS_METRICS_NAMESPACE}
 
     # Then: the stack sets settings the engine reads, Powertools' two, and nothing else
-    assert set(environment) - powertools <= set(contract.SETTINGS_ENV_NAMES)
+    assert set(environment) - powertools <= set(SETTINGS_ENV_NAMES)
     assert environment == {
-        contract.ENV_TOPIC_ARN: {"Ref": default_stack.logical_id("AWS::SNS::Topic")},
-        contract.ENV_DRY_RUN: "false",
-        contract.ENV_EXPIRY_WARNING_DAYS: "30",
-        contract.ENV_NOTIFY_ON: "changes",
-        contract.ENV_FINDING_EVENTS: "true",  # events for routing: on by default
-        contract.ENV_SECURITY_HUB: "false",
-        contract.ENV_HISTORY_TABLE: {"Ref": default_stack.logical_id("AWS::DynamoDB::Table")},  # on by default
-        contract.ENV_STACK_NAME: STACK_NAME,
-        contract.ENV_DASHBOARD_NAME: {"Fn::Join": ["", [f"{STACK_NAME}-", REGION]]},
-        contract.ENV_LOG_GROUP_NAME: f"/aws/lambda/{STACK_NAME}-Sweep",
-        contract.ENV_POWERTOOLS_SERVICE_NAME: contract.SERVICE_NAME,
-        contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+        ENV_TOPIC_ARN: {"Ref": default_stack.logical_id("AWS::SNS::Topic")},
+        ENV_DRY_RUN: "false",
+        ENV_EXPIRY_WARNING_DAYS: "30",
+        ENV_NOTIFY_ON: "changes",
+        ENV_FINDING_EVENTS: "true",  # events for routing: on by default
+        ENV_SECURITY_HUB: "false",
+        ENV_HISTORY_TABLE: {"Ref": default_stack.logical_id("AWS::DynamoDB::Table")},  # on by default
+        ENV_STACK_NAME: STACK_NAME,
+        ENV_DASHBOARD_NAME: {"Fn::Join": ["", [f"{STACK_NAME}-", REGION]]},
+        ENV_LOG_GROUP_NAME: f"/aws/lambda/{STACK_NAME}-Sweep",
+        ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        ENV_POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     }
 
 
 def test_engine_settings_read_the_environment_the_stack_sets(default_stack: Synthesized) -> None:
     # Given the environment as Lambda would resolve it
     environment = dict(default_stack.only("AWS::Lambda::Function")["Environment"]["Variables"])
-    environment[contract.ENV_TOPIC_ARN] = FAKE_TOPIC_ARN
-    environment[contract.ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
-    environment[contract.ENV_DASHBOARD_NAME] = f"{STACK_NAME}-eu-west-1"  # joined with the region, resolved
+    environment[ENV_TOPIC_ARN] = FAKE_TOPIC_ARN
+    environment[ENV_HISTORY_TABLE] = "OidcThumbprintRemediator-History"  # a Ref to the table, resolved
+    environment[ENV_DASHBOARD_NAME] = f"{STACK_NAME}-eu-west-1"  # joined with the region, resolved
 
     # When the Lambda code reads it
     settings = Settings.from_env(environment)
@@ -159,6 +176,6 @@ def test_the_function_is_told_the_stack_dashboard_and_log_group_its_alerts_link_
     log_group = default_stack.only("AWS::Logs::LogGroup")
 
     # Then the alert's links name exactly the dashboard and the log group this stack deployed
-    assert environment[contract.ENV_DASHBOARD_NAME] == dashboard["DashboardName"]
-    assert environment[contract.ENV_LOG_GROUP_NAME] == log_group["LogGroupName"]
-    assert environment[contract.ENV_STACK_NAME] == STACK_NAME
+    assert environment[ENV_DASHBOARD_NAME] == dashboard["DashboardName"]
+    assert environment[ENV_LOG_GROUP_NAME] == log_group["LogGroupName"]
+    assert environment[ENV_STACK_NAME] == STACK_NAME

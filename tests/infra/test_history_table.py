@@ -9,8 +9,9 @@ import pytest
 
 from infra.alarms import AlarmNames
 from infra.application import STACK_NAME
-from infra.contract import contract
 from tests.infra.synthesis import Synthesized
+from thumbprint_remediator.contract.metrics import METRIC_SERVICE_DIMENSION, METRICS_NAMESPACE
+from thumbprint_remediator.contract.names import SERVICE_NAME
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -31,7 +32,7 @@ def _graphed(stack: Synthesized) -> dict[str, dict[str, Any]]:
         for widget in body["widgets"]
         if widget["type"] == "metric"
         for metric in widget["properties"]["metrics"]
-        if metric[0] == contract.METRICS_NAMESPACE
+        if metric[0] == METRICS_NAMESPACE
     }
 
 
@@ -103,8 +104,8 @@ def test_history_unavailable_alarm_fires_on_any_count_in_a_schedule_period_and_n
         alarm = next(iter(alarms.values()))["Properties"]
 
         # Then one provider swept without history in one schedule period is enough
-        assert (alarm["Namespace"], alarm["MetricName"]) == (contract.METRICS_NAMESPACE, "HistoryUnavailable")
-        assert alarm["Dimensions"] == [{"Name": contract.METRIC_SERVICE_DIMENSION, "Value": contract.SERVICE_NAME}]
+        assert (alarm["Namespace"], alarm["MetricName"]) == (METRICS_NAMESPACE, "HistoryUnavailable")
+        assert alarm["Dimensions"] == [{"Name": METRIC_SERVICE_DIMENSION, "Value": SERVICE_NAME}]
         assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
             "Sum",
             "GreaterThanThreshold",

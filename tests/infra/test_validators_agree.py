@@ -29,9 +29,9 @@ from tests.unit.test_contract_validators import (
     PARENT_IDS,
     ROLE_NAMES,
 )
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import parse_invocation
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.names import ENV_DRY_RUN, ENV_FINDING_EVENTS, ENV_TOPIC_ARN
 from thumbprint_remediator.domain.errors import RequestError, SettingsError
 
 ORGANIZATION = {"organization": "true", "organizationId": "o-abcdef1234", "targetOus": "ou-abcd-abcdefgh"}
@@ -53,7 +53,7 @@ def _stack_verdict(context: dict[str, Any], read: Any) -> Any:
 
 def _settings_switch(name: str, spelling: str) -> bool | None:
     try:
-        settings = Settings.from_env({contract.ENV_TOPIC_ARN: TOPIC, name: spelling})
+        settings = Settings.from_env({ENV_TOPIC_ARN: TOPIC, name: spelling})
     except SettingsError:
         return None
     return bool(getattr(settings, name.lower()))
@@ -76,8 +76,8 @@ def test_a_switch_means_the_same_in_the_context_and_in_the_environment(spelling:
         assert dry_run.dry_run is verdict
         assert isinstance(finding_events, ChannelsConfig)
         assert finding_events.finding_events is verdict
-    assert _settings_switch(contract.ENV_DRY_RUN, spelling) is verdict
-    assert _settings_switch(contract.ENV_FINDING_EVENTS, spelling) is verdict
+    assert _settings_switch(ENV_DRY_RUN, spelling) is verdict
+    assert _settings_switch(ENV_FINDING_EVENTS, spelling) is verdict
 
 
 @pytest.mark.parametrize(("spelling", "verdict"), BOOLEANS)

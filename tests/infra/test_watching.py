@@ -9,8 +9,16 @@ import pytest
 
 from infra.alarms import AlarmNames
 from infra.application import STACK_NAME
-from infra.contract import contract
 from tests.infra.synthesis import Synthesized
+from thumbprint_remediator.contract.metrics import (
+    DASHBOARD_METRICS,
+    METRIC_MIN_DAYS_TO_EXPIRY,
+    METRIC_PROVIDERS_UPDATED,
+    METRIC_SERVICE_DIMENSION,
+    METRIC_SWEEP_COMPLETED,
+    METRICS_NAMESPACE,
+)
+from thumbprint_remediator.contract.names import SERVICE_NAME
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -59,8 +67,8 @@ def test_dead_man_alarm_fires_after_two_schedule_periods_without_a_completed_swe
     alarm = _alarm(default_stack, NAMES.dead_man)
     topic = [{"Ref": default_stack.logical_id("AWS::SNS::Topic")}]
 
-    assert (alarm["Namespace"], alarm["MetricName"]) == (contract.METRICS_NAMESPACE, contract.METRIC_SWEEP_COMPLETED)
-    assert alarm["Dimensions"] == [{"Name": contract.METRIC_SERVICE_DIMENSION, "Value": contract.SERVICE_NAME}]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (METRICS_NAMESPACE, METRIC_SWEEP_COMPLETED)
+    assert alarm["Dimensions"] == [{"Name": METRIC_SERVICE_DIMENSION, "Value": SERVICE_NAME}]
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "LessThanThreshold", 1)
     assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (86400, 2, 2)
     assert alarm["TreatMissingData"] == "breaching"
@@ -77,20 +85,20 @@ def test_dashboard_graphs_every_engine_metric_over_time(default_stack: Synthesiz
         for widget in body["widgets"]
         if widget["type"] == "metric"
         for metric in widget["properties"]["metrics"]
-        if metric[0] == contract.METRICS_NAMESPACE
+        if metric[0] == METRICS_NAMESPACE
     }
     dimensions = {
         tuple(metric[2:4])
         for widget in body["widgets"]
         if widget["type"] == "metric"
         for metric in widget["properties"]["metrics"]
-        if metric[0] == contract.METRICS_NAMESPACE
+        if metric[0] == METRICS_NAMESPACE
     }
 
-    assert set(contract.DASHBOARD_METRICS) <= set(graphed)
-    assert dimensions == {(contract.METRIC_SERVICE_DIMENSION, contract.SERVICE_NAME)}
-    assert graphed[contract.METRIC_MIN_DAYS_TO_EXPIRY]["stat"] == "Minimum"
-    assert graphed[contract.METRIC_PROVIDERS_UPDATED]["stat"] == "Sum"
+    assert set(DASHBOARD_METRICS) <= set(graphed)
+    assert dimensions == {(METRIC_SERVICE_DIMENSION, SERVICE_NAME)}
+    assert graphed[METRIC_MIN_DAYS_TO_EXPIRY]["stat"] == "Minimum"
+    assert graphed[METRIC_PROVIDERS_UPDATED]["stat"] == "Sum"
     assert {options["period"] for options in graphed.values()} == {86400}
 
 

@@ -12,7 +12,8 @@ import pytest
 from sandbox.environment import Sandbox
 from sandbox.issuers import IssuerFleet
 from sandbox.pki import SandboxPki, default_pki
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 

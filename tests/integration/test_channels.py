@@ -13,7 +13,18 @@ import pytest
 from sandbox.aws import ACCOUNT_ID
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.faults import FaultProxy
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import (
+    CONFIG_RESOURCE_TYPE,
+    ENV_DRY_RUN,
+    ENV_FINDING_EVENTS,
+    ENV_FUNCTION_ROLE_ARN,
+    ENV_SECURITY_HUB,
+    FINDING_EVENT_DETAIL_TYPE,
+    FINDING_EVENT_SOURCE,
+    SKIP_TAG_KEY,
+    SUMMARY_EVENT_DETAIL_TYPE,
+)
+from thumbprint_remediator.contract.permissions import FINDING_EVENT_ACTIONS
 from thumbprint_remediator.domain.errors import RequestError
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/OidcThumbprintRemediator-SweepRole"
@@ -30,7 +41,7 @@ def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
 @pytest.fixture
 def event_queues(sandbox: Sandbox) -> Iterator[dict[str, str]]:
     """Two rules on the emulated default bus: everything the tool sends, and only critical findings."""
-    everything = sandbox.account.route_events_to_queue("all-oidc", {"source": [contract.FINDING_EVENT_SOURCE]})
+    everything = sandbox.account.route_events_to_queue("all-oidc", {"source": [FINDING_EVENT_SOURCE]})
     critical = sandbox.account.route_events_to_queue("critical-oidc", ONLY_CRITICAL)
     yield {"all": everything, "critical": critical}
     sandbox.account.remove_event_route("all-oidc", everything)
@@ -46,13 +57,13 @@ def test_rules_on_the_default_bus_receive_findings_and_the_summary(
     stale = sandbox.add_provider("healthy", pinned="stale")
     untrusted = sandbox.add_provider("untrusted_root", pinned="stale")
     # When the scheduled sweep runs with events on
-    report = sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "true"})
+    report = sandbox.invoke(None, {ENV_FINDING_EVENTS: "true"})
     # Then every finding that needs attention, and the summary, reach the catch-all queue
     received = sandbox.account.receive_events(event_queues["all"])
-    findings = [e for e in received if e["detail-type"] == contract.FINDING_EVENT_DETAIL_TYPE]
-    summaries = [e for e in received if e["detail-type"] == contract.SUMMARY_EVENT_DETAIL_TYPE]
+    findings = [e for e in received if e["detail-type"] == FINDING_EVENT_DETAIL_TYPE]
+    summaries = [e for e in received if e["detail-type"] == SUMMARY_EVENT_DETAIL_TYPE]
     assert sorted(e["detail"]["finding"]["arn"] for e in findings) == sorted([stale.arn, untrusted.arn])
-    assert all(e["source"] == contract.FINDING_EVENT_SOURCE and e["resources"] for e in findings)
+    assert all(e["source"] == FINDING_EVENT_SOURCE and e["resources"] for e in findings)
     assert [s["detail"]["sweep_id"] for s in summaries] == [report["sweep_id"]]
     assert summaries[0]["detail"]["summary"]["providers"] == 3
     assert healthy.arn not in {e["detail"]["finding"]["arn"] for e in findings}
@@ -64,7 +75,7 @@ def test_rules_on_the_default_bus_receive_findings_and_the_summary(
 
 def test_events_off_sends_nothing(sandbox: Sandbox, event_queues: dict[str, str]) -> None:
     sandbox.add_provider("healthy", pinned="stale")
-    report = sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "false"})
+    report = sandbox.invoke(None, {ENV_FINDING_EVENTS: "false"})
     assert sandbox.account.receive_events(event_queues["all"]) == []
     assert "channels" not in report
 
@@ -78,7 +89,7 @@ def _our_findings(client: Any, arn: str) -> list[dict[str, Any]]:
 def test_security_hub_finding_is_created_updated_then_archived_when_fixed(sandbox: Sandbox, security_hub: Any) -> None:
     # Given a stale provider and a dry-run deployment (so the problem stays until fixed by hand)
     provider = sandbox.add_provider("healthy", pinned="stale")
-    environment = {contract.ENV_SECURITY_HUB: "true", contract.ENV_DRY_RUN: "true"}
+    environment = {ENV_SECURITY_HUB: "true", ENV_DRY_RUN: "true"}
     # When a sweep runs, the problem is one active finding on the provider's ARN
     first = sandbox.invoke(None, environment)
     (created,) = _our_findings(security_hub, provider.arn)
@@ -105,7 +116,7 @@ def test_security_hub_not_enabled_is_one_line_in_the_report_not_a_failed_sweep(s
     # Given Security Hub switched on in the function but not enabled in the account
     provider = sandbox.add_provider("healthy", pinned="stale")
     # When the sweep runs
-    report = sandbox.invoke(None, {contract.ENV_SECURITY_HUB: "true"})
+    report = sandbox.invoke(None, {ENV_SECURITY_HUB: "true"})
     # Then the sweep did its job and the report says, once, why nothing reached Security Hub
     assert _finding(report, provider.arn)["action"] == "updated"
     outcome = report["channels"]["security_hub"]
@@ -150,7 +161,7 @@ def test_config_rule_evaluates_a_mixed_account_in_dry_run(sandbox: Sandbox) -> N
     assert "stale" in verdicts[stale.arn]["Annotation"]
     assert verdicts[untrusted.arn]["ComplianceType"] == "NON_COMPLIANT"
     assert "untrusted" in verdicts[untrusted.arn]["Annotation"]
-    assert all(e["ComplianceResourceType"] == contract.CONFIG_RESOURCE_TYPE for e in call["Evaluations"])
+    assert all(e["ComplianceResourceType"] == CONFIG_RESOURCE_TYPE for e in call["Evaluations"])
     assert all(len(e["Annotation"]) <= 256 for e in call["Evaluations"])
     # And the Config path wrote nothing and alerted no one
     assert updates == []
@@ -185,7 +196,7 @@ def test_an_outside_update_to_a_stale_list_is_alerted_naming_the_principal(
     event = change_event("UpdateOpenIDConnectProviderThumbprint", provider.arn)
     event["detail"]["requestParameters"]["thumbprintList"] = stale
     # When CloudTrail's event reaches the function
-    report = sandbox.invoke(event, {contract.ENV_FUNCTION_ROLE_ARN: ROLE_ARN})
+    report = sandbox.invoke(event, {ENV_FUNCTION_ROLE_ARN: ROLE_ARN})
     # Then that one provider is checked and repaired, and the alert names who changed it
     assert [f["arn"] for f in report["findings"]] == [provider.arn]
     finding = report["findings"][0]
@@ -205,7 +216,7 @@ def test_the_tools_own_update_does_not_trigger_a_check(
     event = change_event("UpdateOpenIDConnectProviderThumbprint", provider.arn, ROLE_ARN)
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         # When it reaches the function
-        report = sandbox.invoke(event, {contract.ENV_FUNCTION_ROLE_ARN: ROLE_ARN}, AWS_ENDPOINT_URL=proxy.url)
+        report = sandbox.invoke(event, {ENV_FUNCTION_ROLE_ARN: ROLE_ARN}, AWS_ENDPOINT_URL=proxy.url)
         iam_calls = [call.action for call in proxy.calls]
     # Then nothing is read, probed, written or alerted: no loop
     assert report["checked"] is False
@@ -219,7 +230,7 @@ def test_a_tag_change_by_someone_else_is_a_change_outside_the_tool_and_is_told(
     sandbox: Sandbox, change_event: Callable[..., dict[str, Any]]
 ) -> None:
     # Given a healthy provider that someone else tags to be skipped
-    provider = sandbox.add_provider("healthy", tags={contract.SKIP_TAG_KEY: "true"})
+    provider = sandbox.add_provider("healthy", tags={SKIP_TAG_KEY: "true"})
     # When the immediate check runs on the TagOpenIDConnectProvider event
     report = sandbox.invoke(change_event("TagOpenIDConnectProvider", provider.arn))
     # Then it is a change made outside the tool, named in an alert with who did it
@@ -259,7 +270,7 @@ def test_a_refused_channel_is_recorded_and_the_sweep_still_succeeds(sandbox: San
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
         proxy.deny("PutEvents", "explicit deny in a service control policy")
         # When the sweep runs with events on
-        report = sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "true"}, AWS_ENDPOINT_URL=proxy.url)
+        report = sandbox.invoke(None, {ENV_FINDING_EVENTS: "true"}, AWS_ENDPOINT_URL=proxy.url)
     # Then the provider is repaired and alerted as usual, and the report says what the channel answered
     assert _finding(report, provider.arn)["action"] == "updated"
     assert report["alert"]["sent"] is True
@@ -270,7 +281,7 @@ def test_the_event_channel_calls_only_what_its_adapter_declares(sandbox: Sandbox
     # Given a sweep with events on, every AWS call seen by the proxy
     sandbox.add_provider("healthy", pinned="stale")
     with FaultProxy(sandbox.account.endpoint_url) as proxy:
-        sandbox.invoke(None, {contract.ENV_FINDING_EVENTS: "true"}, AWS_ENDPOINT_URL=proxy.url)
+        sandbox.invoke(None, {ENV_FINDING_EVENTS: "true"}, AWS_ENDPOINT_URL=proxy.url)
         json_calls = {call.action for call in proxy.calls if call.body}
     # Then the JSON-protocol calls (EventBridge) are exactly the adapter's declared actions
-    assert json_calls == {action.split(":", 1)[1] for action in contract.FINDING_EVENT_ACTIONS}
+    assert json_calls == {action.split(":", 1)[1] for action in FINDING_EVENT_ACTIONS}

@@ -15,8 +15,17 @@ import pytest
 
 from sandbox.environment import Sandbox
 from tests.cli_runner import Cli
-from thumbprint_remediator import contract
 from thumbprint_remediator.cli.providers import SHOWN_PROVIDERS
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HISTORY_TABLE,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_NOTIFY_ON,
+    ENV_TOPIC_ARN,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,10 +91,10 @@ def test_the_sweep_reads_the_functions_environment_and_defaults(cli: Cli, sandbo
     # the function's TOPIC_ARN and DRY_RUN=false too (what `make sandbox` prints)
     provider = sandbox.add_provider("private_ca")
     environment = {
-        contract.ENV_EXTRA_CA_BUNDLE: sandbox.trust_environment[contract.ENV_EXTRA_CA_BUNDLE],
-        contract.ENV_HISTORY_TABLE: history_table,
-        contract.ENV_TOPIC_ARN: sandbox.topic_arn,
-        contract.ENV_DRY_RUN: "false",
+        ENV_EXTRA_CA_BUNDLE: sandbox.trust_environment[ENV_EXTRA_CA_BUNDLE],
+        ENV_HISTORY_TABLE: history_table,
+        ENV_TOPIC_ARN: sandbox.topic_arn,
+        ENV_DRY_RUN: "false",
     }
 
     run = cli("sweep", "--output", "json", env=environment)
@@ -105,7 +114,7 @@ def test_the_sweep_reads_the_functions_environment_and_defaults(cli: Cli, sandbo
 def test_flags_override_the_environment(cli: Cli, sandbox: Sandbox) -> None:
     # Given a provider whose certificates expire in 10 days, and EXPIRY_WARNING_DAYS=5 and NOTIFY_ON=always
     provider = sandbox.add_provider("expiring_soon")
-    environment = {contract.ENV_EXPIRY_WARNING_DAYS: "5", contract.ENV_NOTIFY_ON: "always"}
+    environment = {ENV_EXPIRY_WARNING_DAYS: "5", ENV_NOTIFY_ON: "always"}
 
     from_environment = cli("sweep", "--json", env=environment)
     from_flags = cli("sweep", "--json", "--expiry-warning-days", "30", "--notify", "problems", env=environment)
@@ -163,10 +172,10 @@ def test_a_bad_flag_is_refused_with_its_allowed_range(
 
 
 BAD_VARIABLES = [
-    (contract.ENV_MAX_WORKERS, "0", "MAX_WORKERS must be between 1 and 256, got '0'"),
-    (contract.ENV_EXPIRY_WARNING_DAYS, "-5", "EXPIRY_WARNING_DAYS must be a whole number between 0 and 3650"),
-    (contract.ENV_HOST_BUDGET, "0", "HOST_BUDGET_SECONDS must be between 0.5 and 300"),
-    (contract.ENV_NOTIFY_ON, "sometimes", "NOTIFY_ON must be one of always, changes, problems, never"),
+    (ENV_MAX_WORKERS, "0", "MAX_WORKERS must be between 1 and 256, got '0'"),
+    (ENV_EXPIRY_WARNING_DAYS, "-5", "EXPIRY_WARNING_DAYS must be a whole number between 0 and 3650"),
+    (ENV_HOST_BUDGET, "0", "HOST_BUDGET_SECONDS must be between 0.5 and 300"),
+    (ENV_NOTIFY_ON, "sometimes", "NOTIFY_ON must be one of always, changes, problems, never"),
 ]
 
 
@@ -289,9 +298,9 @@ def test_history_of_a_missing_table_is_one_line_and_exit_2(cli: Cli, sandbox: Sa
 
 def test_history_reads_the_table_from_history_table(cli: Cli, sandbox: Sandbox, history_table: str) -> None:
     provider = sandbox.add_provider("healthy")
-    sandbox.invoke(None, {contract.ENV_HISTORY_TABLE: history_table})
+    sandbox.invoke(None, {ENV_HISTORY_TABLE: history_table})
 
-    run = cli("history", provider.url, env={contract.ENV_HISTORY_TABLE: history_table})
+    run = cli("history", provider.url, env={ENV_HISTORY_TABLE: history_table})
 
     assert run.status == 0, run.err
     assert run.out.startswith(provider.arn)
@@ -304,9 +313,9 @@ def test_history_reads_the_table_from_history_table(cli: Cli, sandbox: Sandbox, 
 def test_history_never_cuts_the_name_that_tells_two_cas_apart(cli: Cli, sandbox: Sandbox, history_table: str) -> None:
     # Given a provider seen presenting one CA, then (after a rotation) its successor
     provider = sandbox.add_provider("healthy")
-    sandbox.invoke(None, {contract.ENV_HISTORY_TABLE: history_table})
+    sandbox.invoke(None, {ENV_HISTORY_TABLE: history_table})
     sandbox.fleet.present(provider.issuer, sandbox.pki.chain("rotated"))
-    sandbox.invoke(None, {contract.ENV_HISTORY_TABLE: history_table})
+    sandbox.invoke(None, {ENV_HISTORY_TABLE: history_table})
     names = [sandbox.pki.chain(name).top_certificate.subject.rfc4514_string() for name in ("public", "rotated")]
     assert names == ["CN=Sandbox Public Issuing CA 1,O=OIDC Sandbox", "CN=Sandbox Public Issuing CA 2,O=OIDC Sandbox"]
 

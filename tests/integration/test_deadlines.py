@@ -16,9 +16,16 @@ import pytest
 
 from sandbox.environment import Sandbox
 from sandbox.faults import FaultProxy
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.aws.clients import worst_case_seconds
+from thumbprint_remediator.contract.deadlines import (
+    ALERT_MAX_ATTEMPTS,
+    AWS_READ_TIMEOUT_SECONDS,
+    DEFAULT_HOST_BUDGET_SECONDS,
+    TIME_BUDGET_EXHAUSTED,
+)
+from thumbprint_remediator.contract.metrics import METRIC_SWEEP_COMPLETED
+from thumbprint_remediator.contract.names import ENV_HOST_BUDGET
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 
 UPDATE = "UpdateOpenIDConnectProviderThumbprint"
@@ -36,7 +43,7 @@ def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
 
 def _sweep_completed(output: str) -> list[float]:
     emf = [json.loads(line) for line in output.splitlines() if '"_aws"' in line]
-    return [value for entry in emf for value in entry.get(contract.METRIC_SWEEP_COMPLETED, [])]
+    return [value for entry in emf for value in entry.get(METRIC_SWEEP_COMPLETED, [])]
 
 
 def test_a_hung_sns_endpoint_costs_at_most_the_alert_reserve_and_the_report_survives(
@@ -67,7 +74,7 @@ def test_a_hung_sns_endpoint_costs_at_most_the_alert_reserve_and_the_report_surv
     assert _finding(error.report, provider.arn)["action"] == "updated"
     assert error.report["alert"]["sent"] is False
     assert any(r.getMessage().startswith("alert delivery failed") for r in caplog.records)
-    assert 1 <= len(proxy.calls_of("Publish")) <= contract.ALERT_MAX_ATTEMPTS
+    assert 1 <= len(proxy.calls_of("Publish")) <= ALERT_MAX_ATTEMPTS
 
 
 def test_a_timeout_too_short_to_probe_is_not_a_completed_sweep(
@@ -75,9 +82,9 @@ def test_a_timeout_too_short_to_probe_is_not_a_completed_sweep(
 ) -> None:
     # Given the host budget a deployment has by default and a 60 s function (what `-c timeout=60` deployed)
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
-    report = sandbox.invoke(None, {contract.ENV_HOST_BUDGET: "20"}, timeout_seconds=60)
+    report = sandbox.invoke(None, {ENV_HOST_BUDGET: "20"}, timeout_seconds=60)
     # Then nothing was probed, and the metric the dead-man alarm watches says the sweep did not complete
-    assert _finding(report, provider.arn)["problems"][0]["code"] == contract.TIME_BUDGET_EXHAUSTED
+    assert _finding(report, provider.arn)["problems"][0]["code"] == TIME_BUDGET_EXHAUSTED
     assert provider.issuer.connections == 0
     assert _sweep_completed(capsys.readouterr().out) == [0.0]
     assert any(r.getMessage() == "function timeout too short to probe a provider" for r in caplog.records)
@@ -88,9 +95,9 @@ def test_the_smallest_accepted_timeout_probes_and_fixes_a_provider(
 ) -> None:
     # Given a function with the shortest timeout synth accepts for the default host budget
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
-    timeout = Settings(host_budget=contract.DEFAULT_HOST_BUDGET_SECONDS).minimum_timeout_seconds
+    timeout = Settings(host_budget=DEFAULT_HOST_BUDGET_SECONDS).minimum_timeout_seconds
     # When the sweep runs
-    report = sandbox.invoke(None, {contract.ENV_HOST_BUDGET: "20"}, timeout_seconds=timeout)
+    report = sandbox.invoke(None, {ENV_HOST_BUDGET: "20"}, timeout_seconds=timeout)
     # Then the provider was probed and fixed, and the sweep completed
     assert _finding(report, provider.arn)["action"] == "updated"
     assert _sweep_completed(capsys.readouterr().out) == [1.0]
@@ -100,7 +107,7 @@ def test_a_slow_update_at_the_deadline_never_lands_after_the_report(sandbox: San
     # Given an update that reaches IAM 17 s after it is sent, and a function with 30 s left
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
     proxy.before(UPDATE, lambda _: time.sleep(17), times=None)
-    report = sandbox.invoke(None, {contract.ENV_HOST_BUDGET: "0.5"}, timeout_seconds=30, AWS_ENDPOINT_URL=proxy.url)
+    report = sandbox.invoke(None, {ENV_HOST_BUDGET: "0.5"}, timeout_seconds=30, AWS_ENDPOINT_URL=proxy.url)
     # When the invocation has returned, and long enough for any write still in flight to land
     at_return = sandbox.thumbprints(provider)
     finding = _finding(report, provider.arn)
@@ -116,7 +123,7 @@ def test_a_slow_update_at_the_deadline_never_lands_after_the_report(sandbox: San
 def test_an_update_answered_too_late_is_judged_by_a_fresh_read(sandbox: Sandbox, proxy: FaultProxy) -> None:
     # Given an update IAM applies at once but answers only after the client's read timeout
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
-    proxy.slow_answer(UPDATE, contract.AWS_READ_TIMEOUT_SECONDS + 2, OpenIDConnectProviderArn=provider.arn)
+    proxy.slow_answer(UPDATE, AWS_READ_TIMEOUT_SECONDS + 2, OpenIDConnectProviderArn=provider.arn)
     # When swept
     report = sandbox.invoke(None, AWS_ENDPOINT_URL=proxy.url)
     # Then it was sent once (no blind retry of a write), and the fresh read shows it landed

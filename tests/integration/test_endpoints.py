@@ -14,7 +14,8 @@ import pytest
 from sandbox.environment import Sandbox
 from sandbox.issuers import IssuerFleet
 from sandbox.oracles import openssl_last_certificate_sha1
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 
 
 def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:

@@ -11,10 +11,17 @@ import pytest
 
 from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy, FaultRule
-from thumbprint_remediator import contract
 from thumbprint_remediator.aws.clients import Clients
 from thumbprint_remediator.aws.history import HistoryTable, partition_key
 from thumbprint_remediator.cli.main import main as cli_main
+from thumbprint_remediator.contract.metrics import METRIC_HISTORY_UNAVAILABLE
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_HISTORY_TABLE,
+    ENV_NOTIFY_ON,
+    HISTORY_PARTITION_KEY,
+    HISTORY_SORT_KEY,
+)
 from thumbprint_remediator.domain.errors import HistoryUnavailable
 from thumbprint_remediator.domain.memory import HistoryRecord, PinSeen
 
@@ -28,7 +35,7 @@ def _kinds(finding: dict[str, Any]) -> list[str]:
 
 
 def _sweep(sandbox: Sandbox, table: str, **overrides: str) -> dict[str, Any]:
-    return sandbox.invoke(None, {contract.ENV_HISTORY_TABLE: table, contract.ENV_NOTIFY_ON: "changes", **overrides})
+    return sandbox.invoke(None, {ENV_HISTORY_TABLE: table, ENV_NOTIFY_ON: "changes", **overrides})
 
 
 def _table(sandbox: Sandbox, name: str) -> HistoryTable:
@@ -51,7 +58,7 @@ def test_a_second_identical_sweep_sends_no_email_under_changes(sandbox: Sandbox,
     assert second["alert"]["sent"] is False
     assert sandbox.alerts() == []
     # ...while `problems` would have repeated it
-    assert _sweep(sandbox, history_table, **{contract.ENV_NOTIFY_ON: "problems"})["alert"]["sent"] is True
+    assert _sweep(sandbox, history_table, **{ENV_NOTIFY_ON: "problems"})["alert"]["sent"] is True
 
 
 def test_an_intermediate_rotation_shows_as_a_change(sandbox: Sandbox, history_table: str) -> None:
@@ -94,7 +101,7 @@ def test_a_private_rotation_under_the_same_bundle_root_is_followed_without_the_t
     assert _finding(_sweep(sandbox, history_table), provider.arn)["status"] == "ok"
     # When its issuer rotates to another intermediate under the same root
     sandbox.fleet.present(provider.issuer, sandbox.pki.chain("private_rotated"))
-    stateless = sandbox.invoke(None, {contract.ENV_DRY_RUN: "true"})
+    stateless = sandbox.invoke(None, {ENV_DRY_RUN: "true"})
     report = _sweep(sandbox, history_table)
     # Then without history it looks like interception, with history it is a rotation and is updated
     assert _finding(stateless, provider.arn)["action"] == "blocked"
@@ -140,7 +147,7 @@ def test_an_entry_unseen_for_the_window_is_pruned_and_a_seen_one_is_not(
         sandbox, history_table, provider.arn, {dead: now - timedelta(days=120), recent: now - timedelta(days=10)}, now
     )
     # When the sweep writes the live thumbprint
-    report = _sweep(sandbox, history_table, **{contract.ENV_DRY_RUN: "true" if dry_run else "false"})
+    report = _sweep(sandbox, history_table, **{ENV_DRY_RUN: "true" if dry_run else "false"})
     history = _finding(report, provider.arn)["history"]
     # Then the dead pin goes (or would), the recently presented one stays
     if dry_run:
@@ -229,7 +236,7 @@ def test_a_throttled_table_leaves_a_completed_sweep_that_says_so(
     assert _finding(report, provider.arn)["history"].keys() == {"state", "reason", "placeholder_pins"}
     # The metric the alarm watches counts it (EMF on the function's stdout)
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert [entry.get(contract.METRIC_HISTORY_UNAVAILABLE) for entry in metrics if "SweepCompleted" in entry] == [[1.0]]
+    assert [entry.get(METRIC_HISTORY_UNAVAILABLE) for entry in metrics if "SweepCompleted" in entry] == [[1.0]]
     # A healthy provider is no news even so: the metric and its alarm watch the table, not the e-mail
     assert report["alert"]["sent"] is False
 
@@ -246,8 +253,8 @@ def test_a_corrupt_or_oversized_item_leaves_a_completed_sweep_that_says_so(
     sandbox.account.client("dynamodb").put_item(
         TableName=history_table,
         Item={
-            contract.HISTORY_PARTITION_KEY: {"S": partition_key(provider.arn)},
-            contract.HISTORY_SORT_KEY: {"S": "state"},
+            HISTORY_PARTITION_KEY: {"S": partition_key(provider.arn)},
+            HISTORY_SORT_KEY: {"S": "state"},
             "version": {"N": "1"},
             "record": {"S": stored},
         },

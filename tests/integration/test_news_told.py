@@ -17,8 +17,15 @@ from sandbox.aws import Alert
 from sandbox.environment import Sandbox, applied_environment, stale_thumbprint
 from sandbox.faults import FaultProxy
 from sandbox.matrix.silence import CONFIG_EVENT
-from thumbprint_remediator import contract
 from thumbprint_remediator.cli.main import main as cli_main
+from thumbprint_remediator.contract.deadlines import TIME_BUDGET_EXHAUSTED
+from thumbprint_remediator.contract.names import (
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HISTORY_TABLE,
+    ENV_NOTIFY_ON,
+    ENV_TOPIC_ARN,
+    SKIP_TAG_KEY,
+)
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 
 
@@ -27,7 +34,7 @@ def _finding(report: dict[str, Any], arn: str) -> dict[str, Any]:
 
 
 def _history(table: str, **more: str) -> dict[str, str]:
-    return {contract.ENV_HISTORY_TABLE: table, contract.ENV_NOTIFY_ON: "changes", **more}
+    return {ENV_HISTORY_TABLE: table, ENV_NOTIFY_ON: "changes", **more}
 
 
 def _scheduled(sandbox: Sandbox, table: str) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def _manual_quiet_dry_run(sandbox: Sandbox, table: str) -> None:
 
 def _cli_dry_run(sandbox: Sandbox, table: str) -> None:
     environment = {**sandbox.account.environment(), **sandbox.trust_environment}
-    bundle = sandbox.trust_environment.get(contract.ENV_EXTRA_CA_BUNDLE)
+    bundle = sandbox.trust_environment.get(ENV_EXTRA_CA_BUNDLE)
     with applied_environment(environment):
         arguments = ["sweep", "--history-table", table, "--json", *(["--extra-ca-bundle", bundle] if bundle else [])]
         assert cli_main(arguments) in (0, 1)
@@ -165,7 +172,7 @@ def test_a_failed_alert_is_told_again_by_the_retry(sandbox: Sandbox, history_tab
     missing_topic = sandbox.topic_arn + "-missing"
     # When the sweep cannot deliver its alert, the invocation fails visibly
     with pytest.raises(AlertDeliveryError):
-        sandbox.invoke(None, _history(history_table, **{contract.ENV_TOPIC_ARN: missing_topic}))
+        sandbox.invoke(None, _history(history_table, **{ENV_TOPIC_ARN: missing_topic}))
     assert sandbox.alerts() == []
     # Then Lambda's retry of the same event tells it
     report = _scheduled(sandbox, history_table)
@@ -180,7 +187,7 @@ def test_a_write_whose_alert_failed_is_told_by_the_next_sweep(sandbox: Sandbox, 
     # Given a stale provider the tool fixes in a sweep whose alert SNS refuses
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
     with pytest.raises(AlertDeliveryError) as raised:
-        sandbox.invoke(None, _history(history_table, **{contract.ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"}))
+        sandbox.invoke(None, _history(history_table, **{ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"}))
     assert _finding(raised.value.report, provider.arn)["action"] == "updated"
     # When the next sweep finds nothing left to fix
     report = _scheduled(sandbox, history_table)
@@ -199,7 +206,7 @@ def test_a_foreign_skip_tag_and_pin_cannot_silence_a_provider(sandbox: Sandbox, 
     # When someone else tags it to be skipped and replaces its pins with a foreign one
     foreign = stale_thumbprint("foreign")
     sandbox.account.iam.tag_open_id_connect_provider(
-        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": contract.SKIP_TAG_KEY, "Value": "true"}]
+        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": SKIP_TAG_KEY, "Value": "true"}]
     )
     sandbox.account.set_thumbprints(provider.arn, [foreign])
     report = _scheduled(sandbox, history_table)
@@ -249,7 +256,7 @@ def test_a_provider_left_out_of_time_has_unknown_thumbprints(sandbox: Sandbox) -
     provider = sandbox.add_provider("healthy")
     report = sandbox.invoke(None, timeout_seconds=15 + 4)  # less than the handler's reserves: nothing is probed
     finding = _finding(report, provider.arn)
-    assert [p["code"] for p in finding["problems"]] == [contract.TIME_BUDGET_EXHAUSTED]
+    assert [p["code"] for p in finding["problems"]] == [TIME_BUDGET_EXHAUSTED]
     assert (finding["thumbprints_before"], finding["thumbprints_after"]) == (None, None)
 
 
@@ -272,7 +279,7 @@ def test_an_organization_sweep_tells_a_members_drift_once_its_alert_is_delivered
     with pytest.raises(AlertDeliveryError):
         sandbox.invoke(
             {"aggregate": {"results": results}},
-            _history(history_table, **{contract.ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"}),
+            _history(history_table, **{ENV_TOPIC_ARN: sandbox.topic_arn + "-missing"}),
         )
     again = sandbox.invoke(member, _history(history_table))
     assert any(outsider in change for change in again["findings"][0]["changes"])

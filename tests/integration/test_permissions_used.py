@@ -11,9 +11,10 @@ from typing import Any
 from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Sandbox
 from sandbox.faults import FaultProxy
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_DRY_RUN, ENV_FINDING_EVENTS, ENV_HISTORY_TABLE, ENV_SECURITY_HUB
+from thumbprint_remediator.contract.permissions import Feature, declared_actions
 
-SINGLE_ACCOUNT: tuple[contract.Feature, ...] = (
+SINGLE_ACCOUNT: tuple[Feature, ...] = (
     "sweep",
     "alerts",
     "history",
@@ -42,9 +43,9 @@ def test_what_sweeps_call_is_exactly_what_the_adapters_declare(
     # Given every single-account feature on, a stale provider (written), one whose CA nobody trusts (a finding
     # that stays), and a healthy one
     everything = {
-        contract.ENV_HISTORY_TABLE: history_table,
-        contract.ENV_FINDING_EVENTS: "true",
-        contract.ENV_SECURITY_HUB: "true",
+        ENV_HISTORY_TABLE: history_table,
+        ENV_FINDING_EVENTS: "true",
+        ENV_SECURITY_HUB: "true",
     }
     stale = sandbox.add_provider("healthy", pinned="stale", tags={"team": "platform"})
     sandbox.add_provider("untrusted_root", pinned="stale")
@@ -64,7 +65,7 @@ def test_what_sweeps_call_is_exactly_what_the_adapters_declare(
     assert next(f for f in report["findings"] if f["arn"] == stale.arn)["action"] == "updated"
     assert report["alert"]["sent"] is True
     # And the actions called are the declared ones, both ways
-    called, declared = aws_calls.actions(), contract.declared_actions(SINGLE_ACCOUNT)
+    called, declared = aws_calls.actions(), declared_actions(SINGLE_ACCOUNT)
     assert called - declared == set(), "called without a declaration (so without a grant)"
     assert declared - called == set(), "declared (so granted) but called by no sweep"
     assert {call.action for call in aws_calls.calls} - called <= {None}  # only ungated calls need no action
@@ -77,10 +78,10 @@ def test_a_dry_run_without_channels_calls_only_the_reads_and_the_alert(
     sandbox.add_provider("healthy", pinned="stale")
 
     # When the schedule sweeps
-    report = sandbox.invoke(None, {contract.ENV_DRY_RUN: "true", contract.ENV_FINDING_EVENTS: "false"})
+    report = sandbox.invoke(None, {ENV_DRY_RUN: "true", ENV_FINDING_EVENTS: "false"})
 
     # Then nothing but the inventory's reads and the alert was called: a dry run writes nothing
     assert report["alert"]["sent"] is True
-    reads = set(contract.declared_actions(["sweep", "alerts"])) - {"iam:UpdateOpenIDConnectProviderThumbprint"}
+    reads = set(declared_actions(["sweep", "alerts"])) - {"iam:UpdateOpenIDConnectProviderThumbprint"}
     assert aws_calls.actions() <= reads
     assert "iam:UpdateOpenIDConnectProviderThumbprint" not in aws_calls.actions()

@@ -15,7 +15,8 @@ from sandbox.issuers import Behaviour, IssuerFleet, Reply, on_jwks, with_discove
 from sandbox.oracles import openssl_last_certificate_sha1
 from sandbox.pki import SandboxPki, sha1_thumbprint
 from thumbprint_remediator.domain.models import Endpoint, Role, Trust
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 # What a loaded 2-core machine (two test workers beside other work) can add to a probe's wall time while its

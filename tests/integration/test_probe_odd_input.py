@@ -16,7 +16,8 @@ from sandbox.odd_input import ODD_BEHAVIOURS
 from sandbox.pki import KeyedCertificate, SandboxPki
 from thumbprint_remediator.domain.models import CertificateInfo, Endpoint, HostCapture, Role, Trust
 from thumbprint_remediator.domain.untrusted import server_text
-from thumbprint_remediator.tls.probe import MalformedCertificateError, OidcProber, certificate_info
+from thumbprint_remediator.tls.certificates import MalformedCertificateError, certificate_info
+from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 # A builder of one malformed leaf (sandbox.odd_certificates).

@@ -13,11 +13,19 @@ import pytest
 from sandbox.environment import Provider, Sandbox
 from sandbox.faults import FaultProxy
 from sandbox.issuers import Issuer
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import TIME_BUDGET_EXHAUSTED
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_HOST_BUDGET,
+    ENV_READ_TIMEOUT,
+    ENV_SECURITY_HUB,
+    SERVICE_NAME,
+    SKIP_TAG_KEY,
+)
 
 # Dry run: the provider's list stays as the test left it, so only what the issuer presents changes.
-HUB = {contract.ENV_SECURITY_HUB: "true", contract.ENV_DRY_RUN: "true"}
-PROBLEM = f"{contract.SERVICE_NAME}/problem"
+HUB = {ENV_SECURITY_HUB: "true", ENV_DRY_RUN: "true"}
+PROBLEM = f"{SERVICE_NAME}/problem"
 
 
 def _findings_of(hub: Any, arn: str) -> list[dict[str, Any]]:
@@ -172,12 +180,10 @@ def test_a_provider_that_could_not_be_read_keeps_its_findings(sandbox: Sandbox, 
 def test_a_provider_left_unprobed_for_lack_of_time_keeps_its_findings(sandbox: Sandbox, security_hub: Any) -> None:
     provider, intercepted = _intercepted(sandbox, security_hub)
     # When the next invocation has time for the channels' calls but too little to probe it: the alert's reserve,
-    # the drain's and one provider's worst case (contract.py) come to 53 s, a Security Hub call's to 31 s
-    report = sandbox.invoke(
-        None, {**HUB, contract.ENV_HOST_BUDGET: "1.5", contract.ENV_READ_TIMEOUT: "1"}, timeout_seconds=45
-    )
+    # the drain's and one provider's worst case (contract/deadlines.py) come to 53 s, a Security Hub call's to 31 s
+    report = sandbox.invoke(None, {**HUB, ENV_HOST_BUDGET: "1.5", ENV_READ_TIMEOUT: "1"}, timeout_seconds=45)
     # Then it is out of time, and its findings stay active
-    assert [p["code"] for p in _finding(report, provider.arn)["problems"]] == [contract.TIME_BUDGET_EXHAUSTED]
+    assert [p["code"] for p in _finding(report, provider.arn)["problems"]] == [TIME_BUDGET_EXHAUSTED]
     assert intercepted.items() <= _active_codes(security_hub, provider.arn).items()
     assert report["channels"]["security_hub"]["archived"] == 0
 
@@ -186,7 +192,7 @@ def test_a_skip_tag_cannot_hide_an_interception_finding(sandbox: Sandbox, securi
     provider, intercepted = _intercepted(sandbox, security_hub)
     # When it is tagged to be left alone (skip stops writes, not watching) and the next sweep runs
     sandbox.account.iam.tag_open_id_connect_provider(
-        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": contract.SKIP_TAG_KEY, "Value": "true"}]
+        OpenIDConnectProviderArn=provider.arn, Tags=[{"Key": SKIP_TAG_KEY, "Value": "true"}]
     )
     report = sandbox.invoke(None, HUB)
     # Then it is still judged, still intercepted, and its findings stay active

@@ -15,19 +15,21 @@ import pytest
 from sandbox import odd_input, shared_hosts  # noqa: F401 - importing them registers their behaviours
 from sandbox.environment import Provider, Sandbox
 from sandbox.issuers import Issuer, IssuerEndpoint
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import alert_reserve_seconds, drain_reserve_seconds, provider_seconds
+from thumbprint_remediator.contract.names import ENV_CONNECT_TIMEOUT, ENV_HOST_BUDGET, ENV_MAX_WORKERS, ENV_READ_TIMEOUT
 from thumbprint_remediator.domain.status import Status
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 
 # Small limits keep each scenario to a few seconds; they are what the assertions below derive bounds from.
 FAST = {
-    contract.ENV_CONNECT_TIMEOUT: "1",
-    contract.ENV_READ_TIMEOUT: "0.5",
-    contract.ENV_HOST_BUDGET: "1.5",
-    contract.ENV_MAX_WORKERS: "16",
+    ENV_CONNECT_TIMEOUT: "1",
+    ENV_READ_TIMEOUT: "0.5",
+    ENV_HOST_BUDGET: "1.5",
+    ENV_MAX_WORKERS: "16",
 }
 # For misbehaviours that are not about time: limits a loaded machine cannot reach, so only the misbehaviour decides.
-ROOMY = {**FAST, contract.ENV_READ_TIMEOUT: "3", contract.ENV_HOST_BUDGET: "15"}
+ROOMY = {**FAST, ENV_READ_TIMEOUT: "3", ENV_HOST_BUDGET: "15"}
 # What a provider's documents can fail with on a shared endpoint, none of it another provider's answer.
 STALLS = ("stall_after_answers", "stall_mid_body_after_answers", "endless_chunked_discovery", "slow_trickle")
 DESYNCS = (
@@ -84,7 +86,7 @@ def test_waiting_on_a_host_that_stalls_is_each_providers_network_finding(sandbox
     endpoint, providers = _shared_host(sandbox, 24, behaviour)
     # When the sweep runs, 16 providers at a time for 4 pooled connections, each exchange holding its connection
     # for most of the budget (as the defaults do: 5 s reads, 20 s budget, 64 workers)
-    findings = _findings(sandbox.invoke(None, {**FAST, contract.ENV_READ_TIMEOUT: "1"}), providers)
+    findings = _findings(sandbox.invoke(None, {**FAST, ENV_READ_TIMEOUT: "1"}), providers)
     # Then no provider's wait became an internal error: each is served or unreachable, naming the endpoint
     _assert_no_internal_error(findings)
     assert {finding["status"] for finding in findings} <= {"ok", "unreachable"}
@@ -149,15 +151,15 @@ def test_a_slow_shared_host_costs_one_budget_and_leaves_other_hosts_their_time(
     slow, slow_providers = _shared_host(sandbox, 24, behaviour)
     healthy, healthy_providers = _shared_host(sandbox, 6, "healthy")
     # ... and a function whose time admits providers for only 5 s after the sweep starts: each provider needs
-    # its IAM calls and two host budgets before the sweep's deadline (contract.provider_seconds)
-    needed = contract.provider_seconds(budget)
-    reserves = contract.alert_reserve_seconds() + contract.drain_reserve_seconds()
+    # its IAM calls and two host budgets before the sweep's deadline (provider_seconds)
+    needed = provider_seconds(budget)
+    reserves = alert_reserve_seconds() + drain_reserve_seconds()
     timeout = reserves + needed + 5.0
     environment = {
         **FAST,
-        contract.ENV_HOST_BUDGET: f"{budget:g}",
-        contract.ENV_READ_TIMEOUT: f"{read:g}",
-        contract.ENV_MAX_WORKERS: "2",
+        ENV_HOST_BUDGET: f"{budget:g}",
+        ENV_READ_TIMEOUT: f"{read:g}",
+        ENV_MAX_WORKERS: "2",
     }
     # When the sweep runs two providers at a time
     report = sandbox.invoke(None, environment, timeout_seconds=timeout)
@@ -185,7 +187,7 @@ def test_pooled_connections_avoid_an_address_sampling_could_not_reach(
     black_hole = sandbox.fleet.add_unresponsive_address(endpoint)
     # When the sweep runs with a budget under twice the connect timeout (sampling waits one connect timeout for
     # the black hole; a connection opened there first would cost another)
-    report = resolving_sweep(**{**FAST, contract.ENV_CONNECT_TIMEOUT: "1", contract.ENV_HOST_BUDGET: "1.6"})
+    report = resolving_sweep(**{**FAST, ENV_CONNECT_TIMEOUT: "1", ENV_HOST_BUDGET: "1.6"})
     # Then every provider is ok: new connections went to the address sampling reached, the other is only noted
     findings = _findings(report, providers)
     assert [finding["status"] for finding in findings] == ["ok"] * len(providers)
@@ -200,7 +202,7 @@ def test_a_backend_that_fails_only_at_the_document_stage_is_named_for_every_prov
     # Given 30 providers on a host with two addresses: both hand-shake well, the second trickles its answers
     endpoint, providers = _shared_host(sandbox, 30, "trickle_beyond_first_address", addresses=2)
     # When the sweep runs
-    report = resolving_sweep(**{**FAST, contract.ENV_HOST_BUDGET: "3"})
+    report = resolving_sweep(**{**FAST, ENV_HOST_BUDGET: "3"})
     # Then every provider's finding names that address, and none failed for having been sent there
     for finding in _findings(report, providers):
         assert finding["status"] == "unreachable"

@@ -12,7 +12,23 @@ import pytest
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.pki import sha1_thumbprint
 from sandbox.report_schema import validate_handler_output
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.metrics import (
+    METRIC_PROVIDERS_CHECKED,
+    METRIC_PROVIDERS_UPDATED,
+    METRIC_SERVICE_DIMENSION,
+    METRIC_SWEEP_COMPLETED,
+    METRICS_NAMESPACE,
+)
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_READ_TIMEOUT,
+    ENV_TOPIC_ARN,
+    SERVICE_NAME,
+    SKIP_TAG_KEY,
+)
 from thumbprint_remediator.domain.errors import AlertDeliveryError, RequestError
 
 
@@ -73,7 +89,7 @@ def test_dry_run_reports_would_update_and_changes_nothing(sandbox: Sandbox) -> N
 
 def test_dry_run_from_the_environment_is_honoured(sandbox: Sandbox) -> None:
     provider = sandbox.add_provider("rotated_intermediate", pinned="stale")
-    report = sandbox.invoke(None, {contract.ENV_DRY_RUN: "true"})
+    report = sandbox.invoke(None, {ENV_DRY_RUN: "true"})
     assert _finding(report, provider.arn)["action"] == "would_update"
     assert sandbox.thumbprints(provider) == list(provider.pinned)
 
@@ -101,7 +117,7 @@ def test_private_ca_in_extra_bundle_is_trusted_and_pinned(sandbox: Sandbox) -> N
 
 def test_private_ca_without_extra_bundle_is_blocked(sandbox: Sandbox) -> None:
     provider = sandbox.add_provider("private_ca", pinned="stale")
-    report = sandbox.invoke(None, {contract.ENV_EXTRA_CA_BUNDLE: ""})
+    report = sandbox.invoke(None, {ENV_EXTRA_CA_BUNDLE: ""})
     finding = _finding(report, provider.arn)
     assert (finding["status"], finding["action"]) == ("untrusted", "blocked")
     assert sandbox.thumbprints(provider) == list(provider.pinned)
@@ -136,13 +152,13 @@ def test_five_entries_stay_five_and_no_live_entry_is_dropped(sandbox: Sandbox) -
 
 def test_skip_tag_stops_writes_but_not_watching(sandbox: Sandbox) -> None:
     # Given a stale provider tagged to be skipped, and a healthy one with the same tag
-    provider = sandbox.add_provider("rotated_intermediate", pinned="stale", tags={contract.SKIP_TAG_KEY: "true"})
-    healthy = sandbox.add_provider("healthy", tags={contract.SKIP_TAG_KEY: "true"})
+    provider = sandbox.add_provider("rotated_intermediate", pinned="stale", tags={SKIP_TAG_KEY: "true"})
+    healthy = sandbox.add_provider("healthy", tags={SKIP_TAG_KEY: "true"})
     report = sandbox.invoke(None)
     # Then the stale one is judged and told like any other, but never written
     finding = _finding(report, provider.arn)
     assert (finding["status"], finding["action"]) == ("stale", "none")
-    assert finding["action_reason"].startswith(f"not written: tagged {contract.SKIP_TAG_KEY}=true")
+    assert finding["action_reason"].startswith(f"not written: tagged {SKIP_TAG_KEY}=true")
     assert provider.live_thumbprints[0] in finding["action_reason"]  # what a write would pin
     assert provider.issuer.connections > 0
     assert sandbox.thumbprints(provider) == list(provider.pinned)
@@ -187,7 +203,7 @@ def test_sns_failure_logs_and_returns_the_report_and_fails_the_invocation(
     missing_topic = sandbox.topic_arn + "-missing"
     # When the sweep runs, the invocation fails visibly...
     with pytest.raises(AlertDeliveryError) as raised:
-        sandbox.invoke(None, {contract.ENV_TOPIC_ARN: missing_topic})
+        sandbox.invoke(None, {ENV_TOPIC_ARN: missing_topic})
     # ...carrying the full report, after the fix was applied
     report = raised.value.report
     assert _finding(report, provider.arn)["action"] == "updated"
@@ -204,11 +220,11 @@ def test_metrics_are_emitted_in_emf(sandbox: Sandbox, capsys: pytest.CaptureFixt
     sandbox.add_provider("rotated_intermediate", pinned="stale")
     sandbox.invoke(None)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    sweep = next(entry for entry in emf if contract.METRIC_SWEEP_COMPLETED in entry)
-    assert sweep[contract.METRIC_PROVIDERS_CHECKED] == [2.0]
-    assert sweep[contract.METRIC_PROVIDERS_UPDATED] == [1.0]
-    assert sweep["_aws"]["CloudWatchMetrics"][0]["Namespace"] == contract.METRICS_NAMESPACE
-    assert sweep[contract.METRIC_SERVICE_DIMENSION] == contract.SERVICE_NAME
+    sweep = next(entry for entry in emf if METRIC_SWEEP_COMPLETED in entry)
+    assert sweep[METRIC_PROVIDERS_CHECKED] == [2.0]
+    assert sweep[METRIC_PROVIDERS_UPDATED] == [1.0]
+    assert sweep["_aws"]["CloudWatchMetrics"][0]["Namespace"] == METRICS_NAMESPACE
+    assert sweep[METRIC_SERVICE_DIMENSION] == SERVICE_NAME
 
 
 def test_hung_hosts_cost_about_one_host_budget_not_one_each(sandbox: Sandbox) -> None:
@@ -218,7 +234,7 @@ def test_hung_hosts_cost_about_one_host_budget_not_one_each(sandbox: Sandbox) ->
     started = time.monotonic()
     report = sandbox.invoke(
         None,
-        {contract.ENV_HOST_BUDGET: "2", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "16"},
+        {ENV_HOST_BUDGET: "2", ENV_READ_TIMEOUT: "1", ENV_MAX_WORKERS: "16"},
     )
     elapsed = time.monotonic() - started
     # Then every provider has a finding and the sweep took less than 8 budgets
@@ -237,8 +253,8 @@ def test_time_budget_bounds_the_sweep_and_every_provider_still_has_a_finding(san
     started = time.monotonic()
     report = sandbox.invoke(
         None,
-        {contract.ENV_HOST_BUDGET: "1.5", contract.ENV_READ_TIMEOUT: "1", contract.ENV_MAX_WORKERS: "1"},
-        timeout_seconds=15 + 4,  # less than the reserves the handler keeps (contract.py): probing is refused
+        {ENV_HOST_BUDGET: "1.5", ENV_READ_TIMEOUT: "1", ENV_MAX_WORKERS: "1"},
+        timeout_seconds=15 + 4,  # less than the reserves the handler keeps (contract/deadlines.py): probing is refused
     )
     elapsed = time.monotonic() - started
     assert len(report["findings"]) == len(providers)

@@ -19,7 +19,7 @@ from infra.organization.member_role import (
 from sandbox.environment import Sandbox
 from sandbox.organization import MANAGEMENT_ACCOUNT, EmulatedOrganization, enforced_role_trust
 from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 
 EXTERNAL_ID = "oidc-thumbprint-remediator-test"
 CENTRAL_ROLE_NAME = "OidcThumbprintRemediatorSweepRole"
@@ -39,7 +39,7 @@ class Organization:
     central_role_arn: str
 
     def member_role_arn(self, account_id: str) -> str:
-        return f"arn:aws:iam::{account_id}:role/{contract.DEFAULT_MEMBER_ROLE_NAME}"
+        return f"arn:aws:iam::{account_id}:role/{DEFAULT_MEMBER_ROLE_NAME}"
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ def organization(session_sandbox: Sandbox) -> Organization:
         PARAMETER_ORGANIZATION: emulated.id,
         PARAMETER_EXTERNAL_ID: EXTERNAL_ID,
     }
-    template = member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)
+    template = member_role_template(DEFAULT_MEMBER_ROLE_NAME)
     for account_id in (prod, dev, batch):  # what the StackSet's stack instances do
         emulated.deploy(account_id, "StackSet-oidc-thumbprint-member", template, parameters)
     return Organization(emulated, workloads, team, prod, dev, legacy, batch, central_role_arn)

@@ -7,7 +7,7 @@ import pytest
 from sandbox.environment import Sandbox, stale_thumbprint
 from sandbox.organization import MANAGEMENT_ACCOUNT
 from tests.org.conftest import EXTERNAL_ID, Organization
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 from thumbprint_remediator.domain.organization import ACCOUNT_RESULT_BYTES
 
 # moto's STS model has no AccessDenied shape (AWS answers it as a generic error); it warns on serializing one.
@@ -132,7 +132,7 @@ def test_listing_covers_nested_ous_and_leaves_the_central_account_to_its_own_rol
         {
             "list_accounts": {
                 "parents": [org.workloads_ou],
-                "role_name": contract.DEFAULT_MEMBER_ROLE_NAME,
+                "role_name": DEFAULT_MEMBER_ROLE_NAME,
                 "external_id": EXTERNAL_ID,
             }
         }
@@ -163,7 +163,7 @@ def test_listing_the_root_includes_the_central_account_swept_with_its_own_role(
             "list_accounts": {
                 "parents": [org.emulated.root_id],
                 "accounts": [MANAGEMENT_ACCOUNT, org.dev, "999999999999"],
-                "role_name": contract.DEFAULT_MEMBER_ROLE_NAME,
+                "role_name": DEFAULT_MEMBER_ROLE_NAME,
             }
         }
     )

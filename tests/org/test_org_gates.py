@@ -16,7 +16,7 @@ from infra.organization.config import DEFAULT_MAX_CONCURRENCY, OrganizationConfi
 from tests.infra.nag import nag_acknowledgements, nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING
 from tests.org.synthesis import ORGANIZATION_CONTEXT, ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -85,7 +85,7 @@ def test_organization_defaults() -> None:
         organization_id=ORGANIZATION_ID,
         target_ous=TARGET_OUS,
         target_accounts=None,
-        member_role_name=contract.DEFAULT_MEMBER_ROLE_NAME,
+        member_role_name=DEFAULT_MEMBER_ROLE_NAME,
         external_id=f"oidc-thumbprint-remediator-{ORGANIZATION_ID}",
         max_concurrency=DEFAULT_MAX_CONCURRENCY,
         call_as="SELF",

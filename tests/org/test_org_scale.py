@@ -15,7 +15,7 @@ import pytest
 
 from sandbox.environment import Sandbox
 from tests.org.conftest import Organization
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_TOPIC_ARN
 from thumbprint_remediator.domain.errors import AlertDeliveryError
 from thumbprint_remediator.domain.organization import (
     ACCOUNT_ENTRY_BYTES,
@@ -248,7 +248,7 @@ def test_when_the_alert_cannot_be_sent_the_full_report_is_stored_and_the_step_fa
 
     # When Aggregate runs
     with pytest.raises(AlertDeliveryError) as raised:
-        sandbox.invoke({"aggregate": {"store": store, "execution": EXECUTION}}, {contract.ENV_TOPIC_ARN: missing_topic})
+        sandbox.invoke({"aggregate": {"store": store, "execution": EXECUTION}}, {ENV_TOPIC_ARN: missing_topic})
 
     # Then the invocation fails, saying where the full report is, and the report is there with every account
     assert f"s3://{BUCKET}/reports/{EXECUTION}.json" in str(raised.value)

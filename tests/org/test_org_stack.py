@@ -15,8 +15,8 @@ from infra.organization.member_role import member_role_template
 from infra.schedule_expression import DAY, HOUR
 from tests.declared_permissions import declared_on
 from tests.org.synthesis import ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
-from thumbprint_remediator import contract
 from thumbprint_remediator.aws import accounts, history, inventory, org_store
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -48,7 +48,7 @@ def test_stackset_deploys_the_member_role_to_the_target_ous_and_to_accounts_that
     ]
     # One account's failed instance never stops the others
     assert stack_set["OperationPreferences"]["FailureTolerancePercentage"] == 100
-    assert json.loads(stack_set["TemplateBody"]) == member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)
+    assert json.loads(stack_set["TemplateBody"]) == member_role_template(DEFAULT_MEMBER_ROLE_NAME)
 
 
 def test_stackset_tells_each_member_role_whom_to_trust(organization_stack: SynthesizedOrganization) -> None:
@@ -107,7 +107,7 @@ def test_member_role_holds_exactly_the_oidc_provider_permissions_the_engine_decl
 
 def test_member_template_passes_cfn_lint(tmp_path: Path) -> None:
     template = tmp_path / "member-role.json"
-    template.write_text(json.dumps(member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME)))
+    template.write_text(json.dumps(member_role_template(DEFAULT_MEMBER_ROLE_NAME)))
 
     result = _cfn_lint(template)
 
@@ -128,9 +128,7 @@ def test_central_function_may_assume_only_the_member_role_and_list_the_organizat
     assert policy["Roles"] == [{"Ref": organization_stack.logical_id("AWS::IAM::Role", "SweepRole")}]
     assume, listing = policy["PolicyDocument"]["Statement"]
     assert _actions(assume) == declared_on(accounts, "member-roles") == ["sts:AssumeRole"]
-    assert assume["Resource"] == {
-        "Fn::Join": ["", ["arn:", PARTITION, f":iam::*:role/{contract.DEFAULT_MEMBER_ROLE_NAME}"]]
-    }
+    assert assume["Resource"] == {"Fn::Join": ["", ["arn:", PARTITION, f":iam::*:role/{DEFAULT_MEMBER_ROLE_NAME}"]]}
     # And only in accounts of this organization: a same-named role elsewhere cannot be assumed
     assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": ORGANIZATION_ID}}
     assert _actions(listing) == declared_on(accounts, "any")
@@ -203,7 +201,7 @@ def test_state_machine_lists_sweeps_each_account_then_aggregates(organization_st
     assert states["ListAccounts"]["Parameters"]["Payload"] == {
         "list_accounts": {
             "parents": list(TARGET_OUS),
-            "role_name": contract.DEFAULT_MEMBER_ROLE_NAME,
+            "role_name": DEFAULT_MEMBER_ROLE_NAME,
             "external_id": f"oidc-thumbprint-remediator-{ORGANIZATION_ID}",
             "store": {"bucket": bucket, "execution.$": "$$.Execution.Name"},
         }

@@ -12,7 +12,7 @@ import pytest
 from infra.organization.member_role import member_role_template
 from sandbox.environment import Sandbox
 from sandbox.organization_sweep import build_scene, organization_definition, sweep
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,7 +32,7 @@ def test_an_organization_of_many_accounts_is_swept_in_one_execution_with_constan
     scene = build_scene(
         sandbox,
         MEMBERS,
-        member_template=member_role_template(contract.DEFAULT_MEMBER_ROLE_NAME),
+        member_template=member_role_template(DEFAULT_MEMBER_ROLE_NAME),
         external_id=EXTERNAL_ID,
         broken_roles=BROKEN,
     )

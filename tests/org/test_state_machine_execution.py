@@ -24,7 +24,8 @@ from sandbox.step_functions import (
 )
 from tests.org.conftest import EXTERNAL_ID, Organization
 from tests.org.synthesis import ORGANIZATION_CONTEXT, SynthesizedOrganization, synthesize_organization
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import ENV_HISTORY_TABLE
+from thumbprint_remediator.contract.permissions import declared_actions
 
 pytestmark = [
     pytest.mark.xdist_group("cdk-assertions"),
@@ -206,7 +207,7 @@ def test_what_an_organization_sweep_calls_is_exactly_what_the_adapters_declare(
     try:
         with FaultProxy(sandbox.account.endpoint_url) as proxy:
             proxy.without_tags(in_prod)
-            environment = {**central_credentials, "AWS_ENDPOINT_URL": proxy.url, contract.ENV_HISTORY_TABLE: table}
+            environment = {**central_credentials, "AWS_ENDPOINT_URL": proxy.url, ENV_HISTORY_TABLE: table}
 
             # When the state machine runs
             execution = _run(sandbox, functions, emulated_stack, environment)
@@ -218,8 +219,8 @@ def test_what_an_organization_sweep_calls_is_exactly_what_the_adapters_declare(
     assert execution.output["summary"]["updated"] == 1
     # And the central role called what the organization's adapters, the alert and the history declare
     central_key = central_credentials["AWS_ACCESS_KEY_ID"]
-    assert aws_calls.actions([central_key]) == contract.declared_actions(["organization", "alerts", "history"])
+    assert aws_calls.actions([central_key]) == declared_actions(["organization", "alerts", "history"])
     # And in the members, each member role's session called exactly what the inventory declares (what it holds)
     member_keys = {call.access_key for call in aws_calls.calls} - {central_key}
     assert len(member_keys) == 3  # prod, dev and batch; legacy has no member role to assume
-    assert aws_calls.actions(member_keys) == contract.declared_actions(["sweep"])
+    assert aws_calls.actions(member_keys) == declared_actions(["sweep"])

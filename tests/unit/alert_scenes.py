@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tests.unit.builders import NOW, certificate, sha1_of
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import SKIP_TAG_KEY
 from thumbprint_remediator.domain.models import (
     CertificateInfo,
     Endpoint,
@@ -38,7 +38,7 @@ CONTEXT = AlertContext(
     log_group_name="/aws/lambda/OidcThumbprintRemediator-Sweep",
 )
 OUTSIDER = "0123456789abcdef0123456789abcdef01234567"
-SKIP_HOLD = f"tagged {contract.SKIP_TAG_KEY}=true"
+SKIP_HOLD = f"tagged {SKIP_TAG_KEY}=true"
 
 # What each host presents: a leaf and the issuing CA on top (the certificate IAM pins), named after the host.
 Chain = tuple[str, ...]

@@ -27,7 +27,7 @@ from thumbprint_remediator.domain.rules import assess
 from thumbprint_remediator.domain.status import Action
 from thumbprint_remediator.domain.untrusted import server_text
 from thumbprint_remediator.domain.views import Report, to_builtins
-from thumbprint_remediator.tls.probe import certificate_info
+from thumbprint_remediator.tls.certificates import certificate_info
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.builders import NOW, assessed, capture, probe_of, provider, sha1_of
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import SweepRequest, parse_invocation
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest, parse_change_event
 from thumbprint_remediator.aws.config_rule import (
@@ -31,6 +30,13 @@ from thumbprint_remediator.aws.security_hub import (
     active_findings,
     evidence_of,
     plan_imports,
+)
+from thumbprint_remediator.contract.names import (
+    CHANGE_EVENT_NAMES,
+    CONFIG_RESOURCE_TYPE,
+    FINDING_EVENT_DETAIL_TYPE,
+    SERVICE_NAME,
+    SUMMARY_EVENT_DETAIL_TYPE,
 )
 from thumbprint_remediator.domain.errors import RequestError
 from thumbprint_remediator.domain.models import ProbeFailure
@@ -74,7 +80,7 @@ def evidence_in(report: Report) -> dict[str, Evidence]:
 
 
 # --- CloudTrail ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("event_name", contract.CHANGE_EVENT_NAMES)
+@pytest.mark.parametrize("event_name", CHANGE_EVENT_NAMES)
 def test_every_documented_change_event_names_its_provider_and_caller(
     change_event: Callable[..., dict[str, Any]], event_name: str
 ) -> None:
@@ -158,7 +164,7 @@ def config_event(invoking: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def change_item(status: str = "OK", resource_type: str = contract.CONFIG_RESOURCE_TYPE) -> dict[str, Any]:
+def change_item(status: str = "OK", resource_type: str = CONFIG_RESOURCE_TYPE) -> dict[str, Any]:
     return {
         "messageType": "ConfigurationItemChangeNotification",
         "notificationCreationTime": "2026-11-30T10:00:00.000Z",
@@ -226,8 +232,8 @@ def test_events_are_one_per_finding_needing_attention_and_one_summary() -> None:
     kinds = [entry["DetailType"] for entry in entries]
     attention = [f for f in report["findings"] if f["status"] != "ok"]
 
-    assert kinds == [contract.FINDING_EVENT_DETAIL_TYPE] * len(attention) + [contract.SUMMARY_EVENT_DETAIL_TYPE]
-    assert {entry["Source"] for entry in entries} == {contract.SERVICE_NAME}
+    assert kinds == [FINDING_EVENT_DETAIL_TYPE] * len(attention) + [SUMMARY_EVENT_DETAIL_TYPE]
+    assert {entry["Source"] for entry in entries} == {SERVICE_NAME}
     details = [json.loads(entry["Detail"]) for entry in entries[:-1]]
     assert [detail["finding"]["arn"] for detail in details] == [f["arn"] for f in attention]
     assert {detail["severity"] for detail in details} <= {"critical", "warning"}
@@ -310,7 +316,7 @@ RECORD_FIELDS = ("eventSource", "eventName", "userIdentity", "requestParameters"
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    event_name=st.sampled_from(contract.CHANGE_EVENT_NAMES),
+    event_name=st.sampled_from(CHANGE_EVENT_NAMES),
     record=st.dictionaries(st.sampled_from(RECORD_FIELDS), JSON_VALUES, max_size=3),
     envelope=st.dictionaries(st.sampled_from(["source", "detail-type", "account", "detail"]), JSON_VALUES, max_size=2),
 )

@@ -8,10 +8,20 @@ from pathlib import Path
 import pytest
 
 from tests.unit.builders import NOW
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.cli.configuration import NOT_READ, READ, checked, settings_for
 from thumbprint_remediator.cli.table import fitted, summary_line
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HISTORY_TABLE,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_NOTIFY_ON,
+    ENV_TOPIC_ARN,
+)
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 from thumbprint_remediator.domain.report import Finding, build_report
 from thumbprint_remediator.domain.status import Status
 
@@ -56,22 +66,22 @@ def test_the_summary_counts_one_provider_in_the_singular() -> None:
 
 
 def test_every_variable_of_the_function_is_read_but_those_left_out_on_purpose() -> None:
-    assert set(READ) | NOT_READ == set(contract.SETTINGS_ENV_NAMES)
+    assert set(READ) | NOT_READ == set(SETTINGS_ENV_NAMES)
     assert not set(READ) & NOT_READ
-    assert {contract.ENV_DRY_RUN, contract.ENV_TOPIC_ARN} <= NOT_READ
+    assert {ENV_DRY_RUN, ENV_TOPIC_ARN} <= NOT_READ
 
 
 def test_flags_override_the_environment_and_the_rest_are_the_functions_defaults() -> None:
-    environ = {contract.ENV_MAX_WORKERS: "8", contract.ENV_NOTIFY_ON: "always", contract.ENV_DRY_RUN: "false"}
+    environ = {ENV_MAX_WORKERS: "8", ENV_NOTIFY_ON: "always", ENV_DRY_RUN: "false"}
 
-    configured = settings_for(environ, {contract.ENV_NOTIFY_ON: "never"}, apply=False, topic_arn=None)
+    configured = settings_for(environ, {ENV_NOTIFY_ON: "never"}, apply=False, topic_arn=None)
 
     assert configured.settings == Settings(max_workers=8, notify_on="never", dry_run=True)
-    assert configured.from_environment == (contract.ENV_MAX_WORKERS,)
+    assert configured.from_environment == (ENV_MAX_WORKERS,)
 
 
 def test_a_flags_check_is_the_functions_rule_without_the_variables_name() -> None:
-    check = checked(contract.ENV_MAX_WORKERS)
+    check = checked(ENV_MAX_WORKERS)
 
     assert check("16") == "16"
     with pytest.raises(argparse.ArgumentTypeError, match=r"^must be between 1 and 256, got '300'$"):
@@ -84,12 +94,12 @@ def test_each_setting_flag_names_the_field_its_variable_sets(tmp_path: Path) -> 
     bundle = tmp_path / "ca.pem"
     bundle.write_text("")
     samples = {
-        contract.ENV_EXPIRY_WARNING_DAYS: "7",
-        contract.ENV_EXTRA_CA_BUNDLE: str(bundle),
-        contract.ENV_HOST_BUDGET: "3",
-        contract.ENV_MAX_WORKERS: "5",
-        contract.ENV_NOTIFY_ON: "never",
-        contract.ENV_HISTORY_TABLE: "oidc-history",
+        ENV_EXPIRY_WARNING_DAYS: "7",
+        ENV_EXTRA_CA_BUNDLE: str(bundle),
+        ENV_HOST_BUDGET: "3",
+        ENV_MAX_WORKERS: "5",
+        ENV_NOTIFY_ON: "never",
+        ENV_HISTORY_TABLE: "oidc-history",
     }
     for setting in SETTING_FLAGS:
         read = Settings.from_env({setting.variable: samples[setting.variable]}, topic_required=False)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import (
     ListAccountsRequest,
     parse_external_id,
@@ -19,9 +18,21 @@ from thumbprint_remediator.app.request import (
     provider_key,
 )
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.names import ENV_DRY_RUN, ENV_TOPIC_ARN
+from thumbprint_remediator.contract.validators import (
+    is_account_id,
+    is_ascii_digits,
+    is_external_id,
+    is_organization_id,
+    is_parent_id,
+    is_role_arn,
+    is_role_name,
+    parse_boolean,
+    without_https_scheme,
+)
 from thumbprint_remediator.domain.errors import RequestError, SettingsError
 from thumbprint_remediator.domain.organization import map_run_result
-from thumbprint_remediator.tls.probe import parse_provider_url
+from thumbprint_remediator.tls.connection import parse_provider_url
 
 ARABIC_INDIC_TWELVE = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"  # ١٢٣٤٥٦٧٨٩٠١٢
 FULLWIDTH_TWELVE = "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10\uff11\uff12"
@@ -136,39 +147,39 @@ EXTERNAL_IDS: list[tuple[str, bool]] = [
 def test_one_set_of_boolean_spellings(spelling: str, verdict: bool | None) -> None:
     if verdict is None:
         with pytest.raises(ValueError, match="expected true or false"):
-            contract.parse_boolean(spelling)
+            parse_boolean(spelling)
     else:
-        assert contract.parse_boolean(spelling) is verdict
+        assert parse_boolean(spelling) is verdict
 
 
 @pytest.mark.parametrize(("spelling", "verdict"), BOOLEANS)
 def test_the_function_reads_a_switch_by_the_same_spellings(spelling: str, verdict: bool | None) -> None:
     # Given DRY_RUN as the stack (or an operator) set it
-    environ = {contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:alerts", contract.ENV_DRY_RUN: spelling}
+    environ = {ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:alerts", ENV_DRY_RUN: spelling}
 
     if verdict is None:
-        with pytest.raises(SettingsError, match=contract.ENV_DRY_RUN):
+        with pytest.raises(SettingsError, match=ENV_DRY_RUN):
             Settings.from_env(environ)
     else:
         assert Settings.from_env(environ).dry_run is verdict
 
 
 def test_an_unset_switch_takes_its_default_but_a_blank_one_is_refused() -> None:
-    topic = {contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:alerts"}
+    topic = {ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:alerts"}
 
     assert Settings.from_env(topic).dry_run is False
     with pytest.raises(SettingsError, match=r"DRY_RUN must be true or false .*got ''"):
-        Settings.from_env({**topic, contract.ENV_DRY_RUN: ""})
+        Settings.from_env({**topic, ENV_DRY_RUN: ""})
 
 
 @pytest.mark.parametrize(
     ("check", "value", "verdict"),
     [
-        *((contract.is_account_id, value, verdict) for value, verdict in ACCOUNT_IDS),
-        *((contract.is_parent_id, value, verdict) for value, verdict in PARENT_IDS),
-        *((contract.is_organization_id, value, verdict) for value, verdict in ORGANIZATION_IDS),
-        *((contract.is_role_name, value, verdict) for value, verdict in ROLE_NAMES),
-        *((contract.is_external_id, value, verdict) for value, verdict in EXTERNAL_IDS),
+        *((is_account_id, value, verdict) for value, verdict in ACCOUNT_IDS),
+        *((is_parent_id, value, verdict) for value, verdict in PARENT_IDS),
+        *((is_organization_id, value, verdict) for value, verdict in ORGANIZATION_IDS),
+        *((is_role_name, value, verdict) for value, verdict in ROLE_NAMES),
+        *((is_external_id, value, verdict) for value, verdict in EXTERNAL_IDS),
     ],
 )
 def test_each_shape_is_checked_whole_and_in_ascii(check: Any, value: str, verdict: bool) -> None:
@@ -180,12 +191,12 @@ def test_a_value_that_is_not_text_is_never_an_id(value: object) -> None:
     assert not any(
         check(value)
         for check in (
-            contract.is_account_id,
-            contract.is_parent_id,
-            contract.is_organization_id,
-            contract.is_role_name,
-            contract.is_external_id,
-            contract.is_role_arn,
+            is_account_id,
+            is_parent_id,
+            is_organization_id,
+            is_role_name,
+            is_external_id,
+            is_role_arn,
         )
     )
 
@@ -207,7 +218,7 @@ def test_a_value_that_is_not_text_is_never_an_id(value: object) -> None:
     ],
 )
 def test_ascii_digits(text: str, verdict: bool) -> None:
-    assert contract.is_ascii_digits(text) is verdict
+    assert is_ascii_digits(text) is verdict
 
 
 @pytest.mark.parametrize(
@@ -224,7 +235,7 @@ def test_ascii_digits(text: str, verdict: bool) -> None:
     ],
 )
 def test_role_arns(arn: str, verdict: bool) -> None:
-    assert contract.is_role_arn(arn) is verdict
+    assert is_role_arn(arn) is verdict
     assert (parse_role_arn(arn) == arn) is verdict
 
 
@@ -275,7 +286,7 @@ def test_the_function_takes_the_role_names_the_contract_takes(role_name: str, ve
     ],
 )
 def test_the_https_scheme_is_dropped_once_and_nothing_else(url: str, expected: str) -> None:
-    assert contract.without_https_scheme(url) == expected
+    assert without_https_scheme(url) == expected
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,18 @@ import boto3
 import pytest
 
 from tests.unit.builders import NOW, sha1_of
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
 from thumbprint_remediator.aws.telemetry import sweep_completed
+from thumbprint_remediator.contract.deadlines import (
+    ALERT_MAX_ATTEMPTS,
+    AWS_READ_MAX_ATTEMPTS,
+    IAM_WRITE_MAX_ATTEMPTS,
+    REPORT_SLACK_SECONDS,
+    TIME_BUDGET_EXHAUSTED,
+    alert_reserve_seconds,
+    minimum_timeout_seconds,
+)
 from thumbprint_remediator.domain.remediation import Remediation, Write, WriteOutcome, decide, judge_write
 from thumbprint_remediator.domain.report import Finding, build_report, compact_report
 from thumbprint_remediator.domain.rules import Assessment, Problem
@@ -28,11 +36,11 @@ def _session() -> boto3.Session:
 @pytest.mark.parametrize(
     ("build", "attempts"),
     [
-        (Clients.iam, contract.AWS_READ_MAX_ATTEMPTS),
-        (Clients.iam_writer, contract.IAM_WRITE_MAX_ATTEMPTS),
-        (Clients.sns, contract.ALERT_MAX_ATTEMPTS),
-        (Clients.sts, contract.AWS_READ_MAX_ATTEMPTS),
-        (Clients.organizations, contract.AWS_READ_MAX_ATTEMPTS),
+        (Clients.iam, AWS_READ_MAX_ATTEMPTS),
+        (Clients.iam_writer, IAM_WRITE_MAX_ATTEMPTS),
+        (Clients.sns, ALERT_MAX_ATTEMPTS),
+        (Clients.sts, AWS_READ_MAX_ATTEMPTS),
+        (Clients.organizations, AWS_READ_MAX_ATTEMPTS),
     ],
 )
 def test_every_client_has_explicit_timeouts_and_bounded_standard_retries(build: Any, attempts: int) -> None:
@@ -46,12 +54,12 @@ def test_every_client_has_explicit_timeouts_and_bounded_standard_retries(build: 
 def test_the_alert_reserve_covers_the_sns_clients_worst_case() -> None:
     # Two attempts of 2 s + 4 s, one backoff of at most 1 s plus 5 s retry-after, then the report
     assert worst_case_seconds("alert") == 2 * 6 + 1 + 5
-    assert contract.alert_reserve_seconds() == worst_case_seconds("alert") + contract.REPORT_SLACK_SECONDS
+    assert alert_reserve_seconds() == worst_case_seconds("alert") + REPORT_SLACK_SECONDS
 
 
 def test_the_smallest_timeout_probes_one_provider_with_every_reserve_kept() -> None:
     # alert 20 + drain 12 + listing 6 + one provider (read 6 + two host budgets 40 + write 12)
-    assert contract.minimum_timeout_seconds(20.0) == 20 + 12 + 6 + 6 + 40 + 12
+    assert minimum_timeout_seconds(20.0) == 20 + 12 + 6 + 6 + 40 + 12
     assert Settings(host_budget=4.0).minimum_timeout_seconds == 20 + 12 + 6 + 6 + 8 + 12
 
 
@@ -72,10 +80,10 @@ def _swept(*codes: tuple[str, ...]) -> Report:
 
 
 def test_a_sweep_with_a_provider_out_of_time_is_not_completed() -> None:
-    assert sweep_completed(_swept((), (contract.TIME_BUDGET_EXHAUSTED,))) == 0
+    assert sweep_completed(_swept((), (TIME_BUDGET_EXHAUSTED,))) == 0
     assert sweep_completed(_swept(("thumbprint_missing",))) == 1
     assert sweep_completed(_swept()) == 1
-    assert sweep_completed(compact_report(_swept((contract.TIME_BUDGET_EXHAUSTED,)))) == 0  # compact
+    assert sweep_completed(compact_report(_swept((TIME_BUDGET_EXHAUSTED,)))) == 0  # compact
 
 
 def _assessment(proposed: tuple[str, ...] | None, block_reason: str | None = None) -> Assessment:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sandbox.pki import default_pki
 from tests.unit.builders import NOW, capture
 from thumbprint_remediator.domain.models import HostCapture, Trust, TrustResult
-from thumbprint_remediator.tls.endpoints import _in_parallel
+from thumbprint_remediator.tls.endpoints import in_parallel
 from thumbprint_remediator.tls.probe import OidcProber
 
 
@@ -88,7 +88,7 @@ def test_parallel_sampling_waits_for_one_deadline_not_one_per_task() -> None:
     ]
     started = time.monotonic()
     # When they run until a deadline 0.2 s away
-    results = _in_parallel(tasks, started + 0.2, "test", late.append)
+    results = in_parallel(tasks, started + 0.2, "test", late.append)
     waited = time.monotonic() - started
     # Then the wait ends at that one deadline (not a grace per task), with the unfinished ones missing
     assert results == ["first", None, None, None]

@@ -72,6 +72,26 @@ def test_an_expiring_certificate_is_a_warning_even_after_a_fix() -> None:
     assert judge(expiring).why == "a certificate expires in 9 days: renew it before then"
 
 
+def test_a_fix_does_not_hide_a_certificate_that_expires_beside_it() -> None:
+    # Given a sweep that pinned a rotated CA whose leaf expires in 2 days: the finding's status stays the stale it
+    # fixed (the worst of its problems), the expiring certificate is a problem of its own
+    finding = _finding(
+        "stale",
+        "updated",
+        problems=[
+            {"code": "thumbprint_missing", "status": "stale", "message": "live thumbprint not pinned"},
+            {"code": "certificate_expiring", "status": "expiring", "message": "leaf expires in 2 days"},
+        ],
+        nearest_expiry={"days_left": 2},
+    )
+    # Then it is still open: the reader must renew the leaf, the fix does not make it information
+    assert judge(finding).level is Impact.WARNING
+    assert judge(finding).why == "a certificate expires in 2 days: renew it before then"
+    # And a compact finding (the organization's) names the same problem by its code
+    compact = {"arn": "a", "status": "stale", "action": "updated", "problems": ["certificate_expiring"]}
+    assert judge(compact).level is Impact.WARNING
+
+
 def test_a_pin_added_outside_the_tool_where_iam_relies_on_the_thumbprint_is_critical() -> None:
     # Given a private-CA provider, healthy, whose history saw someone add a pin no presented certificate matches
     finding = _finding("ok", reliance="required", history=_drifted(OUTSIDER))

@@ -10,15 +10,20 @@ from pathlib import Path
 import pytest
 
 from tests.declared_permissions import ADAPTERS, permissions_of
-from thumbprint_remediator import contract
-from thumbprint_remediator.contract import Permissions, permissions_in
+from thumbprint_remediator.contract.permissions import (
+    ADAPTER_FEATURES,
+    Permissions,
+    adapter_permissions,
+    declared_actions,
+    permissions_in,
+)
 
-ENGINE = Path(contract.__file__).parent
+ENGINE = Path(permissions_in.__code__.co_filename).parent.parent
 
 
 def test_what_the_contract_reads_from_each_adapter_equals_what_the_adapter_holds() -> None:
     for name, module in ADAPTERS.items():
-        assert contract.adapter_permissions(name) == permissions_of(module), name
+        assert adapter_permissions(name) == permissions_of(module), name
 
 
 def test_every_module_that_declares_permissions_is_collected_and_nothing_else() -> None:
@@ -31,17 +36,17 @@ def test_every_module_that_declares_permissions_is_collected_and_nothing_else() 
         if hasattr(module, "PERMISSIONS"):
             declaring.add(path.stem)
 
-    assert declaring == set(contract.ADAPTER_FEATURES) == set(ADAPTERS)
+    assert declaring == set(ADAPTER_FEATURES) == set(ADAPTERS)
 
 
 def test_a_deployment_with_some_features_gets_only_their_adapters_actions() -> None:
-    assert contract.declared_actions(["alerts"]) == {"sns:Publish"}
-    assert contract.declared_actions(["history", "config_rule"]) == {
+    assert declared_actions(["alerts"]) == {"sns:Publish"}
+    assert declared_actions(["history", "config_rule"]) == {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "config:PutEvaluations",
     }
-    assert contract.declared_actions([]) == frozenset()
+    assert declared_actions([]) == frozenset()
 
 
 def test_a_declaration_read_from_source_keeps_its_order_and_its_note(tmp_path: Path) -> None:
@@ -50,7 +55,7 @@ def test_a_declaration_read_from_source_keeps_its_order_and_its_note(tmp_path: P
         "from typing import Final\n"
         "PERMISSIONS: Final = (\n"
         '    Permissions(actions=("s3:PutObject", "s3:GetObject"), resource="organization-objects", when="w"),\n'
-        '    contract.Permissions(actions=("sns:Publish",), resource="alerts-topic"),\n'
+        '    Permissions(actions=("sns:Publish",), resource="alerts-topic"),\n'
         ")\n"
     )
 

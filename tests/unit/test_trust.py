@@ -14,7 +14,7 @@ from tests.unit.builders import captured
 from thumbprint_remediator.domain.models import ChainRule, Endpoint, HostCapture, ProbeFailure, Role, Trust
 from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.untrusted import server_text
-from thumbprint_remediator.tls.probe import certificate_info
+from thumbprint_remediator.tls.certificates import certificate_info
 from thumbprint_remediator.tls.trust import TrustEvaluator, TrustStoreError
 
 

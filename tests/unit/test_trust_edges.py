@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from sandbox.pki import KeyedCertificate, SandboxPki, certificate_pem
 from thumbprint_remediator.domain.models import ChainRule, Endpoint, HostCapture, Role, Trust
-from thumbprint_remediator.tls.probe import certificate_info
+from thumbprint_remediator.tls.certificates import certificate_info
 from thumbprint_remediator.tls.trust import TrustEvaluator, TrustStoreError, chain_defects, load_ca_bundle
 
 BROKEN_BLOCK = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"

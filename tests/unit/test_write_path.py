@@ -11,10 +11,10 @@ import pytest
 
 from sandbox.iam_store import InMemoryProviders, StoreFaults
 from tests.unit.builders import NOW, FixedProber, PublicTrust, capture, provider, sha1_of
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import SweepRequest
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.app.sweep import Sweeper
+from thumbprint_remediator.contract.deadlines import provider_seconds
 from thumbprint_remediator.domain.views import to_builtins
 
 STALE = sha1_of("stale")
@@ -103,7 +103,7 @@ def test_no_write_starts_when_the_deadline_falls_before_it() -> None:
     # Given a deadline that leaves room to probe, and a read that takes almost all of it
     clock = FakeClock()
     sweeper = _sweeper(_store(), monotonic=clock)
-    room = contract.provider_seconds(sweeper.settings.host_budget, sweeper.iam_attempt_seconds)
+    room = provider_seconds(sweeper.settings.host_budget, sweeper.iam_attempt_seconds)
     deadline = clock.now + room + sweeper.finish_reserve_seconds
     store = _store(StoreFaults(on_get=lambda arn: setattr(clock, "now", clock.now + room - 1)))
     # When swept
@@ -185,7 +185,7 @@ def test_a_write_in_flight_at_the_deadline_is_awaited_or_reported_unknown(releas
     store = _store(StoreFaults(update_gate=gate))
     attempt = 0.3
     sweeper = _sweeper(store, iam_attempt_seconds=attempt, settings=Settings(host_budget=0.5))
-    room = contract.provider_seconds(0.5, attempt)
+    room = provider_seconds(0.5, attempt)
     deadline = time.monotonic() + room + 0.2 + sweeper.finish_reserve_seconds
     # released during the drain (half an attempt after the sweep's deadline), or never while the sweep runs
     timer = threading.Timer(room + 0.2 + attempt / 2, gate.set) if released else None

@@ -18,15 +18,18 @@ import boto3
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from thumbprint_remediator import contract
+from thumbprint_remediator.app.ports import Log
+from thumbprint_remediator.app.remember import remember_told
 from thumbprint_remediator.app.request import SweepRequest, provider_key
 from thumbprint_remediator.app.settings import Settings
-from thumbprint_remediator.app.sweep import Log, Sweeper, Swept, utc_now
+from thumbprint_remediator.app.sweep import Sweeper, Swept, utc_now
+from thumbprint_remediator.app.tell import Delivery, tell
 from thumbprint_remediator.aws.clients import CallWindow, Clients
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest
 from thumbprint_remediator.aws.config_rule import ConfigEvaluations, ConfigRuleRequest, evaluations
 from thumbprint_remediator.aws.finding_events import FindingEvents
 from thumbprint_remediator.aws.security_hub import HubTarget, SecurityHubFindings
+from thumbprint_remediator.contract.names import SKIP_TAG_KEY
 from thumbprint_remediator.domain.errors import ChannelError, OutOfTimeError
 from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
 from thumbprint_remediator.domain.report import Finding, build_report, finished, problem_view, sanitized
@@ -42,7 +45,7 @@ from thumbprint_remediator.domain.views import (
     SecurityHubOutcome,
     to_builtins,
 )
-from thumbprint_remediator.report.alerts import AlertContext, render_alert, should_notify
+from thumbprint_remediator.report.alerts import AlertContext, render_alert
 
 # IAM calls that change a provider's tags: by someone else, a change made outside the tool whatever the status
 # (a skip tag stops the tool's writes, so it must never arrive silently).
@@ -160,9 +163,11 @@ def check_change(
     if summary.outside_tool:
         log.warning("provider changed outside the tool", extra={"change": to_builtins(summary)})
     # One delivery step, as for every sweep: a change by someone else is always worth telling.
-    notify_on = settings.notify_on
-    due = notify_on != "never" and (summary.outside_tool or should_notify(swept.report, notify_on))
-    return sweeper.tell(swept, notify_on, partial(render_alert, context=links), "change check", due=due)
+    delivery = Delivery(
+        sweeper.publisher, log, settings.notify_on, partial(render_alert, context=links), "change check"
+    )
+    told = tell(swept.report, swept.receipts, delivery, worth_telling=summary.outside_tool)
+    return remember_told(swept.report, told, sweeper.history, log, settings.max_workers)
 
 
 def _outside_change(change: ChangeRequest, finding: FindingView) -> Problem | None:
@@ -194,7 +199,7 @@ def _outside_change(change: ChangeRequest, finding: FindingView) -> Problem | No
         message=message,
         remedy=(
             "Ask the principal named here why the provider was changed; leave thumbprint lists to this tool, "
-            f"or tag the provider {contract.SKIP_TAG_KEY}=true if it is managed elsewhere"
+            f"or tag the provider {SKIP_TAG_KEY}=true if it is managed elsewhere"
         ),
     )
 

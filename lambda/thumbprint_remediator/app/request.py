@@ -10,10 +10,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest, is_change_event, parse_change_event
 from thumbprint_remediator.aws.config_rule import ConfigRuleRequest, is_config_rule_event, parse_config_rule_event
-from thumbprint_remediator.contract import NOTIFY_CHOICES, REPORT_CHOICES
+from thumbprint_remediator.contract.names import NOTIFY_CHOICES, REPORT_CHOICES
+from thumbprint_remediator.contract.validators import (
+    ACCOUNT_ID,
+    ACCOUNT_ID_PATTERN,
+    PARENT_ID,
+    PARTITION_PATTERN,
+    ROLE_ARN,
+    ROLE_NAME,
+    is_external_id,
+    is_role_arn,
+    without_https_scheme,
+)
 from thumbprint_remediator.domain.errors import RequestError
 
 MANUAL_KEYS = frozenset(
@@ -24,14 +34,14 @@ COMPACT_BYTES_RANGE = (256, 256 * 1024)
 MAX_PROVIDERS_PER_REQUEST = 1000
 # Every pattern is ASCII-only and used with fullmatch: no trailing newline, no non-ASCII digit or letter.
 # The account, role and external id shapes are the contract's, which the stack checks its context with.
-_ROLE_ARN = contract.ROLE_ARN
+_ROLE_ARN = ROLE_ARN
 # host[:port][/path]; IPv6 in brackets. Deliberately strict: anything else is a typo worth reporting.
 _PROVIDER_URL_PATTERN = (
     r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?P<port>:[0-9]{1,5})?(?P<path>(?:/[!$&'()*+,;=:@%A-Za-z0-9._~-]*)*)"
 )
 _PROVIDER_URL = re.compile(_PROVIDER_URL_PATTERN)
 _PROVIDER_ARN = re.compile(
-    rf"arn:(?P<partition>{contract.PARTITION_PATTERN}):iam::(?P<account>{contract.ACCOUNT_ID_PATTERN}):oidc-provider/"
+    rf"arn:(?P<partition>{PARTITION_PATTERN}):iam::(?P<account>{ACCOUNT_ID_PATTERN}):oidc-provider/"
     rf"(?P<url>{_PROVIDER_URL_PATTERN})"
 )
 # Keys an EventBridge event carries (a rule's scheduled event, or Scheduler's default payload).
@@ -119,12 +129,12 @@ def parse_event(event: Any) -> SweepRequest:  # noqa: C901 - one check per paylo
 
 def parse_role_arn(value: Any) -> str | None:
     """The role ARN if `value` is one (arn:<partition>:iam::<account>:role/<name>), else None."""
-    return value if contract.is_role_arn(value) else None
+    return value if is_role_arn(value) else None
 
 
 def parse_external_id(value: Any) -> str | None:
     """The external id if `value` is one STS accepts, else None."""
-    return value if contract.is_external_id(value) else None
+    return value if is_external_id(value) else None
 
 
 def _parse_role(role_arn: Any, external_id: Any, errors: list[str]) -> tuple[str | None, str | None]:
@@ -260,14 +270,14 @@ def _parse_providers(value: Any, errors: list[str]) -> tuple[str, ...] | None:
 
 
 def _strip_url(url: str) -> str:
-    return contract.without_https_scheme(url).rstrip("/")
+    return without_https_scheme(url).rstrip("/")
 
 
 # --- Organization sweeps: the steps the state machine invokes ---------------------------------------------------
 # Organizations IDs: a root (r-...) or an organizational unit (ou-<root part>-<ou part>).
-_PARENT_ID = contract.PARENT_ID
-_ACCOUNT_ID = contract.ACCOUNT_ID
-_ROLE_NAME = contract.ROLE_NAME
+_PARENT_ID = PARENT_ID
+_ACCOUNT_ID = ACCOUNT_ID
+_ROLE_NAME = ROLE_NAME
 LIST_ACCOUNTS_KEYS = frozenset({"parents", "accounts", "role_name", "external_id", "store"})
 AGGREGATE_KEYS = frozenset({"results", "not_swept", "execution", "notify", "store"})
 # S3 bucket names (3-63 of a-z0-9.-), Step Functions execution names, and the keys this sweep writes and reads.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import partial
@@ -11,12 +12,14 @@ from typing import Any
 import boto3
 from msgspec import UnsetType
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.channels import Channels, build_channels, check_change, evaluate_for_config
 from thumbprint_remediator.app.channels import publish as publish_channels
+from thumbprint_remediator.app.ports import Log
+from thumbprint_remediator.app.remember import remember_told_marks
 from thumbprint_remediator.app.request import AggregateRequest, ListAccountsRequest, SweepRequest
 from thumbprint_remediator.app.settings import Settings
-from thumbprint_remediator.app.sweep import Log, Sweeper, commit_told_marks, deliver_alert
+from thumbprint_remediator.app.sweep import Sweeper
+from thumbprint_remediator.app.tell import Delivery, tell
 from thumbprint_remediator.aws.accounts import MemberRoles, OrganizationAccounts
 from thumbprint_remediator.aws.clients import Clients
 from thumbprint_remediator.aws.cloudtrail import ChangeRequest
@@ -26,6 +29,7 @@ from thumbprint_remediator.aws.inventory import IamOidcProviders
 from thumbprint_remediator.aws.org_store import OrganizationStore
 from thumbprint_remediator.aws.publisher import AlertPublisher
 from thumbprint_remediator.aws.security_hub import HubTarget
+from thumbprint_remediator.contract.deadlines import REPORT_SLACK_SECONDS, alert_reserve_seconds, aws_attempt_seconds
 from thumbprint_remediator.domain.errors import AccountAccessError, InventoryError
 from thumbprint_remediator.domain.memory import Receipt
 from thumbprint_remediator.domain.organization import (
@@ -36,8 +40,10 @@ from thumbprint_remediator.domain.organization import (
     told_marks,
     with_missing_accounts,
 )
-from thumbprint_remediator.domain.report import compact_report, finished
+from thumbprint_remediator.domain.report import Finding, build_report, compact_report, finished
+from thumbprint_remediator.domain.rules import failed_assessment
 from thumbprint_remediator.domain.views import (
+    AccountError,
     ChangeNotChecked,
     CompactReport,
     ConfigRuleOutcome,
@@ -53,11 +59,12 @@ from thumbprint_remediator.report.alerts import (
     render_organization_alert,
     should_notify_organization,
 )
-from thumbprint_remediator.tls.probe import OidcProber, ProbeLimits
+from thumbprint_remediator.tls.connection import ProbeLimits
+from thumbprint_remediator.tls.probe import OidcProber
 from thumbprint_remediator.tls.trust import TrustEvaluator
 
 # Kept free at the end of the Lambda's time for the alert and the return: the SNS client's worst case.
-LAMBDA_RESERVE_SECONDS = contract.alert_reserve_seconds()
+LAMBDA_RESERVE_SECONDS = alert_reserve_seconds()
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
         trust=TrustEvaluator.from_system(settings.extra_ca_bundle),
         publisher=AlertPublisher(settings.topic_arn, client=clients.sns()) if settings.topic_arn else None,
         log=log,
-        iam_attempt_seconds=contract.aws_attempt_seconds(),
+        iam_attempt_seconds=aws_attempt_seconds(),
         # One attempt per history call (the "write" bounds): it is best effort, and must fit the provider's budget.
         history=HistoryTable(settings.history_table, clients.client("dynamodb", "write"))
         if settings.history_table
@@ -158,7 +165,7 @@ def end_of(context: Any) -> float | None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return None
-    return time.monotonic() + float(remaining()) / 1000 - contract.REPORT_SLACK_SECONDS
+    return time.monotonic() + float(remaining()) / 1000 - REPORT_SLACK_SECONDS
 
 
 def _warn_if_too_short(sweeper: Sweeper, context: Any) -> None:
@@ -178,10 +185,9 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report |
     if request.account_role_arn is None:
         account = account_of(context, runtime.session)
         sweeper = runtime.sweeper
-        swept = sweeper.sweep(request, account=account, deadline=deadline_of(context))
-        receipts = swept.receipts
         render = partial(render_alert, context=alert_context(sweeper.settings, runtime.session, context))
-        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on, render)
+        swept = sweeper.pipeline(request, account=account, deadline=deadline_of(context), render=render)
+        report, receipts = swept.report, swept.receipts
         if runtime.channels is not None:  # the own account only: a member's findings belong to its own hub
             covered = None if request.providers is None else [row.arn for row in report.findings]
             target = _hub_target(runtime, account, context)
@@ -191,8 +197,7 @@ def run_sweep(runtime: Runtime, request: SweepRequest, context: Any) -> Report |
     if request.report != "compact":
         return report
     # News this sweep told nobody travels with the compact report, to be marked told by the organization's alert.
-    told = not isinstance(report.alert, UnsetType) and report.alert.sent
-    return compact_report(report, request.compact_bytes, () if told else receipts)
+    return compact_report(report, request.compact_bytes, receipts)
 
 
 def run_change_check(runtime: Runtime, change: ChangeRequest, context: Any) -> Report | ChangeNotChecked:
@@ -233,23 +238,46 @@ def _sweep_member_account(
         clients = Clients(session)
         inventory = IamOidcProviders(client=clients.iam(), write_client=clients.iam_writer())
         sweeper = replace(runtime.sweeper, inventory=inventory)
-        swept = sweeper.sweep(request, account=account, deadline=deadline)
-        receipts = swept.receipts
-        report = sweeper.tell(swept, request.notify or sweeper.settings.notify_on)
+        swept = sweeper.pipeline(request, account=account, deadline=deadline)
+        report, receipts = swept.report, swept.receipts
     except AccountAccessError as error:
-        report = runtime.sweeper.report_unswept_account(
-            request, account=account, code="member_role_unavailable", message=str(error), remedy=MEMBER_ROLE_REMEDY
-        )
+        report = _unswept_account(runtime, request, account, "member_role_unavailable", str(error), MEMBER_ROLE_REMEDY)
     except InventoryError as error:
-        report = runtime.sweeper.report_unswept_account(
-            request,
-            account=account,
-            code="member_role_cannot_list",
-            message=str(error),
-            remedy="the member role must allow iam:ListOpenIDConnectProviders: redeploy the StackSet, check SCPs",
-        )
+        remedy = "the member role must allow iam:ListOpenIDConnectProviders: redeploy the StackSet, check SCPs"
+        report = _unswept_account(runtime, request, account, "member_role_cannot_list", str(error), remedy)
     unswept = None if isinstance(report.error, UnsetType) else report.error
     return finished(report, role_arn=request.account_role_arn, error=unswept), receipts
+
+
+def _unswept_account(
+    runtime: Runtime, request: SweepRequest, account: str | None, code: str, message: str, remedy: str
+) -> Report:
+    """The report of an account that could not be swept at all (its role cannot be assumed or cannot list the
+    providers): one account-level finding and an `error`, told like any other report."""
+    sweeper = runtime.sweeper
+    sweep_id = uuid.uuid4().hex[:12]
+    assessment = failed_assessment(code, message, remedy)
+    finding = Finding(
+        arn=request.account_role_arn or "",
+        url=f"account {account or 'unknown'} (member role)",
+        status=assessment.status,
+        problems=assessment.problems,
+        error=message,
+    )
+    report = build_report(
+        account=account,
+        dry_run=sweeper.settings.dry_run if request.dry_run is None else request.dry_run,
+        started_at=sweeper.clock(),
+        duration_ms=0,
+        findings=[finding],
+        sweep_id=sweep_id,
+        error=AccountError(code=code, message=message, remedy=remedy),
+    )
+    sweeper.log.error(
+        "account not swept", extra={"sweep_id": sweep_id, "account": account, "error": to_builtins(report)["error"]}
+    )
+    delivery = Delivery(sweeper.publisher, sweeper.log, request.notify or sweeper.settings.notify_on, render_alert)
+    return finished(report, alert=tell(report, (), delivery).alert)
 
 
 def list_accounts(runtime: Runtime, request: ListAccountsRequest, context: Any) -> dict[str, Any]:
@@ -293,20 +321,21 @@ def aggregate_organization(
     come from the Distributed Map's result files, the full report is stored next to them, and what comes back is
     the summary, the report's key and the alert's outcome: the same few fields for any number of accounts."""
     log = runtime.sweeper.log
-    notify_on = request.notify or runtime.sweeper.settings.notify_on
-    publisher = runtime.sweeper.publisher
     render = partial(
         render_organization_alert, context=alert_context(runtime.sweeper.settings, runtime.session, context)
     )
+    notify_on, workers = request.notify or runtime.sweeper.settings.notify_on, runtime.sweeper.settings.max_workers
+    delivery = Delivery(
+        runtime.sweeper.publisher, log, notify_on, render, "organization sweep", should_notify_organization
+    )
     if request.store is None:
         report = aggregate(request.results, request.not_swept, execution=request.execution)
+        marks = told_marks(request.results)
         tree = to_builtins(report)
         log.info("organization sweep finished", extra={"execution": request.execution, "summary": tree["summary"]})
-        due = publisher is not None and should_notify_organization(tree, notify_on)
-        outcome = deliver_alert(publisher if due else None, tree, notify_on, render, log, "organization sweep")
-        if outcome.sent:
-            _mark_told(runtime, told_marks(request.results))
-        return finished(report, alert=outcome)
+        told = tell(report, marks, delivery)
+        remember_told_marks(runtime.sweeper.history, told.news, runtime.sweeper.clock(), log, workers)
+        return finished(report, alert=told.alert)
     location = request.store
     assert location.manifest_key is not None  # the request parser insists on it
     store = _store(runtime, location.bucket)
@@ -321,21 +350,9 @@ def aggregate_organization(
         extra={"execution": request.execution, "summary": tree["summary"], "report": store.location(report_key)},
     )
     view = alert_view(tree, store.location(report_key))
-    due = publisher is not None and should_notify_organization(tree, notify_on)
-    outcome = deliver_alert(publisher if due else None, view, notify_on, render, log, "organization sweep")
-    if outcome.sent:
-        _mark_told(runtime, told_marks(results))
-    return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=outcome)
-
-
-def _mark_told(runtime: Runtime, marks: list[tuple[str, int, bool]]) -> None:
-    """The members' news the delivered organization alert carried: marked told (history records the member
-    sweeps saved). Only a delivered alert uses up news, so this runs after the publish, never before."""
-    store = runtime.sweeper.history
-    if store is None or not marks:
-        return
-    marked, failed = commit_told_marks(store, marks, runtime.sweeper.clock(), runtime.sweeper.log)
-    runtime.sweeper.log.info("organization news marked told", extra={"marked": marked, "not_marked": failed})
+    told = tell(report, told_marks(results), delivery, carried=view)
+    remember_told_marks(runtime.sweeper.history, told.news, runtime.sweeper.clock(), log, workers)
+    return StoredOrganizationResult(summary=report.summary, report_key=report_key, alert=told.alert)
 
 
 def _store(runtime: Runtime, bucket: str) -> OrganizationStore:

@@ -7,7 +7,31 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import minimum_timeout_seconds
+from thumbprint_remediator.contract.settings import (
+    CONNECT_TIMEOUT,
+    DASHBOARD_NAME,
+    DRY_RUN,
+    EXPIRY_WARNING_DAYS,
+    EXTRA_CA_BUNDLE,
+    FINDING_EVENTS,
+    FUNCTION_ROLE_ARN,
+    HISTORY_TABLE,
+    HOST_BUDGET,
+    LOG_GROUP_NAME,
+    MAX_WORKERS,
+    NOTIFY_ON,
+    PRUNE_AFTER_DAYS,
+    READ_TIMEOUT,
+    REMEMBER_CHAINS_DAYS,
+    SAMPLE_ADDRESSES,
+    SAMPLES_PER_ADDRESS,
+    SECURITY_HUB,
+    STACK_NAME,
+    TOPIC_ARN,
+    Setting,
+)
+from thumbprint_remediator.contract.validators import BOOLEAN_FALSE, BOOLEAN_TRUE, parse_boolean
 from thumbprint_remediator.domain.errors import SettingsError
 
 _WHOLE = re.compile(r"[0-9]+")
@@ -21,40 +45,41 @@ _LOG_GROUP_NAME = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
 
 @dataclass(frozen=True)
 class Settings:
-    """How a sweep behaves. Built by `from_env` in the Lambda and the workstation CLI, directly by tests."""
+    """How a sweep behaves. Built by `from_env` in the Lambda and the workstation CLI, directly by tests. Each field's
+    variable, default and bounds are its entry in the table of settings (contract/settings.py)."""
 
-    topic_arn: str | None = None
-    dry_run: bool = False
-    expiry_warning_days: int = 30
-    extra_ca_bundle: str | None = None
-    notify_on: str = "changes"  # without a history table the same as "problems" (docs/alerts.md "Notifications")
-    connect_timeout: float = 5.0
-    read_timeout: float = 5.0
-    host_budget: float = contract.DEFAULT_HOST_BUDGET_SECONDS
-    # Providers probed at once. Past 64 a sweep is CPU-bound (docs/benchmark); 64 is also the IAM client's pool.
-    max_workers: int = 64
+    topic_arn: str | None = TOPIC_ARN.default
+    dry_run: bool = DRY_RUN.default
+    expiry_warning_days: int = EXPIRY_WARNING_DAYS.default
+    notify_on: str = NOTIFY_ON.default
+    extra_ca_bundle: str | None = EXTRA_CA_BUNDLE.default
+    connect_timeout: float = CONNECT_TIMEOUT.default
+    read_timeout: float = READ_TIMEOUT.default
+    host_budget: float = HOST_BUDGET.default
+    max_workers: int = MAX_WORKERS.default
     # Channels: events on the default bus (the stack sets FINDING_EVENTS=true by default), Security Hub findings.
-    finding_events: bool = False
-    security_hub: bool = False
-    function_role_arn: str | None = None  # the tool's own role: its CloudTrail changes start no check
+    finding_events: bool = FINDING_EVENTS.default
+    security_hub: bool = SECURITY_HUB.default
+    # The tool's own role: its CloudTrail changes start no check.
+    function_role_arn: str | None = FUNCTION_ROLE_ARN.default
 
     @property
     def minimum_timeout_seconds(self) -> int:
-        """The shortest function timeout in which these settings still probe a provider (contract.py)."""
-        return contract.minimum_timeout_seconds(self.host_budget, history=self.history_table is not None)
+        """The shortest function timeout in which these settings still probe a provider (contract/deadlines.py)."""
+        return minimum_timeout_seconds(self.host_budget, history=self.history_table is not None)
 
     # Per endpoint and sweep: up to this many of its addresses are captured, each with this many
     # extra handshakes on fresh connections (load balancers behind one address). See docs/how-it-decides.md.
-    sample_addresses: int = 4
-    samples_per_address: int = 1
+    sample_addresses: int = SAMPLE_ADDRESSES.default
+    samples_per_address: int = SAMPLES_PER_ADDRESS.default
     # History (issue 14): the DynamoDB table's name (None: stateless), the pruning and remembering windows.
-    history_table: str | None = None
-    prune_after_days: int = 90
-    remember_chains_days: int = 30
+    history_table: str | None = HISTORY_TABLE.default
+    prune_after_days: int = PRUNE_AFTER_DAYS.default
+    remember_chains_days: int = REMEMBER_CHAINS_DAYS.default
     # Where the alert sends its reader (None: not deployed by the stack, e.g. a workstation run).
-    stack_name: str | None = None
-    dashboard_name: str | None = None
-    log_group_name: str | None = None
+    stack_name: str | None = STACK_NAME.default
+    dashboard_name: str | None = DASHBOARD_NAME.default
+    log_group_name: str | None = LOG_GROUP_NAME.default
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, topic_required: bool = True) -> Settings:
@@ -63,42 +88,34 @@ class Settings:
         The function always has a topic; the workstation CLI (topic_required=False) publishes only when given one.
         """
         env = os.environ if environ is None else environ
-        topic_arn = env.get(contract.ENV_TOPIC_ARN, "").strip()
+        topic_name = TOPIC_ARN.variable
+        topic_arn = env.get(topic_name, "").strip()
         if (topic_arn or topic_required) and (not topic_arn.startswith("arn:") or ":sns:" not in topic_arn):
-            raise SettingsError(f"{contract.ENV_TOPIC_ARN} must be the ARN of the alerts SNS topic, got {topic_arn!r}")
-        defaults = cls()
+            raise SettingsError(f"{topic_name} must be the ARN of the alerts SNS topic, got {topic_arn!r}")
         settings = cls(
             topic_arn=topic_arn or None,
-            dry_run=_boolean(env, contract.ENV_DRY_RUN, defaults.dry_run),
-            expiry_warning_days=int(
-                _number(env, contract.ENV_EXPIRY_WARNING_DAYS, defaults.expiry_warning_days, 0, 3650, True)
-            ),
-            extra_ca_bundle=env.get(contract.ENV_EXTRA_CA_BUNDLE, "").strip() or None,
-            notify_on=_choice(env, contract.ENV_NOTIFY_ON, defaults.notify_on, contract.NOTIFY_CHOICES),
-            connect_timeout=_number(env, contract.ENV_CONNECT_TIMEOUT, defaults.connect_timeout, 0.1, 60),
-            read_timeout=_number(env, contract.ENV_READ_TIMEOUT, defaults.read_timeout, 0.1, 60),
-            host_budget=_number(env, contract.ENV_HOST_BUDGET, defaults.host_budget, 0.5, 300),
-            max_workers=int(_number(env, contract.ENV_MAX_WORKERS, defaults.max_workers, 1, 256, True)),
-            finding_events=_boolean(env, contract.ENV_FINDING_EVENTS, defaults.finding_events),
-            security_hub=_boolean(env, contract.ENV_SECURITY_HUB, defaults.security_hub),
-            function_role_arn=_role_arn(env, contract.ENV_FUNCTION_ROLE_ARN),
-            sample_addresses=int(_number(env, contract.ENV_SAMPLE_ADDRESSES, defaults.sample_addresses, 1, 16, True)),
-            samples_per_address=int(
-                _number(env, contract.ENV_SAMPLES_PER_ADDRESS, defaults.samples_per_address, 0, 4, True)
-            ),
-            history_table=_table_name(env, contract.ENV_HISTORY_TABLE),
-            prune_after_days=int(_number(env, contract.ENV_PRUNE_AFTER_DAYS, defaults.prune_after_days, 1, 3650, True)),
-            remember_chains_days=int(
-                _number(env, contract.ENV_REMEMBER_CHAINS_DAYS, defaults.remember_chains_days, 0, 365, True)
-            ),
-            stack_name=_name(env, contract.ENV_STACK_NAME, _STACK_NAME, "a CloudFormation stack name"),
-            dashboard_name=_name(env, contract.ENV_DASHBOARD_NAME, _DASHBOARD_NAME, "a CloudWatch dashboard name"),
-            log_group_name=_name(env, contract.ENV_LOG_GROUP_NAME, _LOG_GROUP_NAME, "a CloudWatch Logs log group name"),
+            dry_run=_boolean(env, DRY_RUN),
+            expiry_warning_days=_whole(env, EXPIRY_WARNING_DAYS),
+            extra_ca_bundle=env.get(EXTRA_CA_BUNDLE.variable, "").strip() or None,
+            notify_on=_choice(env, NOTIFY_ON),
+            connect_timeout=_number(env, CONNECT_TIMEOUT),
+            read_timeout=_number(env, READ_TIMEOUT),
+            host_budget=_number(env, HOST_BUDGET),
+            max_workers=_whole(env, MAX_WORKERS),
+            finding_events=_boolean(env, FINDING_EVENTS),
+            security_hub=_boolean(env, SECURITY_HUB),
+            function_role_arn=_role_arn(env, FUNCTION_ROLE_ARN.variable),
+            sample_addresses=_whole(env, SAMPLE_ADDRESSES),
+            samples_per_address=_whole(env, SAMPLES_PER_ADDRESS),
+            history_table=_table_name(env, HISTORY_TABLE.variable),
+            prune_after_days=_whole(env, PRUNE_AFTER_DAYS),
+            remember_chains_days=_whole(env, REMEMBER_CHAINS_DAYS),
+            stack_name=_name(env, STACK_NAME.variable, _STACK_NAME, "a CloudFormation stack name"),
+            dashboard_name=_name(env, DASHBOARD_NAME.variable, _DASHBOARD_NAME, "a CloudWatch dashboard name"),
+            log_group_name=_name(env, LOG_GROUP_NAME.variable, _LOG_GROUP_NAME, "a CloudWatch Logs log group name"),
         )
         if settings.extra_ca_bundle is not None and not os.path.isfile(settings.extra_ca_bundle):
-            raise SettingsError(
-                f"{contract.ENV_EXTRA_CA_BUNDLE} names {settings.extra_ca_bundle!r}, which is not a file"
-            )
+            raise SettingsError(f"{EXTRA_CA_BUNDLE.variable} names {settings.extra_ca_bundle!r}, which is not a file")
         return settings
 
 
@@ -129,20 +146,28 @@ def _role_arn(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+def _boolean(env: Mapping[str, str], setting: Setting[bool]) -> bool:
+    name = setting.variable
     raw = env.get(name)
     if raw is None:
-        return default
+        return setting.default
     try:
-        return contract.parse_boolean(raw)  # one set of spellings, the stack's context reads the same
+        return parse_boolean(raw)  # one set of spellings, the stack's context reads the same
     except ValueError:
         raise SettingsError(
-            f"{name} must be true or false ({'/'.join(contract.BOOLEAN_TRUE)} or {'/'.join(contract.BOOLEAN_FALSE)}), "
-            f"got {raw!r}"
+            f"{name} must be true or false ({'/'.join(BOOLEAN_TRUE)} or {'/'.join(BOOLEAN_FALSE)}), got {raw!r}"
         ) from None
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:
+def _whole(env: Mapping[str, str], setting: Setting[int]) -> int:
+    return int(_read_number(env, setting.variable, setting.default, *setting.bounds, whole=True))
+
+
+def _number(env: Mapping[str, str], setting: Setting[float]) -> float:
+    return _read_number(env, setting.variable, setting.default, *setting.bounds, whole=False)
+
+
+def _read_number(env: Mapping[str, str], name: str, default: float, low: float, high: float, *, whole: bool) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -159,8 +184,9 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env.get(name, "").strip().lower() or default
-    if value not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+def _choice(env: Mapping[str, str], setting: Setting[str]) -> str:
+    name = setting.variable
+    value = env.get(name, "").strip().lower() or setting.default
+    if value not in setting.choices:
+        raise SettingsError(f"{name} must be one of {', '.join(setting.choices)}, got {value!r}")
     return value

@@ -1,49 +1,46 @@
-"""One sweep: inventory, probe, assess, remediate, report, alert. The orchestration, nothing more."""
+"""One invocation as a pipeline: observe (IAM, the endpoints, history) → judge (the pure rules) → act (the IAM write
+protocol) → tell (one delivery step) → remember (history; news told only once SNS accepted its alert). The
+orchestration, nothing more: each step is its own unit (domain.rules, act, tell, remember)."""
 
 from __future__ import annotations
 
 import itertools
-import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import msgspec
-from msgspec import UNSET
-
-from thumbprint_remediator import contract
+from thumbprint_remediator.app.act import ThumbprintWrites, WriteGate
+from thumbprint_remediator.app.ports import (
+    HistoryStore,
+    Inventory,
+    Log,
+    Prober,
+    Publisher,
+    SharingProber,
+    SweepScope,
+    TrustVerifier,
+)
+from thumbprint_remediator.app.remember import HistoryKeeper, remember_told
 from thumbprint_remediator.app.request import SweepRequest, select_providers
 from thumbprint_remediator.app.settings import Settings
-from thumbprint_remediator.aws.inventory import CONCURRENT_MODIFICATION, THROTTLING_CODES
+from thumbprint_remediator.app.tell import Delivery, tell
+from thumbprint_remediator.contract.deadlines import (
+    TIME_BUDGET_EXHAUSTED,
+    aws_attempt_seconds,
+    drain_reserve_seconds,
+    provider_seconds,
+    write_window_seconds,
+)
+from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY, SKIP_TAG_KEY
 from thumbprint_remediator.domain import memory
-from thumbprint_remediator.domain.errors import (
-    AlertDeliveryError,
-    HistoryUnavailable,
-    ProviderReadError,
-    ProviderUpdateError,
-    ProviderUpdateUnknown,
-    PublishError,
-)
-from thumbprint_remediator.domain.models import Endpoint, HostCapture, ProbeResult, ProviderConfig, TrustResult
-from thumbprint_remediator.domain.remediation import (
-    CONFLICT_ATTEMPTS,
-    READ_BACK_DELAYS,
-    Remediation,
-    Write,
-    WriteOutcome,
-    already_fixed,
-    deadline_before_write,
-    decide,
-    judge_write,
-    matches,
-    remerge,
-)
-from thumbprint_remediator.domain.report import Finding, build_report, describe_host, finished
+from thumbprint_remediator.domain.errors import HistoryUnavailable, ProviderReadError
+from thumbprint_remediator.domain.models import Endpoint, ProbeResult, ProviderConfig, TrustResult
+from thumbprint_remediator.domain.remediation import Remediation, Write, decide
+from thumbprint_remediator.domain.report import Finding, build_report, describe_host
 from thumbprint_remediator.domain.rules import (
     Assessment,
     assess,
@@ -54,71 +51,8 @@ from thumbprint_remediator.domain.rules import (
     presented_chains,
 )
 from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import (
-    AccountError,
-    AlertOutcome,
-    ChangeEntry,
-    FindingHistory,
-    PlaceholderPin,
-    Report,
-    UntoldEntry,
-    to_builtins,
-)
-from thumbprint_remediator.report.alerts import render_alert, should_notify
-
-
-class Inventory(Protocol):
-    def list_arns(self) -> list[str]: ...
-    def get(self, arn: str) -> ProviderConfig: ...
-    def update_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None: ...
-
-
-class Prober(Protocol):
-    def probe(self, provider_url: str) -> ProbeResult: ...
-
-
-class TrustVerifier(Protocol):
-    def evaluate(self, capture: HostCapture, pinned: Collection[str], now: datetime) -> TrustResult: ...
-
-
-class SweepScope(Protocol):
-    """What one sweep's providers share (endpoints.EndpointPool): captures, connections, verdicts."""
-
-    def probe(self, provider_url: str) -> ProbeResult: ...
-    def evaluate(
-        self, verifier: TrustVerifier, capture: HostCapture, pinned: Collection[str], now: datetime
-    ) -> TrustResult: ...
-    def evaluate_samples(
-        self, verifier: TrustVerifier, capture: HostCapture, pinned: Collection[str], now: datetime
-    ) -> tuple[TrustResult | None, ...]: ...
-    def close(self) -> None: ...
-
-
-@runtime_checkable
-class SharingProber(Protocol):
-    """A prober that can share endpoints between the providers of a sweep."""
-
-    def sweep_pool(self) -> SweepScope: ...
-
-
-class HistoryStore(Protocol):
-    """The providers' memory between sweeps (history.HistoryTable)."""
-
-    def load(self, arn: str) -> memory.HistoryRecord | None: ...
-    def save(self, record: memory.HistoryRecord, expected_version: int | None) -> int: ...
-
-
-class Publisher(Protocol):
-    topic_arn: str
-
-    def publish(self, alert: Any) -> str: ...
-
-
-class Log(Protocol):
-    def info(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
-    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
-    def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
-    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
+from thumbprint_remediator.domain.views import Report, to_builtins
+from thumbprint_remediator.report.alerts import render_alert
 
 
 def _host_of(url: str) -> str | None:
@@ -131,55 +65,36 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _WriteGate:
-    """One sweep's deadline, shared by its workers: once closed (at the deadline) no worker starts a write, so
-    no write can land after the report. It also remembers each provider's write in flight."""
-
-    def __init__(self, deadline: float | None, monotonic: Callable[[], float]) -> None:
-        self._deadline = deadline
-        self._monotonic = monotonic
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._sent: dict[str, tuple[ProviderConfig, tuple[str, ...]]] = {}
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def seconds_left(self) -> float | None:
-        """Until the deadline (never negative); None without a deadline."""
-        if self._deadline is None:
-            return None
-        return max(self._deadline - self._monotonic(), 0.0)
-
-    def admits(self, seconds: float) -> bool:
-        """Whether something taking `seconds` may start now and end before the deadline."""
-        left = self.seconds_left()
-        return not self.closed and (left is None or left >= seconds)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed.set()
-
-    def begin_write(self, arn: str, provider: ProviderConfig, proposed: tuple[str, ...], seconds: float) -> bool:
-        """Record a write about to be sent, if it may start (atomically with `close`)."""
-        with self._lock:
-            if not self.admits(seconds):
-                return False
-            self._sent[arn] = (provider, proposed)
-            return True
-
-    def sent(self, arn: str) -> tuple[ProviderConfig, tuple[str, ...]] | None:
-        with self._lock:
-            return self._sent.get(arn)
-
-
 @dataclass(frozen=True)
 class Swept:
     """A sweep's report, and the receipts to commit if (and only if) an alert carrying it is delivered."""
 
     report: Report
     receipts: tuple[memory.Receipt, ...] = ()
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What observing one provider found: IAM's configuration, its history, its endpoints and their verdicts."""
+
+    provider: ProviderConfig
+    skip_tagged: bool
+    record: memory.HistoryRecord | None
+    history_error: HistoryUnavailable | None
+    probe: ProbeResult
+    trusts: dict[Endpoint, TrustResult]
+    sample_trusts: dict[Endpoint, tuple[TrustResult | None, ...]]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the rules made of it: the assessment, the observation history keeps, what to prune, what to do."""
+
+    assessment: Assessment
+    observation: memory.Observation
+    prune: tuple[str, ...]
+    decision: Write | Remediation
 
 
 @dataclass(frozen=True)
@@ -194,7 +109,7 @@ class Sweeper:
     log: Log
     clock: Callable[[], datetime] = utc_now
     # The longest one IAM attempt can take (clients.py's timeouts): the write window and the drain derive from it.
-    iam_attempt_seconds: float = contract.aws_attempt_seconds()
+    iam_attempt_seconds: float = aws_attempt_seconds()
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     # None: stateless, as without HISTORY_TABLE.
@@ -203,12 +118,22 @@ class Sweeper:
     @property
     def finish_reserve_seconds(self) -> float:
         """Kept between the sweep's deadline and the report's: await writes in flight, read them afresh."""
-        return contract.drain_reserve_seconds(self.iam_attempt_seconds)
+        return drain_reserve_seconds(self.iam_attempt_seconds)
 
     @property
     def write_window_seconds(self) -> float:
         """A write starts only this long before the sweep's deadline: one update and one read-back."""
-        return contract.write_window_seconds(self.iam_attempt_seconds)
+        return write_window_seconds(self.iam_attempt_seconds)
+
+    @property
+    def writes(self) -> ThumbprintWrites:
+        """Act: the IAM write protocol against this sweeper's inventory."""
+        return ThumbprintWrites(self.inventory, self.iam_attempt_seconds, self.sleep)
+
+    @property
+    def keeper(self) -> HistoryKeeper:
+        """Remember: the providers' history."""
+        return HistoryKeeper(self.history, self.log, self.iam_attempt_seconds)
 
     def run(
         self,
@@ -217,12 +142,33 @@ class Sweeper:
         account: str | None,
         deadline: float | None = None,
         progress: Callable[[Finding, int, int], None] | None = None,
+        render: Callable[[Mapping[str, Any]], Any] = render_alert,
     ) -> Report:
-        """Sweep, alert when due, and return the report. `deadline` (a `monotonic()` value) is when the report
-        must be ready, the alert's time being reserved after it; probing and writing stop
+        """Sweep, alert when due, and return the report (`pipeline`, its untold news left out)."""
+        return self.pipeline(request, account=account, deadline=deadline, progress=progress, render=render).report
+
+    def pipeline(
+        self,
+        request: SweepRequest,
+        *,
+        account: str | None,
+        deadline: float | None = None,
+        progress: Callable[[Finding, int, int], None] | None = None,
+        render: Callable[[Mapping[str, Any]], Any] = render_alert,
+    ) -> Swept:
+        """One sweep from end to end: observe, judge and act provider by provider, remembering what each showed;
+        tell; remember what was told. The finished report, with the receipts of the news still untold (none once
+        an alert carrying it was delivered), for whoever tells it later. `deadline` (a `monotonic()` value) is
+        when the report must be ready, the alert's time being reserved after it; probing and writing stop
         `finish_reserve_seconds` earlier, so that writes still in flight can be awaited or read afresh."""
+        # observe, judge, act (each provider's observation remembered, its news untold)
         swept = self.sweep(request, account=account, deadline=deadline, progress=progress)
-        return self.tell(swept, request.notify or self.settings.notify_on, render_alert, "sweep")
+        # tell
+        delivery = Delivery(self.publisher, self.log, request.notify or self.settings.notify_on, render)
+        told = tell(swept.report, swept.receipts, delivery)
+        # remember what was told
+        report = remember_told(swept.report, told, self.history, self.log, self.settings.max_workers)
+        return Swept(report, () if told.alert.sent else swept.receipts)
 
     def sweep(
         self,
@@ -232,8 +178,8 @@ class Sweeper:
         deadline: float | None = None,
         progress: Callable[[Finding, int, int], None] | None = None,
     ) -> Swept:
-        """Observe, judge, act and save what was observed; tell nobody. The news stays untold until `tell`
-        delivers an alert carrying it."""
+        """Observe, judge, act and remember what was observed, provider by provider; tell nobody. The news stays
+        untold until `tell` delivers an alert carrying it."""
         started_at, started = self.clock(), self.monotonic()
         sweep_id = uuid.uuid4().hex[:12]
         dry_run = self.settings.dry_run if request.dry_run is None else request.dry_run
@@ -243,7 +189,7 @@ class Sweeper:
             "sweep started",
             extra={"sweep_id": sweep_id, "providers": len(arns), "dry_run": dry_run, "source": request.source},
         )
-        gate = _WriteGate(None if deadline is None else deadline - self.finish_reserve_seconds, self.monotonic)
+        gate = WriteGate(None if deadline is None else deadline - self.finish_reserve_seconds, self.monotonic)
         findings = self._sweep_all(arns, dry_run, gate, progress, sweep_id)
         report = build_report(
             account=account,
@@ -258,85 +204,11 @@ class Sweeper:
         receipts = tuple(finding.receipt for finding in findings if finding.receipt is not None)
         return Swept(report, receipts)
 
-    def tell(
-        self,
-        swept: Swept,
-        notify_on: str,
-        render: Callable[[Mapping[str, Any]], Any] = render_alert,
-        what: str = "sweep",
-        due: bool | None = None,
-    ) -> Report:
-        """Publish the alert when due (`due`, else the notification policy decides), then remember that its news
-        was told: only an alert SNS accepted moves the told state on. On failure the full report is logged and
-        carried by the error, and nothing is marked told, so the next sweep tells again."""
-        report = swept.report
-        tree = to_builtins(report)
-        if due is None:
-            due = should_notify(tree, notify_on)
-        publisher = self.publisher if due else None
-        outcome = deliver_alert(publisher, tree, notify_on, render, self.log, what)
-        report = finished(report, alert=outcome)
-        if outcome.sent and swept.receipts and self.history is not None:
-            committed = self._commit_told(self.history, swept.receipts, report.sweep_id)
-            told_failed = len(swept.receipts) - committed
-            report = finished(
-                report, history=msgspec.structs.replace(report.history, told=committed, told_failed=told_failed)
-            )
-        return report
-
-    def _commit_told(self, store: HistoryStore, receipts: Sequence[memory.Receipt], sweep_id: str) -> int:
-        """Mark each receipt's news told (conditionally on the version this sweep saved); how many were marked.
-        A mark that fails leaves the news untold: the next delivered alert repeats it rather than lose it."""
-
-        def commit(receipt: memory.Receipt) -> bool:
-            try:
-                store.save(receipt.told, receipt.saved_version)
-            except HistoryUnavailable as error:
-                self.log.warning(
-                    "news not marked told: the next alert repeats it",
-                    extra={"arn": receipt.arn, "sweep_id": sweep_id, "reason": error.detail},
-                )
-                return False
-            return True
-
-        workers = max(min(self.settings.max_workers, len(receipts)), 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="told") as pool:
-            return sum(pool.map(commit, receipts))
-
-    def report_unswept_account(
-        self, request: SweepRequest, *, account: str | None, code: str, message: str, remedy: str
-    ) -> Report:
-        """The report of an account that could not be swept at all (its role cannot be assumed or cannot list
-        the providers): one account-level finding and an `error`, alerted like any other report."""
-        started_at = self.clock()
-        sweep_id = uuid.uuid4().hex[:12]
-        assessment = failed_assessment(code, message, remedy)
-        finding = Finding(
-            arn=request.account_role_arn or "",
-            url=f"account {account or 'unknown'} (member role)",
-            status=assessment.status,
-            problems=assessment.problems,
-            error=message,
-        )
-        report = build_report(
-            account=account,
-            dry_run=self.settings.dry_run if request.dry_run is None else request.dry_run,
-            started_at=started_at,
-            duration_ms=0,
-            findings=[finding],
-            sweep_id=sweep_id,
-            error=AccountError(code=code, message=message, remedy=remedy),
-        )
-        self.log.error(
-            "account not swept", extra={"sweep_id": sweep_id, "account": account, "error": to_builtins(report)["error"]}
-        )
-        return self.tell(Swept(report), request.notify or self.settings.notify_on)
-
     def _sweep_all(
         self,
         arns: list[str],
         dry_run: bool,
-        gate: _WriteGate,
+        gate: WriteGate,
         progress: Callable[[Finding, int, int], None] | None,
         sweep_id: str,
     ) -> list[Finding]:
@@ -354,7 +226,7 @@ class Sweeper:
         self,
         arns: list[str],
         dry_run: bool,
-        gate: _WriteGate,
+        gate: WriteGate,
         progress: Callable[[Finding, int, int], None] | None,
         sweep_id: str,
         scope: SweepScope | None,
@@ -391,7 +263,7 @@ class Sweeper:
                 findings.append(
                     self._error_finding(
                         arn,
-                        contract.TIME_BUDGET_EXHAUSTED,
+                        TIME_BUDGET_EXHAUSTED,
                         "the sweep's time budget ran out before this provider finished",
                         "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
                     )
@@ -400,12 +272,7 @@ class Sweeper:
 
     def _unanswered_write(self, arn: str, provider: ProviderConfig, proposed: tuple[str, ...]) -> Finding:
         """A write still unanswered when the drain ended: say so, with what a fresh read shows IAM holds."""
-        outcome = WriteOutcome(proposed, provider.thumbprints, unanswered="no answer from IAM by the deadline")
-        try:
-            outcome = replace(outcome, read_back=self.inventory.get(arn).thumbprints)
-        except ProviderReadError as error:
-            outcome = replace(outcome, read_error=error.detail)
-        remediation = judge_write(outcome)
+        remediation = self.writes.unanswered(arn, provider, proposed)
         return Finding(
             arn=arn,
             url=provider.url,
@@ -421,14 +288,14 @@ class Sweeper:
         self,
         arn: str,
         dry_run: bool,
-        gate: _WriteGate,
+        gate: WriteGate,
         sweep_id: str,
         scope: SweepScope | None = None,
         now: datetime | None = None,
     ) -> Finding:
         """Assess and, when due and safe, repair one provider. Never raises."""
         try:
-            return self._log_finding(self._assess_and_fix(arn, dry_run, gate, scope, now), sweep_id)
+            return self._log_finding(self._provider_pipeline(arn, dry_run, gate, scope, now), sweep_id)
         except Exception as error:  # a bug must cost one provider, not the sweep; logged with its trace
             self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn, "sweep_id": sweep_id})
             return self._log_finding(
@@ -438,22 +305,33 @@ class Sweeper:
                 sweep_id,
             )
 
-    def _assess_and_fix(
+    def _provider_pipeline(
         self,
         arn: str,
         dry_run: bool,
-        gate: _WriteGate,
+        gate: WriteGate,
         scope: SweepScope | None = None,
         sweep_now: datetime | None = None,
     ) -> Finding:
-        needed = contract.provider_seconds(
-            self.settings.host_budget, self.iam_attempt_seconds, history=self.history is not None
-        )
+        """One provider: observe, judge, act, remember what was observed (its news untold until an alert is)."""
+        observed = self._observe(arn, gate, scope, sweep_now)
+        if isinstance(observed, Finding):
+            return observed  # not observed: out of time, or IAM would not say
+        judged = self._judge(observed, dry_run, gate)
+        remediation = self._act(observed, judged, gate)
+        return self._remember(observed, judged, remediation, dry_run, gate)
+
+    def _observe(
+        self, arn: str, gate: WriteGate, scope: SweepScope | None, sweep_now: datetime | None
+    ) -> Observed | Finding:
+        """IAM's configuration, the provider's history, its endpoints and their verdicts; or the finding of why
+        it cannot be observed."""
+        needed = provider_seconds(self.settings.host_budget, self.iam_attempt_seconds, history=self.history is not None)
         left = gate.seconds_left()
         if left is not None and left < needed:
             return self._error_finding(
                 arn,
-                contract.TIME_BUDGET_EXHAUSTED,
+                TIME_BUDGET_EXHAUSTED,
                 "not probed: the sweep's time budget would run out before this provider could finish",
                 "raise the function timeout or lower HOST_BUDGET_SECONDS; the next sweep retries it",
             )
@@ -467,14 +345,19 @@ class Sweeper:
                 "NoSuchEntity: it was deleted, nothing to do; AccessDenied: grant the function "
                 "iam:GetOpenIDConnectProvider (check SCPs and permission boundaries)",
             )
-        before = provider.thumbprints
         # Skip means "do not write", never "do not watch": a tagged provider is observed, judged and remembered
         # like any other, so drift, interception or a stale list on it are still told.
-        skip_tagged = is_skipped(provider, contract.SKIP_TAG_KEY)
-        record, history_error = self._load_history(arn)
+        skip_tagged = is_skipped(provider, SKIP_TAG_KEY)
+        record, history_error = self.keeper.load(arn)
         probe, trusts, sample_trusts, now = self._probe_and_verify(provider, scope, sweep_now)
-        declared_private = has_true_tag(provider, contract.PRIVATE_CA_TAG_KEY)
-        pinned = [normalize_thumbprint(value) for value in before]
+        return Observed(provider, skip_tagged, record, history_error, probe, trusts, sample_trusts, now)
+
+    def _judge(self, observed: Observed, dry_run: bool, gate: WriteGate) -> Judged:
+        """The pure rules on what was observed: status and problems, what history keeps, what to write."""
+        provider, record, probe, now = observed.provider, observed.record, observed.probe, observed.now
+        trusts, sample_trusts = observed.trusts, observed.sample_trusts
+        declared_private = has_true_tag(provider, PRIVATE_CA_TAG_KEY)
+        pinned = [normalize_thumbprint(value) for value in provider.thumbprints]
         continuity = not declared_private and memory.private_continuity(record, pinned, trusts)
         assessment = assess(
             provider,
@@ -497,9 +380,9 @@ class Sweeper:
             chains=chains_seen,
             jwks_host=probe.jwks_uri and _host_of(str(probe.jwks_uri)),
             complete=complete,
-            problem_codes=tuple(p.code for p in assessment.problems if p.status is not Status.OK),
+            problem_codes=tuple(p.code for p in assessment.problems if p.status != "ok"),
             expiry_days_left=assessment.nearest_expiry.days_left if assessment.nearest_expiry else None,
-            skip_tagged=skip_tagged,
+            skip_tagged=observed.skip_tagged,
         )
         prune = memory.prune_candidates(
             record, observation, assessment.live_thumbprints, self.settings.prune_after_days
@@ -508,24 +391,44 @@ class Sweeper:
             kept = tuple(value for value in assessment.proposed_thumbprints if value not in prune)
             assessment = replace(assessment, proposed_thumbprints=kept or assessment.proposed_thumbprints)
         decision = decide(
-            before,
+            provider.thumbprints,
             assessment,
             dry_run=dry_run,
             seconds_left=gate.seconds_left(),
             write_window=self.write_window_seconds,
-            hold=f"tagged {contract.SKIP_TAG_KEY}=true" if skip_tagged else None,
+            hold=f"tagged {SKIP_TAG_KEY}=true" if observed.skip_tagged else None,
         )
-        remediation = (
-            self._write(provider, decision.thumbprints, assessment, presented_chains(probe), gate)
-            if isinstance(decision, Write)
-            else decision
-        )
+        return Judged(assessment, observation, prune, decision)
+
+    def _act(self, observed: Observed, judged: Judged, gate: WriteGate) -> Remediation:
+        """The decision carried out: a write through the IAM write protocol, or what was decided instead."""
+        if not isinstance(judged.decision, Write):
+            return judged.decision
+        chains = presented_chains(observed.probe)
+        live = judged.assessment.live_thumbprints
+        return self.writes.write(observed.provider, judged.decision.thumbprints, live, chains, gate)
+
+    def _remember(
+        self, observed: Observed, judged: Judged, remediation: Remediation, dry_run: bool, gate: WriteGate
+    ) -> Finding:
+        """Save what was observed (its news untold), and the provider's finding with what history says."""
+        provider, assessment, now = observed.provider, judged.assessment, observed.now
+        before = provider.thumbprints
         # A dry run's `after` is the list a write would pin: IAM still holds `before`, and history must say so.
         held = before if remediation.action == Action.WOULD_UPDATE else remediation.after
-        history, receipt = self._remember(arn, record, history_error, observation, held, prune, dry_run, gate)
-        healthy_but_held = skip_tagged and Status(assessment.status).healthy
+        history, receipt = self.keeper.remember(
+            provider.arn,
+            observed.record,
+            observed.history_error,
+            judged.observation,
+            held,
+            judged.prune,
+            dry_run,
+            gate,
+        )
+        healthy_but_held = observed.skip_tagged and Status(assessment.status).healthy
         return Finding(
-            arn=arn,
+            arn=provider.arn,
             url=provider.url,
             status=Status.SKIPPED if healthy_but_held else assessment.status,
             action=remediation.action,
@@ -533,8 +436,13 @@ class Sweeper:
             thumbprints_before=before,
             thumbprints_after=remediation.after,
             hosts=tuple(
-                describe_host(capture, trusts.get(capture.endpoint), now, sample_trusts.get(capture.endpoint, ()))
-                for capture in probe.hosts
+                describe_host(
+                    capture,
+                    observed.trusts.get(capture.endpoint),
+                    now,
+                    observed.sample_trusts.get(capture.endpoint, ()),
+                )
+                for capture in observed.probe.hosts
             ),
             error=remediation.error,
             action_reason=remediation.reason,
@@ -543,114 +451,6 @@ class Sweeper:
             history=history,
             receipt=receipt,
         )
-
-    def _load_history(self, arn: str) -> tuple[memory.HistoryRecord | None, HistoryUnavailable | None]:
-        """The provider's record (None on a first sweep), or why there is none to use."""
-        if self.history is None:
-            return None, None
-        try:
-            return self.history.load(arn), None
-        except HistoryUnavailable as error:
-            self.log.warning("history unavailable", extra={"arn": arn, "reason": error.detail})
-            return None, error
-
-    def _remember(
-        self,
-        arn: str,
-        record: memory.HistoryRecord | None,
-        history_error: HistoryUnavailable | None,
-        observation: memory.Observation,
-        after: tuple[str, ...] | None,
-        prune: tuple[str, ...],
-        dry_run: bool,
-        gate: _WriteGate,
-    ) -> tuple[FindingHistory | None, memory.Receipt | None]:
-        """Compare this sweep with the record, save what it observed (conditionally; its news still untold), and
-        say what history tells; with the receipt that marks the news told once an alert carrying it is delivered."""
-        store = self.history
-        if store is None:
-            return None, None
-        pins_after = tuple(normalize_thumbprint(value) for value in after or ()) or observation.pins_before
-        observation = replace(
-            observation, pins_after=pins_after, written=set(pins_after) != set(observation.pins_before)
-        )
-        placeholders = [
-            PlaceholderPin(thumbprint=value, why=why)
-            for value, why in memory.placeholder_pins(observation.pins_before, observation.chains)
-        ]
-        if history_error is not None:
-            reason = self._replace_damaged(store, arn, history_error, observation, gate)
-            return FindingHistory(state="unavailable", reason=reason, placeholder_pins=placeholders), None
-        changes = memory.changes_since(record, observation)
-        news = memory.reminder_due(record, observation)
-        observed = memory.next_record(record, arn, observation, changes)
-        saved = self._save_record(store, arn, observed, record, gate)
-        untold = record.untold if record is not None else ()
-        history = FindingHistory(
-            state="on" if isinstance(saved, int) else "unavailable",
-            reason=UNSET if isinstance(saved, int) else saved,
-            first_sweep=record is None,
-            since_last_sweep=[ChangeEntry(kind=change.kind, detail=change.detail) for change in changes],
-            drift=any(change.kind == "drift" for change in changes),
-            news=news,
-            untold=[
-                UntoldEntry(kind=change.kind, detail=change.detail, observed_at=change.observed_at.isoformat())
-                for change in untold
-            ]
-            if untold
-            else UNSET,
-            untold_dropped=record.untold_dropped if record is not None and record.untold_dropped else UNSET,
-            placeholder_pins=placeholders,
-            would_prune=list(prune) if dry_run else UNSET,
-            pruned=UNSET if dry_run else [value for value in prune if value not in pins_after],
-            prune_pending=[] if dry_run else [value for value in prune if value in pins_after],
-        )
-        if not isinstance(saved, int):
-            return history, None  # not saved: the next sweep compares with the old record and finds it all again
-        told = memory.told(observed, observation.now, reminded=news is not None)
-        receipt = (
-            None
-            if told == observed
-            else memory.Receipt(arn=arn, told=told, saved_version=saved, reminded=news is not None)
-        )
-        return history, receipt
-
-    def _replace_damaged(
-        self,
-        store: HistoryStore,
-        arn: str,
-        history_error: HistoryUnavailable,
-        observation: memory.Observation,
-        gate: _WriteGate,
-    ) -> str:
-        """Why history is unavailable; a damaged item would stay unusable forever, so this sweep's record replaces
-        it (still conditionally) when time allows."""
-        reason = f"history unavailable for this provider: {history_error.detail}"
-        if history_error.damaged_version is None or not gate.admits(self.iam_attempt_seconds):
-            return reason
-        try:
-            store.save(memory.next_record(None, arn, observation), history_error.damaged_version)
-        except HistoryUnavailable as error:
-            self.log.warning("damaged history not replaced", extra={"arn": arn, "reason": error.detail})
-            return reason
-        return reason + "; replaced by a fresh record from this sweep"
-
-    def _save_record(
-        self,
-        store: HistoryStore,
-        arn: str,
-        new_record: memory.HistoryRecord,
-        record: memory.HistoryRecord | None,
-        gate: _WriteGate,
-    ) -> int | str:
-        """Save this sweep's record, conditionally on the version read; the new version when saved, else why not."""
-        if not gate.admits(self.iam_attempt_seconds):
-            return "history unavailable for this provider: not saved, the sweep's time budget ran out"
-        try:
-            return store.save(new_record, None if record is None else record.version)
-        except HistoryUnavailable as error:
-            self.log.warning("history not saved", extra={"arn": arn, "reason": error.detail})
-            return f"history unavailable for this provider: {error.detail}"
 
     def _probe_and_verify(
         self, provider: ProviderConfig, scope: SweepScope | None, sweep_now: datetime | None
@@ -669,69 +469,6 @@ class Sweeper:
             if len(capture.samples) > 1
         }
         return probe, trusts, sample_trusts, now
-
-    def _write(
-        self,
-        provider: ProviderConfig,
-        proposed: tuple[str, ...],
-        assessment: Assessment,
-        chains: Sequence[Sequence[str]],
-        gate: _WriteGate,
-    ) -> Remediation:
-        """Send the list (again after throttling; after a concurrent modification, re-read and re-merged first),
-        then read it back until it shows the list (IAM is eventually consistent). Every step stays inside the
-        gate's deadline."""
-        arn, current = provider.arn, provider.thumbprints
-        unanswered: str | None = None
-        for attempt in range(CONFLICT_ATTEMPTS):
-            if not gate.begin_write(arn, replace(provider, thumbprints=current), proposed, self.write_window_seconds):
-                return deadline_before_write(current)
-            try:
-                self.inventory.update_thumbprints(arn, proposed)
-            except ProviderUpdateUnknown as error:
-                unanswered = error.detail
-            except ProviderUpdateError as error:
-                retryable = error.code == CONCURRENT_MODIFICATION or error.code in THROTTLING_CODES
-                if not retryable or attempt + 1 == CONFLICT_ATTEMPTS:
-                    return judge_write(WriteOutcome(proposed, current, refused=error.detail))
-                self._pause(gate, 0.2 * 2**attempt)
-                if error.code in THROTTLING_CODES:  # refused before it was applied: send the same list again
-                    continue
-                try:
-                    current = self.inventory.get(arn).thumbprints
-                except ProviderReadError as read_error:
-                    return judge_write(WriteOutcome(proposed, current, refused=f"{error.detail}; {read_error.detail}"))
-                remerged = remerge(current, assessment.live_thumbprints, chains)
-                if remerged is None:
-                    return already_fixed(current)
-                proposed = remerged
-                continue
-            break
-        return judge_write(self._read_back(arn, proposed, current, unanswered, gate))
-
-    def _read_back(
-        self, arn: str, proposed: tuple[str, ...], current: tuple[str, ...], unanswered: str | None, gate: _WriteGate
-    ) -> WriteOutcome:
-        outcome = WriteOutcome(proposed, current, unanswered=unanswered)
-        for delay in (0.0, *READ_BACK_DELAYS):
-            if delay and not self._pause(gate, delay):
-                break
-            try:
-                written = self.inventory.get(arn).thumbprints
-            except ProviderReadError as error:
-                outcome = replace(outcome, read_back=None, read_error=error.detail)
-                continue
-            outcome = replace(outcome, read_back=written, read_error=None)
-            if matches(written, proposed):
-                break
-        return outcome
-
-    def _pause(self, gate: _WriteGate, seconds: float) -> bool:
-        """Sleep `seconds` if one more IAM attempt still fits before the deadline afterwards."""
-        if not gate.admits(seconds + self.iam_attempt_seconds):
-            return False
-        self.sleep(seconds)
-        return True
 
     def _error_finding(self, arn: str, code: str, message: str, remedy: str) -> Finding:
         assessment = failed_assessment(code, message, remedy)
@@ -758,52 +495,3 @@ class Sweeper:
             },
         )
         return finding
-
-
-def commit_told_marks(
-    store: HistoryStore, marks: Sequence[tuple[str, int, bool]], now: datetime, log: Log
-) -> tuple[int, int]:
-    """After the organization's alert was delivered: mark each member finding's news told, from its record as its
-    sweep saved it (arn, version, reminded). A record saved again since keeps its news untold (told again, never
-    lost). Returns (marked, not marked)."""
-    marked = 0
-    for arn, version, reminded in marks:
-        try:
-            record = store.load(arn)
-            if record is None or record.version != version:
-                continue
-            store.save(memory.told(record, now, reminded), version)
-        except HistoryUnavailable as error:
-            log.warning("news not marked told: the next alert repeats it", extra={"arn": arn, "reason": error.detail})
-            continue
-        marked += 1
-    return marked, len(marks) - marked
-
-
-def deliver_alert(
-    publisher: Publisher | None,
-    report: Mapping[str, Any],
-    notify_on: str,
-    render: Callable[[Mapping[str, Any]], Any],
-    log: Log,
-    what: str,
-) -> AlertOutcome:
-    """Publish `render(report)` (a report as JSON values) unless `publisher` is None; the outcome, for the
-    report the function returns.
-
-    If SNS refuses, nothing is lost: the full report is logged, and AlertDeliveryError carries it (and
-    says it) so the invocation fails visibly and the errors alarm fires.
-    """
-    if publisher is None:
-        return AlertOutcome(sent=False, notify_on=notify_on)
-    alert = render(report)
-    try:
-        message_id = publisher.publish(alert)
-    except PublishError as error:
-        outcome = AlertOutcome(sent=False, notify_on=notify_on, error=str(error))
-        carried = {**report, "alert": to_builtins(outcome)}
-        log.error(f"alert delivery failed ({what}); full report follows", extra={"report": carried})
-        raise AlertDeliveryError(
-            f"{error}. The {what} itself completed; report: {json.dumps(carried, default=str)}", carried
-        ) from error
-    return AlertOutcome(sent=True, notify_on=notify_on, message_id=message_id, subject=alert.subject)

@@ -9,14 +9,15 @@ import boto3
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from thumbprint_remediator.contract import MEMBER_ROLE_SESSION_NAME, Permissions
+from thumbprint_remediator.contract.names import MEMBER_ROLE_SESSION_NAME
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import AccountAccessError, OrganizationError
 from thumbprint_remediator.domain.organization import MemberAccount
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
-# What these adapters call (contract.py collects it for infra): the member role in every account, and the account
+# What these adapters call (the contract collects it for infra): the member role in every account, and the account
 # lists, which Organizations cannot scope to a resource when called for arbitrary OUs.
 PERMISSIONS: Final = (
     Permissions(actions=("sts:AssumeRole",), resource="member-roles"),

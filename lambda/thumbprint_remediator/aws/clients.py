@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from botocore.config import Config
 
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.deadlines import (
+    ALERT_MAX_ATTEMPTS,
+    AWS_CONNECT_TIMEOUT_SECONDS,
+    AWS_READ_MAX_ATTEMPTS,
+    AWS_READ_TIMEOUT_SECONDS,
+    IAM_WRITE_MAX_ATTEMPTS,
+    aws_call_worst_case_seconds,
+)
 from thumbprint_remediator.domain.errors import OutOfTimeError
 
 if TYPE_CHECKING:
@@ -27,9 +34,9 @@ Purpose = Literal["read", "write", "alert"]
 
 # Attempts per purpose: reads ride botocore's retries, writes are retried by the sweep, alerts are reserved for.
 MAX_ATTEMPTS: Final[dict[Purpose, int]] = {
-    "read": contract.AWS_READ_MAX_ATTEMPTS,
-    "write": contract.IAM_WRITE_MAX_ATTEMPTS,
-    "alert": contract.ALERT_MAX_ATTEMPTS,
+    "read": AWS_READ_MAX_ATTEMPTS,
+    "write": IAM_WRITE_MAX_ATTEMPTS,
+    "alert": ALERT_MAX_ATTEMPTS,
 }
 # One connection per worker: the sweep's pool never exceeds 256 (Settings.max_workers's bound).
 MAX_POOL_CONNECTIONS: Final = 64
@@ -42,8 +49,8 @@ CLIENT_OBSERVERS: Final[list[Callable[[str, Any, boto3.Session], None]]] = []
 def client_config(purpose: Purpose = "read") -> Config:
     """The botocore Config every client of `purpose` is built with."""
     return Config(
-        connect_timeout=contract.AWS_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=contract.AWS_READ_TIMEOUT_SECONDS,
+        connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=AWS_READ_TIMEOUT_SECONDS,
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS[purpose]},  # attempts, not retries
         max_pool_connections=MAX_POOL_CONNECTIONS,
     )
@@ -51,7 +58,7 @@ def client_config(purpose: Purpose = "read") -> Config:
 
 def worst_case_seconds(purpose: Purpose) -> float:
     """The longest one call of a client of `purpose` can take, retries and backoff included."""
-    return contract.aws_call_worst_case_seconds(MAX_ATTEMPTS[purpose])
+    return aws_call_worst_case_seconds(MAX_ATTEMPTS[purpose])
 
 
 class CallWindow:

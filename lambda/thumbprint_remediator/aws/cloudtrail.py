@@ -11,13 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from thumbprint_remediator.contract import (
-    ACCOUNT_ID_PATTERN,
-    CHANGE_EVENT_NAMES,
-    CHANGE_EVENT_SOURCE,
-    CLOUDTRAIL_DETAIL_TYPE,
-    is_account_id,
-)
+from thumbprint_remediator.contract.names import CHANGE_EVENT_NAMES, CHANGE_EVENT_SOURCE, CLOUDTRAIL_DETAIL_TYPE
+from thumbprint_remediator.contract.validators import ACCOUNT_ID_PATTERN, is_account_id
 from thumbprint_remediator.domain.errors import RequestError
 from thumbprint_remediator.domain.views import ChangeView, PrincipalView
 

@@ -17,14 +17,15 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 from msgspec import UnsetType
 
-from thumbprint_remediator import contract
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.names import CONFIG_RESOURCE_TYPE
+from thumbprint_remediator.contract.permissions import Permissions
+from thumbprint_remediator.contract.validators import ACCOUNT_ID_PATTERN
 from thumbprint_remediator.domain.errors import ChannelError, RequestError
 from thumbprint_remediator.domain.report import needs_attention
 from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.views import ChangeEntry, FindingView, Report, UntoldEntry
 
-# What this adapter calls (contract.py collects it for infra): Config defines no resource type for PutEvaluations.
+# What this adapter calls (the contract collects it for infra): Config defines no resource type for PutEvaluations.
 PERMISSIONS: Final = (
     Permissions(actions=("config:PutEvaluations",), resource="any", when="an invocation by an AWS Config rule"),
 )
@@ -36,7 +37,7 @@ SCHEDULED_NOTIFICATION: Final = "ScheduledNotification"
 _DELETED_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
 _CONFIG_EVENT_KEYS = frozenset({"invokingEvent", "resultToken"})
 # With fullmatch, ASCII digits only (the contract's account id): no trailing newline, no other script's digit.
-_PROVIDER_ARN = re.compile(rf"arn:aws[a-z-]*:iam::{contract.ACCOUNT_ID_PATTERN}:oidc-provider/\S{{1,255}}")
+_PROVIDER_ARN = re.compile(rf"arn:aws[a-z-]*:iam::{ACCOUNT_ID_PATTERN}:oidc-provider/\S{{1,255}}")
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ def parse_config_rule_event(event: Mapping[str, Any]) -> ConfigRuleRequest:  # n
         item = invoking.get("configurationItem") or invoking.get("configurationItemSummary")
         if not isinstance(item, Mapping):
             errors.append("'invokingEvent.configurationItem' must be an object")
-        elif item.get("resourceType") != contract.CONFIG_RESOURCE_TYPE:
-            errors.append(f"the rule evaluates {contract.CONFIG_RESOURCE_TYPE} only, got {item.get('resourceType')!r}")
+        elif item.get("resourceType") != CONFIG_RESOURCE_TYPE:
+            errors.append(f"the rule evaluates {CONFIG_RESOURCE_TYPE} only, got {item.get('resourceType')!r}")
         else:
             provider_arn = item.get("ARN") or item.get("arn")
             if not isinstance(provider_arn, str) or not _PROVIDER_ARN.fullmatch(provider_arn):
@@ -145,7 +146,7 @@ def describe_problem(finding: FindingView) -> str:
 
 def _evaluation(resource_id: str, compliance: str, annotation: str, timestamp: datetime | None) -> dict[str, Any]:
     return {
-        "ComplianceResourceType": contract.CONFIG_RESOURCE_TYPE,
+        "ComplianceResourceType": CONFIG_RESOURCE_TYPE,
         "ComplianceResourceId": resource_id,
         "ComplianceType": compliance,
         "Annotation": annotation[:ANNOTATION_LIMIT],

@@ -10,14 +10,18 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 from msgspec import UNSET
 
-from thumbprint_remediator import contract
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.names import (
+    FINDING_EVENT_DETAIL_TYPE,
+    FINDING_EVENT_SOURCE,
+    SUMMARY_EVENT_DETAIL_TYPE,
+)
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
 from thumbprint_remediator.domain.report import tree_compact_finding, tree_needs_attention
 from thumbprint_remediator.domain.views import EventsOutcome, ReportLike, as_tree
 from thumbprint_remediator.report.alerts import attention_counts, findings_severity
 
-# What this adapter calls (contract.py collects it for infra): events on the default bus only.
+# What this adapter calls (the contract collects it for infra): events on the default bus only.
 PERMISSIONS: Final = (Permissions(actions=("events:PutEvents",), resource="default-event-bus"),)
 # EventBridge: an entry (and a whole PutEvents request) is at most 256 KB; at most 10 entries per request.
 ENTRY_LIMIT: Final = 256 * 1024
@@ -45,7 +49,7 @@ def build_entries(report: ReportLike) -> list[dict[str, Any]]:
         if not tree_needs_attention(finding):
             continue
         detail = {**context, "severity": findings_severity([finding], change), "finding": finding}
-        entries.append(_entry(contract.FINDING_EVENT_DETAIL_TYPE, detail, [finding["arn"]], finding))
+        entries.append(_entry(FINDING_EVENT_DETAIL_TYPE, detail, [finding["arn"]], finding))
     summary = {
         **context,
         "severity": findings_severity(report["findings"], change),
@@ -55,7 +59,7 @@ def build_entries(report: ReportLike) -> list[dict[str, Any]]:
     }
     if "change" in report:
         summary["change"] = report["change"]
-    entries.append(_entry(contract.SUMMARY_EVENT_DETAIL_TYPE, summary, []))
+    entries.append(_entry(SUMMARY_EVENT_DETAIL_TYPE, summary, []))
     return entries
 
 
@@ -63,7 +67,7 @@ def _entry(
     detail_type: str, detail: dict[str, Any], resources: list[str], finding: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     entry = {
-        "Source": contract.FINDING_EVENT_SOURCE,
+        "Source": FINDING_EVENT_SOURCE,
         "DetailType": detail_type,
         "Detail": json.dumps(detail, separators=(",", ":"), default=str),
         "Resources": resources,

@@ -11,12 +11,12 @@ from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from thumbprint_remediator import contract
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.names import HISTORY_PARTITION_KEY, HISTORY_SORT_KEY, HISTORY_TTL_ATTRIBUTE
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import HistoryUnavailable
 from thumbprint_remediator.domain.memory import HistoryRecord, record_from_dict
 
-# What this adapter calls (contract.py collects it for infra): one item per provider, read then conditionally
+# What this adapter calls (the contract collects it for infra): one item per provider, read then conditionally
 # written, on the history table only.
 PERMISSIONS: Final = (Permissions(actions=("dynamodb:GetItem", "dynamodb:PutItem"), resource="history-table"),)
 # The one sort key of a provider's item: its current state (timeline entries live inside it, capped).
@@ -78,11 +78,11 @@ class HistoryTable:
             **self._key(record.arn),
             "version": {"N": str(new_version)},
             "record": {"S": raw},
-            contract.HISTORY_TTL_ATTRIBUTE: {"N": str(expires_at)},
+            HISTORY_TTL_ATTRIBUTE: {"N": str(expires_at)},
         }
         if expected_version is None:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(#pk)"}
-            condition["ExpressionAttributeNames"] = {"#pk": contract.HISTORY_PARTITION_KEY}
+            condition["ExpressionAttributeNames"] = {"#pk": HISTORY_PARTITION_KEY}
         else:
             condition = {
                 "ConditionExpression": "#version = :expected",
@@ -97,8 +97,8 @@ class HistoryTable:
 
     def _key(self, arn: str) -> dict[str, dict[str, str]]:
         return {
-            contract.HISTORY_PARTITION_KEY: {"S": partition_key(arn)},
-            contract.HISTORY_SORT_KEY: {"S": STATE_SORT_KEY},
+            HISTORY_PARTITION_KEY: {"S": partition_key(arn)},
+            HISTORY_SORT_KEY: {"S": STATE_SORT_KEY},
         }
 
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from thumbprint_remediator.aws.clients import Clients, client_config
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import (
     InventoryError,
     ProviderReadError,
     ProviderUpdateError,
     ProviderUpdateUnknown,
+    Throttled,
+    WriteConflict,
 )
 from thumbprint_remediator.domain.models import ProviderConfig
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_iam import IAMClient
 
-# What this adapter calls (contract.py collects it for infra): listing cannot be scoped to a resource in IAM.
+# What this adapter calls (the contract collects it for infra): listing cannot be scoped to a resource in IAM.
 PERMISSIONS: Final = (
     Permissions(actions=("iam:ListOpenIDConnectProviders",), resource="any"),
     Permissions(
@@ -84,8 +86,8 @@ class IamOidcProviders:
         )
 
     def update_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None:
-        """Replace the provider's whole list (IAM has no merge). ProviderUpdateError if IAM refuses; its code is
-        CONCURRENT_MODIFICATION when someone else changed the provider at the same moment."""
+        """Replace the provider's whole list (IAM has no merge). ProviderUpdateError if IAM refuses: WriteConflict
+        when someone else changed the provider at the same moment, Throttled over the rate limit."""
         if not thumbprints:
             raise ValueError("IAM requires a non-empty thumbprint list")
         try:
@@ -95,7 +97,16 @@ class IamOidcProviders:
         except (ReadTimeoutError, ConnectionClosedError) as error:  # sent, but no answer: it may have landed
             raise ProviderUpdateUnknown(arn, type(error).__name__, _describe(error)) from error
         except (ClientError, BotoCoreError) as error:
-            raise ProviderUpdateError(arn, _code(error), _describe(error)) from error
+            raise update_refused(arn, _code(error), _describe(error)) from error
+
+
+def update_refused(arn: str, code: str, message: str) -> ProviderUpdateError:
+    """The error for an update IAM refused with `code`: typed, so the write protocol never reads IAM's codes."""
+    if code == CONCURRENT_MODIFICATION:
+        return WriteConflict(arn, code, message)
+    if code in THROTTLING_CODES:
+        return Throttled(arn, code, message)
+    return ProviderUpdateError(arn, code, message)
 
 
 def _code(error: Exception) -> str:

@@ -9,10 +9,10 @@ from typing import Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import OrganizationError
 
-# What this adapter calls (contract.py collects it for infra): objects of the stack's bucket only. IAM names the
+# What this adapter calls (the contract collects it for infra): objects of the stack's bucket only. IAM names the
 # actions of get_object and put_object after them (a HeadObject would need s3:GetObject too; none is sent).
 PERMISSIONS: Final = (Permissions(actions=("s3:GetObject", "s3:PutObject"), resource="organization-objects"),)
 WORK_LIST_PREFIX: Final = "work-lists/"

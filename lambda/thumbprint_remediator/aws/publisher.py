@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from thumbprint_remediator.aws.clients import Clients
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import PublishError
 from thumbprint_remediator.report.alerts import Alert
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_sns import SNSClient
 
-# What this adapter calls (contract.py collects it for infra): publishing, on the alerts topic only.
+# What this adapter calls (the contract collects it for infra): publishing, on the alerts topic only.
 PERMISSIONS: Final = (Permissions(actions=("sns:Publish",), resource="alerts-topic", when="an alert to send"),)
 
 

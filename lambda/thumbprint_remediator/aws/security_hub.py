@@ -20,14 +20,14 @@ from typing import Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 from msgspec import UNSET
 
-from thumbprint_remediator import contract
-from thumbprint_remediator.contract import Permissions
+from thumbprint_remediator.contract.names import SECURITY_HUB_PRODUCT_ARN_PATTERN, SERVICE_NAME
+from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
 from thumbprint_remediator.domain.models import Endpoint
 from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.views import FindingView, HostView, ProblemView, Report, SecurityHubOutcome
 
-# What this adapter calls (contract.py collects it for infra): import our findings under the account's own
+# What this adapter calls (the contract collects it for infra): import our findings under the account's own
 # product; is the hub enabled, and read back the active findings to archive those that are fixed.
 PERMISSIONS: Final = (
     Permissions(
@@ -36,7 +36,7 @@ PERMISSIONS: Final = (
     Permissions(actions=("securityhub:DescribeHub", "securityhub:GetFindings"), resource="security-hub"),
 )
 SCHEMA_VERSION: Final = "2018-10-08"
-GENERATOR_ID: Final = contract.SERVICE_NAME
+GENERATOR_ID: Final = SERVICE_NAME
 FINDINGS_PER_CALL: Final = 100  # BatchImportFindings: at most 100 findings per call
 FINDING_LIMIT: Final = 240 * 1024  # BatchImportFindings: each finding under 240 KB
 ID_LIMIT: Final = 512
@@ -44,11 +44,11 @@ TITLE_LIMIT: Final = 256
 DESCRIPTION_LIMIT: Final = 1024
 REMEDIATION_LIMIT: Final = 512
 FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC provider thumbprints"
-PROBLEM_FIELD: Final = f"{contract.SERVICE_NAME}/problem"
+PROBLEM_FIELD: Final = f"{SERVICE_NAME}/problem"
 # Where the problem is (its host; the certificate or backend address it is about): read back from a previous
 # finding to tell whether this sweep judged that place.
-HOST_FIELD: Final = f"{contract.SERVICE_NAME}/host"
-INSTANCE_FIELD: Final = f"{contract.SERVICE_NAME}/instance"
+HOST_FIELD: Final = f"{SERVICE_NAME}/host"
+INSTANCE_FIELD: Final = f"{SERVICE_NAME}/instance"
 # How serious each problem is: by the provider status it implies (Status.hub_severity).
 UNKNOWN_SEVERITY: Final = "MEDIUM"
 # A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
@@ -66,7 +66,7 @@ class HubTarget:
 
     @property
     def product_arn(self) -> str:
-        return contract.SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
+        return SECURITY_HUB_PRODUCT_ARN_PATTERN.format(
             partition=self.partition, region=self.region, account=self.account
         )
 
@@ -78,14 +78,14 @@ def _hub_severity(status: Status) -> str:
 def finding_id(provider_arn: str, code: str, host: str | None, instance: str | None = None) -> str:
     """Stable across sweeps (a re-run updates, never duplicates); unique per provider, problem, host and instance
     (the certificate or backend address that tells two problems of one code on one host apart)."""
-    identifier = f"{contract.SERVICE_NAME}/{provider_arn}/{code}"
+    identifier = f"{SERVICE_NAME}/{provider_arn}/{code}"
     if host or instance:
         identifier += f"/{host or ''}"
     if instance:
         identifier += f"/{instance}"
     if len(identifier) <= ID_LIMIT:
         return identifier
-    return f"{contract.SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
+    return f"{SERVICE_NAME}/{hashlib.sha256(identifier.encode()).hexdigest()}"
 
 
 def active_findings(report: Report, target: HubTarget, now: datetime) -> list[dict[str, Any]]:
@@ -141,8 +141,8 @@ def _asff(finding: FindingView, problem: ProblemView, target: HubTarget, now: da
                 PROBLEM_FIELD: problem.code,
                 HOST_FIELD: problem.host or "",
                 INSTANCE_FIELD: problem.instance or "",
-                f"{contract.SERVICE_NAME}/action": finding.action.value,
-                f"{contract.SERVICE_NAME}/thumbprints": ",".join(finding.thumbprints_before or ["unknown"])[:1024],
+                f"{SERVICE_NAME}/action": finding.action.value,
+                f"{SERVICE_NAME}/thumbprints": ",".join(finding.thumbprints_before or ["unknown"])[:1024],
             }
         ),
     }

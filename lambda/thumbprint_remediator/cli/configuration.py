@@ -13,20 +13,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_FINDING_EVENTS,
+    ENV_FUNCTION_ROLE_ARN,
+    ENV_SECURITY_HUB,
+    ENV_TOPIC_ARN,
+)
+from thumbprint_remediator.contract.settings import SETTINGS_ENV_NAMES
 from thumbprint_remediator.domain.errors import SettingsError
 
 NOT_READ: Final = frozenset(
     {
-        contract.ENV_DRY_RUN,
-        contract.ENV_TOPIC_ARN,
-        contract.ENV_FINDING_EVENTS,
-        contract.ENV_SECURITY_HUB,
-        contract.ENV_FUNCTION_ROLE_ARN,
+        ENV_DRY_RUN,
+        ENV_TOPIC_ARN,
+        ENV_FINDING_EVENTS,
+        ENV_SECURITY_HUB,
+        ENV_FUNCTION_ROLE_ARN,
     }
 )
-READ: Final = tuple(name for name in contract.SETTINGS_ENV_NAMES if name not in NOT_READ)
+READ: Final = tuple(name for name in SETTINGS_ENV_NAMES if name not in NOT_READ)
 DEFAULTS: Final = Settings()
 
 
@@ -87,7 +94,7 @@ def settings_for(
     given = {name: value for name, value in flags.items() if value is not None}
     variables = {**from_environment, **given}
     if topic_arn is not None:
-        variables[contract.ENV_TOPIC_ARN] = topic_arn
+        variables[ENV_TOPIC_ARN] = topic_arn
     settings = Settings.from_env(variables, topic_required=False)
     return Configured(
         replace(settings, dry_run=not apply),

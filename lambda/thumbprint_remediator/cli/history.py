@@ -13,7 +13,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.aws.clients import Clients
 from thumbprint_remediator.aws.history import HistoryTable
@@ -23,6 +22,7 @@ from thumbprint_remediator.cli.configuration import checked
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, select
 from thumbprint_remediator.cli.table import fitted, plural
+from thumbprint_remediator.contract.names import ENV_HISTORY_TABLE
 from thumbprint_remediator.domain.errors import HistoryUnavailable, RemediatorError, SettingsError
 from thumbprint_remediator.domain.memory import ChainSeen, HistoryRecord
 from thumbprint_remediator.domain.untrusted import FIELD_LIMIT, server_text
@@ -43,7 +43,7 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--table",
-        type=checked(contract.ENV_HISTORY_TABLE),
+        type=checked(ENV_HISTORY_TABLE),
         metavar="NAME",
         help="the history table: the stack's HistoryTableName output (env HISTORY_TABLE)",
     )
@@ -98,7 +98,7 @@ def table_name(flag: str | None, environ: Mapping[str, str]) -> str:
     """--table, else HISTORY_TABLE, read by the function's rule; SetupError when neither names one."""
     try:
         name = Settings.from_env(
-            {contract.ENV_HISTORY_TABLE: flag or environ.get(contract.ENV_HISTORY_TABLE, "")}, topic_required=False
+            {ENV_HISTORY_TABLE: flag or environ.get(ENV_HISTORY_TABLE, "")}, topic_required=False
         ).history_table
     except SettingsError as error:
         raise SettingsError(f"{error} (from the environment: fix or unset it, or pass --table)") from None

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from thumbprint_remediator import contract
 from thumbprint_remediator.app.request import parse_role_arn
 from thumbprint_remediator.app.runtime import build_sweeper
 from thumbprint_remediator.app.settings import Settings
@@ -37,6 +36,16 @@ from thumbprint_remediator.cli.configuration import SettingFlag, checked, settin
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, require_in_scope, select, sweep_request
 from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
+from thumbprint_remediator.contract.names import (
+    ENV_EXPIRY_WARNING_DAYS,
+    ENV_EXTRA_CA_BUNDLE,
+    ENV_HISTORY_TABLE,
+    ENV_HOST_BUDGET,
+    ENV_MAX_WORKERS,
+    ENV_NOTIFY_ON,
+    ENV_TOPIC_ARN,
+    NOTIFY_CHOICES,
+)
 from thumbprint_remediator.domain.errors import RemediatorError, SettingsError
 from thumbprint_remediator.domain.report import Finding, finished
 from thumbprint_remediator.domain.status import Action
@@ -45,36 +54,36 @@ from thumbprint_remediator.domain.views import Report, to_builtins
 SETTING_FLAGS = (
     SettingFlag(
         "--expiry-warning-days",
-        contract.ENV_EXPIRY_WARNING_DAYS,
+        ENV_EXPIRY_WARNING_DAYS,
         "expiry_warning_days",
         "DAYS",
         "warn this many days before a certificate of a chain expires",
     ),
     SettingFlag(
         "--extra-ca-bundle",
-        contract.ENV_EXTRA_CA_BUNDLE,
+        ENV_EXTRA_CA_BUNDLE,
         "extra_ca_bundle",
         "PEM",
         "a PEM file of the private CAs your issuers' chains lead to",
     ),
     SettingFlag(
         "--host-budget",
-        contract.ENV_HOST_BUDGET,
+        ENV_HOST_BUDGET,
         "host_budget",
         "SECONDS",
         "time budget per host: connect, handshakes and the discovery and JWKS documents",
     ),
-    SettingFlag("--workers", contract.ENV_MAX_WORKERS, "max_workers", "N", "providers probed at once"),
+    SettingFlag("--workers", ENV_MAX_WORKERS, "max_workers", "N", "providers probed at once"),
     SettingFlag(
         "--notify",
-        contract.ENV_NOTIFY_ON,
+        ENV_NOTIFY_ON,
         "notify_on",
-        "{" + ",".join(contract.NOTIFY_CHOICES) + "}",
+        "{" + ",".join(NOTIFY_CHOICES) + "}",
         "when --topic-arn gets the alert: always, on changes (with history; else as problems), on problems, never",
     ),
     SettingFlag(
         "--history-table",
-        contract.ENV_HISTORY_TABLE,
+        ENV_HISTORY_TABLE,
         "history_table",
         "NAME",
         "remember sweeps in this DynamoDB table (docs/history.md); needs the table's region",
@@ -111,13 +120,13 @@ def add_parser(commands: Any) -> None:
         setting.add_to(parser)
     parser.add_argument(
         "--timeout",
-        type=checked(contract.ENV_HOST_BUDGET),
+        type=checked(ENV_HOST_BUDGET),
         metavar="SECONDS",
         help="deprecated: the old name of --host-budget",
     )
     parser.add_argument(
         "--topic-arn",
-        type=checked(contract.ENV_TOPIC_ARN),
+        type=checked(ENV_TOPIC_ARN),
         help="also publish the alert to this SNS topic, when --notify says so",
     )
     parser.add_argument("--verbose", action="store_true", help="log each provider as it is assessed")
@@ -129,8 +138,8 @@ def configure(arguments: argparse.Namespace, environ: Mapping[str, str]) -> Sett
     if arguments.timeout is not None:
         print("warning: --timeout is deprecated: it is the time budget per host; use --host-budget", file=sys.stderr)
     flags = {setting.variable: getattr(arguments, _dest(setting.flag)) for setting in SETTING_FLAGS}
-    if flags[contract.ENV_HOST_BUDGET] is None:
-        flags[contract.ENV_HOST_BUDGET] = arguments.timeout
+    if flags[ENV_HOST_BUDGET] is None:
+        flags[ENV_HOST_BUDGET] = arguments.timeout
     try:
         return settings_for(environ, flags, apply=arguments.apply, topic_arn=arguments.topic_arn).settings
     except SettingsError as error:

@@ -54,6 +54,14 @@ class ProviderUpdateUnknown(ProviderUpdateError):
     """The update was sent but IAM's answer never came (read timeout, connection lost): it may have landed."""
 
 
+class WriteConflict(ProviderUpdateError):
+    """IAM refused the update because someone else changed the provider at the same moment: re-read, re-merge."""
+
+
+class Throttled(ProviderUpdateError):
+    """IAM refused the update over its rate limit, before applying it: the same list may be sent again."""
+
+
 class PublishError(RemediatorError):
     """SNS refused or could not be reached."""
 

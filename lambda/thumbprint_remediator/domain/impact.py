@@ -20,6 +20,8 @@ from thumbprint_remediator.domain.status import Action, Status
 
 # The problem the immediate check adds when someone other than the tool changed a provider.
 OUTSIDE_CHANGE_CODE: Final = "changed_outside_tool"
+# The problem of a certificate that expires within the warning window (rules.py raises it).
+EXPIRING_CODE: Final = "certificate_expiring"
 # The calls that set a provider's thumbprint list: after one by someone else, every pin may be theirs.
 LIST_SETTING_EVENTS: Final = frozenset({"UpdateOpenIDConnectProviderThumbprint", "CreateOpenIDConnectProvider"})
 
@@ -104,7 +106,8 @@ def judge(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) -
             "chain itself, so it matters only as a fallback",
             widened,
         )
-    if status is Status.EXPIRING:
+    # A fix leaves the finding's status at the stale it fixed: an expiring certificate beside it stays open.
+    if status is Status.EXPIRING or _expiring(finding):
         expiry = finding.get("nearest_expiry") or {}
         days = expiry.get("days_left", finding.get("days_to_expiry"))
         when = f" in {days} days" if days is not None else " soon"
@@ -179,6 +182,14 @@ def _changed(finding: Mapping[str, Any]) -> bool:
         or bool(history.get("untold"))
         or bool(finding.get("changes"))
         or any(_code(problem) == OUTSIDE_CHANGE_CODE for problem in finding.get("problems") or ())
+    )
+
+
+def _expiring(finding: Mapping[str, Any]) -> bool:
+    """A certificate of the finding's expires soon (a full finding's problem status, or a compact one's code)."""
+    return any(
+        _code(problem) == EXPIRING_CODE or (isinstance(problem, Mapping) and problem.get("status") == Status.EXPIRING)
+        for problem in finding.get("problems") or ()
     )
 
 

@@ -13,7 +13,8 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from thumbprint_remediator.contract import ACCOUNT_ID_PATTERN, MEMBER_ROLE_ARN_PATTERN
+from thumbprint_remediator.contract.names import MEMBER_ROLE_ARN_PATTERN
+from thumbprint_remediator.contract.validators import ACCOUNT_ID_PATTERN
 from thumbprint_remediator.domain.report import tree_compact_finding, tree_needs_attention
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, SUMMARY_ATTENTION, AccountState, Status
 from thumbprint_remediator.domain.untrusted import sanitized_tree

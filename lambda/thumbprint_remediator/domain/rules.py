@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
-from thumbprint_remediator.contract import PRIVATE_CA_TAG_KEY
+from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY
 from thumbprint_remediator.domain.models import (
     INTERCEPTION_BUNDLE_PIN_OFF_PATH,
     INTERCEPTION_PUBLIC_PIN,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote
 
-from thumbprint_remediator import contract
+from thumbprint_remediator.contract.names import SKIP_TAG_KEY
 from thumbprint_remediator.domain.impact import (
     OUTSIDE_CHANGE_CODE,
     FindingImpact,
@@ -52,7 +52,7 @@ _LABEL_ORDER: tuple[str, ...] = (
 # The organization's alert names at most this many accounts needing attention; the stored report has every account.
 ALERT_ACCOUNTS = 50
 _ALERT_HEALTHY_NAMED = 20
-_SKIP_HOLD = f"not written: tagged {contract.SKIP_TAG_KEY}"
+_SKIP_HOLD = f"not written: tagged {SKIP_TAG_KEY}"
 # What blocked a write, in a few words, for the Action line (the problem below says the detail).
 _BLOCKED_BY: Final = {
     Status.ERROR: "the provider could not be assessed",
@@ -440,9 +440,7 @@ def _where_to_look(report: Mapping[str, Any], context: AlertContext, full_report
     recheck = None if organization else context.invoke_command({"dry_run": True, "notify": "never"})
     if recheck:
         lines.append(f"Re-check now (dry run, no e-mail): {recheck}")
-    lines.append(
-        f"A provider managed elsewhere: tag it {contract.SKIP_TAG_KEY}=true (the sweep still checks it, never writes)."
-    )
+    lines.append(f"A provider managed elsewhere: tag it {SKIP_TAG_KEY}=true (the sweep still checks it, never writes).")
     return lines
 
 
@@ -692,7 +690,7 @@ def _problem_lines(finding: Mapping[str, Any], *, widened: bool = False) -> list
             )
         elif problem["status"] == Status.STALE and held:
             lines.append(
-                f"    What to do: the tool does not write this provider ({contract.SKIP_TAG_KEY}=true): pin it where "
+                f"    What to do: the tool does not write this provider ({SKIP_TAG_KEY}=true): pin it where "
                 "the provider is managed, or remove the tag and the sweep pins it."
             )
         elif problem.get("remedy"):
@@ -727,7 +725,7 @@ def _expiry_lines(finding: Mapping[str, Any], problems: Sequence[Mapping[str, An
         roles = {role for _, _, role in members}
         top = any(role.startswith("top") or "also its top" in role for role in roles)
         if top and held:
-            then = f"; then pin the new top certificate where the provider is managed ({contract.SKIP_TAG_KEY}=true)"
+            then = f"; then pin the new top certificate where the provider is managed ({SKIP_TAG_KEY}=true)"
         elif top:
             then = "; once the new chain is live the sweep pins its top certificate"
         elif roles == {"server certificate"}:

@@ -21,7 +21,7 @@ Connections are kept alive by hand, on http.client, rather than by urllib3's poo
 runtime through botocore): the chain must be captured exactly as each address presented it, every
 connection must go to an address sampling chose, and every read is bounded by the endpoint's budget.
 urllib3 checks a connection only before reuse (readable means dropped); here a connection goes back
-to the pool only when it is provably in step (`probe._Connection.poll`), is checked again before
+to the pool only when it is provably in step (`connection.Connection.poll`), is checked again before
 reuse, and a response read on a reused connection is trusted only when nothing followed it and the
 document names the provider (fetch_json retries on a fresh connection otherwise).
 """
@@ -48,19 +48,25 @@ from thumbprint_remediator.domain.models import (
     TrustResult,
 )
 from thumbprint_remediator.domain.status import Status
-from thumbprint_remediator.tls.probe import (
+from thumbprint_remediator.tls.certificates import certificate_info
+from thumbprint_remediator.tls.connection import (
     QUIET,
-    OidcProber,
-    _Connection,
-    _EndpointSession,
-    _ProbeError,
-    certificate_info,
+    Connection,
+    EndpointSession,
+    ProbeError,
+    Prober,
 )
 
 # Failures that mean the function itself could not connect to an address: noted, not blamed on the issuer.
 CONNECT_FAILURES = frozenset({"connection_refused", "connect_timeout", "connect_failed"})
 
 _Result = TypeVar("_Result")
+
+
+class SweepProber(Prober, Protocol):
+    """What a sweep's pool uses of its prober (probe.OidcProber): what its sessions need, and the probe itself."""
+
+    def probe(self, provider_url: str, pool: EndpointPool) -> ProbeResult: ...
 
 
 class TrustVerifier(Protocol):
@@ -72,14 +78,14 @@ class _Sampled:
     """One sampled handshake: the sample, and its open connection when it succeeded."""
 
     sample: ChainSample
-    connection: _Connection | None = None
+    connection: Connection | None = None
     tls_version: str | None = None
     accepts_tls12: bool | None = None
     handshakes: int = 0
-    error: _ProbeError | None = None
+    error: ProbeError | None = None
 
 
-def _in_parallel(
+def in_parallel(
     tasks: Sequence[Callable[[], _Result]], deadline: float, name: str, discard_late: Callable[[_Result], None]
 ) -> list[_Result | None]:
     """Run `tasks` at once (the first on this thread) until `deadline`, one deadline for all: their results,
@@ -126,7 +132,7 @@ def _close_sampled(sampled: _Sampled) -> None:
         sampled.connection.discard()
 
 
-def _close_connection(connection: _Connection | None) -> None:
+def _close_connection(connection: Connection | None) -> None:
     if connection is not None:
         connection.discard()
 
@@ -140,7 +146,7 @@ class SharedEndpoint:
         self.limits = pool.prober.limits
         self._condition = threading.Condition()  # guards everything below
         self._state = "new"  # new -> capturing -> captured | failed
-        self._fate: _ProbeError | None = None  # once set, every provider still on the endpoint gets it
+        self._fate: ProbeError | None = None  # once set, every provider still on the endpoint gets it
         self.presented_chain: tuple[CertificateInfo, ...] = ()
         self.tls_version: str | None = None
         self.accepts_tls12: bool | None = None
@@ -149,8 +155,8 @@ class SharedEndpoint:
         self._healthy: list[str] = []  # addresses new connections go to: those sampling found healthy
         self._answering = 0  # distinct addresses whose handshake succeeded when sampled
         self._turn = 0
-        self._idle: list[_Connection] = []
-        self._busy: set[_Connection] = set()
+        self._idle: list[Connection] = []
+        self._busy: set[Connection] = set()
         self._count = 0  # connections idle, busy or being opened
         self.handshakes = 0
         self.closed = False
@@ -189,9 +195,9 @@ class SharedEndpoint:
         with self._condition:
             self._judge_locked(self._out_of_budget(address))
 
-    def _out_of_budget(self, address: str | None) -> _ProbeError:
+    def _out_of_budget(self, address: str | None) -> ProbeError:
         where = f", waiting on address {address}" if address and self.several_addresses else ""
-        return _ProbeError(
+        return ProbeError(
             Status.UNREACHABLE,
             "host_budget_exceeded",
             f"not served: the endpoint's {self.limits.host_budget:g} s budget (one for all the providers on it) "
@@ -204,7 +210,7 @@ class SharedEndpoint:
     def judged(self) -> bool:
         return self._fate is not None
 
-    def _judge_locked(self, error: _ProbeError) -> _ProbeError:
+    def _judge_locked(self, error: ProbeError) -> ProbeError:
         if self._fate is None:
             self._fate = error
             self._condition.notify_all()
@@ -213,7 +219,7 @@ class SharedEndpoint:
     def _raise_fate_locked(self) -> None:
         fate = self._fate
         if fate is not None:
-            raise _ProbeError(fate.kind, fate.code, fate.detail)
+            raise ProbeError(fate.kind, fate.code, fate.detail)
 
     def _wait_locked(self) -> None:
         """Wait for a change (a capture done, a connection back), at most until the budget runs out."""
@@ -231,7 +237,7 @@ class SharedEndpoint:
         """Whether more than one address answered sampling (messages then name the address they are about)."""
         return self._answering > 1
 
-    def ensure_captured(self, session: _EndpointSession, target: str) -> None:
+    def ensure_captured(self, session: EndpointSession, target: str) -> None:
         """Sample the endpoint (asking for `target`) if nobody has yet, else wait for it; raise its fate, if any."""
         with self._condition:
             while True:
@@ -245,7 +251,7 @@ class SharedEndpoint:
         if first:
             try:
                 self._sample(session, target)
-            except _ProbeError as error:
+            except ProbeError as error:
                 with self._condition:
                     self._state = "failed"
                     self._judge_locked(error)
@@ -262,26 +268,26 @@ class SharedEndpoint:
             self._raise_fate_locked()
         self.share_capture(session)
 
-    def share_capture(self, session: _EndpointSession) -> None:
+    def share_capture(self, session: EndpointSession) -> None:
         """Give `session` the endpoint's capture, once there is one (also to a provider judged without being
         served: the chain was presented all the same)."""
         if self._state != "captured":
             return
-        session._addresses = self._addresses
+        session.addresses = self._addresses
         session.presented_chain = self.presented_chain
         session.tls_version = self.tls_version
         session.accepts_tls12 = self.accepts_tls12
 
-    def _sample(self, session: _EndpointSession, target: str) -> None:
+    def _sample(self, session: EndpointSession, target: str) -> None:
         limits = self.limits
-        resolved = session._resolve()
-        session._addresses = self._addresses = resolved
+        resolved = session.resolve()
+        session.addresses = self._addresses = resolved
         addresses = list(dict.fromkeys(str(entry[4][0]) for entry in resolved))[: max(limits.sample_addresses, 1)]
         rounds = 1 + max(limits.samples_per_address, 0)
         plan = [address for address in addresses for _ in range(rounds)]
         deadline = session.deadline  # fixed while the capturing provider works on the endpoint
         # In parallel (the first on this thread): sampling costs one handshake's time, not one per sample.
-        results = _in_parallel(
+        results = in_parallel(
             [functools.partial(self._take_sample, session, address, deadline) for address in plan],
             deadline,
             f"sample {self.endpoint}",
@@ -296,7 +302,7 @@ class SharedEndpoint:
         succeeded = [result for result in taken if result.connection is not None]
         if not succeeded:
             first = next((result.error for result in taken if result.error is not None), None)
-            raise first or session._timed_out("tls_handshake_timeout", "sampling its addresses")
+            raise first or session.timed_out("tls_handshake_timeout", "sampling its addresses")
         try:
             healthy = self._check_documents(session, succeeded, target, deadline)
         except BaseException:
@@ -323,19 +329,19 @@ class SharedEndpoint:
                 else:
                     connection.discard()
 
-    def _take_sample(self, session: _EndpointSession, address: str, deadline: float) -> _Sampled:
+    def _take_sample(self, session: EndpointSession, address: str, deadline: float) -> _Sampled:
         """One handshake with `address` on a fresh connection, within `deadline`."""
-        probe = _EndpointSession(session.prober, self.endpoint, Role.DISCOVERY)
+        probe = EndpointSession(session.prober, self.endpoint, Role.DISCOVERY)
         probe.fixed_deadline = deadline
-        probe._addresses = session._addresses
+        probe.addresses = session.addresses
         try:
             tls = probe.open_tls(address)
             try:
-                probe._capture(tls, self.pool.certificate_info)
+                probe.record_chain(tls, self.pool.certificate_info)
             except BaseException:
                 tls.close()
                 raise
-        except _ProbeError as error:
+        except ProbeError as error:
             reachable = error.code not in CONNECT_FAILURES
             return _Sampled(
                 ChainSample(address, failure=error.failure(self.endpoint), reachable=reachable),
@@ -343,7 +349,7 @@ class SharedEndpoint:
                 error=error,
             )
         except TimeoutError:
-            timed_out = probe._timed_out("tls_handshake_timeout", "the TLS handshake")
+            timed_out = probe.timed_out("tls_handshake_timeout", "the TLS handshake")
             return _Sampled(
                 ChainSample(address, failure=timed_out.failure(self.endpoint)),
                 handshakes=probe.handshakes,
@@ -351,14 +357,14 @@ class SharedEndpoint:
             )
         return _Sampled(
             ChainSample(address, presented_chain=probe.presented_chain),
-            connection=_Connection(tls, address),
+            connection=Connection(tls, address),
             tls_version=probe.tls_version,
             accepts_tls12=probe.accepts_tls12,
             handshakes=probe.handshakes,
         )
 
     def _check_documents(
-        self, session: _EndpointSession, succeeded: list[_Sampled], target: str, deadline: float
+        self, session: EndpointSession, succeeded: list[_Sampled], target: str, deadline: float
     ) -> list[str]:
         """The addresses new connections may go to. When several addresses hand-shook, each is asked for
         `target` on one of its sampled connections: an address that fails where another answers is a backend
@@ -369,14 +375,14 @@ class SharedEndpoint:
         if len(addresses) < 2:
             return addresses
 
-        def check(address: str) -> tuple[_Connection | None, _ProbeError | None]:
-            probe = _EndpointSession(session.prober, self.endpoint, Role.DISCOVERY)
+        def check(address: str) -> tuple[Connection | None, ProbeError | None]:
+            probe = EndpointSession(session.prober, self.endpoint, Role.DISCOVERY)
             probe.fixed_deadline = deadline
             connection = firsts[address].connection
             assert connection is not None
             return probe.try_exchange(connection, target)
 
-        outcomes = _in_parallel(
+        outcomes = in_parallel(
             [functools.partial(check, address) for address in addresses],
             deadline,
             f"check {self.endpoint}",
@@ -386,7 +392,7 @@ class SharedEndpoint:
             # A check's connection is what it returned: kept in step, or None (closed, or a late check's to close).
             firsts[address].connection = outcome[0] if outcome is not None else None
         if any(outcome is None for outcome in outcomes):
-            raise session._timed_out("read_timeout", f"asking its addresses for {target}")
+            raise session.timed_out("read_timeout", f"asking its addresses for {target}")
         errors = [outcome[1] if outcome is not None else None for outcome in outcomes]
         failed = {address: error for address, error in zip(addresses, errors, strict=True) if error is not None}
         answered = [address for address in addresses if address not in failed]
@@ -415,12 +421,12 @@ class SharedEndpoint:
         with self._condition:
             return any(other != address for other in self._healthy)
 
-    def acquire(self, session: _EndpointSession, *, fresh: bool = False, avoid: str | None = None) -> _Connection:
+    def acquire(self, session: EndpointSession, *, fresh: bool = False, avoid: str | None = None) -> Connection:
         """An idle kept-alive connection that is still in step (unless `fresh`), or a new one to a healthy
         address (other than `avoid` when there is one). Waits while all are in use, within the budget."""
         while True:
-            idle: _Connection | None = None
-            evicted: _Connection | None = None
+            idle: Connection | None = None
+            evicted: Connection | None = None
             with self._condition:
                 self._raise_fate_locked()
                 if self._idle and not fresh:
@@ -445,7 +451,7 @@ class SharedEndpoint:
                 self._forget(idle)  # closed meanwhile, or bytes nobody asked for: never reused
         return self._open_new(session, address)
 
-    def _open_new(self, session: _EndpointSession, address: str | None) -> _Connection:
+    def _open_new(self, session: EndpointSession, address: str | None) -> Connection:
         before = session.handshakes
         session.last_address = address
         try:
@@ -456,20 +462,20 @@ class SharedEndpoint:
                 self.handshakes += session.handshakes - before
                 self._condition.notify()
             raise
-        connection = _Connection(tls, address or str(tls.getpeername()[0]))
+        connection = Connection(tls, address or str(tls.getpeername()[0]))
         with self._condition:
             self.handshakes += session.handshakes - before
             self._busy.add(connection)
         return connection
 
-    def _forget(self, connection: _Connection) -> None:
+    def _forget(self, connection: Connection) -> None:
         connection.discard()
         with self._condition:
             self._busy.discard(connection)
             self._count -= 1
             self._condition.notify()
 
-    def release(self, connection: _Connection, *, reusable: bool) -> None:
+    def release(self, connection: Connection, *, reusable: bool) -> None:
         """Give a connection back: kept alive for the next provider when `reusable` (the session found it in step
         right after its last response; the next user polls it again before use)."""
         with self._condition:
@@ -484,7 +490,7 @@ class SharedEndpoint:
         if not keep:
             connection.discard()
 
-    def backend_failed(self, address: str, error: _ProbeError) -> None:
+    def backend_failed(self, address: str, error: ProbeError) -> None:
         """`address` failed an exchange another address then served: no new connection goes there, and the
         providers judged from now on see it as a failing backend of the endpoint."""
         with self._condition:
@@ -504,7 +510,7 @@ class SharedEndpoint:
         with self._condition:
             self.closed = True
             self._judge_locked(
-                _ProbeError(Status.UNREACHABLE, "sweep_ended", "the sweep ended before this provider was served")
+                ProbeError(Status.UNREACHABLE, "sweep_ended", "the sweep ended before this provider was served")
             )
             idle, self._idle = self._idle, []
             self._count -= len(idle)
@@ -532,7 +538,7 @@ def _one_per_unreachable_address(taken: Sequence[_Sampled]) -> list[_Sampled]:
 class EndpointPool:
     """Everything one sweep shares between its providers. Open one per sweep; close it at the end."""
 
-    def __init__(self, prober: OidcProber) -> None:
+    def __init__(self, prober: SweepProber) -> None:
         self.prober = prober
         self.closed = False
         self._lock = threading.Lock()
@@ -554,14 +560,14 @@ class EndpointPool:
         """The prober's probe of `provider_url`, sharing this sweep's endpoints."""
         return self.prober.probe(provider_url, self)
 
-    def session(self, endpoint: Endpoint, role: Role) -> _EndpointSession:
+    def session(self, endpoint: Endpoint, role: Role) -> EndpointSession:
         """A provider's session with `endpoint`, backed by the endpoint's shared capture and pool."""
         key = (endpoint.host.lower(), endpoint.port)
         with self._lock:
             shared = self._endpoints.get(key)
             if shared is None:
                 shared = self._endpoints[key] = SharedEndpoint(self, endpoint)
-        return _EndpointSession(self.prober, endpoint, role, shared)
+        return EndpointSession(self.prober, endpoint, role, shared)
 
     @property
     def handshakes(self) -> int:
@@ -570,7 +576,7 @@ class EndpointPool:
             return sum(shared.handshakes for shared in self._endpoints.values())
 
     def certificate_info(self, der: bytes) -> CertificateInfo:
-        """`probe.certificate_info`, parsed once per distinct certificate of the sweep."""
+        """`certificates.certificate_info`, parsed once per distinct certificate of the sweep."""
         key = hashlib.sha256(der).digest()
         with self._lock:
             known = self._certificates.get(key)
