@@ -380,7 +380,7 @@ class Sweeper:
             chains=chains_seen,
             jwks_host=probe.jwks_uri and _host_of(str(probe.jwks_uri)),
             complete=complete,
-            problem_codes=tuple(p.code for p in assessment.problems if p.status != "ok"),
+            problem_codes=tuple(p.code for p in assessment.problems if p.status is not Status.OK),
             expiry_days_left=assessment.nearest_expiry.days_left if assessment.nearest_expiry else None,
             skip_tagged=observed.skip_tagged,
         )
