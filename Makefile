@@ -76,7 +76,7 @@ test: ## The suite CI runs: lint, types, unit, integration, infra (incl. npx cdk
 	@$(MAKE) --no-print-directory -j3 suite
 
 suite: $(STAMP) $(CHECKOV_STAMP) node_modules/.package-lock.json lint typecheck
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 docs: $(STAMP) ## Build the documentation site (mkdocs.yml, docs/) into build/site with --strict; tests/docs does it too
 	$(VENV)/bin/mkdocs build --strict

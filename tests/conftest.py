@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from hypothesis import HealthCheck, settings
 
 from sandbox.aws_calls import CallRecorder
@@ -79,8 +80,26 @@ def aws_calls() -> Iterator[CallRecorder]:
         yield recorder
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the impure tests (tests/purity.py), so that `make unit` (-m "not impure") runs every other one."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the impure tests (tests/purity.py), so that `make unit` (-m "not impure") runs every other one; under
+    `--dist loadgroup`, name each test's xdist_group in its node id, so that a group shares one worker."""
     for item in items:
         if is_impure(item):
             item.add_marker(pytest.mark.impure)
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            _name_group(item)
+
+
+def _name_group(item: pytest.Item) -> None:
+    """What pytest-xdist 3.8 does for loadgroup (the `@group` suffix its scheduler splits on), through pytest 9's
+    node id: xdist still sets the `_nodeid` attribute pytest 9 no longer reads, so without this every group would
+    be spread over the workers and a session fixture such as the hostile matrix (two minutes) run once on each."""
+    groups = sorted(
+        {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+    )
+    if groups and "@" not in item.nodeid:
+        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
