@@ -36,6 +36,7 @@ IAM_PREFIXES: Final = {
     "config": "config",
     "organizations": "organizations",
     "s3": "s3",
+    "eks": "eks",
 }
 # Operations whose IAM action is not named after them; None: AWS answers them without any permission.
 OPERATION_ACTIONS: Final[dict[tuple[str, str], str | None]] = {

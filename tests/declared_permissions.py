@@ -9,6 +9,7 @@ from typing import Final
 from thumbprint_remediator.aws import (
     accounts,
     config_rule,
+    eks,
     finding_events,
     history,
     inventory,
@@ -29,6 +30,7 @@ ADAPTERS: Final[dict[str, ModuleType]] = {
     "accounts": accounts,
     "org_store": org_store,
     "roles": roles,
+    "eks": eks,
 }
 
 

@@ -93,9 +93,13 @@ class Clients:
             session = boto3.Session()
         self.session = session
 
-    def client(self, service: str, purpose: Purpose = "read", window: CallWindow | None = None) -> Any:
-        """Any service's client, bounded like the others; with `window`, each call is first admitted by it."""
-        client = self.session.client(service, config=client_config(purpose))  # type: ignore[call-overload]
+    def client(
+        self, service: str, purpose: Purpose = "read", window: CallWindow | None = None, region: str | None = None
+    ) -> Any:
+        """Any service's client, bounded like the others; with `window`, each call is first admitted by it; with
+        `region`, in that region instead of the session's (a regional service read in every swept region)."""
+        regional = {"region_name": region} if region else {}
+        client = self.session.client(service, config=client_config(purpose), **regional)  # type: ignore[call-overload]
         if window is not None:
 
             def admit(model: Any, **_: Any) -> None:

@@ -102,14 +102,25 @@ class CertificateInfo:
         return True
 
 
+class Absence(StrEnum):
+    """What a failed probe proved does not exist: the evidence that someone else could claim the issuer."""
+
+    NO_SUCH_BUCKET = "no_such_bucket"  # S3 (or CloudFront in front of it) answered that the bucket does not exist
+    NAME_NOT_FOUND = "name_not_found"  # the resolver answered that the host name does not exist (NXDOMAIN)
+
+
 @dataclass(frozen=True)
 class ProbeFailure:
-    """Why a probe could not finish. `kind` picks the provider status it leads to."""
+    """Why a probe could not finish. `kind` picks the provider status it leads to; `absence`, when set, says
+    what the answer proved missing (the code stays the one the failure always had: http_status, dns_failure)."""
 
     kind: FailureKind
     code: str  # machine-readable, e.g. "connect_timeout", "issuer_mismatch"
     message: ServerText  # one human line; it may quote what the server sent
     endpoint: Endpoint | None = None
+    absence: Absence | None = None
+    # The bucket S3 names as missing, when its answer names a valid bucket name (anything else is dropped).
+    missing_bucket: ServerText | None = None
 
 
 class _Presented:

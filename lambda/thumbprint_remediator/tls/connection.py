@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 from thumbprint_remediator.contract.validators import without_https_scheme
 from thumbprint_remediator.domain.models import (
+    Absence,
     CertificateInfo,
     ChainSample,
     Endpoint,
@@ -36,8 +37,9 @@ from thumbprint_remediator.domain.models import (
     ProbeFailure,
     Role,
 )
+from thumbprint_remediator.domain.posture.issuers import missing_bucket
 from thumbprint_remediator.domain.status import Status
-from thumbprint_remediator.domain.untrusted import LINE_LIMIT, quoted, server_text
+from thumbprint_remediator.domain.untrusted import LINE_LIMIT, ServerText, quoted, server_text
 from thumbprint_remediator.tls.certificates import MalformedCertificateError, certificate_info
 
 USER_AGENT: Final = "oidc-thumbprint-remediator"
@@ -107,15 +109,26 @@ def presented_chain_der(tls_socket: ssl.SSLSocket) -> tuple[bytes, ...]:
 class ProbeError(Exception):
     """Ends the probe of an endpoint; becomes a ProbeFailure naming that endpoint."""
 
-    def __init__(self, kind: FailureKind, code: str, detail: str) -> None:
+    def __init__(
+        self,
+        kind: FailureKind,
+        code: str,
+        detail: str,
+        absence: Absence | None = None,
+        missing_bucket: ServerText | None = None,
+    ) -> None:
         super().__init__(detail)
         self.kind = kind
         self.code = code
         self.detail = detail
+        self.absence = absence  # what the answer proved missing (ProbeFailure.absence)
+        self.missing_bucket = missing_bucket
 
     def failure(self, endpoint: Endpoint | None) -> ProbeFailure:
         message = f"{endpoint}: {self.detail}" if endpoint else self.detail
-        return ProbeFailure(self.kind, self.code, server_text(message, LINE_LIMIT), endpoint)
+        return ProbeFailure(
+            self.kind, self.code, server_text(message, LINE_LIMIT), endpoint, self.absence, self.missing_bucket
+        )
 
 
 def _unreachable(code: str, detail: str) -> ProbeError:
@@ -515,7 +528,11 @@ class EndpointSession:
         result = outcome[0]
         if isinstance(result, Exception):
             reason = getattr(result, "strerror", None) or str(result)
-            raise _unreachable("dns_failure", f"cannot resolve {host} ({reason})")
+            error = _unreachable("dns_failure", f"cannot resolve {host} ({reason})")
+            # EAI_NONAME: the name does not exist (NXDOMAIN), unlike EAI_AGAIN (no answer) or EAI_NODATA (no address)
+            if isinstance(result, socket.gaierror) and result.errno == socket.EAI_NONAME:
+                error.absence = Absence.NAME_NOT_FOUND
+            raise error
         return result
 
     def _connect_tcp(self, only: str | None = None) -> socket.socket:
@@ -856,10 +873,14 @@ class EndpointSession:
                 redirects += 1
                 continue
             if not 200 <= response.status < 300:
-                raise invalid_discovery(
+                error = invalid_discovery(
                     "http_status",
                     f"{_get(target)} answered HTTP {response.status} {server_text(response.reason)}".rstrip(),
                 )
+                gone = missing_bucket(response.status, response.body)
+                if gone is not None:
+                    error.absence, error.missing_bucket = Absence.NO_SUCH_BUCKET, gone.bucket
+                raise error
             try:
                 return json.loads(response.body, object_pairs_hook=_unique_keys)
             except _DuplicateKey as duplicate:

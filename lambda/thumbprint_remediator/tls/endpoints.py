@@ -219,7 +219,7 @@ class SharedEndpoint:
     def _raise_fate_locked(self) -> None:
         fate = self._fate
         if fate is not None:
-            raise ProbeError(fate.kind, fate.code, fate.detail)
+            raise ProbeError(fate.kind, fate.code, fate.detail, fate.absence, fate.missing_bucket)
 
     def _wait_locked(self) -> None:
         """Wait for a change (a capture done, a connection back), at most until the budget runs out."""

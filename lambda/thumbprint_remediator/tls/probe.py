@@ -17,6 +17,9 @@ exception:
   insecure_redirect, cross_host_redirect, redirect_loop, too_many_redirects, invalid_json,
   ambiguous_json, discovery_not_object, issuer_missing, issuer_mismatch, jwks_uri_missing,
   jwks_uri_relative, jwks_uri_not_https, jwks_uri_invalid, jwks_not_object, jwks_no_keys.
+
+A failure may also carry what its answer proved missing (`ProbeFailure.absence`): an http_status whose 404 is
+S3's NoSuchBucket, a dns_failure whose resolver said the name does not exist (domain/posture/issuers.py).
 """
 
 from __future__ import annotations
