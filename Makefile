@@ -28,6 +28,7 @@ help: ## List the targets
 $(STAMP): requirements-deploy.txt requirements-dev.txt lambda/requirements.txt lambda/pyproject.toml
 	@test -x $(PY) || test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (3.13 preferred)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
@@ -45,6 +46,8 @@ $(DEPLOY_STAMP): requirements-deploy.txt lambda/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./lambda
+	@# A deploy-only venv keeps no installer (13 MB); `make install` restores it (ensurepip) before adding the tooling.
+	@test -f $(STAMP) || $(PY) -m pip uninstall --quiet --yes pip
 	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
