@@ -62,7 +62,7 @@ ADAPTER_FEATURES: Final[Mapping[str, Feature]] = {
     "config_rule": "config_rule",
     "accounts": "organization",
     "org_store": "organization",
-    "roles": "posture",  # who can use each provider (issue 22): not yet called by the sweep, so granted by no stack
+    "roles": "posture",  # who can use each provider (issue 22): granted unless `-c posture=false`
 }
 
 
@@ -148,6 +148,7 @@ _GRANTS: Final[Mapping[str, tuple[tuple[str, Resource], ...]]] = {
     "ASSUME_ROLE_ACTIONS": (("accounts", "member-roles"),),
     "ORGANIZATION_READ_ACTIONS": (("accounts", "any"),),
     "ORGANIZATION_STORE_ACTIONS": (("org_store", "organization-objects"),),
+    "POSTURE_ACTIONS": (("roles", "any"),),
 }
 if TYPE_CHECKING:  # what __getattr__ answers, for the type checker
     import ast
@@ -164,6 +165,7 @@ if TYPE_CHECKING:  # what __getattr__ answers, for the type checker
     ASSUME_ROLE_ACTIONS: tuple[str, ...]
     ORGANIZATION_READ_ACTIONS: tuple[str, ...]
     ORGANIZATION_STORE_ACTIONS: tuple[str, ...]
+    POSTURE_ACTIONS: tuple[str, ...]
 
 
 def __getattr__(name: str) -> tuple[str, ...]:

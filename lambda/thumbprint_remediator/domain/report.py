@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE, open_posture
 from thumbprint_remediator.domain.memory import Receipt
 from thumbprint_remediator.domain.models import CertificateInfo, ChainSample, HostCapture, TrustResult
+from thumbprint_remediator.domain.posture import TrustVerdict
 from thumbprint_remediator.domain.rules import Expiry, Problem, days_left
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.domain.untrusted import sanitized_tree
@@ -27,6 +28,7 @@ from thumbprint_remediator.domain.views import (
 )
 
 ReportT = TypeVar("ReportT", Report, OrganizationReport)
+_OPEN_SEVERITY = ("critical", "warning")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Finding:
     nearest_expiry: Expiry | None = None
     # With a history table: what history says of this sweep (memory.py); None when the sweep is stateless.
     history: FindingHistory | None = None
+    # Who can use the provider (domain/posture), critical first; None when posture is off or was not judged.
+    trusted_by: tuple[TrustVerdict, ...] | None = None
     # Marks this finding's news told once an alert carrying it is delivered (never part of the report).
     receipt: Receipt | None = field(default=None, compare=False, repr=False)
 
@@ -77,6 +81,8 @@ class Finding:
         }
         if self.history is not None:
             entry["history"] = to_builtins(self.history)
+        if self.trusted_by is not None:
+            entry["trusted_by"] = [msgspec.to_builtins(verdict) for verdict in self.trusted_by]
         return entry
 
 
@@ -92,6 +98,7 @@ def needs_attention(finding: Mapping[str, Any]) -> bool:
         or bool(history.get("untold"))
         or bool(finding.get("changes"))  # a compact finding carries them itself
         or any(problem.get("code") == OUTSIDE_CHANGE_CODE for problem in finding.get("problems", ()))
+        or bool(open_posture(finding))
     )
 
 
@@ -246,7 +253,8 @@ def compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         "problems": [
             problem if isinstance(problem, str) else problem["code"]
             for problem in finding.get("problems", [])
-            if isinstance(problem, str) or problem.get("status") != "ok"
+            # Posture problems are "ok" for the thumbprint status: the open ones are carried by their severity.
+            if isinstance(problem, str) or problem.get("status") != "ok" or problem.get("severity") in _OPEN_SEVERITY
         ],
         "days_to_expiry": days,
         "error": finding.get("error"),
