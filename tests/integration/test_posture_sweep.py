@@ -14,7 +14,16 @@ import pytest
 
 from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Provider, Sandbox
-from thumbprint_remediator.contract.names import ENV_HISTORY_TABLE, ENV_NOTIFY_ON, ENV_POSTURE
+from thumbprint_remediator.aws.finding_events import build_entries
+from thumbprint_remediator.contract.names import (
+    ENV_DRY_RUN,
+    ENV_FINDING_EVENTS,
+    ENV_HISTORY_TABLE,
+    ENV_NOTIFY_ON,
+    ENV_POSTURE,
+    ENV_SECURITY_HUB,
+    SERVICE_NAME,
+)
 
 GITHUB = "token.actions.githubusercontent.com"
 
@@ -197,3 +206,57 @@ def test_posture_false_lists_no_role_and_reports_no_trusted_by(
     assert "posture" not in report
     assert all("trusted_by" not in finding for finding in report["findings"])
     assert not any(p["code"].startswith("trust_") for f in report["findings"] for p in f["problems"])
+
+
+def test_security_hub_gets_one_finding_per_role_and_problem_with_the_role_as_resource(
+    sandbox: Sandbox, trusting: Trusting, security_hub: Any
+) -> None:
+    # Given Security Hub on, and the roles of the fixture
+    any_repo = _role(trusting, "deploy-any-repo")
+    hub = {ENV_SECURITY_HUB: "true", ENV_DRY_RUN: "true"}
+
+    # When the schedule sweeps
+    report = sandbox.invoke(None, hub)
+
+    # Then the critical role is one finding, the role its first resource and the provider beside it
+    found = security_hub.get_findings(MaxResults=100)["Findings"]
+    posture = [f for f in found if f["ProductFields"].get(f"{SERVICE_NAME}/problem") == "trust_critical"]
+    (critical,) = [f for f in posture if f["Resources"][0]["Id"] == any_repo]
+    assert [r["Type"] for r in critical["Resources"]] == ["AwsIamRole", "Other"]
+    assert critical["Resources"][1]["Id"] == trusting.github_arn
+    assert critical["Severity"]["Label"] == "CRITICAL"
+    assert "repo:<org>/<repo>:ref:refs/heads/main" in critical["Remediation"]["Recommendation"]["Text"]
+    # And the warning on the sandbox issuer is another, the ok role none
+    (warning,) = [f for f in found if f["ProductFields"].get(f"{SERVICE_NAME}/problem") == "trust_warning"]
+    assert warning["Resources"][0]["Id"] == _role(trusting, "anyone-of-issuer")
+    assert not [f for f in found if f["Resources"][0]["Id"] == _role(trusting, "deploy-one-repo")]
+    assert report["channels"]["security_hub"]["imported"] >= 2
+
+    # And when the open role is deleted, the next sweep resolves its finding
+    name = any_repo.rsplit("/", 1)[1]
+    sandbox.account.iam.delete_role(RoleName=name)
+    try:
+        sandbox.invoke(None, hub)
+    finally:
+        trusting.roles.pop(name)
+    again = {f["Id"]: f["RecordState"] for f in security_hub.get_findings(MaxResults=100)["Findings"]}
+    assert again[critical["Id"]] == "ARCHIVED"
+    assert again[warning["Id"]] == "ACTIVE"
+
+
+def test_finding_events_carry_the_posture_of_a_healthy_provider(
+    sandbox: Sandbox, trusting: Trusting, aws_calls: CallRecorder
+) -> None:
+    # When the schedule sweeps with events on
+    report = sandbox.invoke(None, {ENV_FINDING_EVENTS: "true"})
+
+    # Then the events sent include one for the healthy issuer (its role's warning needs a person), carrying the
+    # verdicts and the severity the alert gives it
+    assert report["channels"]["events"]["sent"] == 3  # the two providers and the summary
+    assert "events:PutEvents" in aws_calls.actions()
+    entries = {tuple(entry["Resources"]): json.loads(entry["Detail"]) for entry in build_entries(report)}
+    issuer = entries[(trusting.issuer.arn,)]
+    assert issuer["severity"] == "warning"
+    assert issuer["finding"]["status"] == "ok"
+    assert issuer["finding"]["trusted_by"][0]["verdict"] == "warning"
+    assert entries[(trusting.github_arn,)]["finding"]["trusted_by"][0]["verdict"] == "critical"
