@@ -14,6 +14,7 @@ import pytest
 
 from sandbox.aws_calls import CallRecorder
 from sandbox.environment import Provider, Sandbox
+from tests.cli_runner import Cli
 from thumbprint_remediator.aws.finding_events import build_entries
 from thumbprint_remediator.contract.names import (
     ENV_DRY_RUN,
@@ -260,3 +261,21 @@ def test_finding_events_carry_the_posture_of_a_healthy_provider(
     assert issuer["finding"]["status"] == "ok"
     assert issuer["finding"]["trusted_by"][0]["verdict"] == "warning"
     assert entries[(trusting.github_arn,)]["finding"]["trusted_by"][0]["verdict"] == "critical"
+
+
+def test_the_cli_sweep_shows_who_can_use_each_provider(cli: Cli, sandbox: Sandbox, trusting: Trusting) -> None:
+    # When a workstation sweeps (a dry run, text output)
+    run = cli("sweep")
+
+    # Then after the problems it lists every judged statement of each provider, critical first, with the fix
+    any_repo = _role(trusting, "deploy-any-repo").rsplit("/", 1)[1]
+    one_repo = _role(trusting, "deploy-one-repo").rsplit("/", 1)[1]
+    lines = run.out.splitlines()
+    assert lines[lines.index(GITHUB) + 1 : lines.index(GITHUB) + 4] == [
+        f"  critical role {any_repo}, statement GitHubDeploy: GitHub Actions: no condition binds {GITHUB}:sub, so any "
+        "GitHub repository can assume",
+        f'           write instead: "StringEquals": {{"{GITHUB}:sub": "repo:<org>/<repo>:ref:refs/heads/main"}}',
+        f"  ok       role {one_repo}, statement #0: GitHub Actions: StringEquals {GITHUB}:sub = "
+        '"repo:octo/app:ref:refs/heads/main": one repository, octo/app',
+    ]
+    assert any(line.startswith("Who can use each provider (") and "in 1 ListRoles call" in line for line in lines)

@@ -120,6 +120,38 @@ def problems_list(report: ReportLike) -> str:
     return "\n".join(lines)
 
 
+def posture_list(report: ReportLike) -> str:
+    """Who can use each provider (posture on): every judged statement, critical first, with its reason and the
+    condition to write instead; then the posture notes (an unused provider, a listing cut short). Empty when
+    posture was off."""
+    report = as_tree(report)
+    posture = report.get("posture")
+    if not posture:
+        return ""
+    listed = f"{plural(posture['roles'], 'role')} read in {plural(posture['calls'], 'ListRoles call')}"
+    lines = [f"Who can use each provider ({listed}, {posture['duration_ms']} ms):"]
+    for problem in posture.get("problems") or ():
+        lines.append(f"  account: {_shown(problem['message'], LINE_LIMIT)}")
+    for finding in report["findings"]:
+        verdicts = finding.get("trusted_by")
+        if verdicts is None:
+            continue
+        notes = [p for p in finding["problems"] if p.get("severity") == "info"]
+        if not verdicts and not notes:
+            continue
+        lines.append(f"{_shown(finding['url'])}")
+        for verdict in verdicts:
+            role = str(verdict["role_arn"]).rsplit("/", 1)[-1]
+            lines.append(
+                f"  {verdict['verdict']:<8} role {_shown(role)}, statement {_shown(verdict['statement'])}: "
+                f"{_shown(verdict['reason'], LINE_LIMIT)}"
+            )
+            if verdict["suggestion"]:
+                lines.append(f"           write instead: {_shown(verdict['suggestion'], LINE_LIMIT)}")
+        lines.extend(f"  note: {_shown(problem['message'], LINE_LIMIT)}" for problem in notes)
+    return "\n".join(lines)
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
