@@ -212,7 +212,10 @@ def compact_report(report: Report, max_bytes: int | None = None, receipts: Seque
     organization's alert shows. The rest is counted in `findings_omitted`; every provider's full line is in
     the function's log under the report's sweep_id."""
     tree = to_builtins(report)
-    compact = {key: value for key, value in tree.items() if key not in ("findings", "summary", "change", "checked")}
+    # The member's ListRoles pass stays in its log: the open posture problems travel as its findings' codes.
+    compact = {
+        key: value for key, value in tree.items() if key not in ("findings", "summary", "change", "checked", "posture")
+    }
     compact["summary"] = {
         key: value
         for key, value in tree["summary"].items()
