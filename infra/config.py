@@ -24,6 +24,7 @@ from thumbprint_remediator.contract.settings import (
     HISTORY,
     MEMORY_SIZE,
     NOTIFY_ON,
+    POSTURE,
     SCHEDULE,
     TIMEOUT,
     Setting,
@@ -72,6 +73,8 @@ class StackConfig:
     timeout_seconds: int = TIMEOUT.stack_default
     # The history table (infra/history.py): on unless `-c history=false`, which leaves the function stateless.
     history: bool = HISTORY.stack_default
+    # Who can use each provider (one iam:ListRoles pass per sweep): on unless `-c posture=false`.
+    posture: bool = POSTURE.stack_default
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any], base_dir: Path = PROJECT_ROOT) -> StackConfig:
@@ -87,6 +90,7 @@ class StackConfig:
             memory_size=_integer(MEMORY_SIZE, get),
             timeout_seconds=_integer(TIMEOUT, get),
             history=context_boolean(HISTORY, get),
+            posture=context_boolean(POSTURE, get),
         )
         if config.history and config.timeout_seconds < MIN_TIMEOUT_SECONDS_WITH_HISTORY:
             raise ConfigError(

@@ -33,6 +33,7 @@ from thumbprint_remediator.contract.permissions import (
     ALERT_ACTIONS,
     DEAD_LETTER_ACTIONS,
     OIDC_PROVIDER_ACTIONS,
+    POSTURE_ACTIONS,
 )
 from thumbprint_remediator.contract.settings import (
     DASHBOARD_NAME,
@@ -42,6 +43,7 @@ from thumbprint_remediator.contract.settings import (
     HISTORY_TABLE,
     LOG_GROUP_NAME,
     NOTIFY_ON,
+    POSTURE,
     STACK_NAME,
     TOPIC_ARN,
 )
@@ -85,6 +87,7 @@ def function_environment(
         **DRY_RUN.environment(config.dry_run),
         **EXPIRY_WARNING_DAYS.environment(config.expiry_warning_days),
         **NOTIFY_ON.environment(config.notify_on),
+        **POSTURE.environment(config.posture),
         ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         ENV_POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     }
@@ -135,7 +138,7 @@ class SweepFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Sweeps IAM OIDC providers and updates stale thumbprints",
             inline_policies={
-                **_inline_policies(self.log_group, alerts, self.dead_letters),
+                **_inline_policies(self.log_group, alerts, self.dead_letters, posture=config.posture),
                 **({"History": history.policy()} if history else {}),
                 **(extra_policies or {}),
             },
@@ -182,7 +185,7 @@ class SweepFunction(Construct):
 
 
 def _inline_policies(
-    log_group: logs.ILogGroup, alerts: AlertTopic, dead_letters: sqs.IQueue
+    log_group: logs.ILogGroup, alerts: AlertTopic, dead_letters: sqs.IQueue, *, posture: bool = True
 ) -> dict[str, iam.PolicyDocument]:
     oidc_providers = OIDC_PROVIDER_ARN_PATTERN.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
     return {
@@ -190,6 +193,8 @@ def _inline_policies(
             statements=[
                 iam.PolicyStatement(actions=list(OIDC_PROVIDER_ACTIONS), resources=[oidc_providers]),
                 iam.PolicyStatement(actions=list(ACCOUNT_LEVEL_ACTIONS), resources=["*"]),
+                # Who can use each provider: ListRoles, which IAM cannot scope to a resource.
+                *([iam.PolicyStatement(actions=list(POSTURE_ACTIONS), resources=["*"])] if posture else []),
             ]
         ),
         "Alerts": iam.PolicyDocument(
@@ -226,7 +231,8 @@ def _acknowledge_wildcards(role: iam.Role) -> None:
         Acknowledgment(
             id="AwsSolutions-IAM5[Resource::*]",
             reason=(
-                "Only iam:ListOpenIDConnectProviders and xray:PutTraceSegments/PutTelemetryRecords use '*': "
+                "Only iam:ListOpenIDConnectProviders, iam:ListRoles (posture) and "
+                "xray:PutTraceSegments/PutTelemetryRecords use '*': "
                 "IAM defines no resource type for them, so '*' is the only resource they accept."
             ),
         ),

@@ -26,6 +26,7 @@ IMPURE_FIXTURES: frozenset[str] = frozenset(
         "every_channel_elsewhere",
         "every_channel_in_us_east_1",
         "no_channel",
+        "no_posture",
         "templates",  # copies synthesized templates for checkov
         "installed",  # builds the engine's distribution into a scratch venv (pip; setuptools from PyPI)
     }

@@ -2,7 +2,8 @@
 
 Plain data, no CDK: the StackSet carries it as its TemplateBody, and the sandbox deploys the very same
 template into emulated member accounts. The role holds only the OIDC-provider permissions the engine
-declares (OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS) and trusts only the central sweep
+declares (OIDC_PROVIDER_ACTIONS and ACCOUNT_LEVEL_ACTIONS, and POSTURE_ACTIONS unless posture is off) and trusts
+only the central sweep
 function's role, inside the organization, with the external id.
 """
 
@@ -11,7 +12,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from thumbprint_remediator.contract.names import OIDC_PROVIDER_ARN_PATTERN
-from thumbprint_remediator.contract.permissions import ACCOUNT_LEVEL_ACTIONS, ASSUME_ROLE_ACTIONS, OIDC_PROVIDER_ACTIONS
+from thumbprint_remediator.contract.permissions import (
+    ACCOUNT_LEVEL_ACTIONS,
+    ASSUME_ROLE_ACTIONS,
+    OIDC_PROVIDER_ACTIONS,
+    POSTURE_ACTIONS,
+)
 from thumbprint_remediator.contract.validators import ACCOUNT_ID_PATTERN, ORGANIZATION_ID_PATTERN
 
 PARAMETER_CENTRAL_ACCOUNT: Final = "CentralAccountId"
@@ -21,8 +27,9 @@ PARAMETER_EXTERNAL_ID: Final = "ExternalId"
 ROLE_LOGICAL_ID: Final = "MemberRole"
 
 
-def member_role_template(role_name: str) -> dict[str, Any]:
-    """The template: four parameters, one role, its ARN as an output."""
+def member_role_template(role_name: str, *, posture: bool = True) -> dict[str, Any]:
+    """The template: four parameters, one role, its ARN as an output. With `posture` (the default, as the stack's)
+    the role may also list the account's roles, for who can use each provider."""
     oidc_providers = {
         "Fn::Sub": OIDC_PROVIDER_ARN_PATTERN.format(partition="${AWS::Partition}", account="${AWS::AccountId}")
     }
@@ -98,7 +105,8 @@ def member_role_template(role_name: str) -> dict[str, Any]:
                                     {
                                         # IAM has no resource type for listing: "*" is all it accepts.
                                         "Effect": "Allow",
-                                        "Action": list(ACCOUNT_LEVEL_ACTIONS),
+                                        "Action": list(ACCOUNT_LEVEL_ACTIONS)
+                                        + (list(POSTURE_ACTIONS) if posture else []),
                                         "Resource": "*",
                                     },
                                 ],

@@ -28,7 +28,13 @@ class MemberRoleStackSet(Construct):
     """Service-managed StackSet, auto-deployed to the target OUs (and accounts that join them later)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, organization: OrganizationConfig, central_role: iam.IRole
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        organization: OrganizationConfig,
+        central_role: iam.IRole,
+        posture: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         targets = cloudformation.CfnStackSet.DeploymentTargetsProperty(
@@ -66,5 +72,7 @@ class MemberRoleStackSet(Construct):
             stack_instances_group=[
                 cloudformation.CfnStackSet.StackInstancesProperty(deployment_targets=targets, regions=[Aws.REGION])
             ],
-            template_body=json.dumps(member_role_template(organization.member_role_name), separators=(",", ":")),
+            template_body=json.dumps(
+                member_role_template(organization.member_role_name, posture=posture), separators=(",", ":")
+            ),
         )

@@ -77,7 +77,7 @@ class OrganizationStack(Stack):
         )
         self.fan_out.node.add_dependency(self.organization_access)
         self.member_roles = MemberRoleStackSet(
-            self, "MemberRoles", organization=organization, central_role=self.sweep.role
+            self, "MemberRoles", organization=organization, central_role=self.sweep.role, posture=config.posture
         )
         self.alarms = self.core.add_alarms()
         machine = self.fan_out.state_machine

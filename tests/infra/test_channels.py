@@ -16,12 +16,13 @@ from infra.config import ConfigError
 from tests.declared_permissions import declared_by, declared_on
 from tests.infra.nag import nag_findings
 from tests.infra.synthesis import ALERT_EMAILS, CDK_JSON_CONTEXT, SKIP_BUNDLING, Synthesized, synthesize
-from thumbprint_remediator.aws import config_rule, finding_events, history, inventory, publisher, security_hub
+from thumbprint_remediator.aws import config_rule, finding_events, history, inventory, publisher, roles, security_hub
 from thumbprint_remediator.contract.names import (
     CHANGE_EVENT_NAMES,
     CONFIG_RESOURCE_TYPE,
     ENV_FINDING_EVENTS,
     ENV_FUNCTION_ROLE_ARN,
+    ENV_POSTURE,
     ENV_SECURITY_HUB,
     IAM_EVENTS_REGION,
 )
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.xdist_group("cdk-assertions")
 EVERY_CHANNEL = {"changeCheck": "true", "securityHub": "true", "configRule": "true", "findingEvents": "true"}
 BASE_ACTIONS = {
     *declared_by(inventory, publisher, history),  # the history table: on by default
+    *declared_by(roles),  # posture (who can use each provider): on by default
     "sqs:SendMessage",  # the dead-letter queue, which Lambda itself sends to with the role
     "kms:Decrypt",
     "kms:GenerateDataKey",
@@ -57,6 +59,11 @@ def every_channel_in_us_east_1(tmp_path_factory: pytest.TempPathFactory) -> Synt
 @pytest.fixture(scope="module")
 def no_channel(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize({"findingEvents": "false"}, tmp_path_factory.mktemp("cdk-channels-none"))
+
+
+@pytest.fixture(scope="module")
+def no_posture(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize({"findingEvents": "false", "posture": "false"}, tmp_path_factory.mktemp("cdk-no-posture"))
 
 
 def _policies(stack: Synthesized) -> dict[str, list[dict[str, Any]]]:
@@ -113,6 +120,21 @@ def test_no_channel_key_means_no_channel_resource_or_grant(no_channel: Synthesiz
     assert environment[ENV_SECURITY_HUB] == "false"
     assert ENV_FUNCTION_ROLE_ARN not in environment
     assert _forwarder(no_channel) is None
+
+
+def test_posture_grants_listroles_on_any_resource_unless_switched_off(
+    no_channel: Synthesized, no_posture: Synthesized
+) -> None:
+    # Given the default stack, ListRoles is granted on "*" (IAM has no resource type for listing) and POSTURE is on
+    statements = _policies(no_channel)["OidcProviders"]
+    on_any = [statement for statement in statements if statement["Resource"] == "*"]
+    assert [sorted(statement["Action"]) for statement in on_any] == [
+        ["iam:ListOpenIDConnectProviders", "iam:ListRoles"]
+    ]
+    assert _environment(no_channel)[ENV_POSTURE] == "true"
+    # And with -c posture=false, exactly that action goes, and the function is told so
+    assert _granted(no_posture) == BASE_ACTIONS - declared_by(roles)
+    assert _environment(no_posture)[ENV_POSTURE] == "false"
 
 
 def test_events_are_on_by_default_without_other_channels(default_stack: Synthesized) -> None:

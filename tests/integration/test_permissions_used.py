@@ -21,6 +21,7 @@ SINGLE_ACCOUNT: tuple[Feature, ...] = (
     "finding_events",
     "security_hub",
     "config_rule",
+    "posture",
 )
 SCHEDULED = '{"messageType": "ScheduledNotification", "notificationCreationTime": "2026-12-01T10:00:00.000Z"}'
 
@@ -80,8 +81,9 @@ def test_a_dry_run_without_channels_calls_only_the_reads_and_the_alert(
     # When the schedule sweeps
     report = sandbox.invoke(None, {ENV_DRY_RUN: "true", ENV_FINDING_EVENTS: "false"})
 
-    # Then nothing but the inventory's reads and the alert was called: a dry run writes nothing
+    # Then nothing but the reads (the inventory, the roles: posture is on by default) and the alert was called: a
+    # dry run writes nothing
     assert report["alert"]["sent"] is True
-    reads = set(declared_actions(["sweep", "alerts"])) - {"iam:UpdateOpenIDConnectProviderThumbprint"}
+    reads = set(declared_actions(["sweep", "alerts", "posture"])) - {"iam:UpdateOpenIDConnectProviderThumbprint"}
     assert aws_calls.actions() <= reads
     assert "iam:UpdateOpenIDConnectProviderThumbprint" not in aws_calls.actions()

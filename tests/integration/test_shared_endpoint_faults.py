@@ -52,7 +52,8 @@ def _findings(report: dict[str, Any], providers: Sequence[Provider]) -> list[dic
 
 
 def _codes(finding: dict[str, Any]) -> list[str]:
-    return [problem["code"] for problem in finding["problems"]]
+    """The endpoint's problems: posture's (who can use the provider; they carry a severity) are not these tests'."""
+    return [problem["code"] for problem in finding["problems"] if "severity" not in problem]
 
 
 def _shared_host(sandbox: Sandbox, count: int, behaviour: str, **options: Any) -> tuple[IssuerEndpoint, list[Provider]]:

@@ -15,7 +15,7 @@ from infra.organization.member_role import member_role_template
 from infra.schedule_expression import DAY, HOUR
 from tests.declared_permissions import declared_on
 from tests.org.synthesis import ORGANIZATION_ID, TARGET_OUS, SynthesizedOrganization
-from thumbprint_remediator.aws import accounts, history, inventory, org_store
+from thumbprint_remediator.aws import accounts, history, inventory, org_store, roles
 from thumbprint_remediator.contract.names import DEFAULT_MEMBER_ROLE_NAME
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
@@ -99,10 +99,19 @@ def test_member_role_holds_exactly_the_oidc_provider_permissions_the_engine_decl
     scoped, listing = policy["PolicyDocument"]["Statement"]
     assert _actions(scoped) == declared_on(inventory, "oidc-providers")
     assert scoped["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/*"}
-    assert _actions(listing) == declared_on(inventory, "any")
+    # posture (on by default) lists the account's roles, which IAM cannot scope to a resource either
+    assert _actions(listing) == declared_on(inventory, "any") + declared_on(roles, "any")
     assert listing["Resource"] == "*"
     assert all(statement["Effect"] == "Allow" for statement in (scoped, listing))
     assert "ManagedPolicyArns" not in role
+
+
+def test_member_role_without_posture_cannot_list_roles() -> None:
+    role = member_role_template("Member", posture=False)["Resources"]["MemberRole"]["Properties"]
+
+    [policy] = role["Policies"]
+    _, listing = policy["PolicyDocument"]["Statement"]
+    assert _actions(listing) == declared_on(inventory, "any")
 
 
 def test_member_template_passes_cfn_lint(tmp_path: Path) -> None:

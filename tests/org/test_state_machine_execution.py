@@ -220,7 +220,8 @@ def test_what_an_organization_sweep_calls_is_exactly_what_the_adapters_declare(
     # And the central role called what the organization's adapters, the alert and the history declare
     central_key = central_credentials["AWS_ACCESS_KEY_ID"]
     assert aws_calls.actions([central_key]) == declared_actions(["organization", "alerts", "history"])
-    # And in the members, each member role's session called exactly what the inventory declares (what it holds)
+    # And in the members, each member role's session called exactly what the inventory and the roles adapter
+    # declare (what it holds: posture is on by default)
     member_keys = {call.access_key for call in aws_calls.calls} - {central_key}
     assert len(member_keys) == 3  # prod, dev and batch; legacy has no member role to assume
-    assert aws_calls.actions(member_keys) == declared_actions(["sweep"])
+    assert aws_calls.actions(member_keys) == declared_actions(["sweep", "posture"])

@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from thumbprint_remediator.domain import memory
 from thumbprint_remediator.domain.models import HostCapture, ProbeResult, ProviderConfig, TrustResult
+from thumbprint_remediator.domain.posture import RoleTrust
 
 
 class Inventory(Protocol):
@@ -16,6 +17,25 @@ class Inventory(Protocol):
     def list_arns(self) -> list[str]: ...
     def get(self, arn: str) -> ProviderConfig: ...
     def update_thumbprints(self, arn: str, thumbprints: Sequence[str]) -> None: ...
+
+
+class RoleListing(Protocol):
+    """One ListRoles pass (roles.RoleListing): the roles read, whether that is all of them, why not, the calls."""
+
+    @property
+    def roles(self) -> tuple[RoleTrust, ...]: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def failure(self) -> str | None: ...
+    @property
+    def calls(self) -> int: ...
+
+
+class RoleLister(Protocol):
+    """The account's roles and trust policies (roles.IamRoles): one bounded pass per sweep, when posture is on."""
+
+    def list_trust_policies(self, deadline: float | None = None) -> RoleListing: ...
 
 
 class Prober(Protocol):

@@ -28,6 +28,7 @@ from thumbprint_remediator.aws.history import HistoryTable
 from thumbprint_remediator.aws.inventory import IamOidcProviders
 from thumbprint_remediator.aws.org_store import OrganizationStore
 from thumbprint_remediator.aws.publisher import AlertPublisher
+from thumbprint_remediator.aws.roles import IamRoles
 from thumbprint_remediator.aws.security_hub import HubTarget
 from thumbprint_remediator.contract.deadlines import REPORT_SLACK_SECONDS, alert_reserve_seconds, aws_attempt_seconds
 from thumbprint_remediator.domain.errors import AccountAccessError, InventoryError
@@ -101,6 +102,8 @@ def build_sweeper(settings: Settings, log: Log, session: boto3.Session | None = 
         history=HistoryTable(settings.history_table, clients.client("dynamodb", "write"))
         if settings.history_table
         else None,
+        # Who can use each provider: the account's roles, one ListRoles pass per sweep (POSTURE=false: none).
+        roles=IamRoles(client=clients.iam()) if settings.posture else None,
     )
 
 
@@ -237,7 +240,9 @@ def _sweep_member_account(
         session = runtime.member_roles.session_for(request.account_role_arn, request.external_id)
         clients = Clients(session)
         inventory = IamOidcProviders(client=clients.iam(), write_client=clients.iam_writer())
-        sweeper = replace(runtime.sweeper, inventory=inventory)
+        # The member's roles too, through the same role (it grants iam:ListRoles when posture is on).
+        roles = IamRoles(client=clients.iam()) if runtime.sweeper.roles is not None else None
+        sweeper = replace(runtime.sweeper, inventory=inventory, roles=roles)
         swept = sweeper.pipeline(request, account=account, deadline=deadline)
         report, receipts = swept.report, swept.receipts
     except AccountAccessError as error:

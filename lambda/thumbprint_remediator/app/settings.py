@@ -21,6 +21,7 @@ from thumbprint_remediator.contract.settings import (
     LOG_GROUP_NAME,
     MAX_WORKERS,
     NOTIFY_ON,
+    POSTURE,
     PRUNE_AFTER_DAYS,
     READ_TIMEOUT,
     REMEMBER_CHAINS_DAYS,
@@ -60,6 +61,8 @@ class Settings:
     # Channels: events on the default bus (the stack sets FINDING_EVENTS=true by default), Security Hub findings.
     finding_events: bool = FINDING_EVENTS.default
     security_hub: bool = SECURITY_HUB.default
+    # Who can use each provider (domain/posture): one ListRoles pass per sweep, on unless POSTURE=false.
+    posture: bool = POSTURE.default
     # The tool's own role: its CloudTrail changes start no check.
     function_role_arn: str | None = FUNCTION_ROLE_ARN.default
 
@@ -104,6 +107,7 @@ class Settings:
             max_workers=_whole(env, MAX_WORKERS),
             finding_events=_boolean(env, FINDING_EVENTS),
             security_hub=_boolean(env, SECURITY_HUB),
+            posture=_boolean(env, POSTURE),
             function_role_arn=_role_arn(env, FUNCTION_ROLE_ARN.variable),
             sample_addresses=_whole(env, SAMPLE_ADDRESSES),
             samples_per_address=_whole(env, SAMPLES_PER_ADDRESS),

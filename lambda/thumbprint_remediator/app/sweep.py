@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from thumbprint_remediator.app.act import ThumbprintWrites, WriteGate
 from thumbprint_remediator.app.ports import (
     HistoryStore,
@@ -20,6 +22,8 @@ from thumbprint_remediator.app.ports import (
     Log,
     Prober,
     Publisher,
+    RoleLister,
+    RoleListing,
     SharingProber,
     SweepScope,
     TrustVerifier,
@@ -39,8 +43,16 @@ from thumbprint_remediator.contract.names import PRIVATE_CA_TAG_KEY, SKIP_TAG_KE
 from thumbprint_remediator.domain import memory
 from thumbprint_remediator.domain.errors import HistoryUnavailable, ProviderReadError
 from thumbprint_remediator.domain.models import Endpoint, ProbeResult, ProviderConfig, TrustResult
+from thumbprint_remediator.domain.posture import (
+    ProviderPosture,
+    RolesSeen,
+    judge_posture,
+    news_key,
+    quota_problem,
+    severity_of,
+)
 from thumbprint_remediator.domain.remediation import Remediation, Write, decide
-from thumbprint_remediator.domain.report import Finding, build_report, describe_host
+from thumbprint_remediator.domain.report import Finding, build_report, describe_host, finished
 from thumbprint_remediator.domain.rules import (
     Assessment,
     assess,
@@ -51,7 +63,7 @@ from thumbprint_remediator.domain.rules import (
     presented_chains,
 )
 from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import Report, to_builtins
+from thumbprint_remediator.domain.views import PostureSummary, ProblemView, Report, to_builtins
 from thumbprint_remediator.report.alerts import render_alert
 
 
@@ -89,12 +101,73 @@ class Observed:
 
 @dataclass(frozen=True)
 class Judged:
-    """What the rules made of it: the assessment, the observation history keeps, what to prune, what to do."""
+    """What the rules made of it: the assessment, the observation history keeps, what to prune, what to do, and
+    who can use the provider (None when posture is off)."""
 
     assessment: Assessment
     observation: memory.Observation
     prune: tuple[str, ...]
     decision: Write | Remediation
+    posture: ProviderPosture | None = None
+
+
+class RolesObserved:
+    """Observe, once per sweep: the account's roles, listed in one bounded ListRoles pass beside the probes and
+    shared by every provider's judgement, which waits for it (at most until the sweep's deadline)."""
+
+    def __init__(
+        self, lister: RoleLister, deadline: float | None, monotonic: Callable[[], float], log: Log, sweep_id: str
+    ) -> None:
+        self._monotonic, self._log, self._sweep_id = monotonic, log, sweep_id
+        self._started = monotonic()
+        self._finished: float | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roles")
+        self._future = self._pool.submit(self._list, lister, deadline)
+
+    def _list(self, lister: RoleLister, deadline: float | None) -> RoleListing:
+        listing = lister.list_trust_policies(deadline)
+        self._finished = self._monotonic()
+        self._log.info(
+            "roles listed",
+            extra={
+                "sweep_id": self._sweep_id,
+                "roles": len(listing.roles),
+                "complete": listing.complete,
+                "failure": listing.failure,
+                "calls": listing.calls,
+                "duration_ms": round((self._finished - self._started) * 1000),
+            },
+        )
+        return listing
+
+    def seen(self, timeout: float | None) -> RolesSeen:
+        """The roles, once listed; waits at most `timeout` seconds (None: until listed)."""
+        try:
+            listing = self._future.result(timeout=None if timeout is None else max(timeout, 0.0))
+        except TimeoutError:
+            return RolesSeen((), complete=False, failure="the roles were not listed before the sweep's deadline")
+        except Exception as error:  # a bug in the listing costs the posture, not the sweep; logged with its trace
+            self._log.exception("listing roles failed unexpectedly", extra={"sweep_id": self._sweep_id})
+            return RolesSeen((), complete=False, failure=f"unexpected error: {type(error).__name__}: {error}")
+        return RolesSeen(listing.roles, complete=listing.complete, failure=listing.failure)
+
+    def summary(self, provider_count: int) -> PostureSummary:
+        """What the pass cost and found, and the account-level posture problems (the providers' quota)."""
+        done = self._future.done() and not self._future.cancelled() and self._future.exception() is None
+        listing = self._future.result() if done else None
+        quota = quota_problem(provider_count)
+        ended = self._finished if self._finished is not None else self._monotonic()
+        return PostureSummary(
+            roles=len(listing.roles) if listing else 0,
+            complete=bool(listing and listing.complete),
+            failure=(listing.failure if listing else "the roles were not listed before the sweep's deadline"),
+            calls=listing.calls if listing else 0,
+            duration_ms=round((ended - self._started) * 1000),
+            problems=[] if quota is None else [msgspec.convert(quota.to_dict(), ProblemView)],
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -114,6 +187,8 @@ class Sweeper:
     sleep: Callable[[float], None] = time.sleep
     # None: stateless, as without HISTORY_TABLE.
     history: HistoryStore | None = None
+    # Who can use each provider (settings.posture): the account's roles; None lists none.
+    roles: RoleLister | None = None
 
     @property
     def finish_reserve_seconds(self) -> float:
@@ -184,13 +259,19 @@ class Sweeper:
         sweep_id = uuid.uuid4().hex[:12]
         dry_run = self.settings.dry_run if request.dry_run is None else request.dry_run
         # All providers, or the requested ones: an unknown one is an error before anything is probed.
-        arns = select_providers(self.inventory.list_arns(), request.providers)
+        every_arn = self.inventory.list_arns()
+        arns = select_providers(every_arn, request.providers)
         self.log.info(
             "sweep started",
             extra={"sweep_id": sweep_id, "providers": len(arns), "dry_run": dry_run, "source": request.source},
         )
         gate = WriteGate(None if deadline is None else deadline - self.finish_reserve_seconds, self.monotonic)
-        findings = self._sweep_all(arns, dry_run, gate, progress, sweep_id)
+        roles = self._observe_roles(gate, sweep_id) if arns else None
+        try:
+            findings = self._sweep_all(arns, dry_run, gate, progress, sweep_id, roles)
+        finally:
+            if roles is not None:
+                roles.close()
         report = build_report(
             account=account,
             dry_run=dry_run,
@@ -200,9 +281,19 @@ class Sweeper:
             sweep_id=sweep_id,
             history_enabled=self.history is not None,
         )
+        if roles is not None:
+            report = finished(report, posture=roles.summary(len(every_arn)))
         self.log.info("sweep finished", extra={"sweep_id": sweep_id, "summary": to_builtins(report.summary)})
         receipts = tuple(finding.receipt for finding in findings if finding.receipt is not None)
         return Swept(report, receipts)
+
+    def _observe_roles(self, gate: WriteGate, sweep_id: str) -> RolesObserved | None:
+        """The sweep's one ListRoles pass, started beside the probes, within the sweep's time budget."""
+        if not self.settings.posture or self.roles is None:
+            return None
+        left = gate.seconds_left()
+        deadline = None if left is None else self.monotonic() + left
+        return RolesObserved(self.roles, deadline, self.monotonic, self.log, sweep_id)
 
     def _sweep_all(
         self,
@@ -211,13 +302,14 @@ class Sweeper:
         gate: WriteGate,
         progress: Callable[[Finding, int, int], None] | None,
         sweep_id: str,
+        roles: RolesObserved | None = None,
     ) -> list[Finding]:
         if not arns:
             return []
         # One scope per sweep: each endpoint captured once, whichever providers share it.
         scope = self.prober.sweep_pool() if isinstance(self.prober, SharingProber) else None
         try:
-            return self._sweep_scoped(arns, dry_run, gate, progress, sweep_id, scope)
+            return self._sweep_scoped(arns, dry_run, gate, progress, sweep_id, scope, roles)
         finally:
             if scope is not None:
                 scope.close()
@@ -230,11 +322,12 @@ class Sweeper:
         progress: Callable[[Finding, int, int], None] | None,
         sweep_id: str,
         scope: SweepScope | None,
+        roles: RolesObserved | None = None,
     ) -> list[Finding]:
         now = self.clock()  # one instant per sweep, so that shared chains get one verdict
         pool = ThreadPoolExecutor(max_workers=min(self.settings.max_workers, len(arns)), thread_name_prefix="sweep")
         futures: dict[Future[Finding], str] = {
-            pool.submit(self._sweep_one, arn, dry_run, gate, sweep_id, scope, now): arn for arn in arns
+            pool.submit(self._sweep_one, arn, dry_run, gate, sweep_id, scope, now, roles): arn for arn in arns
         }
         if progress is not None:
             counter = itertools.count(1)  # next() is atomic under the GIL: a safe shared count
@@ -292,10 +385,11 @@ class Sweeper:
         sweep_id: str,
         scope: SweepScope | None = None,
         now: datetime | None = None,
+        roles: RolesObserved | None = None,
     ) -> Finding:
         """Assess and, when due and safe, repair one provider. Never raises."""
         try:
-            return self._log_finding(self._provider_pipeline(arn, dry_run, gate, scope, now), sweep_id)
+            return self._log_finding(self._provider_pipeline(arn, dry_run, gate, scope, now, roles), sweep_id)
         except Exception as error:  # a bug must cost one provider, not the sweep; logged with its trace
             self.log.exception("provider sweep failed unexpectedly", extra={"arn": arn, "sweep_id": sweep_id})
             return self._log_finding(
@@ -312,12 +406,13 @@ class Sweeper:
         gate: WriteGate,
         scope: SweepScope | None = None,
         sweep_now: datetime | None = None,
+        roles: RolesObserved | None = None,
     ) -> Finding:
         """One provider: observe, judge, act, remember what was observed (its news untold until an alert is)."""
         observed = self._observe(arn, gate, scope, sweep_now)
         if isinstance(observed, Finding):
             return observed  # not observed: out of time, or IAM would not say
-        judged = self._judge(observed, dry_run, gate)
+        judged = self._judge(observed, dry_run, gate, roles)
         remediation = self._act(observed, judged, gate)
         return self._remember(observed, judged, remediation, dry_run, gate)
 
@@ -352,8 +447,9 @@ class Sweeper:
         probe, trusts, sample_trusts, now = self._probe_and_verify(provider, scope, sweep_now)
         return Observed(provider, skip_tagged, record, history_error, probe, trusts, sample_trusts, now)
 
-    def _judge(self, observed: Observed, dry_run: bool, gate: WriteGate) -> Judged:
-        """The pure rules on what was observed: status and problems, what history keeps, what to write."""
+    def _judge(self, observed: Observed, dry_run: bool, gate: WriteGate, roles: RolesObserved | None = None) -> Judged:
+        """The pure rules on what was observed: status and problems, what history keeps, what to write; and who can
+        use the provider, once the sweep's roles are listed."""
         provider, record, probe, now = observed.provider, observed.record, observed.probe, observed.now
         trusts, sample_trusts = observed.trusts, observed.sample_trusts
         declared_private = has_true_tag(provider, PRIVATE_CA_TAG_KEY)
@@ -371,6 +467,13 @@ class Sweeper:
         )
         if continuity:
             assessment = replace(assessment, problems=tuple(map(memory.worded_as_continuity, assessment.problems)))
+        posture = None if roles is None else judge_posture(provider, roles.seen(gate.seconds_left()))
+        # A posture problem that needs a person is news once per role and statement (memory.reminder_due).
+        posture_news = tuple(
+            news_key(problem)
+            for problem in (posture.problems if posture else ())
+            if severity_of(problem.code, problem.severity) in ("critical", "warning")
+        )
         chains_seen, complete = memory.observed_chains(probe, trusts, sample_trusts, now)
         observation = memory.Observation(
             now=now,
@@ -380,7 +483,7 @@ class Sweeper:
             chains=chains_seen,
             jwks_host=probe.jwks_uri and _host_of(str(probe.jwks_uri)),
             complete=complete,
-            problem_codes=tuple(p.code for p in assessment.problems if p.status is not Status.OK),
+            problem_codes=tuple(p.code for p in assessment.problems if p.status is not Status.OK) + posture_news,
             expiry_days_left=assessment.nearest_expiry.days_left if assessment.nearest_expiry else None,
             skip_tagged=observed.skip_tagged,
         )
@@ -398,7 +501,7 @@ class Sweeper:
             write_window=self.write_window_seconds,
             hold=f"tagged {SKIP_TAG_KEY}=true" if observed.skip_tagged else None,
         )
-        return Judged(assessment, observation, prune, decision)
+        return Judged(assessment, observation, prune, decision, posture)
 
     def _act(self, observed: Observed, judged: Judged, gate: WriteGate) -> Remediation:
         """The decision carried out: a write through the IAM write protocol, or what was decided instead."""
@@ -432,7 +535,7 @@ class Sweeper:
             url=provider.url,
             status=Status.SKIPPED if healthy_but_held else assessment.status,
             action=remediation.action,
-            problems=assessment.problems,
+            problems=assessment.problems + (judged.posture.problems if judged.posture else ()),
             thumbprints_before=before,
             thumbprints_after=remediation.after,
             hosts=tuple(
@@ -450,6 +553,7 @@ class Sweeper:
             nearest_expiry=assessment.nearest_expiry,
             history=history,
             receipt=receipt,
+            trusted_by=judged.posture.trusted_by if judged.posture else None,
         )
 
     def _probe_and_verify(

@@ -24,6 +24,7 @@ from thumbprint_remediator.contract.names import SECURITY_HUB_PRODUCT_ARN_PATTER
 from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.errors import ChannelError
 from thumbprint_remediator.domain.models import Endpoint
+from thumbprint_remediator.domain.posture import POSTURE_CODES, POSTURE_INCOMPLETE, severity_of
 from thumbprint_remediator.domain.status import Status
 from thumbprint_remediator.domain.views import FindingView, HostView, ProblemView, Report, SecurityHubOutcome
 
@@ -53,6 +54,11 @@ INSTANCE_FIELD: Final = f"{SERVICE_NAME}/instance"
 UNKNOWN_SEVERITY: Final = "MEDIUM"
 # A stale list where IAM relies on the thumbprint (private CA, TLS 1.3 only) breaks federation outright.
 STALE_REQUIRED_SEVERITY: Final = "HIGH"
+# Who can use a provider (posture): a role any identity of a shared issuer can assume is critical.
+POSTURE_HUB_SEVERITY: Final = {"critical": "CRITICAL", "warning": "MEDIUM"}
+POSTURE_FINDING_TYPE: Final = "Software and Configuration Checks/AWS Security Best Practices/IAM OIDC role trust"
+# The provider a posture finding is about (its first resource is the role).
+PROVIDER_FIELD: Final = f"{SERVICE_NAME}/provider"
 NOT_ENABLED_CODES: Final = frozenset({"InvalidAccessException", "ResourceNotFoundException"})
 
 
@@ -90,12 +96,45 @@ def finding_id(provider_arn: str, code: str, host: str | None, instance: str | N
 
 def active_findings(report: Report, target: HubTarget, now: datetime) -> list[dict[str, Any]]:
     """An ASFF finding for every problem (not a note) of every provider in the report."""
-    return [
-        _asff(finding, problem, target, now)
-        for finding in report.findings
-        for problem in finding.problems
-        if problem.status is not Status.OK
-    ]
+    findings = []
+    for finding in report.findings:
+        for problem in finding.problems:
+            if problem.code in POSTURE_CODES:
+                if severity_of(problem.code, _severity(problem)) in POSTURE_HUB_SEVERITY:
+                    findings.append(posture_asff(finding, problem, target, now))
+                continue
+            if problem.status is not Status.OK:
+                findings.append(_asff(finding, problem, target, now))
+    return findings
+
+
+def _severity(problem: ProblemView) -> str | None:
+    return None if problem.severity is UNSET else problem.severity
+
+
+def posture_asff(finding: FindingView, problem: ProblemView, target: HubTarget, now: datetime) -> dict[str, Any]:
+    """A posture problem's finding: one per role (and statement) and problem, the role as its resource (AwsIamRole)
+    and the provider beside it; critical or warning only (notes such as an unused provider are not findings)."""
+    asff = _asff(finding, problem, target, now)
+    severity = str(severity_of(problem.code, _severity(problem)))
+    label = POSTURE_HUB_SEVERITY[severity]
+    instance = problem.instance or ""
+    role_arn = instance.split(" ", 1)[0] if instance.startswith("arn:") else ""
+    provider = asff["Resources"][0]
+    role = {"Type": "AwsIamRole", "Id": role_arn, "Partition": target.partition, "Region": target.region}
+    asff.update(
+        {
+            "Severity": {"Label": label, "Original": severity},
+            "Types": [POSTURE_FINDING_TYPE],
+            "FindingProviderFields": {
+                "Severity": {"Label": label, "Original": severity},
+                "Types": [POSTURE_FINDING_TYPE],
+            },
+            "Resources": [role, provider] if role_arn else [provider],
+            "ProductFields": {**asff.get("ProductFields", {}), PROVIDER_FIELD: finding.arn},
+        }
+    )
+    return asff
 
 
 def _asff(finding: FindingView, problem: ProblemView, target: HubTarget, now: datetime) -> dict[str, Any]:
@@ -194,6 +233,8 @@ class Evidence:
     hosts: frozenset[str]  # hosts whose chain was judged, with nothing there the sweep could not look at
     tried: frozenset[str]  # every host the sweep tried
     unseen: frozenset[tuple[str, str]]  # (host, instance): a backend address that did not answer with a chain
+    # Who can use the provider was judged on every role of the account (posture on, the listing complete).
+    posture: bool = False
 
     def shows_gone(self, host: str | None, instance: str | None) -> bool:
         """Whether a problem on `host` (about `instance`) that this sweep did not report again is gone."""
@@ -224,6 +265,8 @@ def evidence_of(finding: FindingView) -> Evidence:
         hosts=frozenset(presented - blind),
         tried=frozenset(_host_name(host) for host in hosts),
         unseen=frozenset(unseen),
+        posture=finding.trusted_by is not UNSET
+        and not any(problem.code == POSTURE_INCOMPLETE for problem in finding.problems),
     )
 
 
@@ -256,13 +299,16 @@ def plan_imports(
 
 
 def _shown_gone(old: Mapping[str, Any], covered: Collection[str] | None, evidence: Mapping[str, Evidence]) -> bool:
-    resource = (old.get("Resources") or [{}])[0].get("Id")
+    fields = old.get("ProductFields") or {}
+    # A posture finding's first resource is the role: its provider is named in its fields.
+    resource = fields.get(PROVIDER_FIELD) or (old.get("Resources") or [{}])[0].get("Id")
     if covered is not None and resource not in covered:
         return False
     proof = evidence.get(str(resource))
     if proof is None:  # not in the report: a full sweep no longer finds it in IAM; a partial one never looked
         return covered is None
-    fields = old.get("ProductFields") or {}
+    if fields.get(PROBLEM_FIELD) in POSTURE_CODES:
+        return proof.posture  # judged again, with every role read, and not found
     return proof.shows_gone(fields.get(HOST_FIELD) or None, fields.get(INSTANCE_FIELD) or None)
 
 

@@ -22,6 +22,7 @@ from thumbprint_remediator.app.runtime import build_sweeper
 from thumbprint_remediator.app.settings import Settings
 from thumbprint_remediator.aws.clients import Clients
 from thumbprint_remediator.aws.inventory import IamOidcProviders
+from thumbprint_remediator.aws.roles import IamRoles
 from thumbprint_remediator.cli.aws import (
     IAM_DEFAULT_REGION,
     SetupError,
@@ -35,7 +36,7 @@ from thumbprint_remediator.cli.aws import (
 from thumbprint_remediator.cli.configuration import SettingFlag, checked, settings_for
 from thumbprint_remediator.cli.output import add_output_options
 from thumbprint_remediator.cli.providers import provider_argument, require_in_scope, select, sweep_request
-from thumbprint_remediator.cli.table import findings_table, problems_list, summary_line, use_colour
+from thumbprint_remediator.cli.table import findings_table, posture_list, problems_list, summary_line, use_colour
 from thumbprint_remediator.contract.names import (
     ENV_EXPIRY_WARNING_DAYS,
     ENV_EXTRA_CA_BUNDLE,
@@ -191,7 +192,9 @@ def sweep(arguments: argparse.Namespace) -> Report:
     if role is not None:
         # As the function sweeps a member account: IAM through the role; history and the topic stay yours.
         member = Clients(assume(session, caller, role, arguments.external_id))
-        sweeper = replace(sweeper, inventory=IamOidcProviders(client=member.iam(), write_client=member.iam_writer()))
+        inventory = IamOidcProviders(client=member.iam(), write_client=member.iam_writer())
+        roles = IamRoles(client=member.iam()) if sweeper.roles is not None else None
+        sweeper = replace(sweeper, inventory=inventory, roles=roles)
     if request.providers:
         select(sweeper.inventory.list_arns(), request.providers, account=account)
     progress = Progress(enabled=sys.stderr.isatty() and arguments.output != "json")
@@ -214,6 +217,10 @@ def print_report(report: Report, as_json: bool) -> None:
     problems = problems_list(report)
     if problems:
         print(problems)
+        print()
+    posture = posture_list(report)
+    if posture:
+        print(posture)
         print()
     print(summary_line(report))
     if report.dry_run and report.summary.would_update:

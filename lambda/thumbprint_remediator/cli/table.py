@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
+from msgspec import UnsetType
+
 from thumbprint_remediator.domain.report import needs_attention
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.domain.untrusted import ELLIPSIS, FIELD_LIMIT, LINE_LIMIT, server_text
@@ -117,6 +119,37 @@ def problems_list(report: Report) -> str:
         for problem in shown:
             lines.append(f"  - {_shown(problem.message, LINE_LIMIT)}")
             lines.append(f"    what to do: {_shown(problem.remedy, LINE_LIMIT)}")
+    return "\n".join(lines)
+
+
+def posture_list(report: Report) -> str:
+    """Who can use each provider (posture on): every judged statement, critical first, with its reason and the
+    condition to write instead; then the posture notes (an unused provider, a listing cut short). Empty when
+    posture was off."""
+    posture = report.posture
+    if isinstance(posture, UnsetType):
+        return ""
+    listed = f"{plural(posture.roles, 'role')} read in {plural(posture.calls, 'ListRoles call')}"
+    lines = [f"Who can use each provider ({listed}, {posture.duration_ms} ms):"]
+    for problem in posture.problems:
+        lines.append(f"  account: {_shown(problem.message, LINE_LIMIT)}")
+    for finding in report.findings:
+        verdicts = finding.trusted_by
+        if isinstance(verdicts, UnsetType):
+            continue
+        notes = [problem for problem in finding.problems if problem.severity == "info"]
+        if not verdicts and not notes:
+            continue
+        lines.append(f"{_shown(finding.url)}")
+        for verdict in verdicts:
+            role = verdict.role_arn.rsplit("/", 1)[-1]
+            lines.append(
+                f"  {verdict.verdict:<8} role {_shown(role)}, statement {_shown(verdict.statement)}: "
+                f"{_shown(verdict.reason, LINE_LIMIT)}"
+            )
+            if verdict.suggestion:
+                lines.append(f"           write instead: {_shown(verdict.suggestion, LINE_LIMIT)}")
+        lines.extend(f"  note: {_shown(problem.message, LINE_LIMIT)}" for problem in notes)
     return "\n".join(lines)
 
 

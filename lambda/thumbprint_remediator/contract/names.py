@@ -18,6 +18,7 @@ ENV_MAX_WORKERS: Final = "MAX_WORKERS"
 # Channels beyond the e-mail: each switched by its own variable.
 ENV_FINDING_EVENTS: Final = "FINDING_EVENTS"
 ENV_SECURITY_HUB: Final = "SECURITY_HUB"
+ENV_POSTURE: Final = "POSTURE"
 # The function's own role: CloudTrail events whose session was issued by it are the tool's own changes.
 ENV_FUNCTION_ROLE_ARN: Final = "FUNCTION_ROLE_ARN"
 # Backend sampling: addresses (A and AAAA) captured per endpoint, and extra handshakes per address.

@@ -32,7 +32,7 @@ Resource = Literal[
 ]
 # What part of a deployment an adapter serves: a deployment grants the actions of the features it switches on.
 Feature = Literal[
-    "sweep", "alerts", "history", "finding_events", "security_hub", "config_rule", "organization", "posture"
+    "sweep", "alerts", "history", "finding_events", "security_hub", "config_rule", "organization", "posture", "eks"
 ]
 _ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
 
@@ -64,8 +64,8 @@ ADAPTER_FEATURES: Final[Mapping[str, Feature]] = {
     "config_rule": "config_rule",
     "accounts": "organization",
     "org_store": "organization",
-    "roles": "posture",  # who can use each provider (issue 22): not yet called by the sweep, so granted by no stack
-    "eks": "posture",  # dead EKS providers (issue 22): likewise not yet called by the sweep
+    "roles": "posture",  # who can use each provider (issue 22): granted unless `-c posture=false`
+    "eks": "eks",  # dead EKS providers (issue 22): not yet called by the sweep, so granted by no stack
 }
 
 
@@ -151,6 +151,7 @@ _GRANTS: Final[Mapping[str, tuple[tuple[str, Resource], ...]]] = {
     "ASSUME_ROLE_ACTIONS": (("accounts", "member-roles"),),
     "ORGANIZATION_READ_ACTIONS": (("accounts", "any"),),
     "ORGANIZATION_STORE_ACTIONS": (("org_store", "organization-objects"),),
+    "POSTURE_ACTIONS": (("roles", "any"),),
 }
 if TYPE_CHECKING:  # what __getattr__ answers, for the type checker
     import ast
@@ -167,6 +168,7 @@ if TYPE_CHECKING:  # what __getattr__ answers, for the type checker
     ASSUME_ROLE_ACTIONS: tuple[str, ...]
     ORGANIZATION_READ_ACTIONS: tuple[str, ...]
     ORGANIZATION_STORE_ACTIONS: tuple[str, ...]
+    POSTURE_ACTIONS: tuple[str, ...]
 
 
 def __getattr__(name: str) -> tuple[str, ...]:

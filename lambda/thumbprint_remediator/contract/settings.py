@@ -28,6 +28,7 @@ from thumbprint_remediator.contract.names import (
     ENV_LOG_GROUP_NAME,
     ENV_MAX_WORKERS,
     ENV_NOTIFY_ON,
+    ENV_POSTURE,
     ENV_PRUNE_AFTER_DAYS,
     ENV_READ_TIMEOUT,
     ENV_REMEMBER_CHAINS_DAYS,
@@ -211,6 +212,16 @@ SECURITY_HUB: Final = Setting(
     default=False,
     help="One Security Hub finding per provider and problem",
 )
+POSTURE: Final = Setting(
+    name="posture",
+    env=ENV_POSTURE,
+    context="posture",
+    default=True,
+    help=(
+        "Who can use each provider: one `iam:ListRoles` pass per sweep judges every role that trusts a provider "
+        "(`trusted_by`, the posture problems); `false` neither grants nor calls it"
+    ),
+)
 CONFIG_RULE: Final = Setting(
     name="config_rule",
     context="configRule",
@@ -354,6 +365,7 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     FINDING_EVENTS,
     CHANGE_CHECK,
     SECURITY_HUB,
+    POSTURE,
     CONFIG_RULE,
     HISTORY,
     REGION,

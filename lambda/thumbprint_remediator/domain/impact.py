@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from thumbprint_remediator.domain.memory import drift_added
+from thumbprint_remediator.domain.posture import TRUST_CRITICAL, severity_of
 from thumbprint_remediator.domain.status import Action, Status
 
 # The problem the immediate check adds when someone other than the tool changed a provider.
@@ -80,8 +81,55 @@ class FindingImpact:
     widened: Widened | None = None
 
 
-def judge(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) -> FindingImpact:  # noqa: PLR0911 - a row each
-    """The impact of `finding`. `change`: the report's CloudTrail change (an immediate check), naming who."""
+def judge(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) -> FindingImpact:
+    """The impact of `finding`: its thumbprints' (below), raised by who can use the provider. A critical posture
+    problem (any identity of a shared issuer can assume a role) makes the finding critical, a warning one makes a
+    healthy or fixed finding a warning; the thumbprint's own why is kept where it is as serious. `change`: the
+    report's CloudTrail change (an immediate check), naming who."""
+    impact = thumbprint_impact(finding, change)
+    posture = posture_impact(finding)
+    if posture is not None and posture.level.rank < impact.level.rank:
+        return FindingImpact(posture.level, posture.why, impact.widened)
+    return impact
+
+
+def posture_impact(finding: Mapping[str, Any]) -> FindingImpact | None:
+    """The impact of the finding's open posture problems alone (None without one): critical or warning, with a
+    why naming the first role concerned."""
+    problems = open_posture(finding)
+    if not problems:
+        return None
+    critical = [problem for severity, problem in problems if severity == "critical"]
+    level = Impact.CRITICAL if critical else Impact.WARNING
+    first = (critical or [problems[0][1]])[0]
+    verdicts = [v for v in _mappings(finding.get("trusted_by")) if v.get("verdict") == level.value]
+    if verdicts and _code(first) in (TRUST_CRITICAL, "trust_warning"):
+        verdict = verdicts[0]
+        role = str(verdict.get("role_arn", "")).rsplit("/", 1)[-1]
+        reason = str(verdict.get("reason", ""))
+        named = f" role {role}" if reason.endswith("assume") else f" (role {role})"
+        more = f"; {len(verdicts) - 1} more statements like it" if len(verdicts) > 1 else ""
+        return FindingImpact(level, f"{reason}{named}, statement {verdict.get('statement')}{more}")
+    if isinstance(first, Mapping):
+        return FindingImpact(level, str(first.get("message", _code(first))))
+    return FindingImpact(level, f"who can use this provider: {_code(first).replace('_', ' ')}")
+
+
+def open_posture(finding: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The finding's posture problems that need a person (critical, then warning), each with its severity: a full
+    finding's problem objects, or a compact finding's codes."""
+    found = []
+    for problem in finding.get("problems") or ():
+        severity = severity_of(_code(problem), problem.get("severity") if isinstance(problem, Mapping) else None)
+        if severity in ("critical", "warning"):
+            found.append((severity, problem))
+    return sorted(found, key=lambda pair: 0 if pair[0] == "critical" else 1)
+
+
+def thumbprint_impact(  # noqa: PLR0911 - a row each
+    finding: Mapping[str, Any], change: Mapping[str, Any] | None = None
+) -> FindingImpact:
+    """The impact of `finding`'s thumbprints and certificates. `change`: the report's CloudTrail change."""
     status, action = Status(finding["status"]), Action(finding["action"])
     reliance = str(finding.get("thumbprint_reliance") or "unknown")
     if status.critical:

@@ -12,9 +12,10 @@ from typing import Any, Final, TypeVar, cast
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE
+from thumbprint_remediator.domain.impact import OUTSIDE_CHANGE_CODE, open_posture
 from thumbprint_remediator.domain.memory import Receipt
 from thumbprint_remediator.domain.models import CertificateInfo, ChainSample, HostCapture, TrustResult
+from thumbprint_remediator.domain.posture import TrustVerdict, severity_of
 from thumbprint_remediator.domain.rules import Expiry, Problem, Reliance, days_left
 from thumbprint_remediator.domain.status import COUNTED_ACTIONS, Action, Status
 from thumbprint_remediator.domain.untrusted import TEXT_LIMIT, server_text
@@ -35,9 +36,11 @@ from thumbprint_remediator.domain.views import (
     SampleView,
     Summary,
     ToldMark,
+    TrustedByView,
 )
 
 ReportT = TypeVar("ReportT", Report, OrganizationReport)
+_OPEN_SEVERITY = ("critical", "warning")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Finding:
     nearest_expiry: Expiry | None = None
     # With a history table: what history says of this sweep (memory.py); None when the sweep is stateless.
     history: FindingHistory | None = None
+    # Who can use the provider (domain/posture), critical first; None when posture is off or was not judged.
+    trusted_by: tuple[TrustVerdict, ...] | None = None
     # Marks this finding's news told once an alert carrying it is delivered (never part of the report).
     receipt: Receipt | None = field(default=None, compare=False, repr=False)
 
@@ -87,6 +92,9 @@ class Finding:
             hosts=list(self.hosts),
             error=self.error,
             history=UNSET if self.history is None else self.history,
+            trusted_by=UNSET
+            if self.trusted_by is None
+            else [TrustedByView(**msgspec.structs.asdict(verdict)) for verdict in self.trusted_by],
         )
 
 
@@ -107,13 +115,19 @@ def needs_attention(finding: FindingView | CompactFinding) -> bool:
     change since the last sweep (drift included) or holds changes no delivered alert carried yet, or someone
     else changed the provider."""
     if isinstance(finding, CompactFinding):
-        return not finding.status.healthy or finding.action is not Action.NONE or bool(finding.changes)
+        return (
+            not finding.status.healthy
+            or finding.action is not Action.NONE
+            or bool(finding.changes)
+            or any(severity_of(code) in _OPEN_SEVERITY for code in finding.problems)
+        )
     history = finding.history
     return (
         not finding.status.healthy
         or finding.action is not Action.NONE
         or (not isinstance(history, UnsetType) and bool(history.since_last_sweep or history.untold))
         or any(problem.code == OUTSIDE_CHANGE_CODE for problem in finding.problems)
+        or any(problem.severity in _OPEN_SEVERITY for problem in finding.problems)
     )
 
 
@@ -127,6 +141,7 @@ def tree_needs_attention(finding: Mapping[str, Any]) -> bool:
         or bool(history.get("untold"))
         or bool(finding.get("changes"))  # a compact finding carries them itself
         or any(problem.get("code") == OUTSIDE_CHANGE_CODE for problem in finding.get("problems", ()))
+        or bool(open_posture(finding))
     )
 
 
@@ -329,7 +344,12 @@ def compact_finding(finding: FindingView) -> CompactFinding:
         action=finding.action,
         thumbprints_before=finding.thumbprints_before,
         thumbprints_after=finding.thumbprints_after,
-        problems=[problem.code for problem in finding.problems if problem.status is not Status.OK],
+        # Posture problems are "ok" for the thumbprint status: the open ones are carried by their severity.
+        problems=[
+            problem.code
+            for problem in finding.problems
+            if problem.status is not Status.OK or problem.severity in _OPEN_SEVERITY
+        ],
         days_to_expiry=None if finding.nearest_expiry is None else finding.nearest_expiry.days_left,
         error=finding.error,
         thumbprint_reliance=finding.thumbprint_reliance,
@@ -352,7 +372,10 @@ def tree_compact_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
         "problems": [
             problem if isinstance(problem, str) else problem["code"]
             for problem in finding.get("problems", [])
-            if isinstance(problem, str) or problem.get("status") != Status.OK
+            # Posture problems are "ok" for the thumbprint status: the open ones are carried by their severity.
+            if isinstance(problem, str)
+            or problem.get("status") != Status.OK
+            or problem.get("severity") in _OPEN_SEVERITY
         ],
         "days_to_expiry": days,
         "error": finding.get("error"),

@@ -56,9 +56,11 @@ class Problem:
     remedy: str
     endpoint: str | None = None
     instance: str | None = None  # a certificate's SHA-1 or a backend's address; None: one per code and endpoint
+    # Posture problems only (domain/posture): critical, warning or info; they imply no thumbprint status.
+    severity: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
-        return {
+        entry = {
             "code": self.code,
             "status": self.status,
             "message": self.message,
@@ -66,6 +68,9 @@ class Problem:
             "host": self.endpoint,
             "instance": self.instance,
         }
+        if self.severity is not None:
+            entry["severity"] = self.severity
+        return entry
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,22 @@ class ProblemView(View, frozen=True, kw_only=True):
     # What tells it from other problems of its code on its host: the SHA-1 of the certificate it is about, or the
     # backend's address; None where a code is raised once per host. Defaulted: reports from before it still decode.
     instance: str | None = None
+    # Posture problems only (trust_critical, trust_warning, provider_unused, ...): how serious, since their status
+    # is "ok" (they imply no thumbprint status). Absent from every other problem.
+    severity: Literal["critical", "warning", "info"] | UnsetType = UNSET
+
+
+class TrustedByView(View, frozen=True, kw_only=True):
+    """One trust-policy statement that lets the provider's tokens assume a role, judged (domain/posture):
+    `critical` (any identity of a shared issuer, or any service account of the cluster), `warning` (one tenant, but
+    broader than one repository/project/workspace/service account), `ok`, or `unusable` (no token can match).
+    `statement` is the Sid, or `#<index>` (0-based) without one; `suggestion` a condition to write instead."""
+
+    role_arn: str
+    verdict: Literal["critical", "warning", "ok", "unusable"]
+    statement: str
+    reason: str
+    suggestion: str
 
 
 class ExpiryView(View, frozen=True, kw_only=True):
@@ -152,6 +168,8 @@ class FindingView(View, frozen=True, kw_only=True):
     hosts: list[HostView]
     error: str | None
     history: FindingHistory | UnsetType = UNSET  # only when the sweep has a history table
+    # Who can use the provider, critical first: only when posture is on (POSTURE, `-c posture=false` turns it off).
+    trusted_by: list[TrustedByView] | UnsetType = UNSET
 
 
 class Summary(View, frozen=True, kw_only=True):
@@ -253,6 +271,18 @@ class TrimNote(View, frozen=True, kw_only=True):
     accounts_omitted: int | UnsetType = UNSET  # the organization's: accounts left out
 
 
+class PostureSummary(View, frozen=True, kw_only=True):
+    """The sweep's one ListRoles pass, shared by every provider's `trusted_by`, and the account-level posture
+    problems (provider_quota)."""
+
+    roles: int  # roles read
+    complete: bool  # every role of the account was read
+    failure: str | None  # why not
+    calls: int  # ListRoles calls made
+    duration_ms: int
+    problems: list[ProblemView]
+
+
 class Report(View, frozen=True, kw_only=True):
     """One account's sweep."""
 
@@ -272,6 +302,7 @@ class Report(View, frozen=True, kw_only=True):
     change: ChangeView | UnsetType = UNSET  # immediate checks only
     checked: bool | UnsetType = UNSET  # immediate checks only
     trimmed: TrimNote | UnsetType = UNSET  # only in an alert's JSON form that had to be trimmed
+    posture: PostureSummary | UnsetType = UNSET  # only when posture is on and the sweep listed the roles
 
 
 class ChangeNotChecked(View, frozen=True, kw_only=True):

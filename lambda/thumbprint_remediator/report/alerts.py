@@ -23,6 +23,7 @@ from thumbprint_remediator.domain.impact import (
     FindingImpact,
     Impact,
     judge,
+    open_posture,
     stale_left_open,
     worst,
 )
@@ -46,9 +47,13 @@ JSON_FORMS: Final = ("sqs", "lambda", "https", "email-json")
 _LABEL_ORDER: tuple[str, ...] = (
     *ATTENTION_ORDER[: ATTENTION_ORDER.index(Action.BLOCKED) + 1],
     "trust_widened",
+    "critical_trust",  # thumbprints healthy, but a role trusts the provider too broadly (posture)
     *ATTENTION_ORDER[ATTENTION_ORDER.index(Action.BLOCKED) + 1 :],
+    "broad_trust",
     "changed",
 )
+# The posture section of a provider's block lists this many judged statements, critical first, then "and N more".
+POSTURE_LINES: Final = 5
 # The organization's alert names at most this many accounts needing attention; the stored report has every account.
 ALERT_ACCOUNTS = 50
 _ALERT_HEALTHY_NAMED = 20
@@ -554,6 +559,7 @@ def _open_block(
         # A missing pin's severity line already says what IAM relies on.
         told = stale_left_open(finding) or impact.widened is not None
         block.extend(_full_lines(finding, reliance_told=told, widened=impact.widened is not None))
+        block.extend(posture_lines(finding))
     if finding.get("error"):
         block.append(f"  Error: {show(finding['error'])}")
     block.extend(_history_lines(finding.get("history"), news))
@@ -580,6 +586,43 @@ def _done_block(finding: Mapping[str, Any], news: str | None) -> list[str]:
     block.extend(_history_lines(finding.get("history"), news))
     block.append("")
     return block
+
+
+def posture_lines(finding: Mapping[str, Any], limit: int = POSTURE_LINES) -> list[str]:
+    """Who can use the provider, where it needs a person: each critical, then warning, statement with its role,
+    reason and the condition to write instead (at most `limit`, then "and N more"); then the other open posture
+    problems (an audience no client ID satisfies, the quota) with what to do. Nothing when all is well."""
+    verdicts = [
+        verdict
+        for verdict in finding.get("trusted_by") or ()
+        if isinstance(verdict, Mapping) and verdict.get("verdict") in ("critical", "warning")
+    ]
+    others = [
+        problem
+        for _, problem in open_posture(finding)
+        if isinstance(problem, Mapping) and problem.get("code") not in ("trust_critical", "trust_warning")
+    ]
+    if not verdicts and not others:
+        return []
+    counts = Counter(str(verdict["verdict"]) for verdict in verdicts)
+    named = ", ".join(f"{counts[level]} {level}" for level in ("critical", "warning") if counts.get(level))
+    lines = [f"  Who can use it ({named or 'see below'}):"]
+    for verdict in verdicts[:limit]:
+        role = show(str(verdict.get("role_arn", "")).rsplit("/", 1)[-1], FIELD_LIMIT)
+        lines.append(
+            f"  - {show(verdict['verdict'], FIELD_LIMIT).upper()} role {role}, statement "
+            f"{show(verdict.get('statement'), FIELD_LIMIT)}: {show(verdict.get('reason'))}"
+        )
+        lines.append(f"    Role: {show(verdict.get('role_arn'))}")
+        if verdict.get("suggestion"):
+            lines.append(f"    Write instead: {show(verdict['suggestion'])}")
+    if len(verdicts) > limit:
+        lines.append(f"  ... and {len(verdicts) - limit} more (the JSON form's trusted_by has every statement)")
+    for problem in others:
+        lines.append(f"  - {show(problem.get('message'))}")
+        if problem.get("remedy"):
+            lines.append(f"    What to do: {show(problem['remedy'])}")
+    return lines
 
 
 def _thumbprints_line(finding: Mapping[str, Any]) -> str:
@@ -842,6 +885,9 @@ def _label(finding: Mapping[str, Any], change: Mapping[str, Any] | None = None) 
     impact = judge(finding, change)
     if impact.widened is not None and impact.level is Impact.CRITICAL and action == Action.NONE:
         return "trust_widened"
+    posture = open_posture(finding)
+    if posture and action == "none" and Status(finding["status"]).healthy:
+        return "critical_trust" if posture[0][0] == "critical" else "broad_trust"
     history = finding.get("history") or {}
     if (
         action == Action.NONE
