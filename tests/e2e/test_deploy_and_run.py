@@ -68,6 +68,7 @@ from thumbprint_remediator.contract.names import (
     ENV_HISTORY_TABLE,
     ENV_LOG_GROUP_NAME,
     ENV_NOTIFY_ON,
+    ENV_POSTURE,
     ENV_POWERTOOLS_METRICS_NAMESPACE,
     ENV_POWERTOOLS_SERVICE_NAME,
     ENV_SECURITY_HUB,
@@ -194,6 +195,7 @@ def test_cdk_deploy_then_the_deployed_package_fixes_stale_providers_and_destroy_
         ENV_EXTRA_CA_BUNDLE: f"{TASK_ROOT}/{EXTRA_CA_BUNDLE_NAME}",
         ENV_FINDING_EVENTS: "true",
         ENV_SECURITY_HUB: "true",
+        ENV_POSTURE: "true",  # who can use each provider: on by default, so the deployed role may list roles
         ENV_FUNCTION_ROLE_ARN: configuration["Role"],
         ENV_HISTORY_TABLE: history_table,
         ENV_POWERTOOLS_SERVICE_NAME: SERVICE_NAME,

@@ -16,6 +16,7 @@ from thumbprint_remediator.contract.names import (
     ENV_HISTORY_TABLE,
     ENV_LOG_GROUP_NAME,
     ENV_NOTIFY_ON,
+    ENV_POSTURE,
     ENV_POWERTOOLS_METRICS_NAMESPACE,
     ENV_POWERTOOLS_SERVICE_NAME,
     ENV_SECURITY_HUB,
@@ -139,6 +140,7 @@ def test_environment_uses_only_names_from_the_contract(default_stack: Synthesize
         ENV_NOTIFY_ON: "changes",
         ENV_FINDING_EVENTS: "true",  # events for routing: on by default
         ENV_SECURITY_HUB: "false",
+        ENV_POSTURE: "true",  # who can use each provider: on by default
         ENV_HISTORY_TABLE: {"Ref": default_stack.logical_id("AWS::DynamoDB::Table")},  # on by default
         ENV_STACK_NAME: STACK_NAME,
         ENV_DASHBOARD_NAME: {"Fn::Join": ["", [f"{STACK_NAME}-", REGION]]},

@@ -9,7 +9,7 @@ import pytest
 
 from tests.declared_permissions import declared_by, declared_on
 from tests.infra.synthesis import Synthesized
-from thumbprint_remediator.aws import finding_events, history, inventory, publisher
+from thumbprint_remediator.aws import finding_events, history, inventory, publisher, roles
 
 pytestmark = pytest.mark.xdist_group("cdk-assertions")
 
@@ -46,8 +46,8 @@ def test_oidc_provider_actions_are_scoped_to_oidc_providers_of_this_account(defa
     assert _actions(scoped) == declared_on(inventory, "oidc-providers")
     assert scoped["Resource"] == {"Fn::Join": ["", ["arn:", PARTITION, ":iam::", ACCOUNT, ":oidc-provider/*"]]}
     assert "Condition" not in scoped
-    # IAM has no resource type for listing: "*" is all it accepts.
-    assert _actions(listing) == declared_on(inventory, "any")
+    # IAM has no resource type for listing: "*" is all it accepts (the providers, and the roles posture judges).
+    assert _actions(listing) == sorted(declared_on(inventory, "any") + declared_on(roles, "any"))
     assert listing["Resource"] == "*"
 
 
@@ -102,8 +102,8 @@ def test_role_grants_exactly_these_actions_and_nothing_else(default_stack: Synth
     )
 
     assert granted == {
-        # events for routing and the history table: on by default
-        *declared_by(inventory, publisher, finding_events, history),
+        # events for routing, the history table and posture (iam:ListRoles): on by default
+        *declared_by(inventory, publisher, finding_events, history, roles),
         "sqs:SendMessage",  # the dead-letter queue, which Lambda itself sends to with the role
         "kms:Decrypt",
         "kms:GenerateDataKey",

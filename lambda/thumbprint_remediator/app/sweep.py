@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
 from thumbprint_remediator.app.act import ThumbprintWrites, WriteGate
 from thumbprint_remediator.app.ports import (
     HistoryStore,
@@ -52,7 +50,7 @@ from thumbprint_remediator.domain.posture import (
     severity_of,
 )
 from thumbprint_remediator.domain.remediation import Remediation, Write, decide
-from thumbprint_remediator.domain.report import Finding, build_report, describe_host, finished
+from thumbprint_remediator.domain.report import Finding, build_report, describe_host, finished, problem_view
 from thumbprint_remediator.domain.rules import (
     Assessment,
     assess,
@@ -63,7 +61,7 @@ from thumbprint_remediator.domain.rules import (
     presented_chains,
 )
 from thumbprint_remediator.domain.status import Action, Status
-from thumbprint_remediator.domain.views import PostureSummary, ProblemView, Report, to_builtins
+from thumbprint_remediator.domain.views import PostureSummary, Report, to_builtins
 from thumbprint_remediator.report.alerts import render_alert
 
 
@@ -163,7 +161,7 @@ class RolesObserved:
             failure=(listing.failure if listing else "the roles were not listed before the sweep's deadline"),
             calls=listing.calls if listing else 0,
             duration_ms=round((ended - self._started) * 1000),
-            problems=[] if quota is None else [msgspec.convert(quota.to_dict(), ProblemView)],
+            problems=[] if quota is None else [problem_view(quota)],
         )
 
     def close(self) -> None:

@@ -31,6 +31,7 @@ from thumbprint_remediator.domain.views import (
     HistorySummary,
     HostView,
     OrganizationReport,
+    PostureSeverity,
     ProblemView,
     Report,
     SampleView,
@@ -107,6 +108,7 @@ def problem_view(problem: Problem) -> ProblemView:
         remedy=problem.remedy,
         host=problem.endpoint,
         instance=problem.instance,
+        severity=UNSET if problem.severity is None else cast(PostureSeverity, problem.severity),
     )
 
 

@@ -32,6 +32,10 @@ class View(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
 
 # --- a sweep report ---------------------------------------------------------------------------------------------
+# How serious a posture problem is (domain/posture): thumbprint problems carry none.
+PostureSeverity = Literal["critical", "warning", "info"]
+
+
 class ProblemView(View, frozen=True, kw_only=True):
     code: str
     status: Status  # the provider status this problem implies ("ok" for notes)
@@ -43,7 +47,7 @@ class ProblemView(View, frozen=True, kw_only=True):
     instance: str | None = None
     # Posture problems only (trust_critical, trust_warning, provider_unused, ...): how serious, since their status
     # is "ok" (they imply no thumbprint status). Absent from every other problem.
-    severity: Literal["critical", "warning", "info"] | UnsetType = UNSET
+    severity: PostureSeverity | UnsetType = UNSET
 
 
 class TrustedByView(View, frozen=True, kw_only=True):
