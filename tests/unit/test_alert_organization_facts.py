@@ -149,6 +149,13 @@ def test_the_healthy_line_names_twenty_and_counts_the_rest_from_the_summary() ->
     assert lines[-1] == f"Healthy accounts (22): {names} and 2 more."
 
 
+def test_without_a_view_the_healthy_line_still_names_twenty() -> None:
+    org = _org(*(_healthy(f"{n:012d}") for n in range(1, 23)))
+    lines = _lines(render_organization_alert(org).body)
+    names = ", ".join(f"{n:012d}" for n in range(1, 21))
+    assert lines[-1] == f"Healthy accounts (22): {names} and 2 more."
+
+
 def _crowded() -> dict[str, Any]:
     """60 accounts, each with 8 providers needing a write (more than the text has blocks for), and a healthy one;
     the first account's chain is intercepted, the most urgent."""
@@ -202,6 +209,16 @@ def test_accounts_beyond_the_blocks_without_a_view_are_listed_up_to_fifty_and_co
         f"{', '.join(rest[:ALERT_ACCOUNTS])} and {len(rest) - ALERT_ACCOUNTS} more"
     )
     assert lines[lines.index(line) + 1] == ""
+
+
+def test_a_few_accounts_beyond_the_blocks_are_all_listed_with_nothing_more_to_count() -> None:
+    org = _org(*(_failed(f"{n:012d}", message="denied " + "x" * 990) for n in range(1, 61)))
+    lines = _lines(render_organization_alert(org).body)
+    shown = sum(line.startswith("== Account ") for line in lines)
+    rest = [f"{n:012d}" for n in range(shown + 1, 61)]
+    assert 0 < len(rest) < ALERT_ACCOUNTS
+    (line,) = [line for line in lines if "more accounts need attention" in line]
+    assert line == f"... and {len(rest)} more accounts need attention (see the JSON form): {', '.join(rest)}"
 
 
 def test_accounts_left_out_of_the_view_are_counted_when_every_block_fits() -> None:
@@ -263,6 +280,10 @@ def test_a_json_form_too_big_for_sns_keeps_the_urgent_accounts_and_what_a_person
     # And the accounts kept are the most urgent, none healthy
     assert [entry["account"] for entry in accounts[:2]] == ["000000000002", "000000000001"]
     assert all(entry["state"] == "attention" for entry in accounts)
+    # And each account keeps the fields of the report's entry, its findings under `findings`
+    entry = next(entry for entry in org["accounts"] if entry["account"] == "000000000001")
+    assert set(accounts[1]) == set(entry)
+    assert len(accounts[1]["findings"]) == len(entry["findings"]) > 0
     assert (trimmed["summary"], trimmed["report_location"]) == (org["summary"], LOCATION)
     # And each finding keeps what a person acts on, with its problems by code
     first = accounts[1]["findings"][0]
