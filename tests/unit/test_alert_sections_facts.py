@@ -5,13 +5,14 @@ the providers that do not fit the 64 KB text: listed by URL, then counted, so no
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 from tests.unit import alert_scenes as scene
 from tests.unit.builders import NOW, sha1_of
 from thumbprint_remediator.domain.models import Trust
 from thumbprint_remediator.domain.report import Finding, build_report
-from thumbprint_remediator.domain.views import ChangeEntry, FindingHistory, to_builtins
+from thumbprint_remediator.domain.views import ChangeEntry, FindingHistory, UntoldEntry, to_builtins
 from thumbprint_remediator.report.alerts import TEXT_BUDGET, render_alert
 
 A, B = "a" * 40, "b" * 40
@@ -235,3 +236,52 @@ def test_when_every_url_fits_nothing_is_left_to_count() -> None:
     blocks, listed, left = _accounted(_section(lines, "ACT SOON: 120 warnings", "Healthy"), [f.url for f in warning])
     assert (blocks + listed, left) == (120, 0)
     assert blocks > 0 and listed > 0
+
+
+# --- the healthy line and what history has not told yet -----------------------------------------------------------
+def _healthy_lines(count: int) -> str:
+    body = render_alert(scene.report([scene.healthy(f"h{index:02d}.example") for index in range(count)])).body
+    return body.split("\n")[-1]
+
+
+def test_the_healthy_line_names_ten_and_counts_the_rest() -> None:
+    assert _healthy_lines(12) == f"Healthy (12): {', '.join(f'h{i:02d}.example' for i in range(10))} and 2 more."
+    assert _healthy_lines(11) == f"Healthy (11): {', '.join(f'h{i:02d}.example' for i in range(10))} and 1 more."
+    assert _healthy_lines(10) == f"Healthy (10): {', '.join(f'h{i:02d}.example' for i in range(10))}."
+
+
+def test_changes_no_alert_has_told_yet_are_told_with_when_they_were_seen() -> None:
+    # Given a healthy provider with a change an earlier sweep saw but no alert carried, and 3 older ones dropped
+    url = "untold.example"
+    history = FindingHistory(
+        state="on",
+        first_sweep=False,
+        since_last_sweep=[],
+        drift=False,
+        news=None,
+        untold=[
+            UntoldEntry(kind="new_chain", detail="a new chain was presented", observed_at="2026-11-27T06:00:00+00:00")
+        ],
+        untold_dropped=3,
+        placeholder_pins=[],
+        pruned=[],
+        prune_pending=[],
+    )
+    finding = scene.finding(
+        url, pinned=[scene.top(url)], capture=scene.host_capture(url, scene.chain_of(url)), history=history
+    )
+    block = _block(render_alert(scene.report([finding], history=True)).body, url)
+    assert block[-2:] == [
+        "  Not yet told (seen 2026-11-27 06:00 UTC by a sweep that sent no alert): a new chain was presented (new_chain)",
+        "  ... and 3 older changes not yet told (see history)",
+    ]
+
+
+def test_a_trimmed_json_form_names_the_sweep_whose_log_has_the_report() -> None:
+    warning = _many(scene.rotated(dry_run=True), 400, "warn")
+    trimmed = json.loads(render_alert(scene.report([*warning, scene.healthy()], dry_run=True)).report_json)
+    # Then without a known log group the note names the sweep only, and the healthy provider is left out
+    assert trimmed["trimmed"]["note"].endswith(f"the full report is in the function's log (sweep_id {scene.SWEEP_ID}).")
+    assert "log group" not in trimmed["trimmed"]["note"]
+    assert len(trimmed["findings"]) + trimmed["trimmed"]["findings_omitted"] == 400
+    assert [finding["url"] for finding in trimmed["findings"]] == [f.url for f in warning[: len(trimmed["findings"])]]
