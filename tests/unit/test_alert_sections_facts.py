@@ -18,10 +18,9 @@ from thumbprint_remediator.report.alerts import TEXT_BUDGET, render_alert
 A, B = "a" * 40, "b" * 40
 
 
-def _history(*changes: ChangeEntry, state: str = "on", reason: str | None = None) -> FindingHistory:
+def _history(*changes: ChangeEntry) -> FindingHistory:
     return FindingHistory(
-        state=state,
-        reason=reason,
+        state="on",
         first_sweep=False,
         since_last_sweep=list(changes),
         drift=any(change.kind == "drift" for change in changes),
@@ -49,7 +48,9 @@ def _unavailable(url: str = "nohistory.example") -> Finding:
         url,
         pinned=[scene.top(url)],
         capture=scene.host_capture(url, scene.chain_of(url)),
-        history=_history(state="unavailable", reason="history unavailable: the table was throttled"),
+        history=FindingHistory(
+            state="unavailable", reason="history unavailable for this provider: throttled", placeholder_pins=[]
+        ),
     )
 
 
@@ -223,7 +224,11 @@ def test_providers_beyond_the_text_are_listed_then_counted_in_each_section() -> 
     # Then each section accounts for each of its providers: a block, a listed URL, or counted
     now = _accounted(_section(lines, "ACT NOW: 300 critical", "ACT SOON"), [f.url for f in critical])
     soon = _accounted(_section(lines, "ACT SOON: 600 warnings", "Healthy"), [f.url for f in warning])
-    assert now[0] > 0 and now[2] > 0 and soon[1] > 0 and soon[2] > 0
+    # (both kinds of overflow happen: some blocks and some counted of the critical, some listed and counted after)
+    assert now[0] > 0
+    assert now[2] > 0
+    assert soon[1] > 0
+    assert soon[2] > 0
     # And the listing says what each is
     assert f"  [UNTRUSTED -> BLOCKED] {critical[-1].url}" not in lines
     assert any(re.fullmatch(r"  \[STALE -> WOULD_UPDATE\] warn-\d{4}\.example/q+", line) for line in lines)
@@ -235,7 +240,8 @@ def test_when_every_url_fits_nothing_is_left_to_count() -> None:
     lines = render_alert(scene.report(warning, dry_run=True)).body.split("\n")
     blocks, listed, left = _accounted(_section(lines, "ACT SOON: 120 warnings", "Healthy"), [f.url for f in warning])
     assert (blocks + listed, left) == (120, 0)
-    assert blocks > 0 and listed > 0
+    assert blocks > 0
+    assert listed > 0
 
 
 # --- the healthy line and what history has not told yet -----------------------------------------------------------
@@ -272,7 +278,8 @@ def test_changes_no_alert_has_told_yet_are_told_with_when_they_were_seen() -> No
     )
     block = _block(render_alert(scene.report([finding], history=True)).body, url)
     assert block[-2:] == [
-        "  Not yet told (seen 2026-11-27 06:00 UTC by a sweep that sent no alert): a new chain was presented (new_chain)",
+        "  Not yet told (seen 2026-11-27 06:00 UTC by a sweep that sent no alert): a new chain was presented "
+        "(new_chain)",
         "  ... and 3 older changes not yet told (see history)",
     ]
 
