@@ -403,7 +403,10 @@ def _header(
     mode = " (dry run: nothing was changed)" if report.get("dry_run") else ""
     critical, warning = len(by_level[Impact.CRITICAL]), len(by_level[Impact.WARNING])
     counts = (
-        [f"{critical + warning} need action ({critical} now, {warning} soon)"]
+        [
+            f"{critical + warning} {'needs' if critical + warning == 1 else 'need'} action "
+            f"({critical} now, {warning} soon)"
+        ]
         if critical + warning
         else ["nothing needs action"]
     )
@@ -415,7 +418,7 @@ def _header(
     total = sum(len(group) for group in by_level.values())
     return [
         f"OIDC thumbprint sweep of account {account}{where} at {_moment(report.get('started_at'))}{mode}.",
-        f"Severity: {level}. {total} providers checked: {', '.join(counts)}.",
+        f"Severity: {level}. {_count(total, 'provider')} checked: {', '.join(counts)}.",
         *_history_header(report.get("history")),
     ]
 
@@ -497,7 +500,14 @@ def _history_header(history: Mapping[str, Any] | None) -> list[str]:
     if not history.get("enabled"):
         return ["History is off (no HISTORY_TABLE): this sweep compared nothing with earlier sweeps."]
     unavailable = history.get("unavailable", 0)
-    return [f"History was unavailable for {unavailable} providers: they were swept statelessly."] if unavailable else []
+    return (
+        [
+            f"History was unavailable for {_count(unavailable, 'provider')}: "
+            f"{'it was' if unavailable == 1 else 'they were'} swept statelessly."
+        ]
+        if unavailable
+        else []
+    )
 
 
 def _common_news(findings: Sequence[Mapping[str, Any]]) -> str | None:
@@ -1053,7 +1063,7 @@ def _organization_text(report: Mapping[str, Any], level: str, context: AlertCont
             f"Execution: {show(report.get('execution') or 'manual')}.",
             f"Severity: {level}. Accounts: {summary['accounts_ok']} OK, {summary['accounts_attention']} need "
             f"attention ({acting} need action), {summary['accounts_failed']} failed, {summary['accounts_not_swept']} "
-            f"not swept. {summary['providers']} providers checked.",
+            f"not swept. {_count(summary['providers'], 'provider')} checked.",
             "",
             *_where_to_look(report, context, full_report),
             "",
@@ -1149,3 +1159,8 @@ def _slim_finding(finding: Mapping[str, Any]) -> dict[str, Any]:
     if finding.get("thumbprint_reliance"):
         slim["thumbprint_reliance"] = finding["thumbprint_reliance"]
     return slim
+
+
+def _count(number: object, noun: str) -> str:
+    """`1 provider`, `7 providers`: a count the reader reads as a sentence."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
