@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from thumbprint_remediator.contract.deadlines import (
     ALERT_MAX_ATTEMPTS,
@@ -124,3 +125,11 @@ class Clients:
 
     def organizations(self) -> Any:
         return self.client("organizations", "read")
+
+
+def describe_error(error: Exception) -> str:
+    """One line for a failed call, as a listing's `failure` names it: AWS's code and message, else the exception."""
+    if isinstance(error, ClientError):
+        detail = error.response.get("Error", {})
+        return f"{detail.get('Code', 'ClientError')}: {detail.get('Message', str(error))}"
+    return f"{type(error).__name__}: {error}"

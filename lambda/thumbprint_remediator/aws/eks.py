@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
+from thumbprint_remediator.aws.clients import Clients, describe_error, worst_case_seconds
 from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.posture import EksCluster
 
@@ -79,9 +79,9 @@ class EksClusters:
                 except ClientError as error:
                     if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                         continue  # deleted since it was listed: absent, as a later listing would say
-                    raise _Stopped(f"cannot describe cluster {name}: {_describe(error)}") from None
+                    raise _Stopped(f"cannot describe cluster {name}: {describe_error(error)}") from None
                 except BotoCoreError as error:
-                    raise _Stopped(f"cannot describe cluster {name}: {_describe(error)}") from None
+                    raise _Stopped(f"cannot describe cluster {name}: {describe_error(error)}") from None
                 progress.clusters.append(_cluster(described.get("cluster", {}), name, region))
         except _Stopped as stopped:
             return ClusterListing(region, tuple(progress.clusters), False, str(stopped), progress.calls)
@@ -97,7 +97,7 @@ class EksClusters:
                     client.list_clusters, maxResults=self._page_size, **({"nextToken": token} if token else {})
                 )
             except (ClientError, BotoCoreError) as error:
-                raise _Stopped(f"cannot list clusters after {len(names)}: {_describe(error)}") from None
+                raise _Stopped(f"cannot list clusters after {len(names)}: {describe_error(error)}") from None
             names.extend(str(name) for name in page.get("clusters", []))
             token = page.get("nextToken")
             if not token:
@@ -109,7 +109,7 @@ class EksClusters:
             try:
                 self._clients[region] = self._client_for(region)
             except (BotoCoreError, ClientError, ValueError) as error:  # ValueError: botocore refuses the region
-                raise _Stopped(f"no EKS client for {region}: {_describe(error)}") from None
+                raise _Stopped(f"no EKS client for {region}: {describe_error(error)}") from None
         return self._clients[region]
 
 
@@ -146,10 +146,3 @@ def _cluster(entry: Any, name: str, region: str) -> EksCluster:
         issuer=str(issuer) if issuer else None,
         status=str(entry.get("status", "")),
     )
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        detail = error.response.get("Error", {})
-        return f"{detail.get('Code', 'ClientError')}: {detail.get('Message', str(error))}"
-    return f"{type(error).__name__}: {error}"

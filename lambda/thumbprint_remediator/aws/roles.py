@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from thumbprint_remediator.aws.clients import Clients, worst_case_seconds
+from thumbprint_remediator.aws.clients import Clients, describe_error, worst_case_seconds
 from thumbprint_remediator.contract.permissions import Permissions
 from thumbprint_remediator.domain.posture import RoleTrust
 
@@ -76,7 +76,7 @@ class IamRoles:
             try:
                 page: Any = self._client.list_roles(MaxItems=self._page_size, **({"Marker": marker} if marker else {}))
             except (ClientError, BotoCoreError) as error:
-                reason = f"cannot list roles after {len(roles)}: {_describe(error)}"
+                reason = f"cannot list roles after {len(roles)}: {describe_error(error)}"
                 return RoleListing(tuple(roles), False, reason, tuple(undecodable), calls + 1)
             for entry in page.get("Roles", []):
                 policy = decode_trust_policy(entry.get("AssumeRolePolicyDocument"))
@@ -105,10 +105,3 @@ def decode_trust_policy(document: Any) -> Mapping[str, Any] | None:
         if isinstance(decoded, Mapping):
             return decoded
     return None
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        detail = error.response.get("Error", {})
-        return f"{detail.get('Code', 'ClientError')}: {detail.get('Message', str(error))}"
-    return f"{type(error).__name__}: {error}"
